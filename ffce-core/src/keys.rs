@@ -1,0 +1,207 @@
+//! Keys: the device master secret, the HKDF-SHA256 derivation of FFCE-SPEC §2, and the
+//! cipher-bound [`Key`] that seals and opens blobs.
+//!
+//! Keys move through stages, as in `ring`: raw master secret → derived key → a key bound
+//! to AES-256-GCM with its schedule expanded once. The derived bytes never pass through
+//! caller code unless the caller asks for them by name ([`MasterSecret::derive_key_bytes`],
+//! for escrow and test benches).
+
+use core::fmt;
+
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::Error;
+use crate::aead::Cipher;
+
+/// Length of a master secret and of a derived key, in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// HKDF `info` label for cloud backups (`backup.ffce` objects).
+pub const BACKUP_LABEL: &str = "firefly-backup-v1";
+/// HKDF `info` label for the controller's on-device encrypted config files.
+pub const CONFIGFS_LABEL: &str = "firefly-configfs-v1";
+
+/// What a derived key is for. Each purpose has its own key (FFCE-SPEC §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Cloud backups, label `firefly-backup-v1`.
+    Backup,
+    /// On-device config files, label `firefly-configfs-v1`.
+    ConfigFs,
+}
+
+impl Purpose {
+    /// The HKDF `info` label, ASCII without a terminator.
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::Backup => BACKUP_LABEL,
+            Purpose::ConfigFs => CONFIGFS_LABEL,
+        }
+    }
+
+    /// The short name used on command lines and in reports (`backup`, `configfs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Backup => "backup",
+            Purpose::ConfigFs => "configfs",
+        }
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// HKDF-SHA256 (RFC 5869): extract with `salt` (absent = the RFC's all-zero salt), then
+/// expand `info` to fill `okm`.
+///
+/// This is the primitive behind [`MasterSecret::derive`]; it is public so the RFC's own
+/// test cases can run through the very code ffce uses. `okm` may be at most 8,160 bytes
+/// (255 × 32); longer requests return [`Error::BadKeyLength`].
+pub fn hkdf_sha256(
+    salt: Option<&[u8]>,
+    ikm: &[u8],
+    info: &[u8],
+    okm: &mut [u8],
+) -> Result<(), Error> {
+    Hkdf::<Sha256>::new(salt, ikm)
+        .expand(info, okm)
+        .map_err(|_| Error::BadKeyLength { len: okm.len() })
+}
+
+/// A controller's 32-byte master secret (burned into eFuse BLOCK3 on the device).
+///
+/// Not `Clone`, not `Display`; `Debug` prints no bytes; zeroized on drop.
+pub struct MasterSecret([u8; KEY_LEN]);
+
+impl Drop for MasterSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl MasterSecret {
+    /// Wraps 32 secret bytes. The caller should wipe its own copy.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> MasterSecret {
+        MasterSecret(bytes)
+    }
+
+    /// Copies a secret from a slice, which must be exactly 32 bytes long.
+    pub fn try_from_slice(bytes: &[u8]) -> Result<MasterSecret, Error> {
+        let array: [u8; KEY_LEN] = bytes
+            .try_into()
+            .map_err(|_| Error::BadKeyLength { len: bytes.len() })?;
+        Ok(MasterSecret(array))
+    }
+
+    /// Derives the AES key for `purpose` and binds it to the cipher.
+    pub fn derive(&self, purpose: Purpose) -> Key {
+        let bytes = self.derive_key_bytes(purpose);
+        Key {
+            cipher: Cipher::new(bytes.expose_secret()),
+            origin: KeyOrigin::Derived(purpose),
+        }
+    }
+
+    /// Derives the raw AES key bytes for `purpose`, for export to an escrow or a test
+    /// bench. Prefer [`derive`](Self::derive), which never exposes them.
+    pub fn derive_key_bytes(&self, purpose: Purpose) -> KeyBytes {
+        let mut out = [0u8; KEY_LEN];
+        hkdf_sha256(None, &self.0, purpose.label().as_bytes(), &mut out)
+            .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 output length"));
+        KeyBytes(out)
+    }
+}
+
+impl fmt::Debug for MasterSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterSecret([redacted])")
+    }
+}
+
+/// Raw bytes of a derived AES-256 key, readable only through
+/// [`expose_secret`](Self::expose_secret). Zeroized on drop.
+pub struct KeyBytes([u8; KEY_LEN]);
+
+impl Drop for KeyBytes {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl KeyBytes {
+    /// The key bytes. Everything that holds them afterwards must wipe them.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyBytes([redacted])")
+    }
+}
+
+/// Where a [`Key`] came from, for `Debug` and reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// Derived here from a master secret.
+    Derived(Purpose),
+    /// Given as already-derived AES key bytes (its purpose is unknown).
+    Imported,
+}
+
+/// An AES-256-GCM key ready to seal and open FFCE blobs.
+///
+/// The AES key schedule and GHASH key are computed once, when the `Key` is made, so
+/// sealing or opening many blobs pays no per-blob key setup. Not `Clone` (make a
+/// second key if you need one), zeroized on drop, and `Debug` shows only its origin.
+pub struct Key {
+    pub(crate) cipher: Cipher,
+    origin: KeyOrigin,
+}
+
+impl Key {
+    /// Binds already-derived AES key bytes (e.g. from a key escrow) to the cipher.
+    pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> Key {
+        Key {
+            cipher: Cipher::new(bytes),
+            origin: KeyOrigin::Imported,
+        }
+    }
+
+    /// Like [`from_bytes`](Self::from_bytes) for a slice, which must be 32 bytes long.
+    pub fn try_from_slice(bytes: &[u8]) -> Result<Key, Error> {
+        let array: Zeroizing<[u8; KEY_LEN]> = Zeroizing::new(
+            bytes
+                .try_into()
+                .map_err(|_| Error::BadKeyLength { len: bytes.len() })?,
+        );
+        Ok(Key::from_bytes(&array))
+    }
+
+    /// How this key was made.
+    pub fn origin(&self) -> KeyOrigin {
+        self.origin
+    }
+}
+
+impl From<KeyBytes> for Key {
+    fn from(bytes: KeyBytes) -> Key {
+        Key::from_bytes(bytes.expose_secret())
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("algorithm", &"AES-256-GCM")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}

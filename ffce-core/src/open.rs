@@ -1,0 +1,109 @@
+//! Opening: FFCE v1 blob in, plaintext out, and only after the tag verified.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Deref;
+
+use zeroize::Zeroize;
+
+use crate::header::HEADER_LEN;
+use crate::{Blob, Error, Key};
+
+/// Authenticated plaintext. Its buffer is zeroized on drop.
+///
+/// Plaintext can hold secrets (MQTT credentials, FFCE-SPEC §4), so it is not `Clone`
+/// and its `Debug` shows only the length.
+pub struct Plaintext {
+    buf: Vec<u8>,
+    // Where the plaintext starts in `buf`: 0 for a fresh buffer, HEADER_LEN when the
+    // blob was opened where it lay.
+    start: usize,
+}
+
+impl Plaintext {
+    /// The plaintext bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+impl Deref for Plaintext {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for Plaintext {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Drop for Plaintext {
+    fn drop(&mut self) {
+        // Wipe the whole allocation, header room included (it holds no secret, but a
+        // partial wipe is a trap for the next reader of this code).
+        self.buf.zeroize();
+    }
+}
+
+impl fmt::Debug for Plaintext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Plaintext({} bytes, redacted)", self.len())
+    }
+}
+
+impl Key {
+    /// Validates and opens `blob` into a new buffer.
+    ///
+    /// Structural problems come first (they need no key), then the tag, which is
+    /// verified for empty plaintexts too. Nothing is returned unless it verified.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), ffce_core::Error> {
+    /// use ffce_core::{Error, MasterSecret, Purpose};
+    ///
+    /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+    /// let blob = key.seal(b"{\"formatName\":\"dexie\"}")?;
+    /// assert_eq!(&*key.open(&blob)?, b"{\"formatName\":\"dexie\"}");
+    ///
+    /// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
+    /// assert_eq!(other.open(&blob).unwrap_err(), Error::AuthenticationFailed);
+    /// # Ok(()) }
+    /// ```
+    pub fn open(&self, blob: &[u8]) -> Result<Plaintext, Error> {
+        let parsed = Blob::parse(blob)?;
+        let mut buf = vec![0u8; parsed.ciphertext().len()];
+        let header = parsed.header();
+        self.cipher
+            .open_into(header.nonce(), parsed.ciphertext(), &mut buf, header.tag())
+            .map_err(|_| Error::AuthenticationFailed)?;
+        Ok(Plaintext { buf, start: 0 })
+    }
+
+    /// Opens a blob where it lies and returns the plaintext as a sub-slice of it
+    /// (`&mut blob[HEADER_LEN..]`). Works on a `Vec<u8>` or a `BytesMut`.
+    ///
+    /// On failure the buffer still holds the ciphertext; no plaintext was produced.
+    /// The caller owns the buffer and must wipe it when done.
+    pub fn open_in_place<'b>(&self, blob: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
+        let header = *Blob::parse(blob)?.header();
+        let body = &mut blob[HEADER_LEN..];
+        self.cipher
+            .open(header.nonce(), body, header.tag())
+            .map_err(|_| Error::AuthenticationFailed)?;
+        Ok(body)
+    }
+
+    /// Opens an owned blob without copying it; the returned [`Plaintext`] reuses (and
+    /// will wipe) its allocation.
+    pub fn open_vec(&self, mut blob: Vec<u8>) -> Result<Plaintext, Error> {
+        self.open_in_place(&mut blob)?;
+        Ok(Plaintext {
+            buf: blob,
+            start: HEADER_LEN,
+        })
+    }
+}
