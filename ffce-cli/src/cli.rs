@@ -1,0 +1,347 @@
+//! The command line as users type it: every flag, command and help text, in one place.
+//!
+//! These definitions are also the source of the man page and shell completions
+//! (`ffce man`, `ffce completions`), so help, docs and completions cannot drift apart.
+//! Nothing here does work: validation beyond clap's and building clients, keys and
+//! stores happen in the command modules, only when a command needs them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// Inspect, seal, open and manage FFCE encrypted device backups.
+#[derive(Debug, Parser)]
+#[command(name = "ffce", version, propagate_version = true, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Print more detail (repeat for more: -v, -vv, -vvv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour; `auto` means on a terminal and only without NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour human-readable output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Every command of `ffce`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a blob's header and health; with a key, also authenticate it and summarise
+    /// its content.
+    #[command(after_help = "Examples:\n  ffce inspect backup.ffce\n  \
+        ffce inspect --json --master-key-file device.key backup.ffce\n  \
+        cat backup.ffce | ffce inspect -")]
+    Inspect(InspectArgs),
+    /// Seal a plaintext file into an FFCE blob.
+    #[command(
+        after_help = "Example:\n  ffce encrypt --master-key-file device.key backup.json -o backup.ffce"
+    )]
+    Encrypt(CryptArgs),
+    /// Open an FFCE blob; plaintext is written only after it authenticated.
+    #[command(
+        after_help = "Example:\n  ffce decrypt --master-key-file device.key backup.ffce -o backup.json"
+    )]
+    Decrypt(CryptArgs),
+    /// Key utilities.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Check many blobs; one line (or JSON record) each and a total.
+    #[command(after_help = "Examples:\n  ffce verify backups/*.ffce\n  \
+        ffce verify --json --master-key-file device.key a.ffce b.ffce")]
+    Verify(VerifyArgs),
+    /// Upload a backup for a device (an existing blob, or a plaintext with --encrypt).
+    #[command(
+        after_help = "Examples:\n  ffce put 3f2504e0-4f89-41d3-9a0c-0305e82c3301 backup.ffce\n  \
+        ffce put --bucket my-backups 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --encrypt --master-key-file device.key backup.json"
+    )]
+    Put(PutArgs),
+    /// Download a device's backup; without -o, show its header report.
+    #[command(
+        after_help = "Examples:\n  ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301 -o backup.ffce\n  \
+        ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --decrypt --master-key-file device.key -o backup.json"
+    )]
+    Get(GetArgs),
+    /// Delete a device's backup (on a versioned bucket: add a delete marker).
+    #[command(
+        after_help = "Examples:\n  ffce delete 3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce delete --all-versions --yes 3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    )]
+    Delete(DeleteArgs),
+    /// List every device that has a backup.
+    #[command(after_help = "Example:\n  ffce ls --json")]
+    Ls(LsArgs),
+    /// List a device's backup versions and delete markers, newest first (S3 only).
+    #[command(after_help = "Example:\n  ffce versions 3f2504e0-4f89-41d3-9a0c-0305e82c3301")]
+    Versions(VersionsArgs),
+    /// Make an older version the latest again, which also undoes a delete (S3 only).
+    #[command(
+        after_help = "Example:\n  ffce restore 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+    )]
+    Restore(RestoreArgs),
+    /// Print shell completions for SHELL to stdout.
+    #[command(after_help = "Example:\n  ffce completions bash > /etc/bash_completion.d/ffce")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "Example:\n  ffce man | man -l -")]
+    Man,
+}
+
+/// How a command gets its key. With neither flag, `FFCE_MASTER_KEY` and then `FFCE_KEY`
+/// (each holding the key as hex or base64) are used.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// File holding the device's 32-byte master secret (64 hex digits, base64, or 32 raw bytes).
+    #[arg(long, value_name = "PATH", conflicts_with = "key_file")]
+    pub master_key_file: Option<PathBuf>,
+    /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw bytes).
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Which key to derive from a master secret.
+    #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
+    pub purpose: PurposeArg,
+}
+
+/// The key purposes of FFCE-SPEC §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PurposeArg {
+    /// Cloud backups (`backup.ffce`), label firefly-backup-v1.
+    Backup,
+    /// On-device config files, label firefly-configfs-v1.
+    Configfs,
+}
+
+impl From<PurposeArg> for ffce_core::Purpose {
+    fn from(p: PurposeArg) -> ffce_core::Purpose {
+        match p {
+            PurposeArg::Backup => ffce_core::Purpose::Backup,
+            PurposeArg::Configfs => ffce_core::Purpose::ConfigFs,
+        }
+    }
+}
+
+/// `ffce inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Print one JSON object instead of the aligned report.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The blob to inspect (`-` for stdin).
+    pub input: PathBuf,
+}
+
+/// `ffce encrypt` and `ffce decrypt`.
+#[derive(Debug, Args)]
+pub struct CryptArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Input file (`-` for stdin).
+    pub input: PathBuf,
+    /// Output file (`-` for stdout); written atomically.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: PathBuf,
+    /// Replace OUTPUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `ffce key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the derived AES key in hex (for key escrow and test benches).
+    #[command(
+        after_help = "Example:\n  ffce key derive --master-key-file device.key --purpose configfs"
+    )]
+    Derive(KeyDeriveArgs),
+}
+
+/// `ffce key derive`.
+#[derive(Debug, Args)]
+pub struct KeyDeriveArgs {
+    /// File holding the device's 32-byte master secret.
+    #[arg(long, value_name = "PATH")]
+    pub master_key_file: PathBuf,
+    /// Which key to derive.
+    #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
+    pub purpose: PurposeArg,
+}
+
+/// `ffce verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// One JSON record per line, then a JSON total.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Blobs to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Where backups live: an S3 bucket, a local directory, or the embedded default.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// S3 bucket holding the backups.
+    #[arg(long, env = "FFCE_BUCKET", conflicts_with = "dir")]
+    pub bucket: Option<String>,
+    /// Local directory laid out like the bucket.
+    #[arg(long, env = "FFCE_DIR", value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Object key layout: `{uuid}/backup.ffce` (nested) or `{uuid}` (flat, newer deployments).
+    #[arg(long, value_enum, default_value_t = LayoutArg::Nested)]
+    pub layout: LayoutArg,
+    /// AWS profile to use.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Custom S3 endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, including the first (the SDK's standard retry).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Give up on one operation after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+/// Object key layouts of FFCE-SPEC §5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// `{uuid}/backup.ffce`.
+    Nested,
+    /// `{uuid}`.
+    Flat,
+}
+
+/// `ffce put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Device UUID (8-4-4-4-12 hex).
+    pub uuid: String,
+    /// An FFCE blob, or with --encrypt a plaintext (`-` for stdin).
+    pub file: PathBuf,
+    /// Seal FILE first (needs a key).
+    #[arg(long)]
+    pub encrypt: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// KMS key for SSE-KMS (default: the bucket's default encryption).
+    #[arg(long, value_name = "ID")]
+    pub sse_kms_key_id: Option<String>,
+    /// Only write if the device has no backup yet.
+    #[arg(long, conflicts_with = "if_match")]
+    pub if_absent: bool,
+    /// Only write if the current backup's ETag is ETAG.
+    #[arg(long, value_name = "ETAG")]
+    pub if_match: Option<String>,
+}
+
+/// `ffce get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Device UUID.
+    pub uuid: String,
+    /// Write the blob (or with --decrypt, the plaintext) here (`-` for stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// A specific version (S3 only).
+    #[arg(long, value_name = "V")]
+    pub version_id: Option<String>,
+    /// Decrypt (needs a key).
+    #[arg(long)]
+    pub decrypt: bool,
+    /// Print the report as JSON (when no -o is given).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+/// `ffce delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Device UUID.
+    pub uuid: String,
+    /// Permanently delete this one version (S3 only).
+    #[arg(long, value_name = "V", conflicts_with = "all_versions")]
+    pub version_id: Option<String>,
+    /// Permanently delete every version and delete marker of this device.
+    #[arg(long)]
+    pub all_versions: bool,
+    /// Confirm a permanent deletion without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `ffce ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// One JSON object with `devices` and `stray_keys`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ffce versions`.
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Device UUID.
+    pub uuid: String,
+    /// JSON array output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ffce restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Device UUID.
+    pub uuid: String,
+    /// The version to make latest again.
+    #[arg(long, value_name = "V")]
+    pub version_id: String,
+}
+
+/// `ffce completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    pub shell: clap_complete::Shell,
+}

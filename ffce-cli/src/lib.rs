@@ -1,0 +1,10 @@
+//! The library side of the `ffce` command: everything the binary does, so that tests,
+//! fuzz targets and benches can call the same code the command runs.
+//!
+//! Layers, top to bottom: [`cli`] (what the user typed) → [`commands`] (one module per
+//! command) → helpers for keys, files, reports and storage → `ffce-core` (the format).
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod ui;

@@ -1,0 +1,78 @@
+//! Messages to the user on stderr, at the verbosity and colour they asked for.
+//!
+//! Results go to stdout; everything else (warnings, progress, "where did it go") goes
+//! through [`Ui`] to stderr, so `ffce ... | jq` always sees clean output.
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, ColorChoice};
+
+/// Verbosity and colour for one run of the command.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    /// -1 for `-q`, 0 by default, 1.. for each `-v`.
+    pub verbosity: i8,
+    /// Whether stderr gets ANSI colour.
+    pub color: bool,
+}
+
+impl Ui {
+    /// Reads `-q`, `-v`, `--color` and `NO_COLOR`.
+    pub fn from_cli(cli: &Cli) -> Ui {
+        let verbosity = if cli.quiet {
+            -1
+        } else {
+            cli.verbose.min(3) as i8
+        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
+        Ui { verbosity, color }
+    }
+
+    /// A quiet default for tests and library callers.
+    pub fn silent() -> Ui {
+        Ui {
+            verbosity: -1,
+            color: false,
+        }
+    }
+
+    /// Informational line (suppressed by `-q`).
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if self.verbosity >= 0 {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Warning (suppressed by `-q`).
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        if self.verbosity >= 0 {
+            eprintln!("{} {}", self.paint("33", "warning:"), msg.as_ref());
+        }
+    }
+
+    /// Detail shown from `-v` (level 1), `-vv` (2) or `-vvv` (3) on.
+    pub fn detail(&self, level: i8, msg: impl AsRef<str>) {
+        if self.verbosity >= level {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// An error line; always shown, even with `-q`.
+    pub fn error(&self, msg: impl AsRef<str>) {
+        eprintln!("{} {}", self.paint("31", "error:"), msg.as_ref());
+    }
+
+    /// Wraps `text` in an ANSI colour when colour is on.
+    pub fn paint(&self, ansi: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{ansi}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
