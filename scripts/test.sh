@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a developer's: builds the pinned Python
+# virtualenv (moto, boto3, cryptography), starts moto's S3 server on loopback, checks the
+# fixtures against their independent generator, runs every Rust test (unit, integration
+# against the real server, doc tests), and stops the server again.
+#
+# The S3 tests never skip: if the server cannot start, this script fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=$(scripts/python-env.sh)
+export FFCE_TEST_PYTHON="$venv/bin/python"
+
+echo "== fixtures: regenerate with Python cryptography and compare" >&2
+"$FFCE_TEST_PYTHON" fixtures/generate.py --check
+
+echo "== S3 test server (moto) on loopback" >&2
+server_env=$(scripts/s3-server.sh start)
+export "${server_env?}"
+trap 'scripts/s3-server.sh stop >/dev/null 2>&1 || true' EXIT
+echo "   $FFCE_TEST_S3_ENDPOINT" >&2
+
+echo "== cargo test --workspace" >&2
+cargo test --workspace --locked "$@"
