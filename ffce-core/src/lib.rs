@@ -54,3 +54,8 @@ pub use keys::{
 pub use open::Plaintext;
 pub use seal::{Nonce, buffer_with_header_room};
 pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_upload};
+
+// The README's library example is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
