@@ -114,7 +114,8 @@ pub struct KeyArgs {
     /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw bytes).
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
-    /// Which key to derive from a master secret.
+    /// Which key to derive from a master secret (not used with --key-file or FFCE_KEY,
+    /// which hold an already-derived key).
     #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
     pub purpose: PurposeArg,
 }
@@ -202,6 +203,10 @@ pub struct VerifyArgs {
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// S3 bucket holding the backups.
+    ///
+    /// Without --bucket, FFCE_BUCKET, --dir or FFCE_DIR, the cloud's own variable
+    /// S3_BACKUP_BUCKET_NAME is used; with none of them, a local store in the user's data
+    /// directory ($XDG_DATA_HOME/ffce/backups or ~/.local/share/ffce/backups).
     #[arg(long, env = "FFCE_BUCKET", conflicts_with = "dir")]
     pub bucket: Option<String>,
     /// Local directory laid out like the bucket.
@@ -259,6 +264,9 @@ pub struct PutArgs {
     /// Only write if the current backup's ETag is ETAG.
     #[arg(long, value_name = "ETAG")]
     pub if_match: Option<String>,
+    /// Print the result (location, etag, version id) as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ffce get`.
@@ -303,6 +311,9 @@ pub struct DeleteArgs {
     /// Confirm a permanent deletion without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ffce ls`.
@@ -337,6 +348,9 @@ pub struct RestoreArgs {
     /// The version to make latest again.
     #[arg(long, value_name = "V")]
     pub version_id: String,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ffce completions`.

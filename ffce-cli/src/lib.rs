@@ -6,5 +6,10 @@
 
 pub mod cli;
 pub mod commands;
+pub mod content;
 pub mod exit;
+pub mod files;
+pub mod keyfile;
+pub mod keys;
+pub mod report;
 pub mod ui;

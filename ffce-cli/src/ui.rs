@@ -41,6 +41,15 @@ impl Ui {
         }
     }
 
+    /// The same settings for text printed on stdout: colour only when stdout is a
+    /// terminal too (a report piped to a file or `less` gets no escape codes).
+    pub fn for_stdout(&self) -> Ui {
+        Ui {
+            color: self.color && std::io::stdout().is_terminal(),
+            ..*self
+        }
+    }
+
     /// Informational line (suppressed by `-q`).
     pub fn info(&self, msg: impl AsRef<str>) {
         if self.verbosity >= 0 {

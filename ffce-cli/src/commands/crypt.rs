@@ -1,15 +1,56 @@
-//! `ffce encrypt` and `ffce decrypt`: not yet implemented.
+//! `ffce encrypt` and `ffce decrypt`: seal a plaintext file into a blob, open a blob
+//! into its plaintext. Both write their output atomically ([`crate::files`]).
+//!
+//! Order of work, so that nothing expensive or irreversible happens before a cheap check
+//! fails: the output is checked first (exists without `--force`, is the input, binary to
+//! a terminal: exit 5), then the key is loaded, then the input read, then the crypto,
+//! and only a successful result is written. Decrypt writes nothing unless the tag
+//! verified (FFCE-SPEC §1), so a failed decrypt leaves no file at all.
+
+use ffce_core::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN};
 
 use crate::cli::CryptArgs;
 use crate::exit::{CliError, CliResult};
+use crate::files::{self, OutputOptions, group_digits};
+use crate::keys::load_key;
 use crate::ui::Ui;
 
 /// Runs `ffce encrypt`.
-pub fn encrypt(_ui: Ui, _args: CryptArgs) -> CliResult {
-    Err(CliError::other("ffce encrypt is not implemented yet"))
+pub fn encrypt(ui: Ui, args: CryptArgs) -> CliResult {
+    let opts = OutputOptions::blob(args.force).not_over(&args.input);
+    files::check_output(&args.output, &opts)?;
+    let key = load_key(&ui, &args.key)?;
+    let plaintext = files::read_secret_input(&args.input)?;
+    if plaintext.len() > MAX_PLAINTEXT_LEN {
+        // Allowed: configfs files have no size limit. Only the cloud has one (§3).
+        ui.warn(format!(
+            "the blob will be {} bytes, over the cloud's {}-byte upload limit; \
+             the cloud will refuse it as a backup (fine for a configfs file)",
+            group_digits(plaintext.len().saturating_add(ffce_core::HEADER_LEN)),
+            group_digits(MAX_BLOB_LEN)
+        ));
+    }
+    let blob = key
+        .seal(&plaintext)
+        .map_err(|e| CliError::other(format!("cannot encrypt {}: {e}", args.input.display())))?;
+    drop(plaintext); // wiped now, not after the write
+    let written = files::write_output(&args.output, &blob, opts)?;
+    ui.detail(1, format!("encrypted into {}", written.describe()));
+    Ok(())
 }
 
 /// Runs `ffce decrypt`.
-pub fn decrypt(_ui: Ui, _args: CryptArgs) -> CliResult {
-    Err(CliError::other("ffce decrypt is not implemented yet"))
+pub fn decrypt(ui: Ui, args: CryptArgs) -> CliResult {
+    let opts = OutputOptions::plaintext(args.force).not_over(&args.input);
+    files::check_output(&args.output, &opts)?;
+    let key = load_key(&ui, &args.key)?;
+    let blob = files::read_input(&args.input)?;
+    let plaintext = key.open_vec(blob).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message = format!("cannot decrypt {}: {}", args.input.display(), err.message);
+        err
+    })?;
+    let written = files::write_output(&args.output, &plaintext, opts)?;
+    ui.detail(1, format!("decrypted into {}", written.describe()));
+    Ok(())
 }

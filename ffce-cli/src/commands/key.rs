@@ -1,10 +1,38 @@
-//! `ffce key ...`: not yet implemented.
+//! `ffce key derive`: print the AES key HKDF derives from a master secret for a purpose
+//! (FFCE-SPEC §2), in hex, for key escrow and test benches.
+//!
+//! The key goes to stdout only, and a warning on stderr reminds a user at a terminal
+//! that it is a secret (it may now be in their scrollback).
+
+use std::io::IsTerminal;
+
+use zeroize::Zeroizing;
 
 use crate::cli::KeyCommand;
 use crate::exit::{CliError, CliResult};
+use crate::files::write_stdout;
+use crate::keys::load_master_secret;
 use crate::ui::Ui;
 
 /// Runs `ffce key ...`.
-pub fn run(_ui: Ui, _cmd: KeyCommand) -> CliResult {
-    Err(CliError::other("ffce key is not implemented yet"))
+pub fn run(ui: Ui, cmd: KeyCommand) -> CliResult {
+    match cmd {
+        KeyCommand::Derive(args) => {
+            let purpose = ffce_core::Purpose::from(args.purpose);
+            let master = load_master_secret(&ui, &args.master_key_file)?;
+            let key = master.derive_key_bytes(purpose);
+            // Hex and newline in one wiped buffer: no intermediate String to leak.
+            let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::KEY_LEN + 1]);
+            hex::encode_to_slice(key.expose_secret(), &mut line[..2 * ffce_core::KEY_LEN])
+                .map_err(|e| CliError::other(format!("cannot format the key: {e}")))?;
+            if std::io::stdout().is_terminal() {
+                ui.warn(format!(
+                    "this is the secret {purpose} key of the device; \
+                     do not paste it where others can read it"
+                ));
+            }
+            ui.detail(1, format!("key: derived for purpose {purpose}"));
+            write_stdout(&line[..])
+        }
+    }
 }

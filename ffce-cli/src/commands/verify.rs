@@ -1,10 +1,208 @@
-//! `ffce verify`: not yet implemented.
+//! `ffce verify`: check many blobs, one line (or JSON record) each, then a total.
+//!
+//! Without a key each file is checked for structure only; with a key it must also
+//! authenticate. Upload-limit warnings (`too_large`) are shown but do not fail a file
+//! (see [`crate::report`]).
+//!
+//! Exit code: the worst finding wins. 4 if any blob is malformed or fails
+//! authentication; otherwise 3 if any file does not exist; otherwise 1 if any file could
+//! not be read for another reason; otherwise 0. Integrity ranks first because it is what
+//! `verify` is for: a forged or corrupt backup must not hide behind a typo elsewhere in
+//! the file list. Every file is checked either way; a key that cannot be loaded stops
+//! the command before any file (with that error's own code).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
 
 use crate::cli::VerifyArgs;
-use crate::exit::{CliError, CliResult};
+use crate::exit::{CliError, CliResult, Failure};
+use crate::files::{self, read_input};
+use crate::keys::load_optional_key;
+use crate::report::{Report, build_report};
 use crate::ui::Ui;
 
+/// How one file fared.
+enum Outcome {
+    /// Read and judged (valid or not). Boxed: a report is much larger than an error.
+    Checked(Box<Report>),
+    /// Could not be read.
+    Unreadable(CliError),
+}
+
+impl Outcome {
+    fn failure(&self) -> Option<Failure> {
+        match self {
+            Outcome::Checked(r) => r.failure(),
+            Outcome::Unreadable(e) => Some(e.failure),
+        }
+    }
+}
+
 /// Runs `ffce verify`.
-pub fn run(_ui: Ui, _args: VerifyArgs) -> CliResult {
-    Err(CliError::other("ffce verify is not implemented yet"))
+pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
+    let key = load_optional_key(&ui, &args.key)?;
+    if key.is_none() {
+        ui.detail(1, "no key given: checking structure only, not authenticity");
+    }
+    let (mut ok, mut invalid, mut missing, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
+    for path in &args.files {
+        let outcome = match read_input(path) {
+            Ok(blob) => Outcome::Checked(Box::new(build_report(&blob, key.as_ref()))),
+            Err(e) => Outcome::Unreadable(e),
+        };
+        match outcome.failure() {
+            None => ok += 1,
+            Some(Failure::Integrity) => invalid += 1,
+            Some(Failure::NotFound) => missing += 1,
+            Some(_) => unreadable += 1,
+        }
+        let line = if args.json {
+            let mut s = record(path, &outcome).to_string();
+            s.push('\n');
+            s
+        } else {
+            human_line(&ui.for_stdout(), path, &outcome, key.is_some())
+        };
+        files::write_stdout(line.as_bytes())?;
+    }
+    let failed = invalid + missing + unreadable;
+    let total = args.files.len();
+    let failure = if invalid > 0 {
+        Some(Failure::Integrity)
+    } else if missing > 0 {
+        Some(Failure::NotFound)
+    } else if unreadable > 0 {
+        Some(Failure::Other)
+    } else {
+        None
+    };
+    let summary = if args.json {
+        let mut s = json!({
+            "type": "total",
+            "files": total,
+            "ok": ok,
+            "failed": failed,
+            "invalid": invalid,
+            "not_found": missing,
+            "unreadable": unreadable,
+            "authenticated": key.is_some(),
+            "exit_code": failure.map_or(0, Failure::code),
+        })
+        .to_string();
+        s.push('\n');
+        s
+    } else {
+        let mut s = format!("total: {total} files, {ok} ok, {failed} failed");
+        let details: Vec<String> = [
+            (invalid, "invalid"),
+            (missing, "not found"),
+            (unreadable, "unreadable"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !details.is_empty() {
+            s.push_str(&format!(" ({})", details.join(", ")));
+        }
+        if key.is_none() {
+            s.push_str("; structure only, no key given");
+        }
+        s.push('\n');
+        s
+    };
+    files::write_stdout(summary.as_bytes())?;
+    match failure {
+        None => Ok(()),
+        Some(f) => Err(CliError::new(
+            f,
+            format!("{failed} of {total} files failed verification"),
+        )),
+    }
+}
+
+fn shown(path: &Path) -> String {
+    if files::is_stdio(path) {
+        "-".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn human_line(ui: &Ui, path: &Path, outcome: &Outcome, keyed: bool) -> String {
+    let name = shown(path);
+    match outcome {
+        Outcome::Checked(r) if r.valid() => {
+            let mut why = if keyed {
+                "authenticated".to_string()
+            } else {
+                "well-formed (not authenticated: no key)".to_string()
+            };
+            for w in &r.warnings {
+                why.push_str(&format!("; warning: {}", w.code));
+            }
+            format!("{}    {name}  {why}\n", ui.paint("32", "OK"))
+        }
+        Outcome::Checked(r) => {
+            let why = r
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            format!("{}  {name}  {why}\n", ui.paint("31", "FAIL"))
+        }
+        Outcome::Unreadable(e) => {
+            format!(
+                "{}  {name}  {}: {}\n",
+                ui.paint("31", "FAIL"),
+                code(e),
+                e.message
+            )
+        }
+    }
+}
+
+fn code(e: &CliError) -> &'static str {
+    if e.failure == Failure::NotFound {
+        "not_found"
+    } else {
+        "unreadable"
+    }
+}
+
+/// One JSON record: `type` = `file`, `file`, `ok`, `status` (`ok`, `invalid`,
+/// `not_found`, `unreadable`), `errors`, `warnings`, and when the file was read also
+/// `valid`, `blob_len`, and with a key `authenticated` and `plaintext_sha256`.
+fn record(path: &Path, outcome: &Outcome) -> Value {
+    let file = shown(path);
+    match outcome {
+        Outcome::Checked(r) => {
+            let full = r.to_json();
+            let mut v = json!({
+                "type": "file",
+                "file": file,
+                "ok": r.valid(),
+                "status": if r.valid() { "ok" } else { "invalid" },
+                "valid": r.valid(),
+                "blob_len": r.blob_len,
+                "errors": full["errors"],
+                "warnings": full["warnings"],
+            });
+            if r.key.is_some() {
+                v["authenticated"] = full["authenticated"].clone();
+                v["plaintext_sha256"] = full["plaintext_sha256"].clone();
+            }
+            v
+        }
+        Outcome::Unreadable(e) => json!({
+            "type": "file",
+            "file": file,
+            "ok": false,
+            "status": code(e),
+            "errors": [{ "code": code(e), "message": e.message }],
+            "warnings": [],
+        }),
+    }
 }

@@ -1,0 +1,519 @@
+//! Reading inputs and writing outputs, the way issue 3 promises: `-` is stdin/stdout, a
+//! binary blob is never written to a terminal, and output files are atomic.
+//!
+//! An output file is written to a temporary file in the same folder, synced, then renamed
+//! over the destination, so the destination is either absent, the old file, or the whole
+//! new file, never partial or empty. An existing destination is kept unless the caller
+//! passes `force` (the no-clobber rename closes the race between check and write). A
+//! SIGINT/SIGTERM while a temporary file exists removes it before the process exits
+//! (see [`interrupt`]).
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::exit::{CliError, CliResult};
+
+/// Environment variable read by a test hook: after the temporary output file is complete
+/// and synced, and before it is renamed, print its path on stderr and sleep this many
+/// milliseconds. It lets the integration tests send a signal exactly inside the window
+/// that matters (a test that races a real write would be flaky). Harmless in
+/// production: it only adds a delay and names a temporary file.
+pub const TEST_PAUSE_ENV: &str = "FFCE_TEST_PAUSE_BEFORE_RENAME_MS";
+
+/// The line prefix the test hook prints before the temporary file's path.
+pub const TEST_PAUSE_MARKER: &str = "ffce: test hook: temporary output ready: ";
+
+/// True for the path `-`, which means stdin or stdout.
+pub fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads a whole input file, or stdin for `-`.
+///
+/// A missing file exits 3 and names the path. The buffer grows without leaving copies
+/// behind (every outgrown buffer is wiped), so the result can be wrapped in
+/// [`Zeroizing`] by callers that read plaintext; [`read_secret_input`] does that.
+pub fn read_input(path: &Path) -> CliResult<Vec<u8>> {
+    let mut secret = read_secret_input(path)?;
+    Ok(std::mem::take(&mut *secret))
+}
+
+/// [`read_input`] for plaintext: the buffer is wiped when dropped.
+pub fn read_secret_input(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+    if is_stdio(path) {
+        return read_all(io::stdin().lock(), 0)
+            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")));
+    }
+    let shown = path.display();
+    let meta = fs::metadata(path).map_err(|e| input_error(path, &e))?;
+    if meta.is_dir() {
+        return Err(CliError::other(format!(
+            "cannot read {shown}: it is a directory"
+        )));
+    }
+    let file = fs::File::open(path).map_err(|e| input_error(path, &e))?;
+    let hint = usize::try_from(meta.len()).unwrap_or(0);
+    read_all(file, hint).map_err(|e| CliError::other(format!("cannot read {shown}: {e}")))
+}
+
+fn input_error(path: &Path, e: &io::Error) -> CliError {
+    let shown = path.display();
+    match e.kind() {
+        io::ErrorKind::NotFound => CliError::not_found(format!("{shown}: no such file")),
+        _ => CliError::other(format!("cannot read {shown}: {e}")),
+    }
+}
+
+/// Reads to the end into a buffer that wipes every allocation it outgrows.
+fn read_all(mut reader: impl Read, hint: usize) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(hint));
+    let mut chunk = Zeroizing::new(vec![0u8; 64 * 1024]);
+    loop {
+        let n = match reader.read(&mut chunk[..]) {
+            Ok(0) => return Ok(buf),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.capacity() - buf.len() < n {
+            let wanted = buf
+                .len()
+                .saturating_add(n)
+                .max(buf.capacity().saturating_mul(2));
+            let mut bigger = Zeroizing::new(Vec::with_capacity(wanted));
+            bigger.extend_from_slice(&buf);
+            buf = bigger; // the old buffer is wiped as it drops
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// What is being written; decides file permissions and whether a terminal may see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputContent {
+    /// An FFCE blob: binary, never written to a terminal; file mode 0666 less umask.
+    Blob,
+    /// Decrypted plaintext: sensitive; file mode 0600; shown on a terminal only when it
+    /// is plain text (no control characters that could drive the terminal).
+    Plaintext,
+}
+
+/// How [`write_output`] treats the destination.
+#[derive(Clone, Copy, Debug)]
+pub struct OutputOptions<'a> {
+    /// What the bytes are.
+    pub content: OutputContent,
+    /// Replace an existing file (`--force`).
+    pub force: bool,
+    /// The input file; writing the output over it is refused.
+    pub input: Option<&'a Path>,
+}
+
+impl<'a> OutputOptions<'a> {
+    /// Options for writing an FFCE blob.
+    pub fn blob(force: bool) -> OutputOptions<'a> {
+        OutputOptions {
+            content: OutputContent::Blob,
+            force,
+            input: None,
+        }
+    }
+
+    /// Options for writing plaintext.
+    pub fn plaintext(force: bool) -> OutputOptions<'a> {
+        OutputOptions {
+            content: OutputContent::Plaintext,
+            force,
+            input: None,
+        }
+    }
+
+    /// Refuses an output that is the same file as `input`.
+    pub fn not_over(mut self, input: &'a Path) -> OutputOptions<'a> {
+        self.input = Some(input);
+        self
+    }
+}
+
+/// Where the bytes went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// To stdout.
+    Stdout {
+        /// Bytes written (all of them, unless the reader went away early).
+        len: usize,
+    },
+    /// To a file, atomically.
+    File {
+        /// The destination.
+        path: PathBuf,
+        /// Bytes written.
+        len: usize,
+        /// True when an existing file was replaced (`--force`).
+        replaced: bool,
+    },
+}
+
+impl Written {
+    /// A short phrase for the user, e.g. `backup.json (5,729 bytes)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Written::Stdout { len } => format!("stdout ({} bytes)", group_digits(*len)),
+            Written::File {
+                path,
+                len,
+                replaced,
+            } => format!(
+                "{} ({} bytes{})",
+                path.display(),
+                group_digits(*len),
+                if *replaced { ", replaced" } else { "" }
+            ),
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks, before any work is done, that `path` could be written with `opts`: not the
+/// input file, not an existing file without `force`, not a directory. For `-`, checks
+/// that stdout is not a terminal when the content is a blob.
+///
+/// [`write_output`] checks again (and the no-clobber rename is what finally decides);
+/// this only lets a command refuse before it reads, derives or decrypts anything.
+pub fn check_output(path: &Path, opts: &OutputOptions<'_>) -> CliResult {
+    if is_stdio(path) {
+        if opts.content == OutputContent::Blob && io::stdout().is_terminal() {
+            return Err(refuse_terminal());
+        }
+        return Ok(());
+    }
+    let shown = path.display();
+    if let Some(input) = opts.input {
+        if !is_stdio(input) && same_file(input, path) {
+            return Err(CliError::refused(format!(
+                "{shown} is the input file; write the output somewhere else"
+            )));
+        }
+    }
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(CliError::refused(format!(
+            "{shown} is a directory; give a file path for the output"
+        ))),
+        Ok(_) if !opts.force => Err(CliError::refused(format!(
+            "{shown} already exists; pass --force to replace it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn refuse_terminal() -> CliError {
+    CliError::refused(
+        "refusing to write binary data to a terminal; \
+         redirect stdout (`> file`, `| ...`) or give an output file with -o FILE",
+    )
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                ma.dev() == mb.dev() && ma.ino() == mb.ino()
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (ma, mb);
+                matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// True when `bytes` can be shown on a terminal: UTF-8 without control characters other
+/// than newline, carriage return and tab.
+fn is_terminal_safe_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    })
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout for `-`.
+///
+/// With `force`, an existing destination is replaced by the rename; if it is a symbolic
+/// link, the link itself is replaced (its target is left alone).
+///
+/// Exit codes: 5 when the destination exists without `force`, is the input, is a
+/// directory, or is a terminal for binary data; 3 when its folder does not exist; 1 for
+/// other I/O errors. On any failure no output file is left behind.
+pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliResult<Written> {
+    check_output(path, &opts)?;
+    if is_stdio(path) {
+        if opts.content == OutputContent::Plaintext
+            && io::stdout().is_terminal()
+            && !is_terminal_safe_text(bytes)
+        {
+            return Err(refuse_terminal());
+        }
+        write_stdout(bytes)?;
+        return Ok(Written::Stdout { len: bytes.len() });
+    }
+    let shown = path.display();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let mode = match opts.content {
+        OutputContent::Blob => 0o666,
+        OutputContent::Plaintext => 0o600,
+    };
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    set_mode(&mut builder, mode);
+    let mut temp = interrupt::Guarded::create(&builder, dir).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => CliError::not_found(format!(
+            "cannot write {shown}: folder {} does not exist",
+            dir.display()
+        )),
+        _ => CliError::other(format!("cannot write {shown}: {e}")),
+    })?;
+    let write_err = |e: io::Error| CliError::other(format!("cannot write {shown}: {e}"));
+    {
+        let file = temp.file_mut();
+        file.write_all(bytes).map_err(write_err)?;
+        file.flush().map_err(write_err)?;
+        file.as_file().sync_all().map_err(write_err)?;
+    }
+    test_pause(temp.path());
+    let existed = path.exists();
+    temp.persist(path, opts.force).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            CliError::refused(format!(
+                "{shown} already exists; pass --force to replace it"
+            ))
+        } else {
+            CliError::other(format!("cannot write {shown}: {e}"))
+        }
+    })?;
+    // Make the rename itself durable; failure here does not undo a complete file.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(Written::File {
+        path: path.to_path_buf(),
+        len: bytes.len(),
+        replaced: existed && opts.force,
+    })
+}
+
+#[cfg(unix)]
+fn set_mode(builder: &mut tempfile::Builder<'_, '_>, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    // Applied by open(2), so the umask still narrows it (0666 → usually 0644).
+    builder.permissions(fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn set_mode(_builder: &mut tempfile::Builder<'_, '_>, _mode: u32) {}
+
+fn test_pause(temp: &Path) {
+    let Some(ms) = std::env::var_os(TEST_PAUSE_ENV) else {
+        return;
+    };
+    let ms: u64 = ms.to_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let _ = writeln!(io::stderr(), "{TEST_PAUSE_MARKER}{}", temp.display());
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
+/// Writes to stdout and flushes. A reader that went away (`| head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> CliResult {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::other(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Removing the temporary output file when the process is interrupted.
+///
+/// `NamedTempFile` deletes its file when dropped, but SIGINT and SIGTERM kill the process
+/// without unwinding, so nothing is dropped and a partial `.name.XXXX.tmp` would stay
+/// behind. The first time an output file is written, a `signal-hook` iterator takes over
+/// both signals; its thread (an ordinary thread, not a signal handler, so it may lock
+/// and call `remove_file`) deletes every registered temporary file and exits 130
+/// (SIGINT) or 143 (SIGTERM), the codes a shell reports for those signals.
+///
+/// The rename runs under the same lock, so the signal thread sees either a temporary
+/// file it can delete or a finished destination, never a half-done rename.
+pub mod interrupt {
+    use std::io::{self, Write as _};
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+    use tempfile::NamedTempFile;
+
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static INSTALL: Once = Once::new();
+
+    fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+        PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes over SIGINT and SIGTERM (once per process). If that is impossible the
+    /// default action stays: the process dies and a temporary file may remain.
+    pub fn install() {
+        INSTALL.call_once(|| {
+            let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
+                return;
+            };
+            let _ = std::thread::Builder::new()
+                .name("ffce-signals".into())
+                .spawn(move || {
+                    if let Some(signal) = signals.forever().next() {
+                        let paths = pending();
+                        for path in paths.iter() {
+                            let _ = std::fs::remove_file(path);
+                        }
+                        if !paths.is_empty() {
+                            // Not eprintln!: it panics when stderr is closed, and this
+                            // thread must reach exit().
+                            let _ = writeln!(
+                                io::stderr(),
+                                "ffce: interrupted; the incomplete output was removed"
+                            );
+                        }
+                        std::process::exit(128 + signal);
+                    }
+                });
+        });
+    }
+
+    /// A temporary file that the signal thread will delete if the process is
+    /// interrupted before [`persist`](Self::persist). Dropping it deletes the file first
+    /// and then forgets it, so there is no moment when it exists unregistered.
+    pub struct Guarded {
+        file: Option<NamedTempFile>,
+        path: PathBuf,
+    }
+
+    impl Guarded {
+        /// Creates a temporary file in `dir` and registers it for deletion on
+        /// SIGINT/SIGTERM. The lock is held from before the file exists until it is
+        /// registered, so a signal can never find it unregistered.
+        pub fn create(builder: &tempfile::Builder<'_, '_>, dir: &Path) -> io::Result<Guarded> {
+            install();
+            let mut paths = pending();
+            let file = builder.tempfile_in(dir)?;
+            let path = file.path().to_path_buf();
+            paths.push(path.clone());
+            Ok(Guarded {
+                file: Some(file),
+                path,
+            })
+        }
+
+        /// Registers an already created `file`. Prefer [`create`](Self::create): a
+        /// signal between the file's creation and this call leaves it behind.
+        pub fn new(file: NamedTempFile) -> Guarded {
+            install();
+            let path = file.path().to_path_buf();
+            pending().push(path.clone());
+            Guarded {
+                file: Some(file),
+                path,
+            }
+        }
+
+        /// The temporary file's path.
+        pub fn path(&self) -> &Path {
+            &self.path
+        }
+
+        /// The open temporary file.
+        pub fn file_mut(&mut self) -> &mut NamedTempFile {
+            self.file
+                .as_mut()
+                .unwrap_or_else(|| unreachable!("the file is only taken by persist"))
+        }
+
+        /// Renames the file to `dest` (replacing it only with `replace`), under the lock
+        /// the signal thread takes. On failure the temporary file is deleted.
+        pub fn persist(&mut self, dest: &Path, replace: bool) -> io::Result<()> {
+            let mut paths = pending();
+            let Some(file) = self.file.take() else {
+                return Err(io::Error::other("temporary file already persisted"));
+            };
+            let result = if replace {
+                file.persist(dest).map(drop)
+            } else {
+                file.persist_noclobber(dest).map(drop)
+            };
+            // On error the returned file is dropped (and deleted) here, under the lock.
+            let result = result.map_err(|e| e.error);
+            paths.retain(|p| p != &self.path);
+            result
+        }
+    }
+
+    impl Drop for Guarded {
+        fn drop(&mut self) {
+            drop(self.file.take());
+            pending().retain(|p| p != &self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(524_288), "524,288");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn terminal_safe_text() {
+        assert!(is_terminal_safe_text(b"{\"a\": 1}\n\tx\r\n"));
+        assert!(is_terminal_safe_text("héllo".as_bytes()));
+        assert!(!is_terminal_safe_text(b"\x1b[2J"));
+        assert!(!is_terminal_safe_text(b"\xff\xfe"));
+        assert!(!is_terminal_safe_text(b"a\0b"));
+    }
+
+    #[test]
+    fn read_all_grows_past_the_hint() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let got = read_all(&data[..], 10).unwrap();
+        assert_eq!(&got[..], &data[..]);
+    }
+}

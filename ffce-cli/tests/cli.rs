@@ -1,0 +1,97 @@
+//! The command line as a whole: help with examples and the exit-code table,
+//! completions and the man page, usage errors, broken pipes.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::*;
+
+#[test]
+fn help_lists_exit_codes_and_every_command_has_an_example() {
+    let run = run(["--help"]);
+    run.expect_code(0);
+    let out = run.out();
+    for line in [
+        "0  success",
+        "2  usage error",
+        "4  integrity failure",
+        "5  refused",
+    ] {
+        assert!(out.contains(line), "{out}");
+    }
+    for cmd in [
+        vec!["inspect"],
+        vec!["encrypt"],
+        vec!["decrypt"],
+        vec!["verify"],
+        vec!["key", "derive"],
+        vec!["completions"],
+        vec!["man"],
+    ] {
+        let mut args = cmd.clone();
+        args.push("--help");
+        let run = common::run(&args);
+        run.expect_code(0);
+        assert!(
+            run.out().contains("Example"),
+            "{cmd:?} --help has no example"
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = run(["completions", shell]);
+        run.expect_code(0);
+        let out = run.out();
+        assert!(out.len() > 1000, "{shell}: {out}");
+        for word in ["inspect", "decrypt", "master-key-file"] {
+            assert!(out.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    run(["completions", "tcsh"]).expect_code(2);
+    let man = run(["man"]);
+    man.expect_code(0);
+    let page = man.out();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH ffce"),
+        "{page}"
+    );
+    assert!(page.contains("inspect"), "{page}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    run(Vec::<&str>::new()).expect_code(2);
+    run(["frobnicate"]).expect_code(2);
+    run(["-v", "-q", "man"]).expect_code(2);
+    run(["encrypt", "x"]).expect_code(2); // no -o
+}
+
+/// `ffce man | head -1`: a reader that goes away is not an error (and not a panic).
+#[test]
+fn closed_stdout_is_not_an_error() {
+    for args in [vec!["man"], vec!["completions", "bash"]] {
+        let mut child = ffce()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // closes the read end at once
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -1,0 +1,301 @@
+//! Helpers shared by the integration tests: run the real `ffce` binary, make temporary
+//! folders and key files, and read the fixtures and their manifest.
+//!
+//! Each topic file (`inspect.rs`, `crypt.rs`, ...) does `mod common;`. Backend-specific
+//! helpers go in sibling modules (e.g. `common/s3.rs`), declared below.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Path to the `ffce` binary cargo built for these tests.
+pub fn ffce_path() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ffce"))
+}
+
+/// A `Command` for `ffce` with a clean environment for keys and colour, so that a
+/// developer's `FFCE_*` variables cannot change a test's outcome.
+pub fn ffce() -> Command {
+    let mut cmd = Command::new(ffce_path());
+    for var in [
+        "FFCE_MASTER_KEY",
+        "FFCE_KEY",
+        "FFCE_BUCKET",
+        "FFCE_DIR",
+        "NO_COLOR",
+        "FFCE_TEST_PAUSE_BEFORE_RENAME_MS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_BACKTRACE", "0");
+    cmd
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The exit code (panics if the process was killed by a signal).
+    pub fn code(&self) -> i32 {
+        self.status
+            .code()
+            .unwrap_or_else(|| panic!("killed by a signal: {self:?}"))
+    }
+
+    /// Stdout as text.
+    pub fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Stdout and stderr together, for "never contains" checks.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.out(), self.stderr)
+    }
+
+    /// Stdout parsed as one JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Asserts the exit code, showing everything on failure.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.status.code(),
+            Some(code),
+            "expected exit {code}; stdout:\n{}\nstderr:\n{}",
+            self.out(),
+            self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            status: o.status,
+            stdout: o.stdout,
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `ffce ARGS` with no stdin.
+pub fn run<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_cmd(ffce().args(args), None)
+}
+
+/// Runs `ffce ARGS` with `stdin` piped in.
+pub fn run_stdin<I, S>(args: I, stdin: &[u8]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_cmd(ffce().args(args), Some(stdin))
+}
+
+/// Runs a prepared command, feeding `stdin` if given (else /dev/null).
+pub fn run_cmd(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd.spawn().expect("spawn ffce");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let bytes = bytes.to_vec();
+        // A thread, so a large input cannot deadlock against a full stdout pipe.
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    child.wait_with_output().expect("wait for ffce").into()
+}
+
+/// Runs `ffce ARGS` with stdout and stderr on a pseudo-terminal (via util-linux
+/// `script`), for the "is stdout a terminal" behaviour. Returns the exit code and
+/// everything the terminal showed.
+pub fn run_on_terminal(args: &[&str], dir: &Path) -> (i32, String) {
+    let mut line = shell_quote(ffce_path().to_str().unwrap());
+    for a in args {
+        line.push(' ');
+        line.push_str(&shell_quote(a));
+    }
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("FFCE_MASTER_KEY")
+        .env_remove("FFCE_KEY")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run `script` (util-linux) to get a terminal");
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), shown)
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A fresh temporary folder, removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("ffce-test-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// Names of the entries in `dir`, sorted (hidden temporary files included).
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes `contents` to `dir/name` with unix `mode`, returns the path.
+pub fn write_file(dir: &Path, name: &str, contents: &[u8], mode: u32) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    set_mode(&path, mode);
+    path
+}
+
+/// Sets unix permissions.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Unix permission bits of `path`.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Writes a key file holding `hex` (64 hex digits and a newline), mode 0600.
+pub fn hex_key_file(dir: &Path, name: &str, hex: &str) -> PathBuf {
+    write_file(dir, name, format!("{hex}\n").as_bytes(), 0o600)
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// `fixtures/` at the repository root.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// `fixtures/manifest.json`, parsed.
+#[derive(Debug, Deserialize)]
+pub struct Manifest {
+    pub format: Format,
+    pub kdf_check: KdfCheck,
+    pub vectors: Vec<Vector>,
+}
+
+/// `format` of the manifest.
+#[derive(Debug, Deserialize)]
+pub struct Format {
+    pub header_len: usize,
+    pub upload_limit: usize,
+    pub max_plaintext: usize,
+}
+
+/// `kdf_check` of the manifest.
+#[derive(Debug, Deserialize)]
+pub struct KdfCheck {
+    pub master_secret: String,
+    pub purpose: String,
+    pub key: String,
+}
+
+/// One test vector (see fixtures/README.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vector {
+    pub name: String,
+    pub file: String,
+    pub purpose: String,
+    pub master_secret: String,
+    pub key: String,
+    pub plaintext_len: Option<u64>,
+    pub plaintext_sha256: Option<String>,
+    pub plaintext_file: Option<String>,
+    pub plaintext_pattern: Option<String>,
+    pub blob_len: usize,
+    pub blob_sha256: String,
+    pub structure: String,
+    pub upload: String,
+    pub open: String,
+    pub header: Option<HeaderFields>,
+}
+
+/// Raw header fields of a vector.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeaderFields {
+    pub magic: String,
+    pub version: u8,
+    pub nonce: String,
+    pub plaintext_len: u64,
+    pub tag: String,
+}
+
+impl Vector {
+    /// Absolute path of the blob.
+    pub fn path(&self) -> PathBuf {
+        fixtures_dir().join(&self.file)
+    }
+
+    /// The blob's bytes.
+    pub fn blob(&self) -> Vec<u8> {
+        std::fs::read(self.path()).unwrap()
+    }
+}
+
+/// Loads the manifest and checks each blob against its recorded SHA-256, so a test
+/// never passes on a fixture that changed under it.
+pub fn manifest() -> Manifest {
+    let text = std::fs::read(fixtures_dir().join("manifest.json")).expect("fixtures/manifest.json");
+    let m: Manifest = serde_json::from_slice(&text).expect("parse manifest");
+    assert_eq!(m.vectors.len(), 22, "the manifest has 22 vectors");
+    for v in &m.vectors {
+        assert_eq!(sha256_hex(&v.blob()), v.blob_sha256, "{} changed", v.name);
+    }
+    m
+}
+
+/// The vector called `name`.
+pub fn vector(name: &str) -> Vector {
+    manifest()
+        .vectors
+        .into_iter()
+        .find(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+}
