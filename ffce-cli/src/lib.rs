@@ -7,9 +7,11 @@
 pub mod cli;
 pub mod commands;
 pub mod content;
+pub mod device;
 pub mod exit;
 pub mod files;
 pub mod keyfile;
 pub mod keys;
 pub mod report;
+pub mod store;
 pub mod ui;

@@ -1,10 +1,199 @@
-//! `ffce delete`: not yet implemented.
+//! `ffce delete`: remove a device's backup (issue 4, FFCE-SPEC §5).
+//!
+//! - Plain delete is idempotent: a missing backup is success, and the output says it
+//!   was missing. On a versioned bucket the data stays and a delete marker is added;
+//!   the output says so and prints the exact `ffce restore` command that undoes it.
+//! - `--version-id V` permanently deletes one version or delete marker (deleting the
+//!   latest delete marker is an undelete). A missing version exits 3.
+//! - `--all-versions` permanently deletes every version and delete marker of the
+//!   device. It needs `--yes`, or `yes` typed on a terminal; otherwise exit 5 before
+//!   any request.
+//! - Both permanent forms need an S3 bucket: on the local store they exit 2 (a plain
+//!   delete there is already permanent).
 
+use serde_json::json;
+
+use super::store_common::{
+    can_ask, confirm, device_arg, object_key, print, print_json, restore_command, selects_bucket,
+};
 use crate::cli::DeleteArgs;
 use crate::exit::{CliError, CliResult};
+use crate::store::{self, StoreError, VersionId, VersionedStore};
 use crate::ui::Ui;
 
 /// Runs `ffce delete`.
-pub fn run(_ui: Ui, _args: DeleteArgs) -> CliResult {
-    Err(CliError::other("ffce delete is not implemented yet"))
+pub fn run(ui: Ui, args: DeleteArgs) -> CliResult {
+    let device = device_arg(&args.uuid)?;
+    let key = object_key(device, &args.store);
+    let version = args
+        .version_id
+        .as_deref()
+        .map(VersionId::parse)
+        .transpose()?;
+    let permanent = version.is_some() || args.all_versions;
+    if permanent && !selects_bucket(&args.store)? {
+        let what = if args.all_versions {
+            "delete --all-versions"
+        } else {
+            "delete --version-id"
+        };
+        return Err(StoreError::NeedsBucket { what }.into());
+    }
+    if args.all_versions && !args.yes && !can_ask() {
+        return Err(CliError::refused(
+            "--all-versions permanently deletes every version and delete marker of the \
+             device; pass --yes to confirm (no terminal to ask on)",
+        ));
+    }
+
+    let store = store::open(&ui, &args.store)?;
+    let location = store.describe(&key);
+    if let Some(version) = &version {
+        let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
+            what: "delete --version-id",
+        })?;
+        return delete_one_version(versioned, &args, &key, version, &location);
+    }
+    if args.all_versions {
+        let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
+            what: "delete --all-versions",
+        })?;
+        return delete_all_versions(versioned, &args, &key, &location);
+    }
+
+    let outcome = store.delete(&key)?;
+    let undo = outcome
+        .previous_version_id
+        .as_deref()
+        .filter(|_| outcome.delete_marker_added)
+        .map(|v| restore_command(&args.store, device, v));
+    if args.json {
+        return print_json(&json!({
+            "uuid": device.to_string(),
+            "location": location,
+            "existed": outcome.existed,
+            "delete_marker_added": outcome.delete_marker_added,
+            "delete_marker_version_id": outcome.version_id,
+            "previous_version_id": outcome.previous_version_id,
+            "undo": undo,
+        }));
+    }
+    if !outcome.existed {
+        return print(&format!(
+            "no backup at {location}: it was already missing; nothing to delete\n"
+        ));
+    }
+    if outcome.delete_marker_added {
+        let mut text = format!(
+            "deleted {location}: the bucket is versioned, so a delete marker{} was added \
+             and the earlier versions are kept\n",
+            outcome
+                .version_id
+                .as_deref()
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default()
+        );
+        match &undo {
+            Some(cmd) => text.push_str(&format!("undo with: {cmd}\n")),
+            None => text.push_str(&format!(
+                "undo: pick a version from `ffce versions {device}` and `ffce restore` it\n"
+            )),
+        }
+        return print(&text);
+    }
+    print(&format!(
+        "deleted {location} permanently (this store keeps no versions)\n"
+    ))
+}
+
+fn delete_one_version(
+    versioned: &dyn VersionedStore,
+    args: &DeleteArgs,
+    key: &crate::device::ObjectKey,
+    version: &VersionId,
+    location: &str,
+) -> CliResult {
+    let all = versioned.list_versions(key)?;
+    let Some(entry) = all.iter().find(|v| v.version_id == version.as_str()) else {
+        return Err(StoreError::NotFound {
+            what: format!("version {version} of {location}"),
+        }
+        .into());
+    };
+    versioned.delete_version(key, version)?;
+    let deleted = entry;
+    // What is the latest now? The next entry in newest-first order.
+    let now_latest = all.iter().find(|v| v.version_id != version.as_str());
+    let visible = now_latest.is_some_and(|v| !v.is_delete_marker);
+    if args.json {
+        return print_json(&json!({
+            "location": location,
+            "version_id": deleted.version_id,
+            "was_delete_marker": deleted.is_delete_marker,
+            "was_latest": deleted.is_latest,
+            "backup_visible": visible,
+        }));
+    }
+    let kind = if deleted.is_delete_marker {
+        "delete marker".to_string()
+    } else {
+        format!(
+            "backup version ({} bytes)",
+            deleted.size.map_or("?".into(), |s| s.to_string())
+        )
+    };
+    let mut text = format!(
+        "permanently deleted {kind} {} of {location}\n",
+        deleted.version_id
+    );
+    if deleted.is_latest && deleted.is_delete_marker && visible {
+        text.push_str("the backup is visible again (undeleted)\n");
+    }
+    print(&text)
+}
+
+fn delete_all_versions(
+    versioned: &dyn VersionedStore,
+    args: &DeleteArgs,
+    key: &crate::device::ObjectKey,
+    location: &str,
+) -> CliResult {
+    let all = versioned.list_versions(key)?;
+    if all.is_empty() {
+        if args.json {
+            return print_json(&json!({ "location": location, "deleted": 0, "versions": [] }));
+        }
+        return print(&format!(
+            "no versions of {location}: it was already missing; nothing to delete\n"
+        ));
+    }
+    let markers = all.iter().filter(|v| v.is_delete_marker).count();
+    if !args.yes {
+        let question = format!(
+            "Permanently delete {} version(s) and {markers} delete marker(s) of {location}? \
+             This cannot be undone.",
+            all.len() - markers
+        );
+        if !confirm(&question)? {
+            return Err(CliError::refused("not confirmed; nothing was deleted"));
+        }
+    }
+    let ids: Vec<VersionId> = all
+        .iter()
+        .map(|v| VersionId::parse(&v.version_id))
+        .collect::<CliResult<_>>()?;
+    for id in &ids {
+        versioned.delete_version(key, id)?;
+    }
+    if args.json {
+        return print_json(&json!({
+            "location": location,
+            "deleted": ids.len(),
+            "versions": ids.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        }));
+    }
+    print(&format!(
+        "permanently deleted {} version(s) and {markers} delete marker(s) of {location}\n",
+        all.len() - markers
+    ))
 }

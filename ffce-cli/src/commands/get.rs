@@ -1,10 +1,211 @@
-//! `ffce get`: not yet implemented.
+//! `ffce get`: download a device's backup, verify it, and either write it (optionally
+//! decrypted) or show its header report (issue 4).
+//!
+//! Order of checks, each of which writes nothing when it fails: the stored SHA-256
+//! checksum against the body (in the store, exit 4), the blob's structure (exit 4),
+//! with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the object's
+//! `etag` metadata when it has one (FFCE-SPEC §5, exit 4). Only then is the output
+//! written, atomically ([`crate::files::write_output`]).
 
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::store_common::{device_arg, object_key, print, print_json};
 use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
+use crate::files::{self, OutputOptions};
+use crate::keys::load_key;
+use crate::report::build_report;
+use crate::store::{self, ChecksumCheck, Object, VersionId, format_time};
 use crate::ui::Ui;
 
 /// Runs `ffce get`.
-pub fn run(_ui: Ui, _args: GetArgs) -> CliResult {
-    Err(CliError::other("ffce get is not implemented yet"))
+pub fn run(ui: Ui, args: GetArgs) -> CliResult {
+    let device = device_arg(&args.uuid)?;
+    let key = object_key(device, &args.store);
+    let version = args
+        .version_id
+        .as_deref()
+        .map(VersionId::parse)
+        .transpose()?;
+    let out_opts = if args.decrypt {
+        OutputOptions::plaintext(args.force)
+    } else {
+        OutputOptions::blob(args.force)
+    };
+    if let Some(path) = &args.output {
+        if args.json && files::is_stdio(path) {
+            return Err(CliError::usage(
+                "--json and -o - would both write to stdout; give -o a file",
+            ));
+        }
+        files::check_output(path, &out_opts)?;
+    }
+    let cipher_key = if args.decrypt {
+        Some(load_key(&ui, &args.key)?)
+    } else {
+        None
+    };
+
+    let store = store::open(&ui, &args.store)?;
+    let location = store.describe(&key);
+    let object = store.get(&key, version.as_ref())?;
+    report_checks(&ui, &location, &object);
+
+    let Some(path) = &args.output else {
+        // No -o: the header report, like `ffce inspect` (with --decrypt, authenticated).
+        let report = build_report(&object.body, cipher_key.as_ref()).with_source(location.clone());
+        let digest_mismatch = report
+            .key
+            .as_ref()
+            .and_then(|k| k.plaintext_sha256)
+            .and_then(|d| compare_digest(&object, &d).err());
+        if args.json {
+            let mut value = report.to_json();
+            if let Value::Object(map) = &mut value {
+                map.insert("object".into(), object_json(&location, &object));
+            }
+            print_json(&value)?;
+        } else {
+            let mut text = report.render_human(&ui.for_stdout());
+            text.push_str(&object_human(&object));
+            print(&text)?;
+        }
+        if let Some(failure) = report.failure() {
+            let what = report.errors.first().map_or("invalid", |e| e.code);
+            return Err(CliError::new(
+                failure,
+                format!("{location}: not a valid FFCE blob ({what})"),
+            ));
+        }
+        return digest_mismatch.map_or(Ok(()), Err);
+    };
+
+    if let Err(e) = ffce_core::Blob::parse(&object.body) {
+        return Err(CliError::integrity(format!(
+            "{location}: the downloaded object is not a valid FFCE blob: {e}; nothing was written"
+        )));
+    }
+    let written = match &cipher_key {
+        Some(k) => {
+            let plaintext = k
+                .open(&object.body)
+                .map_err(|e| CliError::from(e).with_detail(format!("while opening {location}")))?;
+            let digest: [u8; 32] = Sha256::digest(&*plaintext).into();
+            compare_digest(&object, &digest)?;
+            files::write_output(path, &plaintext, out_opts)?
+        }
+        None => files::write_output(path, &object.body, out_opts)?,
+    };
+    if args.json {
+        let mut value = object_json(&location, &object);
+        if let Value::Object(map) = &mut value {
+            map.insert("written".into(), json!(written.describe()));
+            map.insert("decrypted".into(), json!(args.decrypt));
+        }
+        return print_json(&value);
+    }
+    let from = match &object.version_id {
+        Some(v) => format!("{location} (version {v})"),
+        None => location,
+    };
+    ui.info(format!(
+        "wrote {}{} from {from}",
+        if args.decrypt {
+            "the plaintext to "
+        } else {
+            ""
+        },
+        written.describe()
+    ));
+    Ok(())
+}
+
+/// Compares a plaintext digest with the object's `etag` metadata, when it has one.
+fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
+    match &object.plaintext_sha256 {
+        Some(stored) if *stored != hex::encode(digest) => Err(CliError::integrity(
+            "the decrypted plaintext's SHA-256 does not match the object's `etag` metadata; \
+             nothing was written",
+        )
+        .with_detail(format!(
+            "metadata etag {stored}, plaintext SHA-256 {}",
+            hex::encode(digest)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Warnings and details about how the download was checked.
+fn report_checks(ui: &Ui, location: &str, object: &Object) {
+    match &object.checksum {
+        ChecksumCheck::Verified { sha256_base64 } => {
+            ui.detail(1, format!("checksum: SHA-256 {sha256_base64} verified"));
+        }
+        ChecksumCheck::Absent => ui.warn(format!(
+            "{location} has no SHA-256 checksum stored with it; only its structure \
+             (and with --decrypt its tag) was checked"
+        )),
+        ChecksumCheck::LocalFile => {
+            ui.detail(
+                1,
+                "checksum: a local file (the local store keeps no checksums)",
+            );
+        }
+    }
+    if object.odd_plaintext_digest {
+        ui.warn(format!(
+            "{location}: its `etag` metadata is not a SHA-256; not compared with the plaintext"
+        ));
+    }
+}
+
+fn checksum_json(check: &ChecksumCheck) -> Value {
+    match check {
+        ChecksumCheck::Verified { sha256_base64 } => {
+            json!({ "status": "verified", "sha256_base64": sha256_base64 })
+        }
+        ChecksumCheck::Absent => json!({ "status": "absent", "sha256_base64": null }),
+        ChecksumCheck::LocalFile => json!({ "status": "local_file", "sha256_base64": null }),
+    }
+}
+
+fn object_json(location: &str, object: &Object) -> Value {
+    json!({
+        "location": location,
+        "size": object.body.len(),
+        "etag": object.etag,
+        "version_id": object.version_id,
+        "last_modified": object.last_modified.map(format_time),
+        "checksum": checksum_json(&object.checksum),
+        "plaintext_sha256_metadata": object.plaintext_sha256,
+    })
+}
+
+fn object_human(object: &Object) -> String {
+    let mut out = String::new();
+    let mut row = |label: &str, value: String| {
+        out.push_str(&format!("{label:<15}{value}\n"));
+    };
+    if let Some(v) = &object.version_id {
+        row("version id", v.clone());
+    }
+    if let Some(e) = &object.etag {
+        row("etag", e.clone());
+    }
+    if let Some(t) = object.last_modified {
+        row("last modified", format_time(t));
+    }
+    row(
+        "checksum",
+        match &object.checksum {
+            ChecksumCheck::Verified { .. } => "SHA-256 verified".to_string(),
+            ChecksumCheck::Absent => "none stored".to_string(),
+            ChecksumCheck::LocalFile => "local file (none stored)".to_string(),
+        },
+    );
+    if let Some(d) = &object.plaintext_sha256 {
+        row("plaintext sha", format!("{d} (metadata)"));
+    }
+    out
 }

@@ -1,10 +1,107 @@
-//! `ffce ls`: not yet implemented.
+//! `ffce ls`: every device that has a backup in the store (issue 4).
+//!
+//! Keys that are not backups in the chosen layout (the other layout, an uppercase
+//! UUID, anything else) are listed separately as stray keys with the reason, never
+//! hidden. Pagination is the store's business ([`crate::store::Store::list`]).
 
+use serde_json::json;
+
+use super::store_common::{print, print_json};
 use crate::cli::LsArgs;
-use crate::exit::{CliError, CliResult};
+use crate::device::{Layout, ListedKey};
+use crate::exit::CliResult;
+use crate::files::group_digits;
+use crate::store::{self, ListEntry, format_time};
 use crate::ui::Ui;
 
 /// Runs `ffce ls`.
-pub fn run(_ui: Ui, _args: LsArgs) -> CliResult {
-    Err(CliError::other("ffce ls is not implemented yet"))
+pub fn run(ui: Ui, args: LsArgs) -> CliResult {
+    let layout = Layout::from(args.store.layout);
+    let store = store::open(&ui, &args.store)?;
+    let root = store.describe_root();
+    let mut devices = Vec::new();
+    let mut strays = Vec::new();
+    for entry in store.list()? {
+        match ListedKey::classify(&entry.key, layout) {
+            ListedKey::Backup(key) => devices.push((key, entry)),
+            ListedKey::Stray(reason) => strays.push((reason, entry)),
+        }
+    }
+    devices.sort_by_key(|(key, _)| key.device());
+
+    if args.json {
+        return print_json(&json!({
+            "store": root,
+            "layout": layout.name(),
+            "devices": devices.iter().map(|(key, e)| json!({
+                "uuid": key.device().to_string(),
+                "key": key.as_string(),
+                "location": store.describe(key),
+                "size": e.size,
+                "last_modified": e.last_modified.map(format_time),
+            })).collect::<Vec<_>>(),
+            "stray_keys": strays.iter().map(|(reason, e)| json!({
+                "key": e.key,
+                "size": e.size,
+                "last_modified": e.last_modified.map(format_time),
+                "reason": reason.code(),
+                "explanation": reason.describe(),
+            })).collect::<Vec<_>>(),
+        }));
+    }
+
+    let mut out = String::new();
+    if !devices.is_empty() {
+        out.push_str(&format!(
+            "{:<36}  {:>9}  {:<24}  {}\n",
+            "UUID", "SIZE", "LAST MODIFIED", "KEY"
+        ));
+        for (key, e) in &devices {
+            out.push_str(&format!(
+                "{:<36}  {:>9}  {:<24}  {}\n",
+                key.device(),
+                group_digits(size(e)),
+                modified(e),
+                key
+            ));
+        }
+    }
+    if !strays.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "stray keys (not backups in the {} layout):\n",
+            layout.name()
+        ));
+        for (reason, e) in &strays {
+            out.push_str(&format!(
+                "  {}  ({} bytes, {}): {}\n",
+                e.key,
+                group_digits(size(e)),
+                modified(e),
+                reason.describe()
+            ));
+        }
+    }
+    print(&out)?;
+    ui.info(format!(
+        "{} device(s) with a backup in {root} ({} layout){}",
+        devices.len(),
+        layout.name(),
+        if strays.is_empty() {
+            String::new()
+        } else {
+            format!(", {} stray key(s)", strays.len())
+        }
+    ));
+    Ok(())
+}
+
+fn size(e: &ListEntry) -> usize {
+    usize::try_from(e.size).unwrap_or(usize::MAX)
+}
+
+fn modified(e: &ListEntry) -> String {
+    e.last_modified.map_or_else(|| "-".to_string(), format_time)
 }

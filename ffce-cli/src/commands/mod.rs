@@ -13,6 +13,7 @@ mod key;
 mod ls;
 mod put;
 mod restore;
+mod store_common;
 mod verify;
 mod versions;
 

@@ -1,10 +1,41 @@
-//! `ffce restore`: not yet implemented.
+//! `ffce restore`: make an older version the latest again by a server-side copy, which
+//! also undoes a delete (issue 4). Needs an S3 bucket; on the local store it exits 2.
+//! A missing version (or a delete marker's id) exits 3.
 
+use serde_json::json;
+
+use super::store_common::{device_arg, object_key, print, print_json};
 use crate::cli::RestoreArgs;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
+use crate::store::{self, StoreError, VersionId};
 use crate::ui::Ui;
 
 /// Runs `ffce restore`.
-pub fn run(_ui: Ui, _args: RestoreArgs) -> CliResult {
-    Err(CliError::other("ffce restore is not implemented yet"))
+pub fn run(ui: Ui, args: RestoreArgs) -> CliResult {
+    let device = device_arg(&args.uuid)?;
+    let key = object_key(device, &args.store);
+    let version = VersionId::parse(&args.version_id)?;
+    let store = store::open(&ui, &args.store)?;
+    let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
+        what: "ffce restore",
+    })?;
+    let outcome = versioned.restore(&key, &version)?;
+    if args.json {
+        return print_json(&json!({
+            "uuid": device.to_string(),
+            "location": outcome.location,
+            "restored_version_id": version.as_str(),
+            "version_id": outcome.version_id,
+            "etag": outcome.etag,
+        }));
+    }
+    let mut text = format!(
+        "restored version {version} of {} as the latest",
+        outcome.location
+    );
+    if let Some(v) = &outcome.version_id {
+        text.push_str(&format!(" (new version {v})"));
+    }
+    text.push('\n');
+    print(&text)
 }

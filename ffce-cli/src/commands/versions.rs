@@ -1,10 +1,79 @@
-//! `ffce versions`: not yet implemented.
+//! `ffce versions`: a device's backup versions and delete markers, newest first
+//! (issue 4). Needs an S3 bucket; on the local store it exits 2.
+//!
+//! A device with no versions at all is not an error: the list is empty (`[]` with
+//! `--json`) and stderr says so.
 
+use serde_json::json;
+
+use super::store_common::{device_arg, object_key, print, print_json};
 use crate::cli::VersionsArgs;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
+use crate::files::group_digits;
+use crate::store::{self, StoreError, format_time};
 use crate::ui::Ui;
 
 /// Runs `ffce versions`.
-pub fn run(_ui: Ui, _args: VersionsArgs) -> CliResult {
-    Err(CliError::other("ffce versions is not implemented yet"))
+pub fn run(ui: Ui, args: VersionsArgs) -> CliResult {
+    let device = device_arg(&args.uuid)?;
+    let key = object_key(device, &args.store);
+    let store = store::open(&ui, &args.store)?;
+    let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
+        what: "ffce versions",
+    })?;
+    let location = store.describe(&key);
+    let versions = versioned.list_versions(&key)?;
+
+    if args.json {
+        print_json(&json!(
+            versions
+                .iter()
+                .map(|v| json!({
+                    "version_id": v.version_id,
+                    "is_latest": v.is_latest,
+                    "is_delete_marker": v.is_delete_marker,
+                    "size": v.size,
+                    "last_modified": v.last_modified.map(format_time),
+                    "etag": v.etag,
+                }))
+                .collect::<Vec<_>>()
+        ))?;
+    } else if !versions.is_empty() {
+        let w = versions
+            .iter()
+            .map(|v| v.version_id.len())
+            .max()
+            .unwrap_or(0)
+            .max("VERSION ID".len());
+        let mut out = format!(
+            "{:<w$}  {:<6}  {:<13}  {:>9}  {}\n",
+            "VERSION ID", "LATEST", "KIND", "SIZE", "LAST MODIFIED"
+        );
+        for v in &versions {
+            out.push_str(&format!(
+                "{:<w$}  {:<6}  {:<13}  {:>9}  {}\n",
+                v.version_id,
+                if v.is_latest { "yes" } else { "" },
+                if v.is_delete_marker {
+                    "delete marker"
+                } else {
+                    "backup"
+                },
+                v.size
+                    .map(|s| group_digits(usize::try_from(s).unwrap_or(usize::MAX)))
+                    .unwrap_or_else(|| "-".into()),
+                v.last_modified.map_or_else(|| "-".into(), format_time),
+            ));
+        }
+        print(&out)?;
+    }
+    if versions.is_empty() {
+        ui.info(format!("no versions of {location}"));
+    } else if versions.first().is_some_and(|v| v.is_delete_marker) {
+        ui.info(format!(
+            "{location} is deleted (its latest version is a delete marker); \
+             `ffce restore {device} --version-id V` brings a version back"
+        ));
+    }
+    Ok(())
 }

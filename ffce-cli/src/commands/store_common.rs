@@ -1,0 +1,132 @@
+//! What the bucket commands (put, get, delete, ls, versions, restore) share: reading the
+//! device argument, printing results, and the undo hint after a delete.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde_json::Value;
+
+use crate::cli::StoreArgs;
+use crate::device::{DeviceId, Layout, ObjectKey};
+use crate::exit::{CliError, CliResult};
+use crate::files;
+use crate::store::{self, StoreChoice};
+
+/// Parses the UUID argument; anything else is a usage error (exit 2) before any
+/// request or file access.
+///
+/// The input is echoed only when it is short printable ASCII: a key pasted into the
+/// wrong place (64 hex digits or 44 base64 characters) is never repeated.
+pub fn device_arg(input: &str) -> CliResult<DeviceId> {
+    DeviceId::parse(input).map_err(|e| {
+        let shown = if input.len() <= 40 && input.bytes().all(|b| b.is_ascii_graphic()) {
+            format!("{input:?}")
+        } else {
+            "the UUID argument".to_string()
+        };
+        CliError::usage(format!("{shown}: {e}"))
+    })
+}
+
+/// The object key of `device` in the layout `args` asks for.
+pub fn object_key(device: DeviceId, args: &StoreArgs) -> ObjectKey {
+    ObjectKey::new(device, Layout::from(args.layout))
+}
+
+/// Whether the flags select an S3 bucket (without building anything).
+pub fn selects_bucket(args: &StoreArgs) -> CliResult<bool> {
+    Ok(matches!(store::choose(args)?, StoreChoice::Bucket(_)))
+}
+
+/// Prints one pretty JSON value and a newline on stdout.
+pub fn print_json(value: &Value) -> CliResult {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::other(format!("cannot format JSON: {e}")))?;
+    text.push('\n');
+    files::write_stdout(text.as_bytes())
+}
+
+/// Prints text on stdout (a closed pipe is not an error).
+pub fn print(text: &str) -> CliResult {
+    files::write_stdout(text.as_bytes())
+}
+
+/// The exact command that brings `version` back, with the store flags the user gave.
+pub fn restore_command(args: &StoreArgs, device: DeviceId, version: &str) -> String {
+    let mut cmd = format!("ffce restore {device} --version-id {}", shell_word(version));
+    if let Ok(StoreChoice::Bucket(bucket)) = store::choose(args) {
+        cmd.push_str(&format!(" --bucket {}", shell_word(&bucket)));
+    }
+    if Layout::from(args.layout) == Layout::Flat {
+        cmd.push_str(" --layout flat");
+    }
+    for (flag, value) in [
+        ("--profile", &args.profile),
+        ("--region", &args.region),
+        ("--endpoint-url", &args.endpoint_url),
+    ] {
+        if let Some(v) = value {
+            cmd.push_str(&format!(" {flag} {}", shell_word(v)));
+        }
+    }
+    cmd
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'=' | b'+' | b',' | b'@'
+                )
+        });
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Asks on the terminal; true only for `yes`. Without a terminal on stdin and stderr
+/// nobody can answer, and the caller must refuse instead.
+pub fn confirm(question: &str) -> CliResult<bool> {
+    if !can_ask() {
+        return Ok(false);
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} Type 'yes' to confirm: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim() == "yes")
+}
+
+/// True when a person can be asked (stdin and stderr are terminals).
+pub fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word("abc.DEF_1-2"), "abc.DEF_1-2");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn device_errors_do_not_echo_long_input() {
+        let key = "11".repeat(32);
+        let err = device_arg(&key).unwrap_err();
+        assert!(!err.message.contains(&key));
+        let err = device_arg("not-a-uuid").unwrap_err();
+        assert!(err.message.contains("not-a-uuid"));
+    }
+}

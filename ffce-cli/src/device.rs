@@ -1,0 +1,324 @@
+//! Device ids and the object keys built from them (FFCE-SPEC §5, issue 4).
+//!
+//! A key is never typed by the user: [`ObjectKey`] is made only from a validated
+//! [`DeviceId`] and a [`Layout`], so no raw string reaches an S3 request or a local path
+//! (a UUID is hex digits and hyphens, which cannot climb out of a directory or smuggle a
+//! query string). The reverse direction, [`ListedKey::classify`], turns a key found in a
+//! listing back into a device, or explains why it is a stray key.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+use crate::cli::LayoutArg;
+
+/// The file name of a backup in the nested layout: `{uuid}/backup.ffce`.
+pub const BACKUP_FILE_NAME: &str = "backup.ffce";
+
+/// Length of the hyphenated 8-4-4-4-12 form.
+const HYPHENATED_LEN: usize = 36;
+/// Where the hyphens of the 8-4-4-4-12 form are.
+const HYPHENS_AT: [usize; 4] = [8, 13, 18, 23];
+
+/// A device UUID in the 8-4-4-4-12 hex form; displayed in canonical lowercase.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeviceId(Uuid);
+
+/// Why a string is not a device id. The message quotes at most a short, sanitised
+/// prefix of the input (it could be anything, e.g. a key pasted by mistake).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidDeviceId {
+    reason: &'static str,
+}
+
+impl fmt::Display for InvalidDeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not a device UUID ({}); expected the 8-4-4-4-12 hex form, \
+             e.g. 3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidDeviceId {}
+
+impl DeviceId {
+    /// Parses the hyphenated 8-4-4-4-12 form, hex digits of either case.
+    ///
+    /// The other spellings the `uuid` crate accepts (32 bare digits, braces, `urn:uuid:`)
+    /// are refused: the cloud knows only this one, and a key built from anything else
+    /// would name a different object.
+    pub fn parse(s: &str) -> Result<DeviceId, InvalidDeviceId> {
+        if s.len() != HYPHENATED_LEN {
+            return Err(InvalidDeviceId {
+                reason: "wrong length",
+            });
+        }
+        let bytes = s.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let ok = if HYPHENS_AT.contains(&i) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            };
+            if !ok {
+                return Err(InvalidDeviceId {
+                    reason: "only hex digits and four hyphens in the 8-4-4-4-12 places",
+                });
+            }
+        }
+        Uuid::try_parse(s)
+            .map(DeviceId)
+            .map_err(|_| InvalidDeviceId {
+                reason: "not a UUID",
+            })
+    }
+
+    /// The canonical lowercase hyphenated form.
+    pub fn canonical(&self) -> String {
+        self.0.hyphenated().to_string()
+    }
+}
+
+impl FromStr for DeviceId {
+    type Err = InvalidDeviceId;
+    fn from_str(s: &str) -> Result<DeviceId, InvalidDeviceId> {
+        DeviceId::parse(s)
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceId({self})")
+    }
+}
+
+/// How a device's backup is keyed in the bucket (FFCE-SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// `{uuid}/backup.ffce`, the original deployments.
+    Nested,
+    /// `{uuid}`, newer deployments.
+    Flat,
+}
+
+impl Layout {
+    /// The name used by `--layout`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Nested => "nested",
+            Layout::Flat => "flat",
+        }
+    }
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(arg: LayoutArg) -> Layout {
+        match arg {
+            LayoutArg::Nested => Layout::Nested,
+            LayoutArg::Flat => Layout::Flat,
+        }
+    }
+}
+
+/// The key of one device's backup object, built only from a [`DeviceId`] and a
+/// [`Layout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectKey {
+    device: DeviceId,
+    layout: Layout,
+}
+
+impl ObjectKey {
+    /// The key of `device`'s backup in `layout`.
+    pub fn new(device: DeviceId, layout: Layout) -> ObjectKey {
+        ObjectKey { device, layout }
+    }
+
+    /// The device.
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The key as a string: `{uuid}/backup.ffce` or `{uuid}`, lowercase.
+    pub fn as_string(&self) -> String {
+        match self.layout {
+            Layout::Nested => format!("{}/{BACKUP_FILE_NAME}", self.device),
+            Layout::Flat => self.device.to_string(),
+        }
+    }
+
+    /// The key's path segments, for the local store: `[uuid, "backup.ffce"]` or `[uuid]`.
+    pub fn segments(&self) -> Vec<String> {
+        match self.layout {
+            Layout::Nested => vec![self.device.to_string(), BACKUP_FILE_NAME.to_string()],
+            Layout::Flat => vec![self.device.to_string()],
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_string())
+    }
+}
+
+/// What a key found in a listing is, seen from one layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListedKey {
+    /// A device's backup in the layout asked for.
+    Backup(ObjectKey),
+    /// Anything else, with the reason it does not fit.
+    Stray(StrayReason),
+}
+
+/// Why a listed key is not a backup in the chosen layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrayReason {
+    /// A backup key of the other layout (`ls --layout OTHER` lists it).
+    OtherLayout(Layout),
+    /// A backup key whose UUID is not lowercase; ffce never writes or reads it (the
+    /// lowercase key names a different object).
+    NotCanonical,
+    /// Not a backup key of either layout.
+    Unrecognised,
+}
+
+impl StrayReason {
+    /// A short machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            StrayReason::OtherLayout(Layout::Nested) => "nested_layout",
+            StrayReason::OtherLayout(Layout::Flat) => "flat_layout",
+            StrayReason::NotCanonical => "uppercase_uuid",
+            StrayReason::Unrecognised => "unrecognised",
+        }
+    }
+
+    /// One phrase for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StrayReason::OtherLayout(Layout::Nested) => {
+                "a backup in the nested layout (see: ffce ls --layout nested)"
+            }
+            StrayReason::OtherLayout(Layout::Flat) => {
+                "a backup in the flat layout (see: ffce ls --layout flat)"
+            }
+            StrayReason::NotCanonical => {
+                "UUID not in lowercase; ffce reads and writes only the lowercase key"
+            }
+            StrayReason::Unrecognised => "not a backup key of either layout",
+        }
+    }
+}
+
+impl ListedKey {
+    /// Classifies a key from a listing, seen from `layout`.
+    pub fn classify(key: &str, layout: Layout) -> ListedKey {
+        let (uuid_part, found) = match key.split_once('/') {
+            Some((head, tail)) if tail == BACKUP_FILE_NAME => (head, Layout::Nested),
+            Some(_) => return ListedKey::Stray(StrayReason::Unrecognised),
+            None => (key, Layout::Flat),
+        };
+        let Ok(device) = DeviceId::parse(uuid_part) else {
+            return ListedKey::Stray(StrayReason::Unrecognised);
+        };
+        let canonical = ObjectKey::new(device, found);
+        if canonical.as_string() != key {
+            return ListedKey::Stray(StrayReason::NotCanonical);
+        }
+        if found != layout {
+            return ListedKey::Stray(StrayReason::OtherLayout(found));
+        }
+        ListedKey::Backup(canonical)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+    #[test]
+    fn parses_either_case_and_writes_lowercase() {
+        let upper = DeviceId::parse(&ID.to_uppercase()).unwrap();
+        assert_eq!(upper.to_string(), ID);
+        assert_eq!(upper, DeviceId::parse(ID).unwrap());
+    }
+
+    #[test]
+    fn refuses_other_spellings() {
+        for bad in [
+            "",
+            "3f2504e04f8941d39a0c0305e82c3301",
+            "{3f2504e0-4f89-41d3-9a0c-0305e82c3301}",
+            "urn:uuid:3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c330g",
+            "3f2504e0-4f89-41d3-9a0c0-305e82c3301",
+            "../../../../etc/passwd/aaaaaaaaaaaaaaaaa",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301/",
+            " 3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        ] {
+            assert!(DeviceId::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn keys_per_layout() {
+        let id = DeviceId::parse(ID).unwrap();
+        assert_eq!(
+            ObjectKey::new(id, Layout::Nested).as_string(),
+            format!("{ID}/backup.ffce")
+        );
+        assert_eq!(ObjectKey::new(id, Layout::Flat).as_string(), ID);
+    }
+
+    #[test]
+    fn classify_listed_keys() {
+        let id = DeviceId::parse(ID).unwrap();
+        let nested = format!("{ID}/backup.ffce");
+        assert_eq!(
+            ListedKey::classify(&nested, Layout::Nested),
+            ListedKey::Backup(ObjectKey::new(id, Layout::Nested))
+        );
+        assert_eq!(
+            ListedKey::classify(&nested, Layout::Flat),
+            ListedKey::Stray(StrayReason::OtherLayout(Layout::Nested))
+        );
+        assert_eq!(
+            ListedKey::classify(ID, Layout::Flat),
+            ListedKey::Backup(ObjectKey::new(id, Layout::Flat))
+        );
+        assert_eq!(
+            ListedKey::classify(&ID.to_uppercase(), Layout::Flat),
+            ListedKey::Stray(StrayReason::NotCanonical)
+        );
+        for stray in [
+            "readme.txt",
+            &format!("{ID}/other.ffce"),
+            &format!("{ID}/backup.ffce/x"),
+            "",
+        ] {
+            assert_eq!(
+                ListedKey::classify(stray, Layout::Nested),
+                ListedKey::Stray(StrayReason::Unrecognised),
+                "{stray:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The local directory store: the bucket's key layout as folders and files under one
+//! root, for the embedded default and for `--dir` (issue 4).
+//!
+//! - Paths are built only from an [`ObjectKey`] (a validated UUID and a layout), so no
+//!   user string becomes a path. A key component that is a symlink leading out of the
+//!   root (or nowhere) is refused; a symlink that stays inside the root is followed.
+//!   (The check and the use are separate system calls: someone who can write into the
+//!   root while ffce runs can still race it. The store protects against mistakes, not
+//!   against a hostile co-owner of the folder.)
+//! - Writes are atomic: a temporary file in the key's folder, synced, then renamed into
+//!   place; an interrupted write leaves either the old file or the new one (and
+//!   SIGINT/SIGTERM remove the temporary file, see [`crate::files::interrupt`]).
+//! - `--if-absent` is exact: the final step is a no-clobber rename (`renameat2` with
+//!   `RENAME_NOREPLACE`, or link+unlink), so of two concurrent writers one fails.
+//! - `--if-match` is emulated: the current file's SHA-256 is compared, then the new
+//!   file is renamed over it. Between the comparison and the rename (microseconds) a
+//!   concurrent writer can slip in; the local store is single-user, S3 is the place
+//!   for real concurrency.
+//! - The ETag of a local object is the hex SHA-256 of the file.
+//! - No versions: [`Store::versioned`] is `None` and `get --version-id` refuses.
+//! - In the flat layout `{uuid}` is a file; in the nested layout `{uuid}` is a folder.
+//!   A bucket can hold both for one device, a folder cannot.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::{
+    ChecksumCheck, Condition, DeleteOutcome, ListEntry, Object, PutOptions, PutOutcome, Store,
+    StoreError, StoreResult, VersionId, unquote_etag,
+};
+use crate::device::ObjectKey;
+use crate::files::interrupt;
+
+/// A folder laid out like the bucket.
+#[derive(Clone, Debug)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root` (created on the first put).
+    pub fn new(root: PathBuf) -> LocalStore {
+        LocalStore { root }
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of `key`, after checking that no component of it is a symlink that
+    /// leaves the root.
+    fn path_of(&self, key: &ObjectKey) -> StoreResult<PathBuf> {
+        let mut path = self.root.clone();
+        for segment in key.segments() {
+            path.push(segment);
+            self.check_inside(&path)?;
+        }
+        Ok(path)
+    }
+
+    fn check_inside(&self, path: &Path) -> StoreResult<()> {
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return Ok(()); // does not exist (yet): nothing to follow
+        };
+        if !meta.file_type().is_symlink() {
+            return Ok(());
+        }
+        let root = fs::canonicalize(&self.root).map_err(|e| self.io_error(&self.root, e))?;
+        match fs::canonicalize(path) {
+            Ok(target) if target.starts_with(&root) && target != root => Ok(()),
+            _ => Err(StoreError::UnsafePath {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+
+    fn io_error(&self, path: &Path, e: io::Error) -> StoreError {
+        match e.kind() {
+            io::ErrorKind::PermissionDenied => StoreError::PermissionDenied {
+                what: path.display().to_string(),
+                detail: e.to_string(),
+            },
+            _ => StoreError::other(format!("{}: {e}", path.display()), e),
+        }
+    }
+
+    fn read_current(&self, path: &Path) -> StoreResult<Option<Vec<u8>>> {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => Err(StoreError::Other {
+                message: format!(
+                    "{} is a folder, not a backup file (a nested-layout device? try --layout nested)",
+                    path.display()
+                ),
+                source: None,
+            }),
+            Ok(_) => fs::read(path).map(Some).map_err(|e| self.io_error(path, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(None),
+            Err(e) => Err(self.io_error(path, e)),
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Store for LocalStore {
+    fn describe(&self, key: &ObjectKey) -> String {
+        let mut path = self.root.clone();
+        for segment in key.segments() {
+            path.push(segment);
+        }
+        path.display().to_string()
+    }
+
+    fn describe_root(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn put(&self, key: &ObjectKey, body: Bytes, opts: &PutOptions) -> StoreResult<PutOutcome> {
+        let path = self.path_of(key)?;
+        let what = path.display().to_string();
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        if let Condition::IfMatch(want) = &opts.condition {
+            let want = unquote_etag(want).to_ascii_lowercase();
+            match self.read_current(&path)? {
+                None => {
+                    return Err(StoreError::PreconditionFailed {
+                        what,
+                        missing: true,
+                    });
+                }
+                Some(current) if sha256_hex(&current) != want => {
+                    return Err(StoreError::PreconditionFailed {
+                        what,
+                        missing: false,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+
+        fs::create_dir_all(&dir).map_err(|e| self.io_error(&dir, e))?;
+        // The folder may have been created just now through a path that was checked
+        // before it existed; check again.
+        self.path_of(key)?;
+
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        let mut temp =
+            interrupt::Guarded::create(&builder, &dir).map_err(|e| self.io_error(&dir, e))?;
+        {
+            let file = temp.file_mut();
+            let written = file
+                .write_all(&body)
+                .and_then(|()| file.flush())
+                .and_then(|()| file.as_file().sync_all());
+            written.map_err(|e| self.io_error(&path, e))?;
+        }
+        let replace = opts.condition != Condition::IfAbsent;
+        temp.persist(&path, replace).map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                StoreError::AlreadyExists { what: what.clone() }
+            } else {
+                self.io_error(&path, e)
+            }
+        })?;
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(PutOutcome {
+            etag: Some(hex::encode(opts.content_sha256)),
+            version_id: None,
+            location: what,
+        })
+    }
+
+    fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
+        if version.is_some() {
+            return Err(StoreError::NeedsBucket {
+                what: "--version-id",
+            });
+        }
+        let path = self.path_of(key)?;
+        let body = self
+            .read_current(&path)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: path.display().to_string(),
+            })?;
+        let last_modified = fs::metadata(&path).and_then(|m| m.modified()).ok();
+        Ok(Object {
+            etag: Some(sha256_hex(&body)),
+            body: Bytes::from(body),
+            version_id: None,
+            plaintext_sha256: None,
+            odd_plaintext_digest: false,
+            checksum: ChecksumCheck::LocalFile,
+            last_modified,
+        })
+    }
+
+    fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let path = self.path_of(key)?;
+        let existed = match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::Other {
+                    message: format!(
+                        "{} is a folder, not a backup file; not deleting it",
+                        path.display()
+                    ),
+                    source: None,
+                });
+            }
+            Ok(_) => match fs::remove_file(&path) {
+                Ok(()) => true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => return Err(self.io_error(&path, e)),
+            },
+            Err(_) => false,
+        };
+        // Nested layout: drop the device's folder once it is empty (never anything else).
+        if key.segments().len() > 1 {
+            if let Some(dir) = path.parent() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+        Ok(DeleteOutcome {
+            existed,
+            delete_marker_added: false,
+            version_id: None,
+            previous_version_id: None,
+        })
+    }
+
+    fn list(&self) -> StoreResult<Vec<ListEntry>> {
+        let mut out = Vec::new();
+        let top = match fs::read_dir(&self.root) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(self.io_error(&self.root, e)),
+        };
+        for entry in top {
+            let entry = entry.map_err(|e| self.io_error(&self.root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if !is_dir {
+                out.push(file_entry(name, &entry.path()));
+                continue;
+            }
+            let inner = fs::read_dir(entry.path()).map_err(|e| self.io_error(&entry.path(), e))?;
+            for sub in inner {
+                let sub = sub.map_err(|e| self.io_error(&entry.path(), e))?;
+                let sub_name = sub.file_name().to_string_lossy().into_owned();
+                let mut key = format!("{name}/{sub_name}");
+                if sub.file_type().is_ok_and(|t| t.is_dir()) {
+                    // Deeper folders are never backups; report the folder, not its tree.
+                    key.push('/');
+                }
+                out.push(file_entry(key, &sub.path()));
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+}
+
+fn file_entry(key: String, path: &Path) -> ListEntry {
+    let meta = fs::metadata(path).ok();
+    ListEntry {
+        key,
+        size: meta
+            .as_ref()
+            .map_or(0, |m| if m.is_dir() { 0 } else { m.len() }),
+        last_modified: meta.and_then(|m| m.modified().ok()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{DeviceId, Layout};
+
+    fn key(layout: Layout) -> ObjectKey {
+        ObjectKey::new(
+            DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(),
+            layout,
+        )
+    }
+
+    fn opts(condition: Condition, body: &[u8]) -> PutOptions {
+        PutOptions {
+            content_sha256: Sha256::digest(body).into(),
+            plaintext_sha256: None,
+            sse_kms_key_id: None,
+            condition,
+        }
+    }
+
+    #[test]
+    fn put_get_list_delete_both_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("store"));
+        for layout in [Layout::Nested, Layout::Flat] {
+            let k = key(layout);
+            let body = Bytes::from_static(b"FFCE body");
+            store
+                .put(&k, body.clone(), &opts(Condition::None, &body))
+                .unwrap();
+            assert_eq!(store.get(&k, None).unwrap().body, body);
+            let listed: Vec<String> = store.list().unwrap().into_iter().map(|e| e.key).collect();
+            assert_eq!(listed, vec![k.as_string()]);
+            assert!(store.delete(&k).unwrap().existed);
+            assert!(!store.delete(&k).unwrap().existed);
+            assert!(matches!(
+                store.get(&k, None),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(store.list().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn conditional_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().to_path_buf());
+        let k = key(Layout::Nested);
+        let a = Bytes::from_static(b"a");
+        let b = Bytes::from_static(b"b");
+        assert!(matches!(
+            store.put(&k, a.clone(), &opts(Condition::IfMatch("x".into()), &a)),
+            Err(StoreError::PreconditionFailed { missing: true, .. })
+        ));
+        let put = store
+            .put(&k, a.clone(), &opts(Condition::IfAbsent, &a))
+            .unwrap();
+        assert!(matches!(
+            store.put(&k, b.clone(), &opts(Condition::IfAbsent, &b)),
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        assert!(matches!(
+            store.put(&k, b.clone(), &opts(Condition::IfMatch("00".into()), &b)),
+            Err(StoreError::PreconditionFailed { missing: false, .. })
+        ));
+        let etag = format!("\"{}\"", put.etag.unwrap());
+        store
+            .put(&k, b.clone(), &opts(Condition::IfMatch(etag), &b))
+            .unwrap();
+        assert_eq!(store.get(&k, None).unwrap().body, b);
+        // No temporary files left behind.
+        assert_eq!(store.list().unwrap().len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir(&root).unwrap();
+        let k = key(Layout::Nested);
+        std::os::unix::fs::symlink(&outside, root.join(k.device().to_string())).unwrap();
+        let store = LocalStore::new(root);
+        let body = Bytes::from_static(b"x");
+        assert!(matches!(
+            store.put(&k, body.clone(), &opts(Condition::None, &body)),
+            Err(StoreError::UnsafePath { .. })
+        ));
+        assert!(matches!(
+            store.get(&k, None),
+            Err(StoreError::UnsafePath { .. })
+        ));
+        assert!(fs::read_dir(&outside).unwrap().next().is_none());
+    }
+}
