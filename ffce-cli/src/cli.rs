@@ -227,9 +227,12 @@ pub struct StoreArgs {
     /// Attempts per request, including the first (the SDK's standard retry).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_attempts: u32,
-    /// Give up on one operation after this many seconds.
+    /// Give up on one operation (all its attempts) after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+    /// Abandon one attempt after this many seconds and retry (if attempts are left).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub attempt_timeout: f64,
 }
 
 /// Object key layouts of FFCE-SPEC §5.

@@ -408,6 +408,35 @@ fn truncated_download_fails_with_exit_1_and_writes_nothing() {
 }
 
 #[test]
+fn download_cut_off_mid_body_is_retried_within_max_attempts() {
+    let (_, new) = blobs();
+    let bucket = bucket_with("cutretry", &new, true);
+    let proxy = FaultProxy::start();
+    let out_dir = temp_dir();
+    let out = out_dir.path().join("out");
+
+    // Two bodies cut off in transit, then a whole one: the default 3 attempts get it.
+    proxy.plan(json!({"rules": [
+        {"fault": "truncate", "method": "GET", "bytes": 100, "first": 2}
+    ]}));
+    get(&proxy, &bucket, &out, &[]).expect_code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), new.blob());
+    assert_eq!(proxy.faulted().len(), 2);
+    assert_eq!(proxy.log().len(), 3);
+
+    // The same faults with only 2 attempts: the command fails and writes nothing.
+    std::fs::remove_file(&out).unwrap();
+    proxy.plan(json!({"rules": [
+        {"fault": "truncate", "method": "GET", "bytes": 100, "first": 2}
+    ]}));
+    let run = get(&proxy, &bucket, &out, &["--max-attempts", "2"]);
+    run.expect_code(1);
+    assert!(one_line_error(&run).contains("download failed"));
+    assert_eq!(proxy.log().len(), 2);
+    assert_nothing_written(out_dir.path(), &out, "two cut-off bodies, two attempts");
+}
+
+#[test]
 fn reset_mid_download_leaves_no_partial_file() {
     let (_, new) = blobs();
     let bucket = bucket_with("reset", &new, true);
@@ -461,6 +490,22 @@ fn reset_mid_download_leaves_no_partial_file() {
 }
 
 // --------------------------------------------------------------- timeouts
+
+#[test]
+fn stalled_attempt_is_abandoned_and_retried() {
+    let (old, _) = blobs();
+    let bucket = bucket_with("stallretry", &old, true);
+    let proxy = FaultProxy::start();
+    let out_dir = temp_dir();
+    let out = out_dir.path().join("out");
+    proxy.plan(json!({"rules": [{"fault": "stall", "method": "GET", "first": 1}]}));
+    let started = std::time::Instant::now();
+    get(&proxy, &bucket, &out, &["--attempt-timeout", "2"]).expect_code(0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(std::fs::read(&out).unwrap(), old.blob());
+    assert_eq!(proxy.faulted().len(), 1);
+    assert_eq!(proxy.log().len(), 2);
+}
 
 #[test]
 fn stalled_get_ends_with_a_timeout_error_in_bounded_time() {
@@ -893,7 +938,6 @@ fn every_upload_attempt_carries_the_body_checksum() {
 /// precondition. The bucket holds exactly the new blob, yet ffce reports a refusal
 /// (exit 5) and, for `--if-match`, says "nothing was written". See the report of issue 7.
 #[test]
-#[ignore = "ffce bug: a retried conditional put reports its own landed write as a conflict"]
 fn conditional_put_whose_answer_was_lost_reports_success() {
     let (old, new) = blobs();
     let proxy = FaultProxy::start();

@@ -53,9 +53,14 @@ pub const CONTENT_TYPE: &str = "application/octet-stream";
 
 /// A bucket, a client for it, and the runtime the client runs on.
 pub struct S3Store {
-    bucket: String,
-    client: Client,
-    rt: Runtime,
+    // Visible to the sibling modules `bucket` (bucket-wide operations) and `fleet`
+    // (concurrent reads for the audit), which keep this file about single objects.
+    pub(super) bucket: String,
+    pub(super) client: Client,
+    pub(super) rt: Runtime,
+    // The SDK retries requests, not the reading of a response body; `get` retries a
+    // download cut off mid-body itself, up to the same number of attempts.
+    max_attempts: u32,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -89,11 +94,16 @@ fn check_args(args: &StoreArgs) -> CliResult<()> {
             "--max-attempts must be at least 1 (the first try counts)",
         ));
     }
-    if let Some(t) = args.timeout {
-        if !(t.is_finite() && t > 0.0 && t <= 86_400.0) {
-            return Err(CliError::usage(
-                "--timeout must be a number of seconds above 0 and at most 86400",
-            ));
+    for (flag, value) in [
+        ("--timeout", args.timeout),
+        ("--attempt-timeout", Some(args.attempt_timeout)),
+    ] {
+        if let Some(t) = value {
+            if !(t.is_finite() && t > 0.0 && t <= 86_400.0) {
+                return Err(CliError::usage(format!(
+                    "{flag} must be a number of seconds above 0 and at most 86400"
+                )));
+            }
         }
     }
     if let Some(url) = &args.endpoint_url {
@@ -121,6 +131,13 @@ fn custom_endpoint(args: &StoreArgs) -> bool {
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
+/// Why one download attempt failed: cut off in transit (worth another attempt) or
+/// anything else (final).
+enum GetFailure {
+    Interrupted(StoreError),
+    Store(StoreError),
+}
+
 impl S3Store {
     /// Loads AWS configuration and builds a client for `bucket`. No request is made.
     pub fn connect(ui: &Ui, bucket: String, args: &StoreArgs) -> CliResult<S3Store> {
@@ -142,13 +159,15 @@ impl S3Store {
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        // Each attempt has its own limit, so a stalled request is abandoned and retried
+        // instead of hanging forever; --timeout bounds the whole operation on top.
+        let mut timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(Duration::from_secs_f64(args.attempt_timeout));
         if let Some(t) = args.timeout {
-            loader = loader.timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(Duration::from_secs_f64(t))
-                    .build(),
-            );
+            timeouts = timeouts.operation_timeout(Duration::from_secs_f64(t));
         }
+        loader = loader.timeout_config(timeouts.build());
         let sdk_config = rt.block_on(loader.load());
         let Some(region) = sdk_config.region() else {
             return Err(CliError::usage(
@@ -163,7 +182,12 @@ impl S3Store {
             conf = conf.force_path_style(true);
         }
         let client = Client::from_conf(conf.build());
-        Ok(S3Store { bucket, client, rt })
+        Ok(S3Store {
+            bucket,
+            client,
+            rt,
+            max_attempts: args.max_attempts.max(1),
+        })
     }
 
     /// The bucket's name.
@@ -177,7 +201,7 @@ impl S3Store {
 
     /// Sorts an SDK error into a [`StoreError`]. `what` names the object or action for
     /// messages.
-    fn classify<E>(
+    pub(super) fn classify<E>(
         &self,
         err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
         what: &str,
@@ -317,7 +341,7 @@ impl S3Store {
             Condition::IfAbsent => req.if_none_match("*"),
             Condition::IfMatch(etag) => req.if_match(format!("\"{}\"", unquote_etag(etag))),
         };
-        let resp =
+        let result =
             req.send()
                 .await
                 .map_err(|e| match (self.classify(e, &url), &opts.condition) {
@@ -337,7 +361,18 @@ impl S3Store {
                         }
                     }
                     (other, _) => other,
-                })?;
+                });
+        let resp = match result {
+            Ok(resp) => resp,
+            // A conditional put whose answer was lost is retried by the SDK, and the
+            // retry then fails its own precondition. If the object now holds exactly
+            // our bytes, the write happened: report it, not a conflict.
+            Err(
+                err @ (StoreError::AlreadyExists { .. }
+                | StoreError::PreconditionFailed { missing: false, .. }),
+            ) => return self.already_ours(key, opts, &url).await.ok_or(err),
+            Err(err) => return Err(err),
+        };
         Ok(PutOutcome {
             etag: resp.e_tag().map(unquote_etag),
             version_id: resp.version_id().map(str::to_owned),
@@ -345,7 +380,56 @@ impl S3Store {
         })
     }
 
-    async fn get_async(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
+    /// The current object's outcome if its stored SHA-256 checksum is the one of the
+    /// body we tried to put.
+    async fn already_ours(
+        &self,
+        key: &ObjectKey,
+        opts: &PutOptions,
+        url: &str,
+    ) -> Option<PutOutcome> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .ok()?;
+        (head.checksum_sha256()? == BASE64.encode(opts.content_sha256)).then(|| PutOutcome {
+            etag: head.e_tag().map(unquote_etag),
+            version_id: head.version_id().map(str::to_owned),
+            location: url.to_string(),
+        })
+    }
+
+    /// Downloads an object, retrying a body cut off in transit (the SDK retries only
+    /// until the response headers arrive). A body that arrives whole but does not match
+    /// its checksum is not retried: that is an integrity failure to report.
+    pub(super) async fn get_async(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+    ) -> StoreResult<Object> {
+        let mut attempt = 1;
+        loop {
+            match self.get_once(key, version).await {
+                Ok(object) => return Ok(object),
+                Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                }
+                Err(GetFailure::Interrupted(e) | GetFailure::Store(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn get_once(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+    ) -> Result<Object, GetFailure> {
         let url = self.url(key);
         let what = match version {
             Some(v) => format!("version {v} of {url}"),
@@ -364,7 +448,7 @@ impl S3Store {
             Ok(r) => r,
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
-                return Err(match self.classify(e, &what) {
+                return Err(GetFailure::Store(match self.classify(e, &what) {
                     StoreError::NotFound { what } if version.is_none() => {
                         self.explain_missing(key, what).await
                     }
@@ -378,7 +462,7 @@ impl S3Store {
                         }
                     }
                     other => other,
-                });
+                }));
             }
         };
         let stored = resp.checksum_sha256().map(str::to_owned);
@@ -394,17 +478,20 @@ impl S3Store {
         let body = resp.body.collect().await.map_err(|e| {
             if let Some(mismatch) = sdk_checksum_mismatch(&e) {
                 let (expected, actual) = mismatch;
-                return StoreError::ChecksumMismatch {
+                return GetFailure::Store(StoreError::ChecksumMismatch {
                     what: what.clone(),
                     expected,
                     actual,
-                };
+                });
             }
-            StoreError::other(format!("{what}: the download failed"), e)
+            GetFailure::Interrupted(StoreError::other(
+                format!("{what}: the download failed (cut off in transit)"),
+                e,
+            ))
         })?;
         let body = body.into_bytes();
 
-        let checksum = verify_checksum(&body, stored, &what)?;
+        let checksum = verify_checksum(&body, stored, &what).map_err(GetFailure::Store)?;
         let (plaintext_sha256, odd_plaintext_digest) = match digest_meta {
             Some(d) if d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 (Some(d), false)
@@ -714,6 +801,16 @@ impl Store for S3Store {
 
     fn versioned(&self) -> Option<&dyn VersionedStore> {
         Some(self)
+    }
+
+    fn read_many(
+        &self,
+        keys: &[ObjectKey],
+        scope: super::ReadScope,
+        concurrency: usize,
+        done: &mut dyn FnMut(usize, StoreResult<super::Fetched>),
+    ) {
+        self.read_many_concurrently(keys, scope, concurrency, done);
     }
 }
 
