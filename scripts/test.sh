@@ -24,5 +24,8 @@ export "${server_env?}"
 trap 'scripts/s3-server.sh stop >/dev/null 2>&1 || true' EXIT
 echo "   $FFCE_TEST_S3_ENDPOINT" >&2
 
+echo "== fault-injecting proxy self-test (boto3 through the proxy)" >&2
+"$FFCE_TEST_PYTHON" scripts/fault_proxy_selftest.py
+
 echo "== cargo test --workspace" >&2
 cargo test --workspace --locked "$@"
