@@ -86,14 +86,21 @@ impl Key {
     /// Opens a blob where it lies and returns the plaintext as a sub-slice of it
     /// (`&mut blob[HEADER_LEN..]`). Works on a `Vec<u8>` or a `BytesMut`.
     ///
-    /// On failure the buffer still holds the ciphertext; no plaintext was produced.
-    /// The caller owns the buffer and must wipe it when done.
+    /// When the tag does not verify, everything after the header is wiped to zeros (as
+    /// `ring` does): the buffer never holds unauthenticated plaintext, whichever backend
+    /// decrypted it. A structurally invalid blob is left untouched. On success the caller
+    /// owns the plaintext in the buffer and must wipe it when done.
     pub fn open_in_place<'b>(&self, blob: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
         let header = *Blob::parse(blob)?.header();
         let body = &mut blob[HEADER_LEN..];
-        self.cipher
+        if self
+            .cipher
             .open(header.nonce(), body, header.tag())
-            .map_err(|_| Error::AuthenticationFailed)?;
+            .is_err()
+        {
+            body.zeroize();
+            return Err(Error::AuthenticationFailed);
+        }
         Ok(body)
     }
 

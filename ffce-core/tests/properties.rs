@@ -2,8 +2,8 @@
 //!
 //! Round trips hold for any plaintext up to the cloud limit; any single-bit change to
 //! the nonce, length, tag or ciphertext, any truncation and any appended bytes make
-//! opening fail with the error the spec assigns, and never yield plaintext; no input
-//! makes any entry point panic.
+//! opening fail with the error the spec assigns, and never yield plaintext (a failed
+//! in-place open wipes the body); no input makes any entry point panic.
 
 use ffce_core::{
     Blob, Error, HEADER_LEN, Key, MAX_PLAINTEXT_LEN, Nonce, buffer_with_header_room, inspect,
@@ -65,7 +65,14 @@ proptest! {
         prop_assert_eq!(key.open(&bad).unwrap_err(), expected);
         let mut in_place = bad.clone();
         prop_assert_eq!(key.open_in_place(&mut in_place).unwrap_err(), expected);
-        prop_assert_eq!(in_place, bad, "a failed open must leave the buffer as it was");
+        prop_assert_eq!(&in_place[..HEADER_LEN], &bad[..HEADER_LEN]);
+        if expected == Error::AuthenticationFailed {
+            // Never plaintext: a body that failed authentication is wiped.
+            prop_assert!(in_place[HEADER_LEN..].iter().all(|&b| b == 0));
+        } else {
+            // A structural failure is found before any decryption and touches nothing.
+            prop_assert_eq!(in_place, bad);
+        }
     }
 
     #[test]
