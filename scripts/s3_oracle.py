@@ -31,6 +31,33 @@ an unexpected error):
         -> {"keys": [...], "version_ids": [...]}; COUNT small objects (FILE's bytes, or
            b"x"), either COUNT versions of KEY or one object for each of COUNT made-up
            device UUIDs; for the pagination tests (S3 pages hold 1,000 entries)
+
+Bucket-wide state (issue 5: bucket create/check/empty, audit):
+    create-bucket BUCKET ... [--object-lock]   (object lock also enables versioning)
+    put ... [--legal-hold]                      (a version that cannot be deleted)
+    put-public-access-block BUCKET [--off SETTING]...
+        -> {"bucket"}; all four settings on except each SETTING named (snake case:
+           block_public_acls, ignore_public_acls, block_public_policy,
+           restrict_public_buckets)
+    put-versioning BUCKET Enabled|Suspended -> {"bucket"}
+    put-encryption BUCKET ALGORITHM [--kms KEY_ID] -> {"bucket"}  (aws:kms, AES256)
+    bucket-settings BUCKET
+        -> {"exists", "public_access_block": {SETTING: bool} | null,
+            "versioning": "Enabled" | "Suspended" | null,
+            "encryption": {"algorithm", "kms_key_id", "bucket_key_enabled"} | null}
+    put-files BUCKET KEY=FILE... -> [{"key", "version_id"}]; many plain puts in one
+        process, in the order given (later ones make newer versions)
+    create-multipart BUCKET KEY -> {"upload_id"}
+    list-uploads BUCKET -> [{"key", "upload_id"}]
+    count-versions BUCKET -> {"versions", "delete_markers", "uploads"}
+    plant-fleet BUCKET COUNT [--threads N] [--bad-every K] [--strays S]
+        -> {"devices", "strays", "expected": {audit totals}, "expected_verify": {...},
+            "bad_keys": {key: reason}, "elapsed_seconds"}
+           COUNT device backups `{uuid}/backup.ffce` from fixtures/vectors, uploaded
+           from N threads: every K-th one (default 500) a malformed or oversize
+           vector, the rest structurally valid ones; plus S stray keys. "expected" is
+           what a keyless `ffce audit` must count, derived from fixtures/manifest.json
+           (the fixtures' independent generator), not from ffce.
 """
 
 import argparse
@@ -54,7 +81,7 @@ except ImportError:  # pragma: no cover
 REGION = "us-east-1"
 
 
-def client(endpoint):
+def client(endpoint, pool=10):
     for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         os.environ.pop(k, None)
     os.environ["AWS_CONFIG_FILE"] = os.devnull
@@ -72,6 +99,7 @@ def client(endpoint):
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             retries={"max_attempts": 2, "mode": "standard"},
+            max_pool_connections=pool,
         ),
     )
 
@@ -96,7 +124,8 @@ def version_kw(args):
 
 
 def cmd_create_bucket(s3, args):
-    s3.create_bucket(Bucket=args.bucket)
+    kw = {"ObjectLockEnabledForBucket": True} if args.object_lock else {}
+    s3.create_bucket(Bucket=args.bucket, **kw)
     if args.versioned:
         s3.put_bucket_versioning(
             Bucket=args.bucket, VersioningConfiguration={"Status": "Enabled"}
@@ -133,6 +162,10 @@ def cmd_put(s3, args):
         kw["ChecksumSHA256"] = args.checksum_sha256
     if args.metadata:
         kw["Metadata"] = dict(m.split("=", 1) for m in args.metadata)
+    if args.legal_hold:
+        kw["ObjectLockLegalHoldStatus"] = "ON"
+        # Object lock requires a checksum (or Content-MD5); let boto3 compute one.
+        kw.setdefault("ChecksumAlgorithm", "SHA256")
     resp = s3.put_object(**kw)
     return {"etag": (resp.get("ETag") or "").strip('"'), "version_id": resp.get("VersionId")}
 
@@ -224,6 +257,216 @@ def cmd_put_many(s3, args):
     return {"keys": keys, "version_ids": version_ids}
 
 
+PAB_SETTINGS = {
+    "block_public_acls": "BlockPublicAcls",
+    "ignore_public_acls": "IgnorePublicAcls",
+    "block_public_policy": "BlockPublicPolicy",
+    "restrict_public_buckets": "RestrictPublicBuckets",
+}
+
+
+def cmd_put_public_access_block(s3, args):
+    for off in args.off:
+        if off not in PAB_SETTINGS:
+            raise SystemExit(f"s3_oracle: unknown setting {off!r}")
+    conf = {aws: name not in args.off for name, aws in PAB_SETTINGS.items()}
+    s3.put_public_access_block(Bucket=args.bucket, PublicAccessBlockConfiguration=conf)
+    return {"bucket": args.bucket}
+
+
+def cmd_put_versioning(s3, args):
+    s3.put_bucket_versioning(
+        Bucket=args.bucket, VersioningConfiguration={"Status": args.status}
+    )
+    return {"bucket": args.bucket}
+
+
+def cmd_put_encryption(s3, args):
+    by_default = {"SSEAlgorithm": args.algorithm}
+    if args.kms:
+        by_default["KMSMasterKeyID"] = args.kms
+    s3.put_bucket_encryption(
+        Bucket=args.bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": by_default}]
+        },
+    )
+    return {"bucket": args.bucket}
+
+
+def _error_code(e):
+    return e.response.get("Error", {}).get("Code")
+
+
+def cmd_bucket_settings(s3, args):
+    try:
+        s3.head_bucket(Bucket=args.bucket)
+    except ClientError as e:
+        if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            return {"exists": False}
+        raise
+    out = {"exists": True}
+    try:
+        conf = s3.get_public_access_block(Bucket=args.bucket)["PublicAccessBlockConfiguration"]
+        out["public_access_block"] = {name: conf.get(aws) for name, aws in PAB_SETTINGS.items()}
+    except ClientError as e:
+        if _error_code(e) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        out["public_access_block"] = None
+    out["versioning"] = s3.get_bucket_versioning(Bucket=args.bucket).get("Status")
+    try:
+        rules = s3.get_bucket_encryption(Bucket=args.bucket)[
+            "ServerSideEncryptionConfiguration"
+        ]["Rules"]
+        rule = rules[0]
+        by_default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        out["encryption"] = {
+            "algorithm": by_default.get("SSEAlgorithm"),
+            "kms_key_id": by_default.get("KMSMasterKeyID"),
+            "bucket_key_enabled": rule.get("BucketKeyEnabled"),
+        }
+    except ClientError as e:
+        if _error_code(e) != "ServerSideEncryptionConfigurationNotFoundError":
+            raise
+        out["encryption"] = None
+    return out
+
+
+def cmd_put_files(s3, args):
+    out = []
+    for pair in args.pairs:
+        key, _, path = pair.partition("=")
+        with open(path, "rb") as f:
+            body = f.read()
+        resp = s3.put_object(
+            Bucket=args.bucket, Key=key, Body=body, ContentType="application/octet-stream"
+        )
+        out.append({"key": key, "version_id": resp.get("VersionId")})
+    return out
+
+
+def cmd_create_multipart(s3, args):
+    resp = s3.create_multipart_upload(Bucket=args.bucket, Key=args.key)
+    return {"upload_id": resp["UploadId"]}
+
+
+def _uploads(s3, bucket):
+    out, kw = [], {"Bucket": bucket}
+    while True:
+        page = s3.list_multipart_uploads(**kw)
+        out += [{"key": u["Key"], "upload_id": u["UploadId"]} for u in page.get("Uploads", [])]
+        if not page.get("IsTruncated") or not page.get("NextKeyMarker"):
+            return out
+        kw["KeyMarker"] = page["NextKeyMarker"]
+        kw["UploadIdMarker"] = page.get("NextUploadIdMarker", "")
+
+
+def cmd_list_uploads(s3, args):
+    return _uploads(s3, args.bucket)
+
+
+def cmd_count_versions(s3, args):
+    versions = cmd_list_versions(s3, argparse.Namespace(bucket=args.bucket, prefix=None))
+    return {
+        "versions": len(versions["versions"]),
+        "delete_markers": len(versions["delete_markers"]),
+        "uploads": len(_uploads(s3, args.bucket)),
+    }
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+# Structurally valid backups (a keyless audit counts them valid; some fail to open).
+GOOD_POOL = ["dexie-backup"] * 6 + [
+    "not-dexie-backup", "binary-backup", "empty-backup", "one-byte-backup",
+    "tag-flipped", "dexie-configfs",
+]
+# Every malformed vector, and the oversize one.
+BAD_POOL = [
+    "truncated-header", "empty-file", "bad-magic", "version-2", "version-0",
+    "trailing-bytes", "truncated-body", "oversize-backup",
+]
+STRAY_KEYS = [
+    "README.txt",
+    "00000000-0000-4000-8000-00000000000A/backup.ffce",   # uppercase UUID
+    "00000000-0000-4000-8000-00000000000b",                # the flat layout
+    "00000000-0000-4000-8000-00000000000c/other.ffce",
+    "logs/2024-01-01.txt",
+]
+
+
+def cmd_plant_fleet(s3, args):
+    import concurrent.futures
+    import time
+
+    with open(os.path.join(FIXTURES, "manifest.json")) as f:
+        manifest = {v["name"]: v for v in json.load(f)["vectors"]}
+    blobs = {}
+    for name in set(GOOD_POOL + BAD_POOL):
+        with open(os.path.join(FIXTURES, manifest[name]["file"]), "rb") as f:
+            blobs[name] = f.read()
+
+    def verdict(name):
+        """(audit reason or None, verify ok) from the manifest."""
+        v = manifest[name]
+        if v["structure"] != "ok":
+            return v["structure"], False
+        if v["upload"] == "too_large":
+            return "too_large", True  # ffce verify warns, it does not fail
+        return None, True
+
+    plan = []
+    bad_i = good_i = 0
+    for i in range(args.count):
+        key = f"{i:08x}-0000-4000-8000-{i:012x}/backup.ffce"
+        if args.bad_every and i % args.bad_every == args.bad_every - 1:
+            name = BAD_POOL[bad_i % len(BAD_POOL)]
+            bad_i += 1
+        else:
+            name = GOOD_POOL[good_i % len(GOOD_POOL)]
+            good_i += 1
+        plan.append((key, name))
+    strays = [(k, "README") for k in STRAY_KEYS[: args.strays]]
+
+    expected = {"objects": 0, "bytes": 0, "valid": 0, "invalid": 0,
+                "invalid_by_reason": {}, "stray": len(strays), "errors": 0, "gone": 0}
+    expected_verify = {"files": 0, "ok": 0, "invalid": 0}
+    bad_keys = {}
+    for key, name in plan:
+        reason, verify_ok = verdict(name)
+        expected["objects"] += 1
+        expected["bytes"] += len(blobs[name])
+        expected_verify["files"] += 1
+        expected_verify["ok" if verify_ok else "invalid"] += 1
+        if reason is None:
+            expected["valid"] += 1
+        else:
+            expected["invalid"] += 1
+            by = expected["invalid_by_reason"]
+            by[reason] = by.get(reason, 0) + 1
+            bad_keys[key] = reason
+
+    readme = open(os.path.join(FIXTURES, "README.md"), "rb").read()
+
+    def put(item):
+        key, name = item
+        body = readme if name == "README" else blobs[name]
+        s3.put_object(Bucket=args.bucket, Key=key, Body=body,
+                      ContentType="application/octet-stream")
+
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.threads) as pool:
+        for _ in pool.map(put, plan + strays):
+            pass
+    return {
+        "devices": len(plan),
+        "strays": len(strays),
+        "expected": expected,
+        "expected_verify": expected_verify,
+        "bad_keys": bad_keys,
+        "elapsed_seconds": round(time.monotonic() - start, 3),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,6 +478,7 @@ def main():
     p.add_argument("bucket")
     p.add_argument("--versioned", action="store_true")
     p.add_argument("--kms")
+    p.add_argument("--object-lock", action="store_true")
     p.set_defaults(fn=cmd_create_bucket)
 
     p = sub.add_parser("put")
@@ -244,6 +488,7 @@ def main():
     p.add_argument("--checksum-sha256")
     p.add_argument("--metadata", action="append", default=[])
     p.add_argument("--content-type", default="application/octet-stream")
+    p.add_argument("--legal-hold", action="store_true")
     p.set_defaults(fn=cmd_put)
 
     for name, fn in (("head", cmd_head), ("get", cmd_get), ("delete", cmd_delete)):
@@ -271,12 +516,56 @@ def main():
     p.add_argument("--prefix")
     p.set_defaults(fn=cmd_list_versions)
 
+    p = sub.add_parser("put-public-access-block")
+    p.add_argument("bucket")
+    p.add_argument("--off", action="append", default=[])
+    p.set_defaults(fn=cmd_put_public_access_block)
+
+    p = sub.add_parser("put-versioning")
+    p.add_argument("bucket")
+    p.add_argument("status", choices=("Enabled", "Suspended"))
+    p.set_defaults(fn=cmd_put_versioning)
+
+    p = sub.add_parser("put-encryption")
+    p.add_argument("bucket")
+    p.add_argument("algorithm")
+    p.add_argument("--kms")
+    p.set_defaults(fn=cmd_put_encryption)
+
+    for name, fn in (
+        ("bucket-settings", cmd_bucket_settings),
+        ("list-uploads", cmd_list_uploads),
+        ("count-versions", cmd_count_versions),
+    ):
+        p = sub.add_parser(name)
+        p.add_argument("bucket")
+        p.set_defaults(fn=fn)
+
+    p = sub.add_parser("put-files")
+    p.add_argument("bucket")
+    p.add_argument("pairs", nargs="+", metavar="KEY=FILE")
+    p.set_defaults(fn=cmd_put_files)
+
+    p = sub.add_parser("create-multipart")
+    p.add_argument("bucket")
+    p.add_argument("key")
+    p.set_defaults(fn=cmd_create_multipart)
+
+    p = sub.add_parser("plant-fleet")
+    p.add_argument("bucket")
+    p.add_argument("count", type=int)
+    p.add_argument("--threads", type=int, default=16)
+    p.add_argument("--bad-every", type=int, default=500)
+    p.add_argument("--strays", type=int, default=len(STRAY_KEYS))
+    p.set_defaults(fn=cmd_plant_fleet, pool=16)
+
     args = ap.parse_args()
     if not args.endpoint:
         sys.stderr.write("s3_oracle: no endpoint (--endpoint or FFCE_TEST_S3_ENDPOINT)\n")
         return 2
     try:
-        result = args.fn(client(args.endpoint), args)
+        pool = max(10, getattr(args, "threads", 0))
+        result = args.fn(client(args.endpoint, pool=pool), args)
     except ClientError as e:
         err = e.response.get("Error", {})
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -96,6 +96,19 @@ pub enum Command {
         after_help = "Example:\n  ffce restore 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
     )]
     Restore(RestoreArgs),
+    /// Create, check or empty a device-backups bucket as a whole (S3 only).
+    #[command(subcommand)]
+    Bucket(BucketCommand),
+    /// Check every device's latest backup in the store: each finding, then totals.
+    #[command(after_help = "Examples:\n  ffce audit --bucket my-backups\n  \
+        ffce audit --json --concurrency 64 --bucket my-backups > audit.json\n  \
+        ffce audit --bucket test-bench-backups --master-key-file bench.key\n\n\
+        Without a key each object costs one small request (a ranged GET of its 37-byte \
+        header, which also returns its size); with a key each object is downloaded and \
+        authenticated.\n\n\
+        Exit: 4 if any backup is invalid (this wins), else 1 if any read failed (the \
+        audit is incomplete), else 0. Stray keys are listed but do not fail the audit.")]
+    Audit(AuditArgs),
     /// Print shell completions for SHELL to stdout.
     #[command(after_help = "Example:\n  ffce completions bash > /etc/bash_completion.d/ffce")]
     Completions(CompletionsArgs),
@@ -354,6 +367,145 @@ pub struct RestoreArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `ffce bucket ...` (issue 5, FFCE-SPEC §5 and §6).
+#[derive(Debug, Subcommand)]
+pub enum BucketCommand {
+    /// Create a bucket as the provisioning spec says: all four public-access-block
+    /// settings on, versioning enabled, default encryption aws:kms (for development and
+    /// test endpoints; production is deployed from deploy/s3-device-backups.yaml).
+    #[command(
+        after_help = "Examples:\n  ffce bucket create --bucket dev-device-backups --region eu-west-1\n  \
+        ffce bucket create --bucket test-backups --endpoint-url http://127.0.0.1:5000 --kms-key-id alias/backups\n\n\
+        A bucket that already exists and that these credentials reach is left as it is \
+        (exit 0); `ffce bucket check` compares it with the spec."
+    )]
+    Create(BucketCreateArgs),
+    /// Compare a live bucket with the provisioning spec and list each deviation.
+    #[command(after_help = "Examples:\n  ffce bucket check --bucket my-backups\n  \
+        ffce bucket check --json --bucket my-backups --kms-key-id alias/backups\n\n\
+        Exit: 0 when the bucket conforms, 4 when it does not, 3 when it does not exist.")]
+    Check(BucketCheckArgs),
+    /// Delete every object version, delete marker and incomplete multipart upload,
+    /// then verify the bucket is empty (the seed's delete workflow, before `sam delete`).
+    #[command(
+        after_help = "Examples:\n  ffce bucket empty --bucket dev-device-backups --dry-run\n  \
+        ffce bucket empty --bucket dev-device-backups --yes\n  \
+        ffce bucket empty --bucket firefly-device-backups --production --yes\n\n\
+        --production is the guard for the production bucket: it refuses (exit 5) when the \
+        bucket holds any version or delete marker, and only aborts incomplete uploads.\n\
+        Delete the three backup function stacks before the bucket's stack, or the stack \
+        deletion ends in DELETE_FAILED.\n\n\
+        Exit: 0 when the bucket is empty afterwards; 1 when anything remains; 5 when \
+        refused (--production guard, or no --yes and no terminal to confirm on)."
+    )]
+    Empty(BucketEmptyArgs),
+}
+
+/// The bucket a `ffce bucket` command acts on, and how to reach it. The name is never
+/// taken from the environment: these commands act on a whole bucket.
+#[derive(Debug, Clone, Args)]
+pub struct BucketTargetArgs {
+    /// The S3 bucket.
+    #[arg(long, value_name = "NAME")]
+    pub bucket: String,
+    /// AWS profile to use.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Custom S3 endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, including the first (the SDK's standard retry).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Give up on one operation (all its attempts) after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Abandon one attempt after this many seconds and retry (if attempts are left).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub attempt_timeout: f64,
+}
+
+impl BucketTargetArgs {
+    /// The same connection settings as the store commands take them.
+    pub fn store_args(&self) -> StoreArgs {
+        StoreArgs {
+            bucket: Some(self.bucket.clone()),
+            dir: None,
+            layout: LayoutArg::Nested,
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: self.max_attempts,
+            timeout: self.timeout,
+            attempt_timeout: self.attempt_timeout,
+        }
+    }
+}
+
+/// `ffce bucket create`.
+#[derive(Debug, Args)]
+pub struct BucketCreateArgs {
+    #[command(flatten)]
+    pub target: BucketTargetArgs,
+    /// KMS key for the default encryption (default: the AWS-managed aws/s3 key).
+    #[arg(long, value_name = "ID")]
+    pub kms_key_id: Option<String>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ffce bucket check`.
+#[derive(Debug, Args)]
+pub struct BucketCheckArgs {
+    #[command(flatten)]
+    pub target: BucketTargetArgs,
+    /// Also require default encryption with this KMS key (an id, alias or ARN).
+    #[arg(long, value_name = "ID")]
+    pub kms_key_id: Option<String>,
+    /// Print one JSON object: `conforms`, `checks` and `deviations`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ffce bucket empty`.
+#[derive(Debug, Args)]
+pub struct BucketEmptyArgs {
+    #[command(flatten)]
+    pub target: BucketTargetArgs,
+    /// The production guard: refuse when the bucket holds any version or delete marker.
+    #[arg(long)]
+    pub production: bool,
+    /// List what would be deleted and aborted; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask; needed when there is no terminal to confirm on.
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the result as one JSON object (with --dry-run: everything that would go).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ffce audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// One JSON object: every object's verdict, the stray keys and the totals.
+    #[arg(long)]
+    pub json: bool,
+    /// Requests in flight at once (S3).
+    #[arg(long, value_name = "N", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 /// `ffce completions`.

@@ -4,6 +4,7 @@
 //! Layers, top to bottom: [`cli`] (what the user typed) → [`commands`] (one module per
 //! command) → helpers for keys, files, reports and storage → `ffce-core` (the format).
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod content;

@@ -76,6 +76,26 @@ impl Ui {
         eprintln!("{} {}", self.paint("31", "error:"), msg.as_ref());
     }
 
+    /// A progress bar on stderr for `len` steps, drawn only on a terminal and not with
+    /// `-q` (a hidden bar otherwise, which costs nothing). Callers that print JSON pass
+    /// `wanted: false`, so machine output never shares a screen with a bar.
+    pub fn progress_bar(&self, len: u64, wanted: bool, what: &str) -> indicatif::ProgressBar {
+        if !wanted || self.verbosity < 0 || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        let template = format!(
+            "{what} {{bar:30}} {{human_pos}}/{{human_len}} ({{elapsed}} so far, {{eta}} left)"
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
+
     /// Wraps `text` in an ANSI colour when colour is on.
     pub fn paint(&self, ansi: &str, text: &str) -> String {
         if self.color {

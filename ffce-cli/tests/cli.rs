@@ -27,6 +27,10 @@ fn help_lists_exit_codes_and_every_command_has_an_example() {
         vec!["decrypt"],
         vec!["verify"],
         vec!["key", "derive"],
+        vec!["bucket", "create"],
+        vec!["bucket", "check"],
+        vec!["bucket", "empty"],
+        vec!["audit"],
         vec!["completions"],
         vec!["man"],
     ] {

@@ -4,6 +4,8 @@ use crate::cli::{Cli, Command};
 use crate::exit::CliResult;
 use crate::ui::Ui;
 
+mod audit;
+mod bucket;
 mod completions;
 mod crypt;
 mod delete;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli, ui: Ui) -> CliResult {
         Command::Ls(args) => ls::run(ui, args),
         Command::Versions(args) => versions::run(ui, args),
         Command::Restore(args) => restore::run(ui, args),
+        Command::Bucket(cmd) => bucket::run(ui, cmd),
+        Command::Audit(args) => audit::run(ui, args),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
     }

@@ -33,6 +33,8 @@ use crate::device::ObjectKey;
 use crate::exit::{CliError, CliResult};
 use crate::ui::Ui;
 
+pub mod bucket;
+mod fleet;
 pub mod local;
 pub mod s3;
 
@@ -69,6 +71,65 @@ pub trait Store {
     /// The version operations, if this store has them.
     fn versioned(&self) -> Option<&dyn VersionedStore> {
         None
+    }
+
+    /// Reads many objects (the latest version of each), up to `concurrency` at a time,
+    /// and hands each result to `done` with the index of its key, in completion order
+    /// (issue 5, `ffce audit`).
+    ///
+    /// One failed read never stops the others: every key gets exactly one call of
+    /// `done`. The default reads one at a time through [`get`](Self::get); the S3
+    /// store overrides it with concurrent requests (and one ranged GET per object for
+    /// [`ReadScope::Prefix`]).
+    fn read_many(
+        &self,
+        keys: &[ObjectKey],
+        scope: ReadScope,
+        concurrency: usize,
+        done: &mut dyn FnMut(usize, StoreResult<Fetched>),
+    ) {
+        let _ = concurrency;
+        for (i, key) in keys.iter().enumerate() {
+            done(
+                i,
+                self.get(key, None)
+                    .map(|o| Fetched::from_body(o.body, scope)),
+            );
+        }
+    }
+}
+
+/// How much of each object [`Store::read_many`] fetches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadScope {
+    /// The first `n` bytes and the object's total size: on S3 one ranged GET
+    /// (`Range: bytes=0-(n-1)`), whose `Content-Range` carries the total. No checksum
+    /// can be compared on a part of a body.
+    Prefix(usize),
+    /// The whole body, its stored SHA-256 checksum compared as by [`Store::get`] (a
+    /// mismatch is [`StoreError::ChecksumMismatch`]).
+    Whole,
+}
+
+/// One object read by [`Store::read_many`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fetched {
+    /// The first bytes ([`ReadScope::Prefix`]; fewer when the object is shorter) or
+    /// the whole body ([`ReadScope::Whole`]).
+    pub bytes: Bytes,
+    /// The object's full size in bytes.
+    pub total_len: u64,
+}
+
+impl Fetched {
+    /// The part of a whole `body` that `scope` asks for.
+    pub fn from_body(body: Bytes, scope: ReadScope) -> Fetched {
+        let total_len = body.len() as u64;
+        let bytes = match scope {
+            ReadScope::Prefix(n) => body.slice(..n.min(body.len())),
+            ReadScope::Whole => body,
+        };
+        Fetched { bytes, total_len }
     }
 }
 

@@ -1,0 +1,225 @@
+//! `ffce audit`: check every device's latest backup in the store (issue 5).
+//!
+//! List the store once; classify each key (a backup of the layout, or a stray key);
+//! read every backup through [`crate::store::Store::read_many`] (the header only
+//! without a key, the whole object with one), up to `--concurrency` at a time; judge
+//! each read with [`crate::audit`]; print each finding and the totals.
+//!
+//! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
+//! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
+//! retries (the audit is incomplete; the totals count those objects as `errors`,
+//! never as valid); otherwise 0. Integrity ranks first, as in `ffce verify`: an
+//! invalid backup that was found is a fact, and a flaky request must not hide it.
+//! Stray keys and objects deleted during the audit (`gone`) are reported but do not
+//! change the exit code. A listing that fails ends the command with that error.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::store_common::{print, print_json};
+use crate::audit::{self, Finding, Status, Totals};
+use crate::cli::AuditArgs;
+use crate::device::{Layout, ListedKey};
+use crate::exit::{CliError, CliResult, Failure};
+use crate::files::group_digits;
+use crate::keys::load_optional_key;
+use crate::store::{self, ReadScope, StoreError};
+use crate::ui::Ui;
+
+/// Runs `ffce audit`.
+pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
+    let key = load_optional_key(&ui, &args.key)?;
+    let layout = Layout::from(args.store.layout);
+    let store = store::open(&ui, &args.store)?;
+    let root = store.describe_root();
+    let started = Instant::now();
+
+    let mut objects = Vec::new();
+    let mut listed_sizes = Vec::new();
+    let mut strays = Vec::new();
+    for entry in store.list()? {
+        match ListedKey::classify(&entry.key, layout) {
+            ListedKey::Backup(k) => {
+                objects.push(k);
+                listed_sizes.push(entry.size);
+            }
+            ListedKey::Stray(reason) => strays.push((reason, entry)),
+        }
+    }
+    let scope = match key {
+        Some(_) => ReadScope::Whole,
+        None => ReadScope::Prefix(audit::HEADER_BYTES),
+    };
+    let concurrency = args.concurrency as usize;
+    ui.detail(
+        1,
+        format!(
+            "audit: {} backup(s) and {} stray key(s) listed in {root}; reading {} with up to \
+             {concurrency} request(s) at once",
+            objects.len(),
+            strays.len(),
+            if key.is_some() {
+                "whole objects"
+            } else {
+                "37-byte headers"
+            }
+        ),
+    );
+
+    let bar = ui.progress_bar(objects.len() as u64, !args.json, "auditing");
+    let mut findings: Vec<Option<Finding>> = vec![None; objects.len()];
+    store.read_many(&objects, scope, concurrency, &mut |i, read| {
+        findings[i] = Some(audit::judge(
+            objects[i],
+            listed_sizes[i],
+            read,
+            key.as_ref(),
+        ));
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    // `read_many` answers every key once; should a store ever skip one, it is
+    // counted as a failed read, never as valid.
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.unwrap_or_else(|| {
+                let lost = StoreError::Other {
+                    message: "no result for this object".into(),
+                    source: None,
+                };
+                audit::judge_failure(objects[i], listed_sizes[i], &lost)
+            })
+        })
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let mut totals = Totals::default();
+    for f in &findings {
+        totals.add(f);
+    }
+    totals.stray = strays.len() as u64;
+    let failure = if totals.invalid > 0 {
+        Some(Failure::Integrity)
+    } else if totals.errors > 0 {
+        Some(Failure::Other)
+    } else {
+        None
+    };
+
+    if args.json {
+        print_json(&json!({
+            "store": root,
+            "layout": layout.name(),
+            "mode": if key.is_some() { "authenticate" } else { "structure" },
+            "concurrency": concurrency,
+            "objects": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+            "stray_keys": strays.iter().map(|(reason, e)| json!({
+                "key": e.key,
+                "size": e.size,
+                "reason": reason.code(),
+                "explanation": reason.describe(),
+            })).collect::<Vec<_>>(),
+            "totals": totals.to_json(),
+            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
+            "exit_code": failure.map_or(0, Failure::code),
+        }))?;
+    } else {
+        let out_ui = ui.for_stdout();
+        let mut text = String::new();
+        for f in findings.iter().filter(|f| f.status != Status::Valid) {
+            let colour = if f.status.is_invalid() { "31" } else { "33" };
+            let label = format!("{:<21}", f.status.name().to_uppercase());
+            let why = f
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.code, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            text.push_str(&format!(
+                "{}  {}  {why}\n",
+                out_ui.paint(colour, &label),
+                f.key
+            ));
+        }
+        for (reason, e) in &strays {
+            text.push_str(&format!(
+                "{:<21}  {}  ({} bytes): {}\n",
+                "STRAY",
+                e.key,
+                group_digits(usize::try_from(e.size).unwrap_or(usize::MAX)),
+                reason.describe()
+            ));
+        }
+        text.push_str(&summary(&totals, &root, layout, key.is_some()));
+        print(&text)?;
+    }
+    ui.info(format!(
+        "{} object(s) in {elapsed:.2} s ({:.0} objects/s, up to {concurrency} at once)",
+        group_digits(findings.len()),
+        if elapsed > 0.0 {
+            findings.len() as f64 / elapsed
+        } else {
+            0.0
+        }
+    ));
+
+    match failure {
+        None => Ok(()),
+        Some(Failure::Integrity) => Err(CliError::integrity(format!(
+            "{} of {} backup(s) are invalid{}",
+            totals.invalid,
+            totals.objects,
+            if totals.errors > 0 {
+                format!(
+                    "; {} could not be read, so the audit is also incomplete",
+                    totals.errors
+                )
+            } else {
+                String::new()
+            }
+        ))),
+        Some(f) => Err(CliError::new(
+            f,
+            format!(
+                "{} of {} read(s) failed, so the audit is incomplete (run it again, or raise \
+                 --max-attempts; -v shows more)",
+                totals.errors, totals.objects
+            ),
+        )),
+    }
+}
+
+/// The closing line(s) of the human output.
+fn summary(t: &Totals, root: &str, layout: Layout, keyed: bool) -> String {
+    let mut s = format!(
+        "audited {} backup(s), {} bytes, in {root} ({} layout): {} valid, {} invalid",
+        group_digits(t.objects as usize),
+        group_digits(t.bytes as usize),
+        layout.name(),
+        group_digits(t.valid as usize),
+        group_digits(t.invalid as usize),
+    );
+    if !t.invalid_by_reason.is_empty() {
+        let reasons: Vec<String> = t
+            .invalid_by_reason
+            .iter()
+            .map(|(code, n)| format!("{n} {code}"))
+            .collect();
+        s.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    s.push_str(&format!(
+        ", {} read error(s), {} gone; {} stray key(s); {}\n",
+        group_digits(t.errors as usize),
+        group_digits(t.gone as usize),
+        group_digits(t.stray as usize),
+        if keyed {
+            "authenticated with the key given"
+        } else {
+            "structure only (no key given)"
+        }
+    ));
+    s
+}

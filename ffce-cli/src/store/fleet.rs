@@ -1,0 +1,198 @@
+//! Reading many objects of the bucket at once, for `ffce audit` (issue 5).
+//!
+//! - Bounded concurrency on the store's own runtime: a current-thread runtime still
+//!   overlaps the network waits of up to `concurrency` requests (`buffer_unordered`);
+//!   the work per response (a 37-byte header, or one AES-GCM open) is small next to a
+//!   round trip.
+//! - A header read is one ranged GET, `Range: bytes=0-36`. Its `206 Partial Content`
+//!   answer carries the object's total size in `Content-Range: bytes 0-36/TOTAL`, so
+//!   one small request answers "header, and does the declared length fit the size".
+//!   An object shorter than the range comes back whole (`bytes 0-19/20`). An empty
+//!   object cannot satisfy any range: S3 answers `416 InvalidRange`, and one HEAD
+//!   request then confirms its size. A server that ignores `Range` answers `200` with
+//!   the whole body, which is used as it is.
+//! - The SDK's retries (`--max-attempts`, standard mode) apply to every request. A
+//!   request that still fails is that object's result; the others go on.
+//! - The SDK's response-checksum validation is off for ranged reads: a checksum covers
+//!   the whole object, never a part of it. Whole reads go through the same code as
+//!   `ffce get`, which compares the stored SHA-256 itself.
+
+use aws_sdk_s3::config::ResponseChecksumValidation;
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use futures_util::stream;
+
+use super::s3::S3Store;
+use super::{Fetched, ReadScope, StoreError, StoreResult};
+use crate::device::ObjectKey;
+
+impl S3Store {
+    /// [`super::Store::read_many`] for S3: up to `concurrency` requests in flight.
+    pub(super) fn read_many_concurrently(
+        &self,
+        keys: &[ObjectKey],
+        scope: ReadScope,
+        concurrency: usize,
+        done: &mut dyn FnMut(usize, StoreResult<Fetched>),
+    ) {
+        self.rt.block_on(async {
+            let mut results = stream::iter(keys.iter().enumerate())
+                .map(|(i, key)| async move { (i, self.read_one(key, scope).await) })
+                .buffer_unordered(concurrency.max(1));
+            while let Some((i, result)) = results.next().await {
+                done(i, result);
+            }
+        });
+    }
+
+    async fn read_one(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
+        match scope {
+            ReadScope::Whole => {
+                let object = self.get_async(key, None).await?;
+                Ok(Fetched::from_body(object.body, scope))
+            }
+            ReadScope::Prefix(n) => self.read_prefix(key, n).await,
+        }
+    }
+
+    /// The first `n` bytes of `key` and its total size, in one ranged GET.
+    async fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
+        let url = format!("s3://{}/{}", self.bucket, key);
+        if n == 0 {
+            return self.size_only(key, &url).await;
+        }
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .range(format!("bytes=0-{}", n - 1))
+            .customize()
+            .config_override(
+                aws_sdk_s3::config::Builder::default()
+                    .response_checksum_validation(ResponseChecksumValidation::WhenRequired),
+            )
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).map(str::to_owned);
+                if status == Some(416) || code.as_deref() == Some("InvalidRange") {
+                    // Only an empty object has no byte 0; HEAD says how long it is now.
+                    return self.size_only(key, &url).await;
+                }
+                return Err(self.classify(e, &url));
+            }
+        };
+        let content_range = resp.content_range().map(str::to_owned);
+        let content_length = resp.content_length();
+        let body = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::other(format!("{url}: the download was cut off"), e))?
+            .into_bytes();
+        let total_len = match content_range.as_deref() {
+            Some(range) => total_from_content_range(range).ok_or_else(|| StoreError::Other {
+                message: format!("{url}: S3 answered an unreadable Content-Range {range:?}"),
+                source: None,
+            })?,
+            // No Content-Range: the server ignored the range and sent everything.
+            None => content_length
+                .and_then(|l| u64::try_from(l).ok())
+                .unwrap_or(body.len() as u64),
+        };
+        check_prefix(&url, body, n, total_len)
+    }
+
+    /// An object's size from HEAD, with no bytes (an empty object, or `n == 0`).
+    async fn size_only(&self, key: &ObjectKey, url: &str) -> StoreResult<Fetched> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .send()
+            .await
+            .map_err(|e| self.classify(e, url))?;
+        let total_len = head
+            .content_length()
+            .and_then(|l| u64::try_from(l).ok())
+            .unwrap_or(0);
+        if total_len == 0 {
+            Ok(Fetched {
+                bytes: Bytes::new(),
+                total_len,
+            })
+        } else {
+            Err(StoreError::Other {
+                message: format!(
+                    "{url}: S3 refused the header range of a {total_len}-byte object \
+                     (was it replaced during the audit?)"
+                ),
+                source: None,
+            })
+        }
+    }
+}
+
+/// Keeps the first `n` bytes of `body` and checks that the server sent as many as the
+/// object has (fewer means a cut-off response, never a short object).
+fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult<Fetched> {
+    let expected = usize::try_from(total_len).map_or(n, |t| t.min(n));
+    if body.len() < expected {
+        return Err(StoreError::Other {
+            message: format!(
+                "{url}: S3 sent {} of the first {expected} bytes of a {total_len}-byte object",
+                body.len()
+            ),
+            source: None,
+        });
+    }
+    Ok(Fetched {
+        bytes: body.slice(..expected),
+        total_len,
+    })
+}
+
+/// The total of `Content-Range: bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4); `None` for
+/// anything else, including an unknown total (`*`).
+pub(super) fn total_from_content_range(value: &str) -> Option<u64> {
+    let rest = value.trim().strip_prefix("bytes")?.trim_start();
+    let (_, total) = rest.split_once('/')?;
+    total.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_totals() {
+        assert_eq!(total_from_content_range("bytes 0-36/5766"), Some(5766));
+        assert_eq!(total_from_content_range("bytes 0-19/20"), Some(20));
+        assert_eq!(
+            total_from_content_range(" bytes  0-36/524289 "),
+            Some(524_289)
+        );
+        assert_eq!(total_from_content_range("bytes 0-36/*"), None);
+        assert_eq!(total_from_content_range("items 0-36/5"), None);
+        assert_eq!(total_from_content_range("bytes 0-36"), None);
+    }
+
+    #[test]
+    fn short_and_long_bodies() {
+        let url = "s3://b/k";
+        let whole = Bytes::from_static(&[7; 50]);
+        // A server that ignored Range: cut to the prefix.
+        let f = check_prefix(url, whole.clone(), 37, 50).unwrap();
+        assert_eq!((f.bytes.len(), f.total_len), (37, 50));
+        // A short object comes back whole.
+        let f = check_prefix(url, whole.slice(..20), 37, 20).unwrap();
+        assert_eq!((f.bytes.len(), f.total_len), (20, 20));
+        // Fewer bytes than the object has: a cut-off response.
+        assert!(check_prefix(url, whole.slice(..20), 37, 50).is_err());
+    }
+}
