@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# ffce's download-and-decrypt path end to end, against what a user would do without it
+# (issue 6), in one run against a fresh loopback moto S3 server:
+#
+#   (a) ffce get UUID --decrypt --master-key-file K -o OUT
+#   (b) aws s3 cp s3://BUCKET/UUID/backup.ffce BLOB   (awscli from PyPI)
+#       then python e2e/decrypt_ffce.py BLOB K OUT      (Python `cryptography`)
+#
+# for a realistic Dexie backup (fixtures' dexie-backup, 5.7 KB) and the largest the cloud
+# accepts (max-plaintext-backup, 512 KiB). Prints the median wall time and median peak
+# memory (max RSS, per os.wait4) of each, and the ratios (b)/(a). Both outputs are checked
+# to be the expected plaintext.
+#
+#   benches/get-vs-awscli.sh [--runs N]     (default 15 runs of each)
+set -euo pipefail
+runs=15
+case "${1:-}" in
+  --runs) runs=${2:?}; [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "--runs: not a positive number" >&2; exit 2; } ;;
+  "") ;;
+  *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv=$(scripts/python-env.sh)
+py="$venv/bin/python"
+
+echo "building ffce (release)..." >&2
+cargo build --quiet --release --locked -p ffce-cli
+ffce="$root/target/release/ffce"
+
+export FFCE_S3_STATE_DIR="$root/target/e2e-bench"
+mkdir -p "$FFCE_S3_STATE_DIR"
+server_env=$(scripts/s3-server.sh start)
+endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+work=$(mktemp -d)
+trap 'scripts/s3-server.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+bucket=e2e-bench
+"$ffce" -q bucket create --bucket "$bucket" --endpoint-url "$endpoint" >/dev/null
+
+key="$work/master.key"
+(umask 077 && printf '%064d\n' 0 | tr 0 1 >"$key")   # the fixtures' master secret 0x11..11
+
+uuid=3f2504e0-4f89-41d3-9a0c-0305e82c3301
+results=()
+for vector in dexie-backup max-plaintext-backup; do
+  "$ffce" -q put --bucket "$bucket" --endpoint-url "$endpoint" "$uuid" "fixtures/vectors/$vector.ffce" >/dev/null
+  expected=$("$py" -c "import json;print(next(v['plaintext_sha256'] for v in json.load(open('fixtures/manifest.json'))['vectors'] if v['name']=='$vector'))")
+
+  a=$("$py" benches/e2e/measure.py "$runs" "ffce get --decrypt" -- \
+      "$ffce" -q get --bucket "$bucket" --endpoint-url "$endpoint" "$uuid" \
+      --decrypt --master-key-file "$key" -o "$work/a.out" --force)
+  b=$("$py" benches/e2e/measure.py "$runs" "aws s3 cp + python" -- \
+      "$venv/bin/aws" s3 cp --quiet --endpoint-url "$endpoint" "s3://$bucket/$uuid/backup.ffce" "$work/b.blob" \
+      --then "$py" benches/e2e/decrypt_ffce.py "$work/b.blob" "$key" "$work/b.out")
+  for out in a.out b.out; do
+    got=$(sha256sum "$work/$out" | cut -d' ' -f1)
+    [[ $got == "$expected" ]] || { echo "$vector: $out has the wrong plaintext" >&2; exit 1; }
+  done
+  results+=("$vector" "$a" "$b")
+done
+
+"$py" - "${results[@]}" <<'PY'
+import json, platform, subprocess, sys
+args = sys.argv[1:]
+cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name")), platform.processor())
+print(f"machine: {cpu}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores")
+print()
+print("| backup | ffce get --decrypt | aws s3 cp + python | time ratio | memory ratio |")
+print("|---|---:|---:|---:|---:|")
+for i in range(0, len(args), 3):
+    name, a, b = args[i], json.loads(args[i + 1]), json.loads(args[i + 2])
+    ta, tb = a["median_wall_s"], b["median_wall_s"]
+    ma, mb = a["median_peak_rss_kib"], b["median_peak_rss_kib"]
+    print(f"| {name} | {ta*1000:.0f} ms, {ma/1024:.1f} MiB | {tb*1000:.0f} ms, {mb/1024:.1f} MiB | {tb/ta:.1f}x | {mb/ma:.1f}x |")
+print()
+print(f"medians of {json.loads(args[1])['runs']} runs each; ratios are (aws s3 cp + python) / ffce")
+PY
