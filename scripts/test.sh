@@ -27,9 +27,9 @@ echo "   $FFCE_TEST_S3_ENDPOINT" >&2
 echo "== fault-injecting proxy self-test (boto3 through the proxy)" >&2
 "$FFCE_TEST_PYTHON" scripts/fault_proxy_selftest.py
 
-echo "== cargo test --workspace (ffce-core with the ring backend the CLI uses)" >&2
+echo "== cargo test --workspace" >&2
 cargo test --workspace --locked "$@"
 
-# Built alone, ffce-core gets its default pure-Rust aes-gcm backend: test that one too.
-echo "== cargo test -p ffce-core (default aes-gcm backend)" >&2
-cargo test -p ffce-core --locked "$@"
+# ffce-core's optional ring backend must pass the same suite (Wycheproof included).
+echo "== cargo test -p ffce-core --features ring" >&2
+cargo test -p ffce-core --features ring --locked "$@"

@@ -130,16 +130,12 @@ mod rust_crypto {
 /// Two differences from the default backend, and how they are handled:
 ///
 /// - `ring` decrypts and authenticates in one interleaved pass, so when the tag is wrong
-///   it has already written (and then zeroed) the output. For `seal_into`/`open_into`,
-///   which own a separate output, that is fine: `out` is wiped on failure. For the
-///   in-place [`Cipher::open`] it is not: the public API promises that a failed
-///   `open_in_place` leaves the blob's ciphertext untouched, and a one-pass backend cannot
-///   keep a ciphertext it has overwritten. So the in-place open verifies first with the
-///   RustCrypto implementation (tag over the ciphertext, then decrypt), exactly as the
-///   default backend does. See the measured cost in `benches/README.md`.
+///   it has already written the output and leaves it unspecified. `open_into` wipes `out`
+///   on failure, and `Key::open_in_place` wipes the body for every backend, so no
+///   unauthenticated plaintext survives a failed open either way.
 /// - `ring` does not wipe its expanded key schedule on drop (it has no `Drop` impl and
-///   this crate forbids the `unsafe` it would take to do it from outside). The
-///   RustCrypto half of the key is still zeroized.
+///   this crate forbids the `unsafe` it would take to do it from outside). For that
+///   reason the `ffce` CLI, which holds device keys, stays on the default backend.
 #[cfg(feature = "ring")]
 mod ring_backend {
     use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};

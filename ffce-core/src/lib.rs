@@ -25,7 +25,10 @@
 //! - Plaintext is returned only after authentication, including for empty plaintexts
 //!   (the device firmware skips that check; this crate does not).
 //! - Secrets ([`MasterSecret`], [`KeyBytes`], [`Key`], [`Plaintext`]) are zeroized on
-//!   drop and never printed by `Debug`.
+//!   drop and never printed by `Debug`. (With the optional `ring` backend, `ring`'s own
+//!   copy of the AES key schedule is not wiped: see the `ring` feature.)
+//! - Two AEAD backends: the portable pure-Rust `aes-gcm` (default) and `ring` (feature
+//!   `ring`, about twice as fast on x86_64 in `benches/`).
 //! - `no_std` + `alloc` with `default-features = false`; the default `std` feature adds
 //!   `std::error::Error` and random nonces from the OS.
 #![cfg_attr(not(feature = "std"), no_std)]
