@@ -769,15 +769,8 @@ impl S3Store {
             .set_version_id_marker(marker.1.clone())
             .send()
             .await
-            .map_err(|e| match self.classify(e, &url) {
-                StoreError::NotFound { .. } => StoreError::NoBucket {
-                    bucket: self.bucket.clone(),
-                },
-                StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
-                    what: format!("list the object versions of {url}"),
-                    detail,
-                },
-                other => other,
+            .map_err(|e| {
+                self.classify_listing(e, &url, format!("list the object versions of {url}"))
             })
     }
 
@@ -795,15 +788,8 @@ impl S3Store {
             .set_upload_id_marker(marker.1.clone())
             .send()
             .await
-            .map_err(|e| match self.classify(e, &url) {
-                StoreError::NotFound { .. } => StoreError::NoBucket {
-                    bucket: self.bucket.clone(),
-                },
-                StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
-                    what: format!("list the incomplete uploads of {url}"),
-                    detail,
-                },
-                other => other,
+            .map_err(|e| {
+                self.classify_listing(e, &url, format!("list the incomplete uploads of {url}"))
             })?;
         let uploads = page
             .uploads()

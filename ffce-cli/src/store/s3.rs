@@ -273,6 +273,29 @@ impl S3Store {
         }
     }
 
+    /// Sorts the error of a bucket-wide listing: not found can only mean the bucket is
+    /// missing, and access denied names the listing (`action`) that was refused.
+    pub(super) fn classify_listing<E>(
+        &self,
+        err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+        url: &str,
+        action: String,
+    ) -> StoreError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        match self.classify(err, url) {
+            StoreError::NotFound { .. } => StoreError::NoBucket {
+                bucket: self.bucket.clone(),
+            },
+            StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
+                what: action,
+                detail,
+            },
+            other => other,
+        }
+    }
+
     /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
     /// error code); asks the bucket to tell them apart.
     async fn missing_key_or_bucket(&self, what: &str) -> StoreError {
@@ -607,15 +630,8 @@ impl S3Store {
                 .set_version_id_marker(version_marker.take())
                 .send()
                 .await
-                .map_err(|e| match self.classify(e, &url) {
-                    StoreError::NotFound { .. } => StoreError::NoBucket {
-                        bucket: self.bucket.clone(),
-                    },
-                    StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
-                        what: format!("list the versions of {url}"),
-                        detail,
-                    },
-                    other => other,
+                .map_err(|e| {
+                    self.classify_listing(e, &url, format!("list the versions of {url}"))
                 })?;
             // The prefix also matches longer keys (`{uuid}` is a prefix of
             // `{uuid}/backup.ffce`); keep exactly ours.
