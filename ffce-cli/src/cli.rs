@@ -228,6 +228,14 @@ pub struct StoreArgs {
     /// Object key layout: `{uuid}/backup.ffce` (nested) or `{uuid}` (flat, newer deployments).
     #[arg(long, value_enum, default_value_t = LayoutArg::Nested)]
     pub layout: LayoutArg,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// How to reach S3: the usual AWS settings, plus limits on retries and waiting. Shared by
+/// the per-device commands and `ffce bucket`.
+#[derive(Debug, Clone, Args)]
+pub struct S3Args {
     /// AWS profile to use.
     #[arg(long)]
     pub profile: Option<String>,
@@ -246,6 +254,19 @@ pub struct StoreArgs {
     /// Abandon one attempt after this many seconds and retry (if attempts are left).
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub attempt_timeout: f64,
+}
+
+impl S3Args {
+    /// The connection flags the user gave, to repeat them in a suggested command.
+    pub fn given_flags(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("--profile", &self.profile),
+            ("--region", &self.region),
+            ("--endpoint-url", &self.endpoint_url),
+        ]
+        .into_iter()
+        .filter_map(|(flag, value)| Some((flag, value.as_deref()?)))
+    }
 }
 
 /// Object key layouts of FFCE-SPEC §5.
@@ -410,41 +431,8 @@ pub struct BucketTargetArgs {
     /// The S3 bucket.
     #[arg(long, value_name = "NAME")]
     pub bucket: String,
-    /// AWS profile to use.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// AWS region.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Custom S3 endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); uses path-style addressing.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// Attempts per request, including the first (the SDK's standard retry).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub max_attempts: u32,
-    /// Give up on one operation (all its attempts) after this many seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<f64>,
-    /// Abandon one attempt after this many seconds and retry (if attempts are left).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    pub attempt_timeout: f64,
-}
-
-impl BucketTargetArgs {
-    /// The same connection settings as the store commands take them.
-    pub fn store_args(&self) -> StoreArgs {
-        StoreArgs {
-            bucket: Some(self.bucket.clone()),
-            dir: None,
-            layout: LayoutArg::Nested,
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            max_attempts: self.max_attempts,
-            timeout: self.timeout,
-            attempt_timeout: self.attempt_timeout,
-        }
-    }
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 /// `ffce bucket create`.

@@ -17,7 +17,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 
-use super::store_common::{can_ask, print, print_json};
+use super::store_common::{can_ask, print, print_json, shell_word};
 use crate::cli::{
     BucketCheckArgs, BucketCommand, BucketCreateArgs, BucketEmptyArgs, BucketTargetArgs,
 };
@@ -48,20 +48,14 @@ pub fn run(ui: Ui, cmd: BucketCommand) -> CliResult {
 }
 
 fn connect(ui: &Ui, target: &BucketTargetArgs) -> CliResult<S3Store> {
-    S3Store::connect(ui, target.bucket.clone(), &target.store_args())
+    S3Store::connect(ui, target.bucket.clone(), &target.s3)
 }
 
 /// `ffce bucket ... --bucket B` plus the connection flags the user gave, for hints.
 fn command_for(sub: &str, target: &BucketTargetArgs) -> String {
     let mut cmd = format!("ffce bucket {sub} --bucket {}", target.bucket);
-    for (flag, value) in [
-        ("--profile", &target.profile),
-        ("--region", &target.region),
-        ("--endpoint-url", &target.endpoint_url),
-    ] {
-        if let Some(v) = value {
-            cmd.push_str(&format!(" {flag} {v}"));
-        }
+    for (flag, value) in target.s3.given_flags() {
+        cmd.push_str(&format!(" {flag} {}", shell_word(value)));
     }
     cmd
 }

@@ -59,20 +59,14 @@ pub fn restore_command(args: &StoreArgs, device: DeviceId, version: &str) -> Str
     if Layout::from(args.layout) == Layout::Flat {
         cmd.push_str(" --layout flat");
     }
-    for (flag, value) in [
-        ("--profile", &args.profile),
-        ("--region", &args.region),
-        ("--endpoint-url", &args.endpoint_url),
-    ] {
-        if let Some(v) = value {
-            cmd.push_str(&format!(" {flag} {}", shell_word(v)));
-        }
+    for (flag, value) in args.s3.given_flags() {
+        cmd.push_str(&format!(" {flag} {}", shell_word(value)));
     }
     cmd
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
-fn shell_word(s: &str) -> String {
+pub(super) fn shell_word(s: &str) -> String {
     let plain = !s.is_empty()
         && s.bytes().all(|b| {
             b.is_ascii_alphanumeric()

@@ -558,7 +558,7 @@ pub fn open(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Store>> {
     match choose(args)? {
         StoreChoice::Bucket(bucket) => {
             ui.detail(1, format!("store: S3 bucket {bucket}"));
-            Ok(Box::new(s3::S3Store::connect(ui, bucket, args)?))
+            Ok(Box::new(s3::S3Store::connect(ui, bucket, &args.s3)?))
         }
         StoreChoice::Dir(dir) => {
             ui.detail(1, format!("store: local folder {}", dir.display()));

@@ -40,7 +40,7 @@ use super::{
     ChecksumCheck, Condition, DeleteOutcome, ListEntry, Object, PutOptions, PutOutcome, Store,
     StoreError, StoreResult, VersionEntry, VersionId, VersionedStore, unquote_etag,
 };
-use crate::cli::StoreArgs;
+use crate::cli::S3Args;
 use crate::device::ObjectKey;
 use crate::exit::{CliError, CliResult};
 use crate::ui::Ui;
@@ -88,7 +88,7 @@ pub fn check_bucket_name(name: &str) -> CliResult<()> {
     }
 }
 
-fn check_args(args: &StoreArgs) -> CliResult<()> {
+fn check_args(args: &S3Args) -> CliResult<()> {
     if args.max_attempts == 0 {
         return Err(CliError::usage(
             "--max-attempts must be at least 1 (the first try counts)",
@@ -119,7 +119,7 @@ fn check_args(args: &StoreArgs) -> CliResult<()> {
 /// True when a custom endpoint is configured by flag or by the SDK's environment
 /// variables (a profile's `endpoint_url` is not seen here; pass the flag as well if a
 /// profile points at an S3-compatible server without virtual-host DNS).
-fn custom_endpoint(args: &StoreArgs) -> bool {
+fn custom_endpoint(args: &S3Args) -> bool {
     if args.endpoint_url.is_some() {
         return true;
     }
@@ -140,7 +140,7 @@ enum GetFailure {
 
 impl S3Store {
     /// Loads AWS configuration and builds a client for `bucket`. No request is made.
-    pub fn connect(ui: &Ui, bucket: String, args: &StoreArgs) -> CliResult<S3Store> {
+    pub fn connect(ui: &Ui, bucket: String, args: &S3Args) -> CliResult<S3Store> {
         check_bucket_name(&bucket)?;
         check_args(args)?;
         let rt = tokio::runtime::Builder::new_current_thread()
