@@ -309,6 +309,32 @@ fn clean_name(s: &str) -> String {
 
 // ---- streaming JSON: what is kept from the top level ----
 
+/// The scalar methods of a visitor that answers a scalar with its JSON type alone: the
+/// value itself is never looked at (it may be a secret). `$wrap` turns the type into the
+/// visitor's answer.
+macro_rules! visit_scalars_by_type {
+    ($wrap:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::Bool))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::Number))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::Number))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::Number))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::String))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(($wrap)(JsonType::Null))
+        }
+    };
+}
+
 enum Top {
     Object {
         key_count: usize,
@@ -440,24 +466,7 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
         Ok(Shape(JsonType::Array, Some(count_seq(seq)?)))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
-        Ok(Shape(JsonType::Bool, None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
-        Ok(Shape(JsonType::Number, None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
-        Ok(Shape(JsonType::Number, None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
-        Ok(Shape(JsonType::Number, None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
-        Ok(Shape(JsonType::String, None))
-    }
-    fn visit_unit<E>(self) -> Result<Shape, E> {
-        Ok(Shape(JsonType::Null, None))
-    }
+    visit_scalars_by_type!(|t| Shape(t, None));
 }
 
 /// A value where a name or a number is expected: strings and numbers are kept (only
@@ -626,24 +635,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         ShapeVisitor.visit_seq(seq).map(|s| (s.0, None))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok((JsonType::Bool, None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok((JsonType::String, None))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok((JsonType::Null, None))
-    }
+    visit_scalars_by_type!(|t| (t, None));
 }
 
 #[derive(Clone, Copy)]
@@ -713,24 +705,7 @@ impl<'de> Visitor<'de> for ListVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         ShapeVisitor.visit_map(map).map(|s| (s.0, None))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok((JsonType::Bool, None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok((JsonType::Number, None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok((JsonType::String, None))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok((JsonType::Null, None))
-    }
+    visit_scalars_by_type!(|t| (t, None));
 }
 
 /// An entry of `tables` or `data.data`: the fields either may have. Rows are counted,
@@ -774,24 +749,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry, A::Error> {
         count_seq(seq).map(|_| Entry::default())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
-    fn visit_unit<E>(self) -> Result<Entry, E> {
-        Ok(Entry::default())
-    }
+    visit_scalars_by_type!(|_t| Entry::default());
 }
 
 // ---- putting a Dexie summary together ----
