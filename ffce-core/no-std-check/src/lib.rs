@@ -1,0 +1,93 @@
+//! The no_std proof of `ffce-core`: a `#![no_std]` static library that uses ffce-core's API
+//! with ffce-core's default features off (`bash check.sh` builds it; see README.md).
+//!
+//! How it catches `std`: this crate defines the `panic_impl` lang item itself (the
+//! `#[panic_handler]` below). A staticlib is a final artifact, so rustc collects the lang
+//! items of the whole crate graph; if ffce-core or any of its dependencies links `std`,
+//! std's own `panic_impl` collides with ours and the build fails. Checked both ways:
+//!
+//! ```text
+//! $ cargo build --locked                      # builds
+//! $ cargo build --locked --features ring      # builds
+//! $ cargo build --locked --features std-canary
+//! error[E0152]: found duplicate lang item `panic_impl`
+//! ```
+//!
+//! (`std-canary` turns ffce-core's `std` feature on; check.sh fails if that build
+//! succeeds, or fails for any other reason.)
+//!
+//! The allocator and the panic handler are never run: the library is only built, to see
+//! what it links. `unsafe` is allowed here (the allocator needs it), never in ffce-core.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::panic::PanicInfo;
+
+use ffce_core::{
+    Blob, HEADER_LEN, MasterSecret, Nonce, Purpose, buffer_with_header_room, inspect,
+    validate_upload,
+};
+
+/// Seals a small plaintext under a key derived from `seed`, then parses, validates,
+/// inspects and opens the blob, so that every part of ffce-core's no_std API is linked.
+/// The seed comes from the caller, so none of it can be computed at build time.
+///
+/// Returns 0 when the round trip worked, or the number of the first step that failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn ffce_no_std_check(seed: u8) -> u32 {
+    let key = MasterSecret::from_bytes([seed; 32]).derive(Purpose::Backup);
+    let plaintext = br#"{"formatName":"dexie"}"#;
+
+    let mut blob: Vec<u8> = buffer_with_header_room(plaintext.len());
+    blob.extend_from_slice(plaintext);
+    let nonce = Nonce::assume_unique_for_key([seed; 12]);
+    if key.seal_in_place_with_nonce(nonce, &mut blob).is_err() {
+        return 1;
+    }
+
+    let declared = match Blob::parse(&blob) {
+        Ok(parsed) => parsed.header().plaintext_len(),
+        Err(_) => return 2,
+    };
+    if validate_upload(&blob).is_err() {
+        return 3;
+    }
+    if !inspect(&blob).is_valid() {
+        return 4;
+    }
+
+    match key.open_in_place(&mut blob) {
+        Ok(opened) if opened == plaintext && opened.len() == declared as usize => {}
+        _ => return 5,
+    }
+    if blob.len() != HEADER_LEN + plaintext.len() {
+        return 6;
+    }
+    0
+}
+
+/// Never called (the library is only built); required because ffce-core allocates.
+struct NoHeap;
+
+// SAFETY: always reporting failure (a null pointer) is a valid `GlobalAlloc`.
+unsafe impl GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _layout: Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+}
+
+#[global_allocator]
+static ALLOCATOR: NoHeap = NoHeap;
+
+/// The `panic_impl` lang item: the one std also defines, hence the proof.
+#[panic_handler]
+fn panic(_info: &PanicInfo) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
