@@ -14,7 +14,7 @@
 # Environment: FFCE_FUZZ_TARGETS="header open-ring" runs a subset of the runs header, open,
 # open-ring, upload, keyfile, content (default: all six). FFCE_FUZZ_BUILD_ARGS adds
 # cargo-fuzz build options to every build and run, e.g. "--codegen-units 16" for a faster
-# build (the AWS SDK under ffce-cli is most of it) at some cost in executions per second.
+# build at some cost in executions per second.
 # Needs no nightly toolchain: RUSTC_BOOTSTRAP=1 lets stable rustc take cargo-fuzz's
 # sanitizer flags.
 set -euo pipefail
@@ -42,10 +42,8 @@ echo "== seeding fuzz/corpus" >&2
 read -r -a runs <<<"${FFCE_FUZZ_TARGETS:-header open open-ring upload keyfile content}"
 read -r -a build_args <<<"${FFCE_FUZZ_BUILD_ARGS:-}"
 
-# Cargo features per run. ffce-cli turns on ffce-core's `ring` backend, so the ffce-core
-# targets are built without ffce-cli (`--no-default-features`) to fuzz ffce-core's default
-# pure-Rust backend, and `open-ring` runs `open` once more on the `ring` backend the CLI
-# uses. keyfile and content need ffce-cli (the default feature `cli`).
+# Cargo features per run: every target fuzzes ffce-core on its default pure-Rust AEAD
+# backend, and `open-ring` runs `open` once more on the `ring` backend.
 run_target() {
     case $1 in
         open-ring) echo open ;;
@@ -54,9 +52,8 @@ run_target() {
 }
 run_features() {
     case $1 in
-        header | open | upload) echo "--no-default-features" ;;
-        open-ring) echo "--no-default-features --features ring" ;;
-        keyfile | content) echo "" ;;
+        header | open | upload | keyfile | content) echo "" ;;
+        open-ring) echo "--features ring" ;;
         *) echo "unknown fuzz run: $1 (expected header, open, open-ring, upload, keyfile, content)" >&2
             return 1 ;;
     esac

@@ -278,6 +278,15 @@ pub enum LayoutArg {
     Flat,
 }
 
+impl From<LayoutArg> for ffce_core::Layout {
+    fn from(arg: LayoutArg) -> ffce_core::Layout {
+        match arg {
+            LayoutArg::Nested => ffce_core::Layout::Nested,
+            LayoutArg::Flat => ffce_core::Layout::Flat,
+        }
+    }
+}
+
 /// `ffce put`.
 #[derive(Debug, Args)]
 pub struct PutArgs {

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
+use ffce_store::{StoreError, error_chain};
+
 /// What kind of failure ended a command; each kind has one documented exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -99,6 +101,14 @@ impl CliError {
         CliError::new(Failure::Refused, message)
     }
 
+    /// Exit code 2: `what` (a command or flag) works only on a versioned bucket.
+    pub fn needs_bucket(what: &str) -> CliError {
+        CliError::usage(format!(
+            "{what} needs an S3 bucket (pass --bucket or set FFCE_BUCKET); \
+             the local store keeps no versions"
+        ))
+    }
+
     /// The process exit code.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.failure.code())
@@ -127,3 +137,82 @@ impl From<ffce_core::Error> for CliError {
 
 /// The result type of every command.
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// A store error as the command reports it: the one place where `ffce-store`'s errors
+/// become exit codes and where their messages gain the flags a user can act on.
+///
+/// Exit codes: 3 not found; 4 checksum; 5 guards (conditional writes, unsafe path);
+/// 2 a setting or a version operation the chosen store cannot do (the command line
+/// asked for it); 1 for credentials, bucket, permission, conflicts and other failures.
+/// Details (SDK error chains) go to `-v`.
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        let detail = match &e {
+            StoreError::NoCredentials { detail }
+            | StoreError::BadCredentials { detail, .. }
+            | StoreError::PermissionDenied { detail, .. } => Some(detail.clone()),
+            StoreError::ChecksumMismatch {
+                expected, actual, ..
+            } => Some(format!(
+                "stored ChecksumSHA256 {expected}, body SHA-256 {actual}"
+            )),
+            StoreError::Other {
+                source: Some(s), ..
+            } => Some(error_chain(s.as_ref())),
+            StoreError::Timeout { source, .. } => Some(error_chain(source.as_ref())),
+            _ => None,
+        };
+        let err = match e {
+            StoreError::NotFound { .. } => CliError::not_found(e.to_string()),
+            StoreError::Deleted {
+                what,
+                device,
+                kept_versions,
+            } => CliError::not_found(format!(
+                "{what}: not found (deleted; {kept_versions} earlier version(s) kept: \
+                 `ffce versions {device}` lists them, `ffce restore` brings one back)"
+            )),
+            StoreError::IsDeleteMarker { what, device } => CliError::not_found(format!(
+                "{what}: not found ({what} is a delete marker, not a backup; pick a \
+                 version with content from `ffce versions {device}`)"
+            )),
+            StoreError::AlreadyExists { what } => CliError::refused(format!(
+                "{what} already exists; --if-absent refused to overwrite it"
+            )),
+            StoreError::PreconditionFailed {
+                what,
+                missing: true,
+            } => CliError::refused(format!(
+                "{what} does not exist, so --if-match cannot match; nothing was written"
+            )),
+            StoreError::PreconditionFailed {
+                what,
+                missing: false,
+            } => CliError::refused(format!(
+                "{what} has a different ETag than --if-match gave (someone else wrote it); \
+                 nothing was written"
+            )),
+            StoreError::UnsafePath { .. } => CliError::refused(e.to_string()),
+            StoreError::ChecksumMismatch { .. } => CliError::integrity(e.to_string()),
+            StoreError::NoVersions { .. } => CliError::needs_bucket("--version-id"),
+            StoreError::Config { setting, problem } => CliError::usage(match setting {
+                "region" => "no AWS region configured: pass --region, set AWS_REGION, \
+                             or set a region in the AWS profile"
+                    .to_string(),
+                other => format!("--{}: {problem}", other.replace('_', "-")),
+            }),
+            StoreError::NoCredentials { .. } => CliError::other(
+                "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
+                 use --profile, or run `aws sso login`",
+            ),
+            StoreError::Timeout { what, .. } => {
+                CliError::other(format!("{what}: the S3 request timed out (see --timeout)"))
+            }
+            other => CliError::other(other.to_string()),
+        };
+        match detail {
+            Some(d) if !d.is_empty() => err.with_detail(d),
+            _ => err,
+        }
+    }
+}

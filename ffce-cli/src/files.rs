@@ -12,6 +12,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use ffce_store::temp::Guarded;
 use zeroize::Zeroizing;
 
 use crate::exit::{CliError, CliResult};
@@ -19,12 +20,17 @@ use crate::exit::{CliError, CliResult};
 /// Environment variable read by a test hook: after the temporary output file is complete
 /// and synced, and before it is renamed, print its path on stderr and sleep this many
 /// milliseconds. It lets the integration tests send a signal exactly inside the window
-/// that matters (a test that races a real write would be flaky). Harmless in
-/// production: it only adds a delay and names a temporary file.
-pub const TEST_PAUSE_ENV: &str = "FFCE_TEST_PAUSE_BEFORE_RENAME_MS";
+/// that matters (a test that races a real write would be flaky).
+///
+/// Compiled only into builds with debug assertions (`cargo test`, `cargo build`), never
+/// into `cargo build --release`: a released binary must not be made to hold a complete
+/// plaintext temporary file on disk for as long as a variable says.
+#[cfg(debug_assertions)]
+const TEST_PAUSE_ENV: &str = "FFCE_TEST_PAUSE_BEFORE_RENAME_MS";
 
 /// The line prefix the test hook prints before the temporary file's path.
-pub const TEST_PAUSE_MARKER: &str = "ffce: test hook: temporary output ready: ";
+#[cfg(debug_assertions)]
+const TEST_PAUSE_MARKER: &str = "ffce: test hook: temporary output ready: ";
 
 /// True for the path `-`, which means stdin or stdout.
 pub fn is_stdio(path: &Path) -> bool {
@@ -176,18 +182,7 @@ impl Written {
     }
 }
 
-/// `1234567` → `1,234,567`.
-pub fn group_digits(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use ffce_core::content::group_digits;
 
 /// Checks, before any work is done, that `path` could be written with `opts`: not the
 /// input file, not an existing file without `force`, not a directory. For `-`, checks
@@ -292,7 +287,8 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
     set_mode(&mut builder, mode);
-    let mut temp = interrupt::Guarded::create(&builder, dir).map_err(|e| match e.kind() {
+    interrupt::install();
+    let mut temp = Guarded::create(&builder, dir).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => CliError::not_found(format!(
             "cannot write {shown}: folder {} does not exist",
             dir.display()
@@ -300,8 +296,7 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
         _ => CliError::other(format!("cannot write {shown}: {e}")),
     })?;
     let write_err = |e: io::Error| CliError::other(format!("cannot write {shown}: {e}"));
-    {
-        let file = temp.file_mut();
+    if let Some(file) = temp.file_mut() {
         file.write_all(bytes).map_err(write_err)?;
         file.flush().map_err(write_err)?;
         file.as_file().sync_all().map_err(write_err)?;
@@ -338,6 +333,10 @@ fn set_mode(builder: &mut tempfile::Builder<'_, '_>, mode: u32) {
 #[cfg(not(unix))]
 fn set_mode(_builder: &mut tempfile::Builder<'_, '_>, _mode: u32) {}
 
+#[cfg(not(debug_assertions))]
+fn test_pause(_temp: &Path) {}
+
+#[cfg(debug_assertions)]
 fn test_pause(temp: &Path) {
     let Some(ms) = std::env::var_os(TEST_PAUSE_ENV) else {
         return;
@@ -357,32 +356,21 @@ pub fn write_stdout(bytes: &[u8]) -> CliResult {
     }
 }
 
-/// Removing the temporary output file when the process is interrupted.
+/// Removing temporary files when the process is interrupted: the registry is
+/// `ffce_store::temp` (the local store's writes are in it too); the command owns the
+/// signals.
 ///
-/// `NamedTempFile` deletes its file when dropped, but SIGINT and SIGTERM kill the process
-/// without unwinding, so nothing is dropped and a partial `.name.XXXX.tmp` would stay
-/// behind. The first time an output file is written, a `signal-hook` iterator takes over
-/// both signals; its thread (an ordinary thread, not a signal handler, so it may lock
-/// and call `remove_file`) deletes every registered temporary file and exits 130
-/// (SIGINT) or 143 (SIGTERM), the codes a shell reports for those signals.
-///
-/// The rename runs under the same lock, so the signal thread sees either a temporary
-/// file it can delete or a finished destination, never a half-done rename.
+/// On the first SIGINT/SIGTERM a thread (an ordinary thread, not a signal handler, so
+/// it may lock and call `remove_file`) deletes every registered temporary file and
+/// exits 130 (SIGINT) or 143 (SIGTERM), the codes a shell reports for those signals.
 pub mod interrupt {
     use std::io::{self, Write as _};
-    use std::path::{Path, PathBuf};
-    use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+    use std::sync::Once;
 
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::iterator::Signals;
-    use tempfile::NamedTempFile;
 
-    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     static INSTALL: Once = Once::new();
-
-    fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
-        PENDING.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 
     /// Takes over SIGINT and SIGTERM (once per process). If that is impossible the
     /// default action stays: the process dies and a temporary file may remain.
@@ -395,111 +383,26 @@ pub mod interrupt {
                 .name("ffce-signals".into())
                 .spawn(move || {
                     if let Some(signal) = signals.forever().next() {
-                        let paths = pending();
-                        for path in paths.iter() {
-                            let _ = std::fs::remove_file(path);
-                        }
-                        if !paths.is_empty() {
-                            // Not eprintln!: it panics when stderr is closed, and this
-                            // thread must reach exit().
-                            let _ = writeln!(
-                                io::stderr(),
-                                "ffce: interrupted; the incomplete output was removed"
-                            );
-                        }
-                        std::process::exit(128 + signal);
+                        ffce_store::temp::remove_pending(|removed| {
+                            if removed > 0 {
+                                // Not eprintln!: it panics when stderr is closed, and
+                                // this thread must reach exit().
+                                let _ = writeln!(
+                                    io::stderr(),
+                                    "ffce: interrupted; the incomplete output was removed"
+                                );
+                            }
+                            std::process::exit(128 + signal)
+                        })
                     }
                 });
         });
-    }
-
-    /// A temporary file that the signal thread will delete if the process is
-    /// interrupted before [`persist`](Self::persist). Dropping it deletes the file first
-    /// and then forgets it, so there is no moment when it exists unregistered.
-    pub struct Guarded {
-        file: Option<NamedTempFile>,
-        path: PathBuf,
-    }
-
-    impl Guarded {
-        /// Creates a temporary file in `dir` and registers it for deletion on
-        /// SIGINT/SIGTERM. The lock is held from before the file exists until it is
-        /// registered, so a signal can never find it unregistered.
-        pub fn create(builder: &tempfile::Builder<'_, '_>, dir: &Path) -> io::Result<Guarded> {
-            install();
-            let mut paths = pending();
-            let file = builder.tempfile_in(dir)?;
-            let path = file.path().to_path_buf();
-            paths.push(path.clone());
-            Ok(Guarded {
-                file: Some(file),
-                path,
-            })
-        }
-
-        /// Registers an already created `file`. Prefer [`create`](Self::create): a
-        /// signal between the file's creation and this call leaves it behind.
-        pub fn new(file: NamedTempFile) -> Guarded {
-            install();
-            let path = file.path().to_path_buf();
-            pending().push(path.clone());
-            Guarded {
-                file: Some(file),
-                path,
-            }
-        }
-
-        /// The temporary file's path.
-        pub fn path(&self) -> &Path {
-            &self.path
-        }
-
-        /// The open temporary file.
-        pub fn file_mut(&mut self) -> &mut NamedTempFile {
-            self.file
-                .as_mut()
-                .unwrap_or_else(|| unreachable!("the file is only taken by persist"))
-        }
-
-        /// Renames the file to `dest` (replacing it only with `replace`), under the lock
-        /// the signal thread takes. On failure the temporary file is deleted.
-        pub fn persist(&mut self, dest: &Path, replace: bool) -> io::Result<()> {
-            let mut paths = pending();
-            let Some(file) = self.file.take() else {
-                return Err(io::Error::other("temporary file already persisted"));
-            };
-            let result = if replace {
-                file.persist(dest).map(drop)
-            } else {
-                file.persist_noclobber(dest).map(drop)
-            };
-            // On error the returned file is dropped (and deleted) here, under the lock.
-            let result = result.map_err(|e| e.error);
-            paths.retain(|p| p != &self.path);
-            result
-        }
-    }
-
-    impl Drop for Guarded {
-        fn drop(&mut self) {
-            drop(self.file.take());
-            pending().retain(|p| p != &self.path);
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_are_grouped() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1000), "1,000");
-        assert_eq!(group_digits(524_288), "524,288");
-        assert_eq!(group_digits(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn terminal_safe_text() {

@@ -3,7 +3,7 @@
 //!
 //! A master secret is turned into the key for `--purpose` by HKDF (FFCE-SPEC §2); an
 //! already-derived key is used as it is. Keys never appear in messages: a wrong key file
-//! is described by its length and apparent encoding (see [`crate::keyfile`]), and a key
+//! is described by its length and apparent encoding (see `ffce_core::key_material`), and a key
 //! pasted where a path belongs is not echoed back.
 
 use std::ffi::OsString;
@@ -16,8 +16,9 @@ use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
 use crate::exit::{CliError, CliResult};
-use crate::keyfile::{self, KEY_LEN};
 use crate::ui::Ui;
+use ffce_core::KEY_LEN;
+use ffce_core::key_material;
 
 /// Environment variable holding a device master secret (hex or base64).
 pub const MASTER_KEY_ENV: &str = "FFCE_MASTER_KEY";
@@ -104,7 +105,7 @@ fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &str) -> Key {
 fn env_key(var: &str, value: OsString) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
     // Our copy is wiped; the process environment keeps its own, which we cannot wipe.
     let text = Zeroizing::new(value.into_encoded_bytes());
-    keyfile::parse_key_text(&text)
+    key_material::parse_key_text(&text)
         .map_err(|e| CliError::usage(format!("${var} does not hold a key: {e}")))
 }
 
@@ -129,7 +130,7 @@ fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; K
     fs::File::open(path)
         .and_then(|f| f.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes))
         .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
-    keyfile::parse_key_material(&bytes)
+    key_material::parse_key_material(&bytes)
         .map_err(|e| CliError::usage(format!("{flag} {shown} does not hold a key: {e}")))
 }
 
@@ -139,7 +140,7 @@ fn not_a_file(path: &Path, flag: &str, err: Option<std::io::Error>) -> CliError 
     let missing = err
         .as_ref()
         .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-    if keyfile::looks_like_key_text(path.as_os_str().as_encoded_bytes()) {
+    if key_material::looks_like_key_text(path.as_os_str().as_encoded_bytes()) {
         let message = format!(
             "the {flag} argument is not a readable file (it looks like key material; \
              pass a file path, not the key)"

@@ -1,15 +1,28 @@
-//! The `ffce` binary: parse, dispatch, map the outcome to an exit code. Nothing else.
+//! The `ffce` command: a thin shell over `ffce-core` (the format) and `ffce-store` (the
+//! bucket). It parses the command line, dispatches on one command enum, renders
+//! results for people (or as JSON) and maps every failure to a documented exit code.
+//!
+//! Layers, top to bottom: [`cli`] (what the user typed) → [`commands`] (one module per
+//! command; the store commands block on the async store once, at their edge) →
+//! helpers for keys, files, reports and the store choice → the library crates.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ffce_cli::cli::Cli;
-use ffce_cli::ui::Ui;
+
+mod cli;
+mod commands;
+mod exit;
+mod files;
+mod keys;
+mod report;
+mod store_choice;
+mod ui;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let ui = Ui::from_cli(&cli);
-    match ffce_cli::commands::run(cli, ui) {
+    let cli = cli::Cli::parse();
+    let ui = ui::Ui::from_cli(&cli);
+    match commands::run(cli, ui) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             ui.error(&err.message);

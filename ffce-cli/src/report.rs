@@ -4,7 +4,7 @@
 //! Without a key the report holds every header field and every structural problem
 //! (`ffce_core::inspect` lists them all, not only the first). With a key it also says
 //! whether the blob authenticates and, if it does, the plaintext's SHA-256 and a
-//! value-free summary of its content ([`crate::content`]).
+//! value-free summary of its content (`ffce_core::content`).
 //!
 //! Two lists, two meanings:
 //! - `errors`: the blob is not a valid, authentic FFCE v1 blob (structure, or with a key
@@ -19,10 +19,10 @@ use ffce_core::{Error, HEADER_LEN, Key, KeyOrigin, MAX_BLOB_LEN, NONCE_LEN, TAG_
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::content::{self, ContentSummary};
 use crate::exit::Failure;
 use crate::files::group_digits;
 use crate::ui::Ui;
+use ffce_core::content::{self, ContentSummary};
 
 // Field offsets of FFCE-SPEC §1, used to show whichever fields a short input still has.
 const VERSION_AT: usize = 4;

@@ -33,7 +33,8 @@ impl Ui {
         Ui { verbosity, color }
     }
 
-    /// A quiet default for tests and library callers.
+    /// A quiet default for the unit tests of rendering.
+    #[cfg(test)]
     pub fn silent() -> Ui {
         Ui {
             verbosity: -1,

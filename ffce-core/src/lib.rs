@@ -31,6 +31,18 @@
 //!   `ring`, about twice as fast on x86_64 in `benches/`).
 //! - `no_std` + `alloc` with `default-features = false`; the default `std` feature adds
 //!   `std::error::Error` and random nonces from the OS.
+//!
+//! Beside the blob format it owns what every writer of the backup bucket shares: the
+//! device layout ([`DeviceId`], [`Layout`], [`ObjectKey`], the [`PLAINTEXT_DIGEST_METADATA`]
+//! name and [`CONTENT_TYPE`]), the parsing of key material given as text or bytes
+//! ([`key_material`]), and with the `content` feature a value-free summary of a
+//! decrypted backup ([`content`](crate#features)).
+//!
+//! # Features
+//!
+//! - `std` (default): `std::error::Error` impls and OS randomness for [`Key::seal`].
+//! - `ring`: the `ring` AEAD backend.
+//! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -39,13 +51,21 @@
 extern crate alloc;
 
 mod aead;
+#[cfg(feature = "content")]
+pub mod content;
+mod device;
 mod error;
 mod header;
+pub mod key_material;
 mod keys;
 mod open;
 mod seal;
 mod upload;
 
+pub use device::{
+    BACKUP_FILE_NAME, CONTENT_TYPE, DeviceId, InvalidDeviceId, Layout, ListedKey, ObjectKey,
+    PLAINTEXT_DIGEST_METADATA, StrayReason,
+};
 pub use error::Error;
 pub use header::{
     Blob, BlobBytes, HEADER_LEN, Header, Inspection, MAGIC, NONCE_LEN, TAG_LEN, VERSION, inspect,

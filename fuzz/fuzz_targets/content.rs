@@ -1,12 +1,12 @@
-//! The plaintext summariser (FFCE-SPEC §4): `ffce_cli::content::summarise` on arbitrary
-//! bytes, then everything the CLI does with a summary (describe, problems, JSON).
+//! The plaintext summariser (FFCE-SPEC §4): `ffce_core::content::summarise` on arbitrary
+//! bytes, then everything a tool does with a summary (describe, problems, JSON).
 //!
 //! Never panics, and the documented bounds hold: sizes are the input's, at most 256 keys
 //! or tables are listed (the rest counted), names are at most 80 characters plus `…` and
 //! hold no control characters.
 #![no_main]
 
-use ffce_cli::content::{ContentSummary, JsonShape, summarise};
+use ffce_core::content::{ContentSummary, JsonShape, summarise};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_LISTED: usize = 256;

@@ -1,4 +1,4 @@
-//! The CLI's key-file parser (issue 3): `ffce_cli::keyfile::parse_key_material` and its
+//! The key-material parser: `ffce_core::key_material::parse_key_material` and its
 //! text-only sibling `parse_key_text` on arbitrary bytes.
 //!
 //! Properties:
@@ -12,7 +12,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use ffce_cli::keyfile::{looks_like_key_text, parse_key_material, parse_key_text};
+use ffce_core::key_material::{looks_like_key_text, parse_key_material, parse_key_text};
 use libfuzzer_sys::fuzz_target;
 
 fn is_text_byte(b: u8) -> bool {

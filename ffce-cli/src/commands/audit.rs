@@ -13,51 +13,49 @@
 //! Stray keys and objects deleted during the audit (`gone`) are reported but do not
 //! change the exit code. A listing that fails ends the command with that error.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::json;
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
 
-use super::store_common::{print, print_json};
-use crate::audit::{self, Finding, Status, Totals};
+use super::store_common::{print, print_json, stray_explanation};
 use crate::cli::AuditArgs;
-use crate::device::{Layout, ListedKey};
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
 use crate::keys::load_optional_key;
-use crate::store::{self, ReadScope, StoreError};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_core::{Layout, ListedKey};
+use ffce_store::StoreError;
+use ffce_store::audit::{self, Finding, Status, Target, Totals};
 
 /// Runs `ffce audit`.
-pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
+pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let key = load_optional_key(&ui, &args.key)?;
     let layout = Layout::from(args.store.layout);
-    let store = store::open(&ui, &args.store)?;
+    let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
     let started = Instant::now();
 
-    let mut objects = Vec::new();
-    let mut listed_sizes = Vec::new();
+    let mut targets = Vec::new();
     let mut strays = Vec::new();
-    for entry in store.list()? {
+    for entry in store.list().await? {
         match ListedKey::classify(&entry.key, layout) {
-            ListedKey::Backup(k) => {
-                objects.push(k);
-                listed_sizes.push(entry.size);
-            }
+            ListedKey::Backup(object) => targets.push(Target {
+                object,
+                listed_size: entry.size,
+            }),
             ListedKey::Stray(reason) => strays.push((reason, entry)),
         }
     }
-    let scope = match key {
-        Some(_) => ReadScope::Whole,
-        None => ReadScope::Prefix(audit::HEADER_BYTES),
-    };
     let concurrency = args.concurrency as usize;
     ui.detail(
         1,
         format!(
             "audit: {} backup(s) and {} stray key(s) listed in {root}; reading {} with up to \
              {concurrency} request(s) at once",
-            objects.len(),
+            targets.len(),
             strays.len(),
             if key.is_some() {
                 "whole objects"
@@ -67,30 +65,25 @@ pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
         ),
     );
 
-    let bar = ui.progress_bar(objects.len() as u64, !args.json, "auditing");
-    let mut findings: Vec<Option<Finding>> = vec![None; objects.len()];
-    store.read_many(&objects, scope, concurrency, &mut |i, read| {
-        findings[i] = Some(audit::judge(
-            objects[i],
-            listed_sizes[i],
-            read,
-            key.as_ref(),
-        ));
+    let keyed = key.is_some();
+    let bar = ui.progress_bar(targets.len() as u64, !args.json, "auditing");
+    let mut findings: Vec<Option<Finding>> = vec![None; targets.len()];
+    let mut results = audit::run(store.as_ref(), &targets, key.map(Arc::new), concurrency);
+    while let Some((i, finding)) = results.next().await {
+        findings[i] = Some(finding);
         bar.inc(1);
-    });
+    }
+    drop(results);
     bar.finish_and_clear();
-    // `read_many` answers every key once; should a store ever skip one, it is
-    // counted as a failed read, never as valid.
+    // The engine yields every target once; should it ever skip one, it is counted as
+    // a failed read, never as valid.
     let findings: Vec<Finding> = findings
         .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
+        .zip(&targets)
+        .map(|(f, t)| {
             f.unwrap_or_else(|| {
-                let lost = StoreError::Other {
-                    message: "no result for this object".into(),
-                    source: None,
-                };
-                audit::judge_failure(objects[i], listed_sizes[i], &lost)
+                let lost = StoreError::message("no result for this object");
+                audit::judge_failure(t.object, t.listed_size, &lost)
             })
         })
         .collect();
@@ -113,16 +106,16 @@ pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
         print_json(&json!({
             "store": root,
             "layout": layout.name(),
-            "mode": if key.is_some() { "authenticate" } else { "structure" },
+            "mode": if keyed { "authenticate" } else { "structure" },
             "concurrency": concurrency,
-            "objects": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+            "objects": findings.iter().map(finding_json).collect::<Vec<_>>(),
             "stray_keys": strays.iter().map(|(reason, e)| json!({
                 "key": e.key,
                 "size": e.size,
                 "reason": reason.code(),
-                "explanation": reason.describe(),
+                "explanation": stray_explanation(*reason),
             })).collect::<Vec<_>>(),
-            "totals": totals.to_json(),
+            "totals": totals_json(&totals),
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }))?;
@@ -135,7 +128,7 @@ pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
             let why = f
                 .problems
                 .iter()
-                .map(|p| format!("{}: {}", p.code, p.message))
+                .map(|p| format!("{}: {p}", p.code()))
                 .collect::<Vec<_>>()
                 .join("; ");
             text.push_str(&format!(
@@ -150,10 +143,10 @@ pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 "STRAY",
                 e.key,
                 group_digits(usize::try_from(e.size).unwrap_or(usize::MAX)),
-                reason.describe()
+                stray_explanation(*reason)
             ));
         }
-        text.push_str(&summary(&totals, &root, layout, key.is_some()));
+        text.push_str(&summary(&totals, &root, layout, keyed));
         print(&text)?;
     }
     ui.info(format!(
@@ -190,6 +183,33 @@ pub fn run(ui: Ui, args: AuditArgs) -> CliResult {
             ),
         )),
     }
+}
+
+/// One audited object as a JSON record: `key`, `uuid`, `size`, `status`, `errors`
+/// (`[{code, message}]`).
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "key": f.key.as_string(),
+        "uuid": f.key.device().to_string(),
+        "size": f.size,
+        "status": f.status.name(),
+        "errors": f.problems.iter()
+            .map(|p| json!({ "code": p.code(), "message": p.to_string() }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+fn totals_json(t: &Totals) -> Value {
+    json!({
+        "objects": t.objects,
+        "bytes": t.bytes,
+        "valid": t.valid,
+        "invalid": t.invalid,
+        "invalid_by_reason": t.invalid_by_reason,
+        "stray": t.stray,
+        "errors": t.errors,
+        "gone": t.gone,
+    })
 }
 
 /// The closing line(s) of the human output.

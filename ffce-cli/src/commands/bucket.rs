@@ -1,6 +1,6 @@
 //! `ffce bucket create|check|empty`: the bucket as a whole (issue 5, FFCE-SPEC §5, §6).
 //!
-//! The S3 work is in [`crate::store::bucket`]; this module decides what to ask, what to
+//! The S3 work is in `ffce_store::bucket`; this module decides what to ask, what to
 //! refuse and what to print.
 //!
 //! - `create`: exit 0 when the bucket was created with the spec's settings, or
@@ -23,10 +23,11 @@ use crate::cli::{
 };
 use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
-use crate::store::StoreError;
-use crate::store::bucket::{Contents, Created, EmptyTally, Item, ItemFailure};
-use crate::store::s3::S3Store;
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_store::S3Store;
+use ffce_store::StoreError;
+use ffce_store::bucket::{Contents, Created, EmptyTally, Item, ItemFailure};
 
 /// The seed's warning for the step after emptying (FFCE-SPEC §6).
 const STACKS_REMINDER: &str = "next: delete the three backup function stacks \
@@ -39,16 +40,16 @@ const STACKS_REMINDER: &str = "next: delete the three backup function stacks \
 const FAILURES_SHOWN: usize = 20;
 
 /// Runs `ffce bucket ...`.
-pub fn run(ui: Ui, cmd: BucketCommand) -> CliResult {
+pub async fn run(ui: Ui, cmd: BucketCommand) -> CliResult {
     match cmd {
-        BucketCommand::Create(args) => create(ui, args),
-        BucketCommand::Check(args) => check(ui, args),
-        BucketCommand::Empty(args) => empty(ui, args),
+        BucketCommand::Create(args) => create(ui, args).await,
+        BucketCommand::Check(args) => check(ui, args).await,
+        BucketCommand::Empty(args) => empty(ui, args).await,
     }
 }
 
-fn connect(ui: &Ui, target: &BucketTargetArgs) -> CliResult<S3Store> {
-    S3Store::connect(ui, target.bucket.clone(), &target.s3)
+async fn connect(ui: &Ui, target: &BucketTargetArgs) -> CliResult<S3Store> {
+    store_choice::connect(ui, target.bucket.clone(), &target.s3).await
 }
 
 /// `ffce bucket ... --bucket B` plus the connection flags the user gave, for hints.
@@ -72,10 +73,10 @@ fn missing_is_not_found(e: StoreError, target: &BucketTargetArgs) -> CliError {
     }
 }
 
-fn create(ui: Ui, args: BucketCreateArgs) -> CliResult {
-    let store = connect(&ui, &args.target)?;
+async fn create(ui: Ui, args: BucketCreateArgs) -> CliResult {
+    let store = connect(&ui, &args.target).await?;
     let url = format!("s3://{}", store.bucket());
-    let created = store.create_provisioned(args.kms_key_id.as_deref())?;
+    let created = store.create_provisioned(args.kms_key_id.as_deref()).await?;
     let check = command_for("check", &args.target);
     if args.json {
         return print_json(&json!({
@@ -114,15 +115,16 @@ fn create(ui: Ui, args: BucketCreateArgs) -> CliResult {
     }
 }
 
-fn check(ui: Ui, args: BucketCheckArgs) -> CliResult {
-    let store = connect(&ui, &args.target)?;
+async fn check(ui: Ui, args: BucketCheckArgs) -> CliResult {
+    let store = connect(&ui, &args.target).await?;
     let url = format!("s3://{}", store.bucket());
     let settings = store
         .settings()
+        .await
         .map_err(|e| missing_is_not_found(e, &args.target))?;
     let checks = settings.compare(args.kms_key_id.as_deref());
     let deviations: Vec<_> = checks.iter().filter(|c| !c.ok).collect();
-    let check_json = |c: &crate::store::bucket::Check| json!({ "setting": c.setting, "expected": c.expected, "found": c.found, "ok": c.ok });
+    let check_json = |c: &ffce_store::bucket::Check| json!({ "setting": c.setting, "expected": c.expected, "found": c.found, "ok": c.ok });
     if args.json {
         print_json(&json!({
             "bucket": store.bucket(),
@@ -208,8 +210,8 @@ fn examples(c: &Contents) -> String {
     }
 }
 
-fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
-    let store = connect(&ui, &args.target)?;
+async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
+    let store = connect(&ui, &args.target).await?;
     let url = format!("s3://{}", store.bucket());
 
     // The guard comes before anything is listed for output or asked.
@@ -217,6 +219,7 @@ fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
     if args.production {
         let contents = store
             .survey(&mut |_| {})
+            .await
             .map_err(|e| missing_is_not_found(e, &args.target))?;
         if contents.holds_objects() {
             if args.json {
@@ -237,13 +240,14 @@ fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
     }
 
     if args.dry_run {
-        return dry_run(&ui, &store, &args, &url);
+        return dry_run(&ui, &store, &args, &url).await;
     }
 
     let found = match found {
         Some(c) => c,
         None => store
             .survey(&mut |_| {})
+            .await
             .map_err(|e| missing_is_not_found(e, &args.target))?,
     };
     if found.is_empty() {
@@ -286,15 +290,18 @@ fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
         !args.json,
         "deleting",
     );
-    let deleted = store.delete_every_version(&mut tally, &mut |t| bar.set_position(t.handled()));
+    let deleted = store
+        .delete_every_version(&mut tally, &mut |t| bar.set_position(t.handled()))
+        .await;
     bar.finish_and_clear();
     if let Err(e) = deleted {
         return Err(stopped(e, &tally));
     }
     store
         .abort_every_upload(&mut tally, &mut |_| {})
+        .await
         .map_err(|e| stopped(e, &tally))?;
-    let remaining = store.survey(&mut |_| {})?;
+    let remaining = store.survey(&mut |_| {}).await?;
 
     if args.json {
         print_json(&empty_json(&store, &found, &tally, &remaining))?;
@@ -381,48 +388,50 @@ fn empty_json(store: &S3Store, found: &Contents, tally: &EmptyTally, left: &Cont
 
 /// `--dry-run`: every version, delete marker and upload that would go, and nothing
 /// changed.
-fn dry_run(ui: &Ui, store: &S3Store, args: &BucketEmptyArgs, url: &str) -> CliResult {
+async fn dry_run(ui: &Ui, store: &S3Store, args: &BucketEmptyArgs, url: &str) -> CliResult {
     let mut would_delete = Vec::new();
     let mut would_abort = Vec::new();
     let mut out_err: Option<CliError> = None;
     let json = args.json;
-    let contents = store.survey(&mut |item| {
-        if json {
-            match item {
-                Item::Version(v) => would_delete.push(json!({
-                    "key": v.key,
-                    "version_id": v.version_id,
-                    "delete_marker": v.delete_marker,
-                    "size": v.size,
-                })),
-                Item::Upload(u) => would_abort.push(json!({
-                    "key": u.key,
-                    "upload_id": u.upload_id,
-                    "initiated": u.initiated.map(crate::store::format_time),
-                })),
+    let contents = store
+        .survey(&mut |item| {
+            if json {
+                match item {
+                    Item::Version(v) => would_delete.push(json!({
+                        "key": v.key,
+                        "version_id": v.version_id,
+                        "delete_marker": v.delete_marker,
+                        "size": v.size,
+                    })),
+                    Item::Upload(u) => would_abort.push(json!({
+                        "key": u.key,
+                        "upload_id": u.upload_id,
+                        "initiated": u.initiated.map(ffce_store::format_time),
+                    })),
+                }
+                return;
             }
-            return;
-        }
-        let line = match item {
-            Item::Version(v) if v.delete_marker => {
-                format!("would delete  delete marker  {}  {}\n", v.key, v.version_id)
+            let line = match item {
+                Item::Version(v) if v.delete_marker => {
+                    format!("would delete  delete marker  {}  {}\n", v.key, v.version_id)
+                }
+                Item::Version(v) => format!(
+                    "would delete  version        {}  {}  ({} bytes)\n",
+                    v.key,
+                    v.version_id,
+                    group_digits(v.size as usize)
+                ),
+                Item::Upload(u) => {
+                    format!("would abort   upload         {}  {}\n", u.key, u.upload_id)
+                }
+            };
+            if out_err.is_none() {
+                if let Err(e) = print(&line) {
+                    out_err = Some(e);
+                }
             }
-            Item::Version(v) => format!(
-                "would delete  version        {}  {}  ({} bytes)\n",
-                v.key,
-                v.version_id,
-                group_digits(v.size as usize)
-            ),
-            Item::Upload(u) => {
-                format!("would abort   upload         {}  {}\n", u.key, u.upload_id)
-            }
-        };
-        if out_err.is_none() {
-            if let Err(e) = print(&line) {
-                out_err = Some(e);
-            }
-        }
-    });
+        })
+        .await;
     let contents = contents.map_err(|e| missing_is_not_found(e, &args.target))?;
     if let Some(e) = out_err {
         return Err(e);

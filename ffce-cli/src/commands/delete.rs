@@ -15,21 +15,19 @@ use serde_json::json;
 
 use super::store_common::{
     can_ask, confirm, device_arg, object_key, print, print_json, restore_command, selects_bucket,
+    version_arg,
 };
 use crate::cli::DeleteArgs;
 use crate::exit::{CliError, CliResult};
-use crate::store::{self, StoreError, VersionId, VersionedStore};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_store::{StoreError, VersionId, VersionedStore};
 
 /// Runs `ffce delete`.
-pub fn run(ui: Ui, args: DeleteArgs) -> CliResult {
+pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
-    let version = args
-        .version_id
-        .as_deref()
-        .map(VersionId::parse)
-        .transpose()?;
+    let version = args.version_id.as_deref().map(version_arg).transpose()?;
     let permanent = version.is_some() || args.all_versions;
     if permanent && !selects_bucket(&args.store)? {
         let what = if args.all_versions {
@@ -37,7 +35,7 @@ pub fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         } else {
             "delete --version-id"
         };
-        return Err(StoreError::NeedsBucket { what }.into());
+        return Err(CliError::needs_bucket(what));
     }
     if args.all_versions && !args.yes && !can_ask() {
         return Err(CliError::refused(
@@ -46,22 +44,22 @@ pub fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         ));
     }
 
-    let store = store::open(&ui, &args.store)?;
+    let store = store_choice::open(&ui, &args.store).await?;
     let location = store.describe(&key);
     if let Some(version) = &version {
-        let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
-            what: "delete --version-id",
-        })?;
-        return delete_one_version(versioned, &args, &key, version, &location);
+        let versioned = store
+            .versioned()
+            .ok_or_else(|| CliError::needs_bucket("delete --version-id"))?;
+        return delete_one_version(versioned, &args, &key, version, &location).await;
     }
     if args.all_versions {
-        let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
-            what: "delete --all-versions",
-        })?;
-        return delete_all_versions(versioned, &args, &key, &location);
+        let versioned = store
+            .versioned()
+            .ok_or_else(|| CliError::needs_bucket("delete --all-versions"))?;
+        return delete_all_versions(versioned, &args, &key, &location).await;
     }
 
-    let outcome = store.delete(&key)?;
+    let outcome = store.delete(&key).await?;
     let undo = outcome
         .previous_version_id
         .as_deref()
@@ -106,21 +104,21 @@ pub fn run(ui: Ui, args: DeleteArgs) -> CliResult {
     ))
 }
 
-fn delete_one_version(
+async fn delete_one_version(
     versioned: &dyn VersionedStore,
     args: &DeleteArgs,
-    key: &crate::device::ObjectKey,
+    key: &ffce_core::ObjectKey,
     version: &VersionId,
     location: &str,
 ) -> CliResult {
-    let all = versioned.list_versions(key)?;
+    let all = versioned.list_versions(key).await?;
     let Some(entry) = all.iter().find(|v| v.version_id == version.as_str()) else {
         return Err(StoreError::NotFound {
             what: format!("version {version} of {location}"),
         }
         .into());
     };
-    versioned.delete_version(key, version)?;
+    versioned.delete_version(key, version).await?;
     let deleted = entry;
     // What is the latest now? The next entry in newest-first order.
     let now_latest = all.iter().find(|v| v.version_id != version.as_str());
@@ -152,13 +150,13 @@ fn delete_one_version(
     print(&text)
 }
 
-fn delete_all_versions(
+async fn delete_all_versions(
     versioned: &dyn VersionedStore,
     args: &DeleteArgs,
-    key: &crate::device::ObjectKey,
+    key: &ffce_core::ObjectKey,
     location: &str,
 ) -> CliResult {
-    let all = versioned.list_versions(key)?;
+    let all = versioned.list_versions(key).await?;
     if all.is_empty() {
         if args.json {
             return print_json(&json!({ "location": location, "deleted": 0, "versions": [] }));
@@ -180,10 +178,10 @@ fn delete_all_versions(
     }
     let ids: Vec<VersionId> = all
         .iter()
-        .map(|v| VersionId::parse(&v.version_id))
+        .map(|v| version_arg(&v.version_id))
         .collect::<CliResult<_>>()?;
     for id in &ids {
-        versioned.delete_version(key, id)?;
+        versioned.delete_version(key, id).await?;
     }
     if args.json {
         return print_json(&json!({

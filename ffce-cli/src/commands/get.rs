@@ -10,24 +10,21 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::store_common::{device_arg, object_key, print, print_json};
+use super::store_common::{device_arg, object_key, print, print_json, version_arg};
 use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
 use crate::keys::load_key;
 use crate::report::build_report;
-use crate::store::{self, ChecksumCheck, Object, VersionId, format_time};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_store::{ChecksumCheck, Object, PlaintextDigest, format_time};
 
 /// Runs `ffce get`.
-pub fn run(ui: Ui, args: GetArgs) -> CliResult {
+pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
-    let version = args
-        .version_id
-        .as_deref()
-        .map(VersionId::parse)
-        .transpose()?;
+    let version = args.version_id.as_deref().map(version_arg).transpose()?;
     let out_opts = if args.decrypt {
         OutputOptions::plaintext(args.force)
     } else {
@@ -47,9 +44,9 @@ pub fn run(ui: Ui, args: GetArgs) -> CliResult {
         None
     };
 
-    let store = store::open(&ui, &args.store)?;
+    let store = store_choice::open(&ui, &args.store).await?;
     let location = store.describe(&key);
-    let object = store.get(&key, version.as_ref())?;
+    let object = store.get(&key, version.as_ref()).await?;
     report_checks(&ui, &location, &object);
 
     let Some(path) = &args.output else {
@@ -123,13 +120,14 @@ pub fn run(ui: Ui, args: GetArgs) -> CliResult {
 
 /// Compares a plaintext digest with the object's `etag` metadata, when it has one.
 fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
-    match &object.plaintext_sha256 {
-        Some(stored) if *stored != hex::encode(digest) => Err(CliError::integrity(
+    match &object.plaintext_digest {
+        Some(PlaintextDigest::Sha256(stored)) if stored != digest => Err(CliError::integrity(
             "the decrypted plaintext's SHA-256 does not match the object's `etag` metadata; \
              nothing was written",
         )
         .with_detail(format!(
-            "metadata etag {stored}, plaintext SHA-256 {}",
+            "metadata etag {}, plaintext SHA-256 {}",
+            hex::encode(stored),
             hex::encode(digest)
         ))),
         _ => Ok(()),
@@ -153,7 +151,7 @@ fn report_checks(ui: &Ui, location: &str, object: &Object) {
             );
         }
     }
-    if object.odd_plaintext_digest {
+    if object.plaintext_digest == Some(PlaintextDigest::NotASha256) {
         ui.warn(format!(
             "{location}: its `etag` metadata is not a SHA-256; not compared with the plaintext"
         ));
@@ -178,8 +176,16 @@ fn object_json(location: &str, object: &Object) -> Value {
         "version_id": object.version_id,
         "last_modified": object.last_modified.map(format_time),
         "checksum": checksum_json(&object.checksum),
-        "plaintext_sha256_metadata": object.plaintext_sha256,
+        "plaintext_sha256_metadata": sha256_metadata(object).map(hex::encode),
     })
+}
+
+/// The plaintext SHA-256 the object's metadata holds, if it holds one.
+fn sha256_metadata(object: &Object) -> Option<&[u8; 32]> {
+    match &object.plaintext_digest {
+        Some(PlaintextDigest::Sha256(d)) => Some(d),
+        _ => None,
+    }
 }
 
 fn object_human(object: &Object) -> String {
@@ -204,8 +210,8 @@ fn object_human(object: &Object) -> String {
             ChecksumCheck::LocalFile => "local file (none stored)".to_string(),
         },
     );
-    if let Some(d) = &object.plaintext_sha256 {
-        row("plaintext sha", format!("{d} (metadata)"));
+    if let Some(d) = sha256_metadata(object) {
+        row("plaintext sha", format!("{} (metadata)", hex::encode(d)));
     }
     out
 }

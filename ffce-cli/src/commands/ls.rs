@@ -2,26 +2,27 @@
 //!
 //! Keys that are not backups in the chosen layout (the other layout, an uppercase
 //! UUID, anything else) are listed separately as stray keys with the reason, never
-//! hidden. Pagination is the store's business ([`crate::store::Store::list`]).
+//! hidden. Pagination is the store's business (`ffce_store::Store::list`).
 
 use serde_json::json;
 
-use super::store_common::{print, print_json};
+use super::store_common::{print, print_json, stray_explanation};
 use crate::cli::LsArgs;
-use crate::device::{Layout, ListedKey};
 use crate::exit::CliResult;
 use crate::files::group_digits;
-use crate::store::{self, ListEntry, format_time};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_core::{Layout, ListedKey};
+use ffce_store::{ListEntry, format_time};
 
 /// Runs `ffce ls`.
-pub fn run(ui: Ui, args: LsArgs) -> CliResult {
+pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     let layout = Layout::from(args.store.layout);
-    let store = store::open(&ui, &args.store)?;
+    let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
     let mut devices = Vec::new();
     let mut strays = Vec::new();
-    for entry in store.list()? {
+    for entry in store.list().await? {
         match ListedKey::classify(&entry.key, layout) {
             ListedKey::Backup(key) => devices.push((key, entry)),
             ListedKey::Stray(reason) => strays.push((reason, entry)),
@@ -45,7 +46,7 @@ pub fn run(ui: Ui, args: LsArgs) -> CliResult {
                 "size": e.size,
                 "last_modified": e.last_modified.map(format_time),
                 "reason": reason.code(),
-                "explanation": reason.describe(),
+                "explanation": stray_explanation(*reason),
             })).collect::<Vec<_>>(),
         }));
     }
@@ -80,7 +81,7 @@ pub fn run(ui: Ui, args: LsArgs) -> CliResult {
                 e.key,
                 group_digits(size(e)),
                 modified(e),
-                reason.describe()
+                stray_explanation(*reason)
             ));
         }
     }

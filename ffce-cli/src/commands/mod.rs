@@ -1,7 +1,13 @@
 //! One module per command; [`run`] dispatches on the parsed command line.
+//!
+//! Commands on files run as plain functions. Commands on a store are `async` (the store
+//! library is) and [`run`] blocks on each one once, on a current-thread runtime built
+//! only for it: the one place the command line meets async code.
+
+use std::future::Future;
 
 use crate::cli::{Cli, Command};
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::ui::Ui;
 
 mod audit;
@@ -27,15 +33,26 @@ pub fn run(cli: Cli, ui: Ui) -> CliResult {
         Command::Decrypt(args) => crypt::decrypt(ui, args),
         Command::Key(cmd) => key::run(ui, cmd),
         Command::Verify(args) => verify::run(ui, args),
-        Command::Put(args) => put::run(ui, args),
-        Command::Get(args) => get::run(ui, args),
-        Command::Delete(args) => delete::run(ui, args),
-        Command::Ls(args) => ls::run(ui, args),
-        Command::Versions(args) => versions::run(ui, args),
-        Command::Restore(args) => restore::run(ui, args),
-        Command::Bucket(cmd) => bucket::run(ui, cmd),
-        Command::Audit(args) => audit::run(ui, args),
+        Command::Put(args) => block_on(put::run(ui, args)),
+        Command::Get(args) => block_on(get::run(ui, args)),
+        Command::Delete(args) => block_on(delete::run(ui, args)),
+        Command::Ls(args) => block_on(ls::run(ui, args)),
+        Command::Versions(args) => block_on(versions::run(ui, args)),
+        Command::Restore(args) => block_on(restore::run(ui, args)),
+        Command::Bucket(cmd) => block_on(bucket::run(ui, cmd)),
+        Command::Audit(args) => block_on(audit::run(ui, args)),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
     }
+}
+
+/// Runs one store command to completion. A current-thread runtime is enough: the
+/// commands wait on the network, and the audit moves its CPU work to the runtime's
+/// blocking pool.
+fn block_on(command: impl Future<Output = CliResult>) -> CliResult {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::other(format!("cannot start the network runtime: {e}")))?
+        .block_on(command)
 }

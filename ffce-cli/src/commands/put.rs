@@ -15,16 +15,17 @@ use crate::cli::PutArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, group_digits};
 use crate::keys::load_key;
-use crate::store::{self, Condition, PutOptions};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_store::{Condition, PutOptions};
 
 /// Runs `ffce put`.
-pub fn run(ui: Ui, args: PutArgs) -> CliResult {
+pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
     let condition = match (&args.if_match, args.if_absent) {
         (Some(etag), _) => {
-            let etag = store::unquote_etag(etag);
+            let etag = ffce_store::unquote_etag(etag);
             if etag.is_empty() || !etag.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(CliError::usage(
                     "--if-match: expected an ETag as `ffce put` or `ffce versions` printed it",
@@ -82,14 +83,14 @@ pub fn run(ui: Ui, args: PutArgs) -> CliResult {
     let content_sha256: [u8; 32] = Sha256::digest(&blob).into();
     let len = blob.len();
 
-    let store = store::open(&ui, &args.store)?;
+    let store = store_choice::open(&ui, &args.store).await?;
     let opts = PutOptions {
         content_sha256,
         plaintext_sha256,
         sse_kms_key_id: args.sse_kms_key_id.clone(),
         condition,
     };
-    let outcome = store.put(&key, Bytes::from(blob), &opts)?;
+    let outcome = store.put(&key, Bytes::from(blob), &opts).await?;
 
     if args.json {
         return print_json(&json!({

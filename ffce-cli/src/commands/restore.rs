@@ -4,22 +4,23 @@
 
 use serde_json::json;
 
-use super::store_common::{device_arg, object_key, print, print_json};
+use super::store_common::{device_arg, object_key, print, print_json, version_arg};
 use crate::cli::RestoreArgs;
-use crate::exit::CliResult;
-use crate::store::{self, StoreError, VersionId};
+use crate::exit::{CliError, CliResult};
+
+use crate::store_choice;
 use crate::ui::Ui;
 
 /// Runs `ffce restore`.
-pub fn run(ui: Ui, args: RestoreArgs) -> CliResult {
+pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
-    let version = VersionId::parse(&args.version_id)?;
-    let store = store::open(&ui, &args.store)?;
-    let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
-        what: "ffce restore",
-    })?;
-    let outcome = versioned.restore(&key, &version)?;
+    let version = version_arg(&args.version_id)?;
+    let store = store_choice::open(&ui, &args.store).await?;
+    let versioned = store
+        .versioned()
+        .ok_or_else(|| CliError::needs_bucket("ffce restore"))?;
+    let outcome = versioned.restore(&key, &version).await?;
     if args.json {
         return print_json(&json!({
             "uuid": device.to_string(),

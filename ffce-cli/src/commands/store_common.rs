@@ -6,10 +6,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::Value;
 
 use crate::cli::StoreArgs;
-use crate::device::{DeviceId, Layout, ObjectKey};
 use crate::exit::{CliError, CliResult};
 use crate::files;
-use crate::store::{self, StoreChoice};
+use ffce_core::{DeviceId, Layout, ObjectKey, StrayReason};
+use ffce_store::VersionId;
+
+use crate::store_choice::{self, StoreChoice};
 
 /// Parses the UUID argument; anything else is a usage error (exit 2) before any
 /// request or file access.
@@ -27,14 +29,43 @@ pub fn device_arg(input: &str) -> CliResult<DeviceId> {
     })
 }
 
+/// A `--version-id` value, checked before it reaches a request.
+pub fn version_arg(input: &str) -> CliResult<VersionId> {
+    VersionId::parse(input).map_err(|_| {
+        CliError::usage(
+            "--version-id: expected a version id as `ffce versions UUID` lists it \
+             (1 to 1,024 printable characters, no spaces)",
+        )
+    })
+}
+
 /// The object key of `device` in the layout `args` asks for.
 pub fn object_key(device: DeviceId, args: &StoreArgs) -> ObjectKey {
     ObjectKey::new(device, Layout::from(args.layout))
 }
 
+/// Why a listed key is not a backup of the layout, with the command that shows it
+/// when there is one.
+pub fn stray_explanation(reason: StrayReason) -> String {
+    match reason {
+        StrayReason::OtherLayout(layout) => format!(
+            "{} (see: ffce ls --layout {})",
+            reason.describe(),
+            layout.name()
+        ),
+        StrayReason::NotCanonical => {
+            "UUID not in lowercase; ffce reads and writes only the lowercase key".to_string()
+        }
+        other => other.describe().to_string(),
+    }
+}
+
 /// Whether the flags select an S3 bucket (without building anything).
 pub fn selects_bucket(args: &StoreArgs) -> CliResult<bool> {
-    Ok(matches!(store::choose(args)?, StoreChoice::Bucket(_)))
+    Ok(matches!(
+        store_choice::choose(args)?,
+        StoreChoice::Bucket(_)
+    ))
 }
 
 /// Prints one pretty JSON value and a newline on stdout.
@@ -53,7 +84,7 @@ pub fn print(text: &str) -> CliResult {
 /// The exact command that brings `version` back, with the store flags the user gave.
 pub fn restore_command(args: &StoreArgs, device: DeviceId, version: &str) -> String {
     let mut cmd = format!("ffce restore {device} --version-id {}", shell_word(version));
-    if let Ok(StoreChoice::Bucket(bucket)) = store::choose(args) {
+    if let Ok(StoreChoice::Bucket(bucket)) = store_choice::choose(args) {
         cmd.push_str(&format!(" --bucket {}", shell_word(&bucket)));
     }
     if Layout::from(args.layout) == Layout::Flat {
@@ -66,20 +97,9 @@ pub fn restore_command(args: &StoreArgs, device: DeviceId, version: &str) -> Str
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
+/// `s` as one shell word, quoted only when it must be.
 pub(super) fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_' | b'.' | b'/' | b':' | b'=' | b'+' | b',' | b'@'
-                )
-        });
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+    shlex::try_quote(s).map_or_else(|_| "''".to_string(), |q| q.into_owned())
 }
 
 /// Asks on the terminal; true only for `yes`. Without a terminal on stdin and stderr
@@ -112,7 +132,7 @@ mod tests {
     fn shell_words() {
         assert_eq!(shell_word("abc.DEF_1-2"), "abc.DEF_1-2");
         assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("it's"), r#""it's""#);
     }
 
     #[test]

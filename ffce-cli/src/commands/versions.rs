@@ -8,21 +8,22 @@ use serde_json::json;
 
 use super::store_common::{device_arg, object_key, print, print_json};
 use crate::cli::VersionsArgs;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
-use crate::store::{self, StoreError, format_time};
+use crate::store_choice;
 use crate::ui::Ui;
+use ffce_store::format_time;
 
 /// Runs `ffce versions`.
-pub fn run(ui: Ui, args: VersionsArgs) -> CliResult {
+pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
-    let store = store::open(&ui, &args.store)?;
-    let versioned = store.versioned().ok_or(StoreError::NeedsBucket {
-        what: "ffce versions",
-    })?;
+    let store = store_choice::open(&ui, &args.store).await?;
+    let versioned = store
+        .versioned()
+        .ok_or_else(|| CliError::needs_bucket("ffce versions"))?;
     let location = store.describe(&key);
-    let versions = versioned.list_versions(&key)?;
+    let versions = versioned.list_versions(&key).await?;
 
     if args.json {
         print_json(&json!(

@@ -1,9 +1,10 @@
-//! Reading many objects of the bucket at once, for `ffce audit` (issue 5).
+//! Reading the first bytes of an object and its total size in one request, for an
+//! audit of the fleet ([`crate::audit`]).
 //!
-//! - Bounded concurrency on the store's own runtime: a current-thread runtime still
-//!   overlaps the network waits of up to `concurrency` requests (`buffer_unordered`);
-//!   the work per response (a 37-byte header, or one AES-GCM open) is small next to a
-//!   round trip.
+//! - Bounded concurrency: [`crate::audit::run`] overlaps the
+//!   network waits of up to `concurrency` requests (`buffer_unordered`); the work per
+//!   response here is a header's bytes, and authentication happens in the audit, off
+//!   the I/O task.
 //! - A header read is one ranged GET, `Range: bytes=0-36`. Its `206 Partial Content`
 //!   answer carries the object's total size in `Content-Range: bytes 0-36/TOTAL`, so
 //!   one small request answers "header, and does the declared length fit the size".
@@ -11,52 +12,23 @@
 //!   object cannot satisfy any range: S3 answers `416 InvalidRange`, and one HEAD
 //!   request then confirms its size. A server that ignores `Range` answers `200` with
 //!   the whole body, which is used as it is.
-//! - The SDK's retries (`--max-attempts`, standard mode) apply to every request. A
+//! - The SDK's retries (`max_attempts`, standard mode) apply to every request. A
 //!   request that still fails is that object's result; the others go on.
 //! - The SDK's response-checksum validation is off for ranged reads: a checksum covers
-//!   the whole object, never a part of it. Whole reads go through the same code as
-//!   `ffce get`, which compares the stored SHA-256 itself.
+//!   the whole object, never a part of it. Whole reads go through the same code as a
+//!   `get`, which compares the stored SHA-256 itself.
 
 use aws_sdk_s3::config::ResponseChecksumValidation;
 use bytes::Bytes;
-use futures_util::StreamExt as _;
-use futures_util::stream;
+use ffce_core::ObjectKey;
 
-use super::s3::S3Store;
-use super::{Fetched, ReadScope, StoreError, StoreResult};
-use crate::device::ObjectKey;
+use super::S3Store;
+use crate::error::{StoreError, StoreResult};
+use crate::store::Fetched;
 
 impl S3Store {
-    /// [`super::Store::read_many`] for S3: up to `concurrency` requests in flight.
-    pub(super) fn read_many_concurrently(
-        &self,
-        keys: &[ObjectKey],
-        scope: ReadScope,
-        concurrency: usize,
-        done: &mut dyn FnMut(usize, StoreResult<Fetched>),
-    ) {
-        self.rt.block_on(async {
-            let mut results = stream::iter(keys.iter().enumerate())
-                .map(|(i, key)| async move { (i, self.read_one(key, scope).await) })
-                .buffer_unordered(concurrency.max(1));
-            while let Some((i, result)) = results.next().await {
-                done(i, result);
-            }
-        });
-    }
-
-    async fn read_one(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
-        match scope {
-            ReadScope::Whole => {
-                let object = self.get_async(key, None).await?;
-                Ok(Fetched::from_body(object.body, scope))
-            }
-            ReadScope::Prefix(n) => self.read_prefix(key, n).await,
-        }
-    }
-
     /// The first `n` bytes of `key` and its total size, in one ranged GET.
-    async fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
+    pub(super) async fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
         let url = format!("s3://{}/{}", self.bucket, key);
         if n == 0 {
             return self.size_only(key, &url).await;
@@ -95,9 +67,10 @@ impl S3Store {
             .map_err(|e| StoreError::other(format!("{url}: the download was cut off"), e))?
             .into_bytes();
         let total_len = match content_range.as_deref() {
-            Some(range) => total_from_content_range(range).ok_or_else(|| StoreError::Other {
-                message: format!("{url}: S3 answered an unreadable Content-Range {range:?}"),
-                source: None,
+            Some(range) => total_from_content_range(range).ok_or_else(|| {
+                StoreError::message(format!(
+                    "{url}: S3 answered an unreadable Content-Range {range:?}"
+                ))
             })?,
             // No Content-Range: the server ignored the range and sent everything.
             None => content_length
@@ -159,7 +132,7 @@ fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult
 
 /// The total of `Content-Range: bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4); `None` for
 /// anything else, including an unknown total (`*`).
-pub(super) fn total_from_content_range(value: &str) -> Option<u64> {
+fn total_from_content_range(value: &str) -> Option<u64> {
     let rest = value.trim().strip_prefix("bytes")?.trim_start();
     let (_, total) = rest.split_once('/')?;
     total.trim().parse().ok()

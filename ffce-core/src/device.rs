@@ -1,4 +1,5 @@
-//! Device ids and the object keys built from them (FFCE-SPEC §5, issue 4).
+//! Device ids and the object keys built from them (FFCE-SPEC §5): the bucket layout
+//! every writer of the bucket shares, so it lives beside the format.
 //!
 //! A key is never typed by the user: [`ObjectKey`] is made only from a validated
 //! [`DeviceId`] and a [`Layout`], so no raw string reaches an S3 request or a local path
@@ -6,15 +7,23 @@
 //! query string). The reverse direction, [`ListedKey::classify`], turns a key found in a
 //! listing back into a device, or explains why it is a stray key.
 
-use std::fmt;
-use std::str::FromStr;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use alloc::{format, vec};
+use core::fmt;
+use core::str::FromStr;
 
 use uuid::Uuid;
 
-use crate::cli::LayoutArg;
-
 /// The file name of a backup in the nested layout: `{uuid}/backup.ffce`.
 pub const BACKUP_FILE_NAME: &str = "backup.ffce";
+
+/// The user metadata key under which every writer stores the plaintext's hex SHA-256
+/// (S3 returns it as `x-amz-meta-etag`; FFCE-SPEC §5). Not the object's ETag.
+pub const PLAINTEXT_DIGEST_METADATA: &str = "etag";
+
+/// The `Content-Type` of every backup object (FFCE-SPEC §5).
+pub const CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Length of the hyphenated 8-4-4-4-12 form.
 const HYPHENATED_LEN: usize = 36;
@@ -43,7 +52,7 @@ impl fmt::Display for InvalidDeviceId {
     }
 }
 
-impl std::error::Error for InvalidDeviceId {}
+impl core::error::Error for InvalidDeviceId {}
 
 impl DeviceId {
     /// Parses the hyphenated 8-4-4-4-12 form, hex digits of either case.
@@ -75,11 +84,6 @@ impl DeviceId {
             .map_err(|_| InvalidDeviceId {
                 reason: "not a UUID",
             })
-    }
-
-    /// The canonical lowercase hyphenated form.
-    pub fn canonical(&self) -> String {
-        self.0.hyphenated().to_string()
     }
 }
 
@@ -117,15 +121,6 @@ impl Layout {
         match self {
             Layout::Nested => "nested",
             Layout::Flat => "flat",
-        }
-    }
-}
-
-impl From<LayoutArg> for Layout {
-    fn from(arg: LayoutArg) -> Layout {
-        match arg {
-            LayoutArg::Nested => Layout::Nested,
-            LayoutArg::Flat => Layout::Flat,
         }
     }
 }
@@ -212,14 +207,10 @@ impl StrayReason {
     /// One phrase for people.
     pub fn describe(self) -> &'static str {
         match self {
-            StrayReason::OtherLayout(Layout::Nested) => {
-                "a backup in the nested layout (see: ffce ls --layout nested)"
-            }
-            StrayReason::OtherLayout(Layout::Flat) => {
-                "a backup in the flat layout (see: ffce ls --layout flat)"
-            }
+            StrayReason::OtherLayout(Layout::Nested) => "a backup in the nested layout",
+            StrayReason::OtherLayout(Layout::Flat) => "a backup in the flat layout",
             StrayReason::NotCanonical => {
-                "UUID not in lowercase; ffce reads and writes only the lowercase key"
+                "UUID not in lowercase; writers read and write only the lowercase key"
             }
             StrayReason::Unrecognised => "not a backup key of either layout",
         }

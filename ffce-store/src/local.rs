@@ -9,15 +9,18 @@
 //!   against a hostile co-owner of the folder.)
 //! - Writes are atomic: a temporary file in the key's folder, synced, then renamed into
 //!   place; an interrupted write leaves either the old file or the new one (and
-//!   SIGINT/SIGTERM remove the temporary file, see [`crate::files::interrupt`]).
-//! - `--if-absent` is exact: the final step is a no-clobber rename (`renameat2` with
+//!   an application that handles SIGINT/SIGTERM removes the temporary file through
+//!   [`crate::temp::remove_pending`]).
+//! - [`Condition::IfAbsent`] is exact: the final step is a no-clobber rename (`renameat2` with
 //!   `RENAME_NOREPLACE`, or link+unlink), so of two concurrent writers one fails.
-//! - `--if-match` is emulated: the current file's SHA-256 is compared, then the new
+//! - [`Condition::IfMatch`] is emulated: the current file's SHA-256 is compared, then the new
 //!   file is renamed over it. Between the comparison and the rename (microseconds) a
 //!   concurrent writer can slip in; the local store is single-user, S3 is the place
 //!   for real concurrency.
 //! - The ETag of a local object is the hex SHA-256 of the file.
-//! - No versions: [`Store::versioned`] is `None` and `get --version-id` refuses.
+//! - No versions: [`Store::versioned`] is `None` and a `get` of a version refuses.
+//! - File I/O runs on tokio's blocking pool (`spawn_blocking`), never on the caller's
+//!   async worker.
 //! - In the flat layout `{uuid}` is a file; in the nested layout `{uuid}` is a folder.
 //!   A bucket can hold both for one device, a folder cannot.
 
@@ -28,12 +31,15 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{
+use async_trait::async_trait;
+use ffce_core::ObjectKey;
+
+use crate::error::{StoreError, StoreResult, VersionId};
+use crate::store::{
     ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome,
-    ReadScope, Store, StoreError, StoreResult, VersionId, unquote_etag,
+    ReadScope, Store, unquote_etag,
 };
-use crate::device::ObjectKey;
-use crate::files::interrupt;
+use crate::temp::Guarded;
 
 /// A folder laid out like the bucket.
 #[derive(Clone, Debug)]
@@ -45,11 +51,6 @@ impl LocalStore {
     /// A store rooted at `root` (created on the first put).
     pub fn new(root: PathBuf) -> LocalStore {
         LocalStore { root }
-    }
-
-    /// The root folder.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The file of `key`, after checking that no component of it is a symlink that
@@ -126,7 +127,7 @@ impl LocalStore {
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => Err(StoreError::Other {
                 message: format!(
-                    "{} is a folder, not a backup file (a nested-layout device? try --layout nested)",
+                    "{} is a folder, not a backup file (a device of the nested layout?)",
                     path.display()
                 ),
                 source: None,
@@ -143,8 +144,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-impl Store for LocalStore {
-    fn describe(&self, key: &ObjectKey) -> String {
+/// The store's operations as plain blocking calls; the [`Store`] impl runs each on
+/// tokio's blocking pool.
+impl LocalStore {
+    fn location(&self, key: &ObjectKey) -> String {
         let mut path = self.root.clone();
         for segment in key.segments() {
             path.push(segment);
@@ -152,11 +155,12 @@ impl Store for LocalStore {
         path.display().to_string()
     }
 
-    fn describe_root(&self) -> String {
-        self.root.display().to_string()
-    }
-
-    fn put(&self, key: &ObjectKey, body: Bytes, opts: &PutOptions) -> StoreResult<PutOutcome> {
+    fn put_blocking(
+        &self,
+        key: &ObjectKey,
+        body: &[u8],
+        opts: &PutOptions,
+    ) -> StoreResult<PutOutcome> {
         let path = self.path_of(key)?;
         let what = path.display().to_string();
         let dir = path
@@ -194,12 +198,10 @@ impl Store for LocalStore {
         let prefix = format!(".{name}.");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
-        let mut temp =
-            interrupt::Guarded::create(&builder, &dir).map_err(|e| self.io_error(&dir, e))?;
-        {
-            let file = temp.file_mut();
+        let mut temp = Guarded::create(&builder, &dir).map_err(|e| self.io_error(&dir, e))?;
+        if let Some(file) = temp.file_mut() {
             let written = file
-                .write_all(&body)
+                .write_all(body)
                 .and_then(|()| file.flush())
                 .and_then(|()| file.as_file().sync_all());
             written.map_err(|e| self.io_error(&path, e))?;
@@ -222,12 +224,7 @@ impl Store for LocalStore {
         })
     }
 
-    fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
-        if version.is_some() {
-            return Err(StoreError::NeedsBucket {
-                what: "--version-id",
-            });
-        }
+    fn get_blocking(&self, key: &ObjectKey) -> StoreResult<Object> {
         let path = self.path_of(key)?;
         let body = self
             .read_current(&path)?
@@ -239,14 +236,13 @@ impl Store for LocalStore {
             etag: Some(sha256_hex(&body)),
             body: Bytes::from(body),
             version_id: None,
-            plaintext_sha256: None,
-            odd_plaintext_digest: false,
+            plaintext_digest: None,
             checksum: ChecksumCheck::LocalFile,
             last_modified,
         })
     }
 
-    fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+    fn delete_blocking(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
         let path = self.path_of(key)?;
         let existed = match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
@@ -279,27 +275,7 @@ impl Store for LocalStore {
         })
     }
 
-    /// One file at a time (a disk read is not worth a thread pool here); a header read
-    /// opens the file and reads only its first bytes.
-    fn read_many(
-        &self,
-        keys: &[ObjectKey],
-        scope: ReadScope,
-        _concurrency: usize,
-        done: &mut dyn FnMut(usize, StoreResult<Fetched>),
-    ) {
-        for (i, key) in keys.iter().enumerate() {
-            let result = match scope {
-                ReadScope::Whole => self
-                    .get(key, None)
-                    .map(|o| Fetched::from_body(o.body, scope)),
-                ReadScope::Prefix(n) => self.read_prefix(key, n),
-            };
-            done(i, result);
-        }
-    }
-
-    fn list(&self) -> StoreResult<Vec<ListEntry>> {
+    fn list_blocking(&self) -> StoreResult<Vec<ListEntry>> {
         let mut out = Vec::new();
         let top = match fs::read_dir(&self.root) {
             Ok(rd) => rd,
@@ -331,6 +307,68 @@ impl Store for LocalStore {
     }
 }
 
+/// Runs a blocking file operation on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::other("a local store task failed", e))?
+}
+
+#[async_trait]
+impl Store for LocalStore {
+    fn describe(&self, key: &ObjectKey) -> String {
+        self.location(key)
+    }
+
+    fn describe_root(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Bytes,
+        opts: &PutOptions,
+    ) -> StoreResult<PutOutcome> {
+        let (this, key, opts) = (self.clone(), *key, opts.clone());
+        blocking(move || this.put_blocking(&key, &body, &opts)).await
+    }
+
+    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
+        if version.is_some() {
+            return Err(StoreError::NoVersions {
+                what: "reading an older version",
+            });
+        }
+        let (this, key) = (self.clone(), *key);
+        blocking(move || this.get_blocking(&key)).await
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let (this, key) = (self.clone(), *key);
+        blocking(move || this.delete_blocking(&key)).await
+    }
+
+    async fn list(&self) -> StoreResult<Vec<ListEntry>> {
+        let this = self.clone();
+        blocking(move || this.list_blocking()).await
+    }
+
+    /// A header read opens the file and reads only its first bytes.
+    async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
+        let (this, key) = (self.clone(), *key);
+        blocking(move || match scope {
+            ReadScope::Whole => this
+                .get_blocking(&key)
+                .map(|o| Fetched::from_body(o.body, scope)),
+            ReadScope::Prefix(n) => this.read_prefix(&key, n),
+        })
+        .await
+    }
+}
+
 fn file_entry(key: String, path: &Path) -> ListEntry {
     let meta = fs::metadata(path).ok();
     ListEntry {
@@ -345,7 +383,7 @@ fn file_entry(key: String, path: &Path) -> ListEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::{DeviceId, Layout};
+    use ffce_core::{DeviceId, Layout};
 
     fn key(layout: Layout) -> ObjectKey {
         ObjectKey::new(
@@ -363,8 +401,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn put_get_list_delete_both_layouts() {
+    #[tokio::test]
+    async fn put_get_list_delete_both_layouts() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path().join("store"));
         for layout in [Layout::Nested, Layout::Flat] {
@@ -372,54 +410,69 @@ mod tests {
             let body = Bytes::from_static(b"FFCE body");
             store
                 .put(&k, body.clone(), &opts(Condition::None, &body))
+                .await
                 .unwrap();
-            assert_eq!(store.get(&k, None).unwrap().body, body);
-            let listed: Vec<String> = store.list().unwrap().into_iter().map(|e| e.key).collect();
+            assert_eq!(store.get(&k, None).await.unwrap().body, body);
+            let listed: Vec<String> = store
+                .list()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.key)
+                .collect();
             assert_eq!(listed, vec![k.as_string()]);
-            assert!(store.delete(&k).unwrap().existed);
-            assert!(!store.delete(&k).unwrap().existed);
+            assert!(store.delete(&k).await.unwrap().existed);
+            assert!(!store.delete(&k).await.unwrap().existed);
             assert!(matches!(
-                store.get(&k, None),
+                store.get(&k, None).await,
                 Err(StoreError::NotFound { .. })
             ));
-            assert!(store.list().unwrap().is_empty());
+            assert!(store.list().await.unwrap().is_empty());
         }
     }
 
-    #[test]
-    fn conditional_writes() {
+    #[tokio::test]
+    async fn conditional_writes() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path().to_path_buf());
         let k = key(Layout::Nested);
         let a = Bytes::from_static(b"a");
         let b = Bytes::from_static(b"b");
         assert!(matches!(
-            store.put(&k, a.clone(), &opts(Condition::IfMatch("x".into()), &a)),
+            store
+                .put(&k, a.clone(), &opts(Condition::IfMatch("x".into()), &a))
+                .await,
             Err(StoreError::PreconditionFailed { missing: true, .. })
         ));
         let put = store
             .put(&k, a.clone(), &opts(Condition::IfAbsent, &a))
+            .await
             .unwrap();
         assert!(matches!(
-            store.put(&k, b.clone(), &opts(Condition::IfAbsent, &b)),
+            store
+                .put(&k, b.clone(), &opts(Condition::IfAbsent, &b))
+                .await,
             Err(StoreError::AlreadyExists { .. })
         ));
         assert!(matches!(
-            store.put(&k, b.clone(), &opts(Condition::IfMatch("00".into()), &b)),
+            store
+                .put(&k, b.clone(), &opts(Condition::IfMatch("00".into()), &b))
+                .await,
             Err(StoreError::PreconditionFailed { missing: false, .. })
         ));
         let etag = format!("\"{}\"", put.etag.unwrap());
         store
             .put(&k, b.clone(), &opts(Condition::IfMatch(etag), &b))
+            .await
             .unwrap();
-        assert_eq!(store.get(&k, None).unwrap().body, b);
+        assert_eq!(store.get(&k, None).await.unwrap().body, b);
         // No temporary files left behind.
-        assert_eq!(store.list().unwrap().len(), 1);
+        assert_eq!(store.list().await.unwrap().len(), 1);
     }
 
     #[cfg(unix)]
-    #[test]
-    fn symlinks_out_of_the_root_are_refused() {
+    #[tokio::test]
+    async fn symlinks_out_of_the_root_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("outside");
         fs::create_dir(&outside).unwrap();
@@ -430,11 +483,13 @@ mod tests {
         let store = LocalStore::new(root);
         let body = Bytes::from_static(b"x");
         assert!(matches!(
-            store.put(&k, body.clone(), &opts(Condition::None, &body)),
+            store
+                .put(&k, body.clone(), &opts(Condition::None, &body))
+                .await,
             Err(StoreError::UnsafePath { .. })
         ));
         assert!(matches!(
-            store.get(&k, None),
+            store.get(&k, None).await,
             Err(StoreError::UnsafePath { .. })
         ));
         assert!(fs::read_dir(&outside).unwrap().next().is_none());

@@ -8,15 +8,15 @@
 //! Errors describe what was found (a length, an apparent encoding) and never contain any
 //! of the input bytes: a near-miss key is still mostly a key.
 
-use std::fmt;
+use alloc::vec;
+use core::fmt;
 
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
-/// Length of a key (master secret or derived AES key) in bytes.
-pub const KEY_LEN: usize = 32;
+use crate::KEY_LEN;
 
 /// Inputs longer than this are rejected without decoding: no key encoding is anywhere
 /// near it, and it keeps the work per call bounded.
@@ -92,7 +92,7 @@ impl fmt::Display for KeyMaterialError {
     }
 }
 
-impl std::error::Error for KeyMaterialError {}
+impl core::error::Error for KeyMaterialError {}
 
 /// Parses the contents of a key file.
 ///
@@ -108,7 +108,7 @@ impl std::error::Error for KeyMaterialError {}
 /// 128-bit key or a truncated text key look like that every time.
 ///
 /// ```
-/// use ffce_cli::keyfile::parse_key_material;
+/// use ffce_core::key_material::parse_key_material;
 ///
 /// let hex = b"  fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d\n";
 /// assert_eq!(parse_key_material(hex).unwrap()[0], 0xfa);

@@ -1,4 +1,4 @@
-//! Bucket-wide operations of the S3 store (issue 5, FFCE-SPEC §5 and §6): create a
+//! Bucket-wide operations of the S3 store (FFCE-SPEC §5 and §6): create a
 //! bucket with the provisioning spec's settings, read those settings back for a
 //! conformance check, and empty a bucket of every version, delete marker and
 //! incomplete multipart upload.
@@ -29,8 +29,8 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use super::s3::S3Store;
-use super::{StoreError, StoreResult};
+use crate::S3Store;
+use crate::error::{StoreError, StoreResult};
 
 /// Default encryption the spec asks for (FFCE-SPEC §5).
 pub const EXPECTED_SSE_ALGORITHM: &str = "aws:kms";
@@ -268,66 +268,54 @@ impl S3Store {
     ///
     /// An existing bucket these credentials can reach is left exactly as it is
     /// ([`Created::AlreadyExisted`]). A name another account owns is an error.
-    pub fn create_provisioned(&self, kms_key_id: Option<&str>) -> StoreResult<Created> {
-        self.rt.block_on(async {
-            let url = format!("s3://{}", self.bucket);
-            // us-east-1 answers 200 to a CreateBucket of a bucket one already owns,
-            // so ask first instead of relying on BucketAlreadyOwnedByYou.
-            match self.client.head_bucket().bucket(&self.bucket).send().await {
-                Ok(_) => return Ok(Created::AlreadyExisted),
-                Err(e) => match self.classify(e, &url) {
-                    StoreError::NotFound { .. } | StoreError::NoBucket { .. } => {}
-                    StoreError::PermissionDenied { detail, .. } => {
-                        return Err(StoreError::PermissionDenied {
-                            what: format!(
-                                "{url} exists but these credentials cannot reach it \
-                                 (a bucket of another account, or no s3:ListBucket)"
-                            ),
-                            detail,
-                        });
-                    }
-                    other => return Err(other),
-                },
-            }
-            let mut create = self.client.create_bucket().bucket(&self.bucket);
-            if let Some(region) = self.client.config().region() {
-                if region.as_ref() != "us-east-1" {
-                    create = create.create_bucket_configuration(
-                        CreateBucketConfiguration::builder()
-                            .location_constraint(BucketLocationConstraint::from(region.as_ref()))
-                            .build(),
-                    );
+    pub async fn create_provisioned(&self, kms_key_id: Option<&str>) -> StoreResult<Created> {
+        let url = format!("s3://{}", self.bucket);
+        // us-east-1 answers 200 to a CreateBucket of a bucket one already owns,
+        // so ask first instead of relying on BucketAlreadyOwnedByYou.
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(Created::AlreadyExisted),
+            Err(e) => match self.classify(e, &url) {
+                StoreError::NotFound { .. } | StoreError::NoBucket { .. } => {}
+                StoreError::PermissionDenied { detail, .. } => {
+                    return Err(StoreError::PermissionDenied {
+                        what: format!(
+                            "{url} exists but these credentials cannot reach it \
+                             (a bucket of another account, or no s3:ListBucket)"
+                        ),
+                        detail,
+                    });
                 }
+                other => return Err(other),
+            },
+        }
+        let mut create = self.client.create_bucket().bucket(&self.bucket);
+        if let Some(region) = self.client.config().region() {
+            if region.as_ref() != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(region.as_ref()))
+                        .build(),
+                );
             }
-            if let Err(e) = create.send().await {
-                match e.code() {
-                    Some("BucketAlreadyOwnedByYou") => return Ok(Created::AlreadyExisted),
-                    Some("BucketAlreadyExists") => {
-                        return Err(StoreError::Other {
-                            message: format!(
-                                "the bucket name {} is taken by another AWS account \
-                                 (bucket names are global); pick another name",
-                                self.bucket
-                            ),
-                            source: Some(Box::new(e)),
-                        });
-                    }
-                    _ => {
-                        return Err(match self.classify(e, &format!("create {url}")) {
-                            StoreError::PermissionDenied { detail, .. } => {
-                                StoreError::PermissionDenied {
-                                    what: format!("create {url}"),
-                                    detail,
-                                }
-                            }
-                            other => other,
-                        });
-                    }
+        }
+        if let Err(e) = create.send().await {
+            match e.code() {
+                Some("BucketAlreadyOwnedByYou") => return Ok(Created::AlreadyExisted),
+                Some("BucketAlreadyExists") => {
+                    return Err(StoreError::Other {
+                        message: format!(
+                            "the bucket name {} is taken by another AWS account \
+                             (bucket names are global); pick another name",
+                            self.bucket
+                        ),
+                        source: Some(Box::new(e)),
+                    });
                 }
+                _ => return Err(self.classify(e, &format!("create {url}"))),
             }
-            self.apply_spec(kms_key_id).await?;
-            Ok(Created::New)
-        })
+        }
+        self.apply_spec(kms_key_id).await?;
+        Ok(Created::New)
     }
 
     /// The three settings of a new bucket, in order; the first failure names the step
@@ -337,8 +325,7 @@ impl S3Store {
         let incomplete = |step: &str, done: &str, err: StoreError| StoreError::Other {
             message: format!(
                 "created {url}, but {step} failed ({err}); {done}the bucket does not meet \
-                 the spec yet: `ffce bucket check --bucket {}` lists what is missing",
-                self.bucket
+                 the spec yet: a check of its settings lists what is missing"
             ),
             source: None,
         };
@@ -410,197 +397,189 @@ impl S3Store {
 
     /// Reads the settings `bucket check` compares. A missing bucket is
     /// [`StoreError::NoBucket`].
-    pub fn settings(&self) -> StoreResult<BucketSettings> {
-        self.rt.block_on(async {
-            let url = format!("s3://{}", self.bucket);
-            self.client
-                .head_bucket()
-                .bucket(&self.bucket)
-                .send()
-                .await
-                .map_err(|e| match self.classify(e, &url) {
-                    StoreError::NotFound { .. } => StoreError::NoBucket {
-                        bucket: self.bucket.clone(),
-                    },
-                    other => other,
-                })?;
+    pub async fn settings(&self) -> StoreResult<BucketSettings> {
+        let url = format!("s3://{}", self.bucket);
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| match self.classify(e, &url) {
+                StoreError::NotFound { .. } => StoreError::NoBucket {
+                    bucket: self.bucket.clone(),
+                },
+                other => other,
+            })?;
 
-            let public_access_block = match self
-                .client
-                .get_public_access_block()
-                .bucket(&self.bucket)
-                .send()
-                .await
-            {
-                Ok(r) => r.public_access_block_configuration().map(|c| {
-                    [
-                        c.block_public_acls(),
-                        c.ignore_public_acls(),
-                        c.block_public_policy(),
-                        c.restrict_public_buckets(),
-                    ]
-                }),
-                Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => None,
-                Err(e) => {
-                    return Err(self.classify(e, &format!("read the public access block of {url}")));
-                }
-            };
+        let public_access_block = match self
+            .client
+            .get_public_access_block()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(r) => r.public_access_block_configuration().map(|c| {
+                [
+                    c.block_public_acls(),
+                    c.ignore_public_acls(),
+                    c.block_public_policy(),
+                    c.restrict_public_buckets(),
+                ]
+            }),
+            Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => None,
+            Err(e) => {
+                return Err(self.classify(e, &format!("read the public access block of {url}")));
+            }
+        };
 
-            let versioning = match self
-                .client
-                .get_bucket_versioning()
-                .bucket(&self.bucket)
-                .send()
-                .await
-            {
-                Ok(r) => r.status().map(|s| s.as_str().to_owned()),
-                Err(e) => {
-                    // moto (5.2) answers 200 with the root element
-                    // `GetBucketVersioningResponse` instead of `VersioningConfiguration`,
-                    // which the SDK refuses to parse; the status inside is the same.
-                    let body = e
-                        .raw_response()
-                        .filter(|r| r.status().as_u16() == 200)
-                        .and_then(|r| r.body().bytes())
-                        .map(|b| String::from_utf8_lossy(b).into_owned());
-                    match body {
-                        Some(xml) => versioning_status_from_xml(&xml),
-                        None => {
-                            return Err(self.classify(e, &format!("read the versioning of {url}")));
-                        }
+        let versioning = match self
+            .client
+            .get_bucket_versioning()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(r) => r.status().map(|s| s.as_str().to_owned()),
+            Err(e) => {
+                // moto (5.2) answers 200 with the root element
+                // `GetBucketVersioningResponse` instead of `VersioningConfiguration`,
+                // which the SDK refuses to parse; the status inside is the same.
+                let body = e
+                    .raw_response()
+                    .filter(|r| r.status().as_u16() == 200)
+                    .and_then(|r| r.body().bytes())
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                match body {
+                    Some(xml) => versioning_status_from_xml(&xml),
+                    None => {
+                        return Err(self.classify(e, &format!("read the versioning of {url}")));
                     }
                 }
-            };
+            }
+        };
 
-            let default_encryption = match self
-                .client
-                .get_bucket_encryption()
-                .bucket(&self.bucket)
-                .send()
-                .await
-            {
-                Ok(r) => r
-                    .server_side_encryption_configuration()
-                    .and_then(|c| c.rules().first())
-                    .and_then(|rule| {
-                        let by_default = rule.apply_server_side_encryption_by_default()?;
-                        Some(DefaultEncryption {
-                            algorithm: by_default.sse_algorithm().as_str().to_owned(),
-                            kms_key_id: by_default.kms_master_key_id().map(str::to_owned),
-                            bucket_key_enabled: rule.bucket_key_enabled(),
-                        })
-                    }),
-                Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => {
-                    None
-                }
-                Err(e) => {
-                    return Err(self.classify(e, &format!("read the default encryption of {url}")));
-                }
-            };
+        let default_encryption = match self
+            .client
+            .get_bucket_encryption()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(r) => r
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|rule| {
+                    let by_default = rule.apply_server_side_encryption_by_default()?;
+                    Some(DefaultEncryption {
+                        algorithm: by_default.sse_algorithm().as_str().to_owned(),
+                        kms_key_id: by_default.kms_master_key_id().map(str::to_owned),
+                        bucket_key_enabled: rule.bucket_key_enabled(),
+                    })
+                }),
+            Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+            Err(e) => {
+                return Err(self.classify(e, &format!("read the default encryption of {url}")));
+            }
+        };
 
-            Ok(BucketSettings {
-                public_access_block,
-                versioning,
-                default_encryption,
-            })
+        Ok(BucketSettings {
+            public_access_block,
+            versioning,
+            default_encryption,
         })
     }
 
     /// Walks every version, delete marker and incomplete multipart upload (read only),
     /// calling `each` for every one, and counts them. Pages are followed with key and
     /// version-id (upload-id) markers.
-    pub fn survey(&self, each: &mut dyn FnMut(Item<'_>)) -> StoreResult<Contents> {
-        self.rt.block_on(async {
-            let mut contents = Contents::default();
-            let mut marker: Marker = (None, None);
-            loop {
-                let page = self.list_versions_page(&marker).await?;
-                for item in version_items(&page) {
-                    contents.note(&item);
-                    each(Item::Version(&item));
-                }
-                match next_version_marker(&page, &marker) {
-                    Some(next) => marker = next,
-                    None => break,
-                }
+    pub async fn survey(&self, each: &mut (dyn FnMut(Item<'_>) + Send)) -> StoreResult<Contents> {
+        let mut contents = Contents::default();
+        let mut marker: Marker = (None, None);
+        loop {
+            let page = self.list_versions_page(&marker).await?;
+            for item in version_items(&page) {
+                contents.note(&item);
+                each(Item::Version(&item));
             }
-            let mut marker: Marker = (None, None);
-            loop {
-                let (uploads, next) = self.list_uploads_page(&marker).await?;
-                for upload in &uploads {
-                    contents.uploads += 1;
-                    each(Item::Upload(upload));
-                }
-                match next {
-                    Some(next) => marker = next,
-                    None => break,
-                }
+            match next_version_marker(&page, &marker) {
+                Some(next) => marker = next,
+                None => break,
             }
-            Ok(contents)
-        })
+        }
+        let mut marker: Marker = (None, None);
+        loop {
+            let (uploads, next) = self.list_uploads_page(&marker).await?;
+            for upload in &uploads {
+                contents.uploads += 1;
+                each(Item::Upload(upload));
+            }
+            match next {
+                Some(next) => marker = next,
+                None => break,
+            }
+        }
+        Ok(contents)
     }
 
     /// Permanently deletes every version and delete marker, in batches of at most
     /// [`DELETE_BATCH`], adding to `tally` and calling `progress` after each batch.
     /// Per-key failures go to `tally.failures`; a failed request is an error (what was
     /// done until then is in `tally`).
-    pub fn delete_every_version(
+    pub async fn delete_every_version(
         &self,
         tally: &mut EmptyTally,
-        progress: &mut dyn FnMut(&EmptyTally),
+        progress: &mut (dyn FnMut(&EmptyTally) + Send),
     ) -> StoreResult<()> {
-        self.rt.block_on(async {
-            let mut failed: HashSet<(String, String)> = HashSet::new();
-            let mut last_batch: HashSet<(String, String)> = HashSet::new();
-            let mut marker: Marker = (None, None);
-            loop {
-                let page = self.list_versions_page(&marker).await?;
-                let mut batch = Vec::new();
-                for item in version_items(&page) {
-                    let id = (item.key.clone(), item.version_id.clone());
-                    if failed.contains(&id) {
-                        continue;
-                    }
-                    if last_batch.contains(&id) {
-                        tally.failures.push(ItemFailure {
-                            key: item.key.clone(),
-                            id: item.version_id.clone(),
-                            kind: kind_of(&item),
-                            code: "StillListed".into(),
-                            message: "still listed after S3 confirmed deleting it".into(),
-                        });
-                        failed.insert(id);
-                        continue;
-                    }
-                    batch.push(item);
+        let mut failed: HashSet<(String, String)> = HashSet::new();
+        let mut last_batch: HashSet<(String, String)> = HashSet::new();
+        let mut marker: Marker = (None, None);
+        loop {
+            let page = self.list_versions_page(&marker).await?;
+            let mut batch = Vec::new();
+            for item in version_items(&page) {
+                let id = (item.key.clone(), item.version_id.clone());
+                if failed.contains(&id) {
+                    continue;
                 }
-                if batch.is_empty() {
-                    // Nothing new on this page: move past it (it holds only versions
-                    // that failed, which still exist, so the marker is sound).
-                    match next_version_marker(&page, &marker) {
-                        Some(next) => {
-                            marker = next;
-                            last_batch.clear();
-                            continue;
-                        }
-                        None => break,
-                    }
+                if last_batch.contains(&id) {
+                    tally.failures.push(ItemFailure {
+                        key: item.key.clone(),
+                        id: item.version_id.clone(),
+                        kind: kind_of(&item),
+                        code: "StillListed".into(),
+                        message: "still listed after S3 confirmed deleting it".into(),
+                    });
+                    failed.insert(id);
+                    continue;
                 }
-                last_batch = batch
-                    .iter()
-                    .map(|v| (v.key.clone(), v.version_id.clone()))
-                    .collect();
-                for chunk in batch.chunks(DELETE_BATCH) {
-                    for failure in self.delete_batch(chunk, tally).await? {
-                        failed.insert((failure.key.clone(), failure.id.clone()));
-                        tally.failures.push(failure);
-                    }
-                    progress(tally);
-                }
-                // List again from the same position: what was deleted is gone.
+                batch.push(item);
             }
-            Ok(())
-        })
+            if batch.is_empty() {
+                // Nothing new on this page: move past it (it holds only versions
+                // that failed, which still exist, so the marker is sound).
+                match next_version_marker(&page, &marker) {
+                    Some(next) => {
+                        marker = next;
+                        last_batch.clear();
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            last_batch = batch
+                .iter()
+                .map(|v| (v.key.clone(), v.version_id.clone()))
+                .collect();
+            for chunk in batch.chunks(DELETE_BATCH) {
+                for failure in self.delete_batch(chunk, tally).await? {
+                    failed.insert((failure.key.clone(), failure.id.clone()));
+                    tally.failures.push(failure);
+                }
+                progress(tally);
+            }
+            // List again from the same position: what was deleted is gone.
+        }
+        Ok(())
     }
 
     /// One `DeleteObjects` request (quiet mode off); returns what it did not delete.
@@ -632,12 +611,9 @@ impl S3Store {
             .delete(delete)
             .send()
             .await
-            .map_err(|e| match self.classify(e, &url) {
-                StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
-                    what: format!("delete object versions in {url}"),
-                    detail,
-                },
-                other => other,
+            .map_err(|e| {
+                self.classify(e, &url)
+                    .denied_action(|| format!("delete object versions in {url}"))
             })?;
         // What S3 confirmed is the truth; an error entry only explains a missing
         // confirmation (some servers leave the version id out of it).
@@ -681,83 +657,81 @@ impl S3Store {
 
     /// Aborts every incomplete multipart upload, adding to `tally`. An upload that is
     /// already gone (`NoSuchUpload`) counts as aborted.
-    pub fn abort_every_upload(
+    pub async fn abort_every_upload(
         &self,
         tally: &mut EmptyTally,
-        progress: &mut dyn FnMut(&EmptyTally),
+        progress: &mut (dyn FnMut(&EmptyTally) + Send),
     ) -> StoreResult<()> {
-        self.rt.block_on(async {
-            let url = format!("s3://{}", self.bucket);
-            let mut failed: HashSet<(String, String)> = HashSet::new();
-            let mut last_round: HashSet<(String, String)> = HashSet::new();
-            let mut marker: Marker = (None, None);
-            loop {
-                let (uploads, next) = self.list_uploads_page(&marker).await?;
-                let mut round = Vec::new();
-                for upload in uploads {
-                    let id = (upload.key.clone(), upload.upload_id.clone());
-                    if failed.contains(&id) {
+        let url = format!("s3://{}", self.bucket);
+        let mut failed: HashSet<(String, String)> = HashSet::new();
+        let mut last_round: HashSet<(String, String)> = HashSet::new();
+        let mut marker: Marker = (None, None);
+        loop {
+            let (uploads, next) = self.list_uploads_page(&marker).await?;
+            let mut round = Vec::new();
+            for upload in uploads {
+                let id = (upload.key.clone(), upload.upload_id.clone());
+                if failed.contains(&id) {
+                    continue;
+                }
+                if last_round.contains(&id) {
+                    tally.failures.push(ItemFailure {
+                        key: upload.key,
+                        id: upload.upload_id,
+                        kind: "upload",
+                        code: "StillListed".into(),
+                        message: "still listed after S3 confirmed aborting it".into(),
+                    });
+                    failed.insert(id);
+                    continue;
+                }
+                round.push(upload);
+            }
+            if round.is_empty() {
+                match next {
+                    Some(next) if next != marker => {
+                        marker = next;
+                        last_round.clear();
                         continue;
                     }
-                    if last_round.contains(&id) {
+                    _ => break,
+                }
+            }
+            last_round = round
+                .iter()
+                .map(|u| (u.key.clone(), u.upload_id.clone()))
+                .collect();
+            for upload in round {
+                let result = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&upload.key)
+                    .upload_id(&upload.upload_id)
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => tally.aborted_uploads += 1,
+                    Err(e) if e.code() == Some("NoSuchUpload") => tally.aborted_uploads += 1,
+                    Err(e) => {
+                        let code = e.code().unwrap_or("RequestFailed").to_owned();
+                        let message = self
+                            .classify(e, &format!("abort an upload to {url}/{}", upload.key))
+                            .to_string();
+                        failed.insert((upload.key.clone(), upload.upload_id.clone()));
                         tally.failures.push(ItemFailure {
                             key: upload.key,
                             id: upload.upload_id,
                             kind: "upload",
-                            code: "StillListed".into(),
-                            message: "still listed after S3 confirmed aborting it".into(),
+                            code,
+                            message,
                         });
-                        failed.insert(id);
-                        continue;
-                    }
-                    round.push(upload);
-                }
-                if round.is_empty() {
-                    match next {
-                        Some(next) if next != marker => {
-                            marker = next;
-                            last_round.clear();
-                            continue;
-                        }
-                        _ => break,
                     }
                 }
-                last_round = round
-                    .iter()
-                    .map(|u| (u.key.clone(), u.upload_id.clone()))
-                    .collect();
-                for upload in round {
-                    let result = self
-                        .client
-                        .abort_multipart_upload()
-                        .bucket(&self.bucket)
-                        .key(&upload.key)
-                        .upload_id(&upload.upload_id)
-                        .send()
-                        .await;
-                    match result {
-                        Ok(_) => tally.aborted_uploads += 1,
-                        Err(e) if e.code() == Some("NoSuchUpload") => tally.aborted_uploads += 1,
-                        Err(e) => {
-                            let code = e.code().unwrap_or("RequestFailed").to_owned();
-                            let message = self
-                                .classify(e, &format!("abort an upload to {url}/{}", upload.key))
-                                .to_string();
-                            failed.insert((upload.key.clone(), upload.upload_id.clone()));
-                            tally.failures.push(ItemFailure {
-                                key: upload.key,
-                                id: upload.upload_id,
-                                kind: "upload",
-                                code,
-                                message,
-                            });
-                        }
-                    }
-                    progress(tally);
-                }
+                progress(tally);
             }
-            Ok(())
-        })
+        }
+        Ok(())
     }
 
     async fn list_versions_page(&self, marker: &Marker) -> StoreResult<ListObjectVersionsOutput> {
@@ -769,9 +743,7 @@ impl S3Store {
             .set_version_id_marker(marker.1.clone())
             .send()
             .await
-            .map_err(|e| {
-                self.classify_listing(e, &url, format!("list the object versions of {url}"))
-            })
+            .map_err(|e| self.classify_listing(e, || format!("list the object versions of {url}")))
     }
 
     /// One page of incomplete uploads and the marker of the next page, if any.
@@ -789,7 +761,7 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| {
-                self.classify_listing(e, &url, format!("list the incomplete uploads of {url}"))
+                self.classify_listing(e, || format!("list the incomplete uploads of {url}"))
             })?;
         let uploads = page
             .uploads()

@@ -1,25 +1,30 @@
-//! Judging a fleet of backups (issue 5, `ffce audit`): what one object's read says
-//! about it, and the totals over all of them. No I/O here; the command reads, this
-//! module decides.
+//! Judging a fleet of backups: what one object's read says about it, the totals over
+//! all of them, and [`run`], the engine that reads and judges many objects at once.
 //!
 //! Without a key each object is judged from its first 37 bytes and its total size
 //! (one ranged GET on S3): magic, version, the declared `plaintext_len` against
 //! `size − 37`, and the cloud's 524,288-byte limit (FFCE-SPEC §1, §3). That is every
 //! structural check `ffce_core::inspect` makes of a whole blob, without downloading
 //! the ciphertext. With a key the whole object is read, its stored SHA-256 checksum
-//! compared, and the blob authenticated.
+//! compared, and the blob authenticated; nothing else is computed (no digest of the
+//! plaintext, no summary of its content).
 //!
-//! Unlike `ffce verify`, an object over the upload limit is a finding here: the
-//! bucket holds cloud backups only, and the cloud never accepts one that large.
+//! Authentication is CPU work (an AES-GCM pass over up to 512 KiB): [`run`] does it on
+//! tokio's blocking pool, so it never stalls the reads in flight on the I/O task.
+//!
+//! An object over the upload limit is a finding here: the bucket holds cloud backups
+//! only, and the cloud never accepts one that large.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
-use ffce_core::{Error, HEADER_LEN, Key, MAX_BLOB_LEN};
-use serde_json::{Value, json};
+use bytes::Bytes;
+use ffce_core::{Error, HEADER_LEN, Key, MAX_BLOB_LEN, ObjectKey};
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 
-use crate::device::ObjectKey;
-use crate::report::{Problem, build_report};
-use crate::store::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult};
+use crate::store::{Fetched, ReadScope, Store};
 
 /// How many bytes a keyless audit reads of each object: the header.
 pub const HEADER_BYTES: usize = HEADER_LEN;
@@ -45,7 +50,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// The name used in JSON and in the human output.
+    /// A stable snake_case name, e.g. `too_large`.
     pub fn name(self) -> &'static str {
         match self {
             Status::Valid => "valid",
@@ -58,7 +63,8 @@ impl Status {
         }
     }
 
-    /// True for the verdicts that fail the audit with exit 4.
+    /// True for the verdicts that say the backup is bad (malformed, too large, not
+    /// authentic, checksum mismatch), as opposed to valid or unknown.
     pub fn is_invalid(self) -> bool {
         matches!(
             self,
@@ -67,6 +73,65 @@ impl Status {
                 | Status::AuthenticationFailed
                 | Status::ChecksumMismatch
         )
+    }
+}
+
+/// One reason behind a verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// What `ffce-core` found: a structural problem, the upload limit, or an
+    /// authentication failure.
+    Format(Error),
+    /// The body does not match its stored SHA-256 checksum (base64 digests).
+    ChecksumMismatch {
+        /// The stored checksum.
+        expected: String,
+        /// The body's SHA-256.
+        actual: String,
+    },
+    /// Deleted after the listing, before it was read.
+    Gone,
+    /// The read failed; the store's error, as text.
+    ReadFailed(String),
+}
+
+impl Problem {
+    /// A stable snake_case code: [`ffce_core::Error::code`] for a format problem,
+    /// else `checksum_mismatch`, `not_found` or `request_failed`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Format(e) => e.code(),
+            Problem::ChecksumMismatch { .. } => "checksum_mismatch",
+            Problem::Gone => "not_found",
+            Problem::ReadFailed(_) => "request_failed",
+        }
+    }
+
+    /// The verdict this problem alone leads to.
+    fn status(&self) -> Status {
+        match self {
+            Problem::Format(Error::TooLarge { .. }) => Status::TooLarge,
+            Problem::Format(Error::AuthenticationFailed) => Status::AuthenticationFailed,
+            Problem::Format(_) => Status::Malformed,
+            Problem::ChecksumMismatch { .. } => Status::ChecksumMismatch,
+            Problem::Gone => Status::Gone,
+            Problem::ReadFailed(_) => Status::Error,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Format(e) => e.fmt(f),
+            Problem::ChecksumMismatch { expected, actual } => write!(
+                f,
+                "the body does not match its stored SHA-256 checksum (stored {expected}, \
+                 body {actual})"
+            ),
+            Problem::Gone => f.write_str("deleted after the listing, before it was read"),
+            Problem::ReadFailed(message) => f.write_str(message),
+        }
     }
 }
 
@@ -84,30 +149,29 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The code that `invalid_by_reason` counts this object under.
+    fn new(key: ObjectKey, size: u64, problems: Vec<Problem>) -> Finding {
+        // The worst problem decides: malformed outranks too large, which outranks an
+        // authentication failure (which is only tried on a well-formed blob).
+        let status = problems
+            .iter()
+            .map(Problem::status)
+            .min_by_key(|s| match s {
+                Status::Malformed => 0,
+                Status::TooLarge => 1,
+                _ => 2,
+            })
+            .unwrap_or(Status::Valid);
+        Finding {
+            key,
+            size,
+            status,
+            problems,
+        }
+    }
+
+    /// The code that the totals count an invalid object under: its first problem's.
     pub fn reason(&self) -> Option<&'static str> {
-        self.problems.first().map(|p| p.code)
-    }
-
-    /// The object as one JSON record: `key`, `uuid`, `size`, `status`, `errors`
-    /// (`[{code, message}]`).
-    pub fn to_json(&self) -> Value {
-        json!({
-            "key": self.key.as_string(),
-            "uuid": self.key.device().to_string(),
-            "size": self.size,
-            "status": self.status.name(),
-            "errors": self.problems.iter()
-                .map(|p| json!({ "code": p.code, "message": p.message }))
-                .collect::<Vec<_>>(),
-        })
-    }
-}
-
-fn problem(e: &Error) -> Problem {
-    Problem {
-        code: e.code(),
-        message: e.to_string(),
+        self.problems.first().map(Problem::code)
     }
 }
 
@@ -150,90 +214,107 @@ pub fn structural_problems(prefix: &[u8], total_len: u64) -> Vec<Error> {
     problems
 }
 
-/// The verdict from structural problems (and, with a key, an authentication failure).
-fn status_of(problems: &[Problem]) -> Status {
-    if problems.is_empty() {
-        Status::Valid
-    } else if problems
-        .iter()
-        .any(|p| !matches!(p.code, "too_large" | "authentication_failed"))
-    {
-        Status::Malformed
-    } else if problems.iter().any(|p| p.code == "too_large") {
-        Status::TooLarge
-    } else {
-        Status::AuthenticationFailed
-    }
-}
-
 /// Judges one object from a keyless read (header bytes and total size).
 pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
-    let problems: Vec<Problem> = structural_problems(prefix, total_len)
-        .iter()
-        .map(problem)
+    let problems = structural_problems(prefix, total_len)
+        .into_iter()
+        .map(Problem::Format)
         .collect();
-    Finding {
-        key,
-        size: total_len,
-        status: status_of(&problems),
-        problems,
-    }
+    Finding::new(key, total_len, problems)
 }
 
 /// Judges one object from its whole body and a key: structure, the upload limit, and
-/// authentication (tried only on a well-formed blob, as `ffce verify` does).
+/// authentication (tried only on a well-formed blob), in that order.
 pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
-    let report = build_report(body, Some(key));
-    let mut problems = report.errors.clone();
-    // `build_report` counts the limit as a warning (configfs files have none); a
-    // backups bucket holds backups only.
-    if report.warnings.iter().any(|w| w.code == "too_large") {
-        problems.push(problem(&Error::TooLarge {
+    let inspection = ffce_core::inspect(body);
+    let well_formed = inspection.is_valid();
+    let mut problems: Vec<Problem> = inspection
+        .problems
+        .into_iter()
+        .map(Problem::Format)
+        .collect();
+    if body.len() > MAX_BLOB_LEN {
+        problems.push(Problem::Format(Error::TooLarge {
             len: body.len(),
             max: MAX_BLOB_LEN,
         }));
     }
-    // Authentication last, after every structural problem.
-    problems.sort_by_key(|p| p.code == "authentication_failed");
-    Finding {
-        key: object,
-        size: body.len() as u64,
-        status: status_of(&problems),
-        problems,
+    if well_formed {
+        // The plaintext is wiped as it drops; only whether it opened is kept.
+        if let Err(e) = key.open(body) {
+            problems.push(Problem::Format(e));
+        }
     }
+    Finding::new(object, body.len() as u64, problems)
 }
 
 /// Judges a read that did not produce a body: a checksum mismatch (an integrity
 /// finding), an object deleted since the listing, or a failed request.
 pub fn judge_failure(key: ObjectKey, listed_size: u64, err: &StoreError) -> Finding {
-    let (status, code) = match err {
-        StoreError::ChecksumMismatch { .. } => (Status::ChecksumMismatch, "checksum_mismatch"),
-        StoreError::NotFound { .. } => (Status::Gone, "not_found"),
-        _ => (Status::Error, "request_failed"),
+    let problem = match err {
+        StoreError::ChecksumMismatch {
+            expected, actual, ..
+        } => Problem::ChecksumMismatch {
+            expected: expected.clone(),
+            actual: actual.clone(),
+        },
+        StoreError::NotFound { .. } | StoreError::Deleted { .. } => Problem::Gone,
+        other => Problem::ReadFailed(other.to_string()),
     };
-    let message = match err {
-        StoreError::NotFound { .. } => "deleted after the listing, before it was read".into(),
-        other => other.to_string(),
-    };
-    Finding {
-        key,
-        size: listed_size,
-        status,
-        problems: vec![Problem { code, message }],
-    }
+    Finding::new(key, listed_size, vec![problem])
 }
 
-/// Judges one read result in the chosen mode.
-pub fn judge(
-    object: ObjectKey,
-    listed_size: u64,
-    read: StoreResult<crate::store::Fetched>,
-    key: Option<&Key>,
-) -> Finding {
+/// One object to audit: its key and the size the listing gave (reported if the read
+/// fails).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The object.
+    pub object: ObjectKey,
+    /// Its size in the listing.
+    pub listed_size: u64,
+}
+
+/// Reads and judges every target, up to `concurrency` reads at a time, and yields each
+/// finding with its target's index, in completion order. Every target is yielded
+/// exactly once; a failed read is a finding, never the end of the stream.
+///
+/// Without a key, each read is the 37-byte header (one ranged GET on S3); with one,
+/// the whole object, authenticated on tokio's blocking pool.
+pub fn run<'a>(
+    store: &'a dyn Store,
+    targets: &'a [Target],
+    key: Option<Arc<Key>>,
+    concurrency: usize,
+) -> BoxStream<'a, (usize, Finding)> {
+    let scope = match key {
+        Some(_) => ReadScope::Whole,
+        None => ReadScope::Prefix(HEADER_BYTES),
+    };
+    stream::iter(targets.iter().enumerate())
+        .map(move |(i, target)| {
+            let key = key.clone();
+            async move {
+                let read = store.read(&target.object, scope).await;
+                (i, judge_read(*target, read, key).await)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .boxed()
+}
+
+async fn judge_read(target: Target, read: StoreResult<Fetched>, key: Option<Arc<Key>>) -> Finding {
     match (read, key) {
-        (Ok(f), None) => judge_header(object, &f.bytes, f.total_len),
-        (Ok(f), Some(k)) => judge_whole(object, &f.bytes, k),
-        (Err(e), _) => judge_failure(object, listed_size, &e),
+        (Ok(f), None) => judge_header(target.object, &f.bytes, f.total_len),
+        (Ok(f), Some(key)) => {
+            let body: Bytes = f.bytes;
+            tokio::task::spawn_blocking(move || judge_whole(target.object, &body, &key))
+                .await
+                .unwrap_or_else(|e| {
+                    let failed = StoreError::other("the authentication task failed", e);
+                    judge_failure(target.object, target.listed_size, &failed)
+                })
+        }
+        (Err(e), _) => judge_failure(target.object, target.listed_size, &e),
     }
 }
 
@@ -267,37 +348,21 @@ impl Totals {
             Status::Valid => self.valid += 1,
             Status::Gone => self.gone += 1,
             Status::Error => self.errors += 1,
-            s if s.is_invalid() => {
+            s => {
                 self.invalid += 1;
                 *self
                     .invalid_by_reason
                     .entry(f.reason().unwrap_or(s.name()))
                     .or_default() += 1;
             }
-            _ => {}
         }
-    }
-
-    /// The totals as JSON.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "objects": self.objects,
-            "bytes": self.bytes,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "invalid_by_reason": self.invalid_by_reason,
-            "stray": self.stray,
-            "errors": self.errors,
-            "gone": self.gone,
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::{DeviceId, Layout};
-    use ffce_core::{MasterSecret, Purpose};
+    use ffce_core::{DeviceId, Layout, MasterSecret, Purpose};
 
     fn object() -> ObjectKey {
         ObjectKey::new(
@@ -311,7 +376,7 @@ mod tests {
     }
 
     fn codes(f: &Finding) -> Vec<&'static str> {
-        f.problems.iter().map(|p| p.code).collect()
+        f.problems.iter().map(Problem::code).collect()
     }
 
     /// The header-only verdict agrees with `inspect` of the whole blob, for every
@@ -394,20 +459,65 @@ mod tests {
         assert_eq!(f.status, Status::Malformed);
     }
 
+    /// The engine, end to end on a local store: every object judged once, keyed
+    /// reads authenticated (on the blocking pool), a missing object reported as gone.
+    #[tokio::test]
+    async fn the_engine_judges_every_object_once() {
+        use crate::{LocalStore, PutOptions, Store};
+        use futures_util::StreamExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().to_path_buf());
+        let ids = [
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3302",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3303",
+        ];
+        let objects: Vec<ObjectKey> = ids
+            .iter()
+            .map(|id| ObjectKey::new(DeviceId::parse(id).unwrap(), Layout::Nested))
+            .collect();
+        let good = Bytes::from(key().seal(b"{}").unwrap());
+        let forged = Bytes::from(Key::from_bytes(&[9; 32]).seal(b"{}").unwrap());
+        for (object, body) in objects.iter().zip([&good, &forged]) {
+            store
+                .put(object, body.clone(), &PutOptions::for_body(body))
+                .await
+                .unwrap();
+        }
+        let targets: Vec<Target> = objects
+            .iter()
+            .map(|&object| Target {
+                object,
+                listed_size: 7,
+            })
+            .collect();
+        let key = Some(Arc::new(key()));
+        let mut found: Vec<(usize, Status)> = run(&store, &targets, key, 2)
+            .map(|(i, f)| (i, f.status))
+            .collect()
+            .await;
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (0, Status::Valid),
+                (1, Status::AuthenticationFailed),
+                (2, Status::Gone)
+            ]
+        );
+        let headers: Vec<(usize, Finding)> = run(&store, &targets[..1], None, 1).collect().await;
+        assert_eq!(headers[0].1.status, Status::Valid);
+        assert_eq!(headers[0].1.size, good.len() as u64);
+    }
+
     #[test]
     fn totals_count_every_kind_once() {
         let blob = key().seal(b"x").unwrap();
         let mut t = Totals::default();
         t.add(&judge_header(object(), &blob, blob.len() as u64));
         t.add(&judge_header(object(), b"FFCX", 4));
-        t.add(&judge_failure(
-            object(),
-            10,
-            &StoreError::Other {
-                message: "boom".into(),
-                source: None,
-            },
-        ));
+        t.add(&judge_failure(object(), 10, &StoreError::message("boom")));
         t.add(&judge_failure(
             object(),
             10,

@@ -9,8 +9,11 @@
 //! in the input and serde_json's recursion limit bounds the nesting, so any input (this
 //! function is fuzzed) gives a summary and never a panic.
 
-use std::collections::HashMap;
-use std::fmt;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use alloc::{format, vec};
+use core::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -185,7 +188,7 @@ pub fn summarise(plaintext: &[u8]) -> ContentSummary {
             Top::Other(shape) => ContentSummary::Json(JsonSummary { size, shape }),
         };
     }
-    match std::str::from_utf8(plaintext) {
+    match core::str::from_utf8(plaintext) {
         Ok(text) if !text.chars().any(|c| c.is_control() && !c.is_whitespace()) => {
             let newlines = text.bytes().filter(|b| *b == b'\n').count();
             let lines = newlines + usize::from(!text.ends_with('\n'));
@@ -201,18 +204,20 @@ impl ContentSummary {
     pub fn describe(&self) -> Vec<String> {
         match self {
             ContentSummary::Empty { .. } => vec!["empty (0 bytes)".into()],
-            ContentSummary::Binary { size } => vec![format!("binary, {} bytes", group(*size))],
+            ContentSummary::Binary { size } => {
+                vec![format!("binary, {} bytes", group_digits(*size))]
+            }
             ContentSummary::Text { size, lines } => vec![format!(
                 "text (not JSON), {} bytes, {} lines",
-                group(*size),
-                group(*lines)
+                group_digits(*size),
+                group_digits(*lines)
             )],
             ContentSummary::Json(j) => match &j.shape {
                 JsonShape::Object { key_count, keys } => {
                     let mut out = vec![format!(
                         "JSON object with {} keys, {} bytes",
-                        group(*key_count),
-                        group(j.size)
+                        group_digits(*key_count),
+                        group_digits(j.size)
                     )];
                     let width = keys
                         .iter()
@@ -230,8 +235,8 @@ impl ContentSummary {
                 }
                 JsonShape::Array { len } => vec![format!(
                     "JSON array of {} elements, {} bytes",
-                    group(*len),
-                    group(j.size)
+                    group_digits(*len),
+                    group_digits(j.size)
                 )],
                 scalar => {
                     let t = match scalar {
@@ -240,7 +245,7 @@ impl ContentSummary {
                         JsonShape::Bool => "bool",
                         _ => "null",
                     };
-                    vec![format!("JSON {t}, {} bytes", group(j.size))]
+                    vec![format!("JSON {t}, {} bytes", group_digits(j.size))]
                 }
             },
             ContentSummary::Dexie(d) => {
@@ -251,9 +256,9 @@ impl ContentSummary {
                     .map_or_else(|| "?".to_string(), Number::to_string);
                 let mut out = vec![format!(
                     "Dexie export: database {name:?} version {version}, {} tables, {} rows, {} bytes",
-                    group(d.table_count),
-                    group(usize::try_from(d.total_rows).unwrap_or(usize::MAX)),
-                    group(d.size)
+                    group_digits(d.table_count),
+                    group_digits(usize::try_from(d.total_rows).unwrap_or(usize::MAX)),
+                    group_digits(d.size)
                 )];
                 let width = d
                     .tables
@@ -289,8 +294,18 @@ impl ContentSummary {
     }
 }
 
-fn group(n: usize) -> String {
-    crate::files::group_digits(n)
+/// How the summary writes counts, `1234567` → `1,234,567`; tools that print a summary
+/// beside other numbers use it too, so all numbers read alike.
+pub fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A name from the content, made safe to print: at most [`MAX_NAME_CHARS`] characters,
@@ -778,7 +793,7 @@ fn dexie_summary(size: usize, format_version: Option<Number>, data: Option<Data>
     let problems = &mut summary.problems;
 
     let mut tables: Vec<TableSummary> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut extra = 0usize; // tables beyond the kept entries
 
     match &data.tables {
@@ -895,6 +910,15 @@ fn dexie_summary(size: usize, format_version: Option<Number>, data: Option<Data>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(524_288), "524,288");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+    }
 
     const FIXTURE: &[u8] = include_bytes!("../../fixtures/plaintexts/dexie-config.json");
 

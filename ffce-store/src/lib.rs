@@ -1,0 +1,59 @@
+//! The FFCE device-backups bucket as a library: where backups live and what can be
+//! done with them, for the `ffce` command, a Lambda function or any other program.
+//!
+//! - [`Store`] is the one small async trait every backend implements (put, get,
+//!   delete, list, concurrent reads); [`VersionedStore`] adds what only a versioned
+//!   bucket has (versions, delete one, restore). Backends: [`S3Store`] (a bucket,
+//!   through `aws-sdk-s3`, built from a plain [`S3Config`]) and [`LocalStore`] (a
+//!   folder laid out like the bucket).
+//! - [`bucket`]: the bucket as a whole, for an S3 store: provision it to the spec,
+//!   check its settings, empty it.
+//! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
+//!   authentication with a key), off the I/O path.
+//! - Keys are [`ffce_core::ObjectKey`]s, built only from a validated device id and a
+//!   layout: no raw string reaches a request or a path.
+//!
+//! Errors ([`StoreError`]) name objects, buckets and S3's error codes; which exit code
+//! or HTTP status they become is the caller's choice. Every future is `Send`, and the
+//! library never starts a runtime of its own: call it from the caller's tokio runtime.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use bytes::Bytes;
+//! use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
+//! use ffce_store::{LocalStore, PutOptions, Store};
+//!
+//! let key = MasterSecret::from_bytes([7; 32]).derive(Purpose::Backup);
+//! let blob = Bytes::from(key.seal(br#"{"formatName":"dexie"}"#)?);
+//! ffce_core::validate_upload(&blob)?;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store: Box<dyn Store> = Box::new(LocalStore::new(dir.path().to_path_buf()));
+//! let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Nested);
+//! store.put(&object, blob.clone(), &PutOptions::for_body(&blob)).await?;
+//!
+//! let fetched = store.get(&object, None).await?;
+//! assert_eq!(&*key.open(&fetched.body)?, br#"{"formatName":"dexie"}"#);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod audit;
+pub mod bucket;
+mod error;
+mod local;
+mod s3;
+mod store;
+pub mod temp;
+
+pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
+pub use local::LocalStore;
+pub use s3::{S3Config, S3Store, check_bucket_name};
+pub use store::{
+    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
+    PutOptions, PutOutcome, ReadScope, Store, VersionEntry, VersionedStore, format_time,
+    unquote_etag,
+};

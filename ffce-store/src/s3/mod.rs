@@ -1,0 +1,737 @@
+//! The S3 store: the device-backups bucket through `aws-sdk-s3` (FFCE-SPEC §5).
+//!
+//! - Configuration comes from `aws-config`'s usual chain (environment, profiles, SSO,
+//!   web identity, IMDS) with the [`S3Config`]'s profile, region and endpoint on top;
+//!   `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` are read by the SDK itself. A custom
+//!   endpoint switches to path-style addressing (S3-compatible servers rarely have
+//!   wildcard DNS). `max_attempts` sets the standard retry mode, `attempt_timeout` and
+//!   `timeout` bound each attempt and the whole operation.
+//! - Uploads carry Content-Type `application/octet-stream`, the body's SHA-256 as an S3
+//!   checksum (computed by the caller, sent with `x-amz-sdk-checksum-algorithm: SHA256`;
+//!   AWS rejects a body that does not match it), and user metadata `etag` = hex SHA-256
+//!   of the plaintext when known. [`Condition::IfAbsent`] is `If-None-Match: *`,
+//!   [`Condition::IfMatch`] is `If-Match`, so the server decides atomically.
+//! - Downloads ask for the checksum (`x-amz-checksum-mode: ENABLED`) and the store
+//!   compares the body's SHA-256 with it itself: it does not rely on the server or the
+//!   SDK to have checked (S3-compatible test servers do not). The ETag is never used as
+//!   a digest (under SSE-KMS it is not an MD5).
+//! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
+//!
+//! Files: this one (configuration, single objects), `errors` (classification),
+//! `versions` (the [`VersionedStore`] operations), `ranged` (the header reads of an
+//! audit); bucket-wide operations are in [`crate::bucket`].
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Region;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+use sha2::{Digest, Sha256};
+
+use crate::error::{StoreError, StoreResult, VersionId};
+use crate::store::{
+    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
+    PutOptions, PutOutcome, ReadScope, Store, VersionedStore, unquote_etag,
+};
+
+pub(crate) mod errors;
+mod ranged;
+mod versions;
+
+use errors::{classify, classify_listing, sdk_checksum_mismatch};
+
+/// How to reach a bucket: everything the store needs, in plain values (no command-line
+/// types). Unset fields fall back to the AWS SDK's own chain (environment variables,
+/// profiles, SSO, instance metadata).
+///
+/// ```
+/// use std::time::Duration;
+/// use ffce_store::S3Config;
+///
+/// let config = S3Config {
+///     endpoint_url: Some("http://127.0.0.1:9000".into()),
+///     max_attempts: 5,
+///     ..S3Config::new("firefly-device-backups")
+/// };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.attempt_timeout, Duration::from_secs(60));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct S3Config {
+    /// The bucket.
+    pub bucket: String,
+    /// The AWS region; `None`: from the environment or profile.
+    pub region: Option<String>,
+    /// A named AWS profile; `None`: the default chain.
+    pub profile: Option<String>,
+    /// A custom endpoint (an S3-compatible server); implies path-style addressing.
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, the first included (the SDK's standard retry mode).
+    pub max_attempts: u32,
+    /// The limit of one attempt; a stalled attempt is abandoned and retried.
+    pub attempt_timeout: Duration,
+    /// The limit of a whole operation, retries included; `None`: no limit beyond the
+    /// attempts'.
+    pub timeout: Option<Duration>,
+}
+
+impl S3Config {
+    /// The defaults for `bucket`: 3 attempts of at most 60 s each, the SDK's chain for
+    /// everything else.
+    pub fn new(bucket: impl Into<String>) -> S3Config {
+        S3Config {
+            bucket: bucket.into(),
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            max_attempts: 3,
+            attempt_timeout: Duration::from_secs(60),
+            timeout: None,
+        }
+    }
+
+    /// Checks the values before any configuration is loaded: a plausible bucket name,
+    /// at least one attempt, timeouts above zero and at most a day, an http(s)
+    /// endpoint. Each error is [`StoreError::Config`] naming the field.
+    pub fn validate(&self) -> StoreResult<()> {
+        let bad = |setting: &'static str, problem: &str| {
+            Err(StoreError::Config {
+                setting,
+                problem: problem.to_string(),
+            })
+        };
+        if !check_bucket_name(&self.bucket) {
+            return bad(
+                "bucket",
+                "not a bucket name (3 to 255 letters, digits, '.', '-' or '_')",
+            );
+        }
+        if self.max_attempts == 0 {
+            return bad("max_attempts", "must be at least 1 (the first try counts)");
+        }
+        let day = Duration::from_secs(86_400);
+        for (setting, value) in [
+            ("attempt_timeout", Some(self.attempt_timeout)),
+            ("timeout", self.timeout),
+        ] {
+            if value.is_some_and(|t| t.is_zero() || t > day) {
+                return bad(setting, "must be above 0 and at most 86400 seconds");
+            }
+        }
+        if let Some(url) = &self.endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad("endpoint_url", "must start with http:// or https://");
+            }
+        }
+        Ok(())
+    }
+
+    /// True when a custom endpoint is configured here or by the SDK's environment
+    /// variables (a profile's `endpoint_url` is not seen here; set
+    /// [`endpoint_url`](Self::endpoint_url) as well if a profile points at an
+    /// S3-compatible server without virtual-host DNS).
+    fn custom_endpoint(&self) -> bool {
+        if self.endpoint_url.is_some() {
+            return true;
+        }
+        let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        !ignored
+            && ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    }
+}
+
+/// True for a plausible bucket name: 3–255 characters of letters, digits, `.`, `-` and
+/// `_` (today's rules are stricter; this admits legacy names and nothing that could
+/// change a URL's meaning).
+pub fn check_bucket_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// A bucket and a client for it. Cheap to share: build it once (e.g. per Lambda
+/// process) and call it from any tokio runtime.
+#[derive(Clone)]
+pub struct S3Store {
+    // Visible to the sibling modules and to `crate::bucket`, which keep this file
+    // about single objects.
+    pub(crate) bucket: String,
+    pub(crate) client: Client,
+    // The SDK retries requests, not the reading of a response body; `get` retries a
+    // download cut off mid-body itself, up to the same number of attempts.
+    max_attempts: u32,
+    path_style: bool,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why one download attempt failed: cut off in transit (worth another attempt) or
+/// anything else (final).
+enum GetFailure {
+    Interrupted(StoreError),
+    Store(StoreError),
+}
+
+impl S3Store {
+    /// Validates `config`, loads the AWS configuration and builds a client. No request
+    /// is made. A missing region is [`StoreError::Config`] for `region`.
+    pub async fn connect(config: &S3Config) -> StoreResult<S3Store> {
+        config.validate()?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
+        if let Some(profile) = &config.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &config.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &config.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        // Each attempt has its own limit, so a stalled request is abandoned and retried
+        // instead of hanging forever; the operation timeout bounds the whole on top.
+        let mut timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(config.attempt_timeout);
+        if let Some(t) = config.timeout {
+            timeouts = timeouts.operation_timeout(t);
+        }
+        loader = loader.timeout_config(timeouts.build());
+        let sdk_config = loader.load().await;
+        if sdk_config.region().is_none() {
+            return Err(StoreError::Config {
+                setting: "region",
+                problem: "no AWS region configured".into(),
+            });
+        }
+        let mut conf = aws_sdk_s3::config::Builder::from(&sdk_config);
+        let path_style = config.custom_endpoint();
+        if path_style {
+            conf = conf.force_path_style(true);
+        }
+        Ok(S3Store {
+            bucket: config.bucket.clone(),
+            client: Client::from_conf(conf.build()),
+            max_attempts: config.max_attempts.max(1),
+            path_style,
+        })
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The region the client signs for.
+    pub fn region(&self) -> Option<&str> {
+        self.client.config().region().map(|r| r.as_ref())
+    }
+
+    /// Whether requests use path-style addressing (a custom endpoint).
+    pub fn path_style(&self) -> bool {
+        self.path_style
+    }
+
+    fn url(&self, key: &ObjectKey) -> String {
+        format!("s3://{}/{}", self.bucket, key)
+    }
+
+    /// [`errors::classify`] for this store's bucket.
+    pub(crate) fn classify<E>(
+        &self,
+        err: aws_sdk_s3::error::SdkError<E, errors::HttpResponse>,
+        what: &str,
+    ) -> StoreError
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify(err, &self.bucket, what)
+    }
+
+    /// [`errors::classify_listing`] for this store's bucket.
+    pub(crate) fn classify_listing<E>(
+        &self,
+        err: aws_sdk_s3::error::SdkError<E, errors::HttpResponse>,
+        action: impl FnOnce() -> String,
+    ) -> StoreError
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify_listing(err, &self.bucket, action)
+    }
+
+    /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
+    /// error code); asks the bucket to tell them apart.
+    async fn missing_key_or_bucket(&self, what: &str) -> StoreError {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => StoreError::NotFound {
+                what: what.to_string(),
+            },
+            Err(e) => match self.classify(e, &format!("s3://{}", self.bucket)) {
+                StoreError::NotFound { .. } => StoreError::NoBucket {
+                    bucket: self.bucket.clone(),
+                },
+                other => other,
+            },
+        }
+    }
+
+    /// A missing latest object on a versioned bucket may be a deleted one: say so, and
+    /// where to look, when earlier versions exist. (S3 also marks such answers with
+    /// `x-amz-delete-marker`, but not every S3-compatible server does; the listing is
+    /// one extra request, made only on this error path, and its failure is ignored.)
+    async fn explain_missing(&self, key: &ObjectKey, what: String) -> StoreError {
+        let kept = match self.list_versions_of(key).await {
+            Ok(v) => v.iter().filter(|v| !v.is_delete_marker).count(),
+            Err(_) => 0,
+        };
+        if kept == 0 {
+            return StoreError::NotFound { what };
+        }
+        StoreError::Deleted {
+            what,
+            device: key.device(),
+            kept_versions: kept,
+        }
+    }
+
+    async fn put_object(
+        &self,
+        key: &ObjectKey,
+        body: Bytes,
+        opts: &PutOptions,
+    ) -> StoreResult<PutOutcome> {
+        let url = self.url(key);
+        let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .content_type(CONTENT_TYPE)
+            .content_length(len)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(BASE64.encode(opts.content_sha256))
+            .body(ByteStream::from(body));
+        if let Some(digest) = &opts.plaintext_sha256 {
+            req = req.metadata(PLAINTEXT_DIGEST_METADATA, hex::encode(digest));
+        }
+        if let Some(kms) = &opts.sse_kms_key_id {
+            req = req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        req = match &opts.condition {
+            Condition::None => req,
+            Condition::IfAbsent => req.if_none_match("*"),
+            Condition::IfMatch(etag) => req.if_match(format!("\"{}\"", unquote_etag(etag))),
+        };
+        let result =
+            req.send()
+                .await
+                .map_err(|e| match (self.classify(e, &url), &opts.condition) {
+                    (StoreError::PreconditionFailed { what, .. }, Condition::IfAbsent) => {
+                        StoreError::AlreadyExists { what }
+                    }
+                    (StoreError::NotFound { what }, Condition::IfMatch(_)) => {
+                        StoreError::PreconditionFailed {
+                            what,
+                            missing: true,
+                        }
+                    }
+                    (other, _) => other.denied_action(|| format!("upload to {url}")),
+                });
+        let resp = match result {
+            Ok(resp) => resp,
+            // A conditional put whose answer was lost is retried by the SDK, and the
+            // retry then fails its own precondition. If the object now holds exactly
+            // our bytes, the write happened: report it, not a conflict.
+            Err(
+                err @ (StoreError::AlreadyExists { .. }
+                | StoreError::PreconditionFailed { missing: false, .. }),
+            ) => return self.already_ours(key, opts, &url).await.ok_or(err),
+            Err(err) => return Err(err),
+        };
+        Ok(PutOutcome {
+            etag: resp.e_tag().map(unquote_etag),
+            version_id: resp.version_id().map(str::to_owned),
+            location: url,
+        })
+    }
+
+    /// The current object's outcome if its stored SHA-256 checksum is the one of the
+    /// body we tried to put.
+    async fn already_ours(
+        &self,
+        key: &ObjectKey,
+        opts: &PutOptions,
+        url: &str,
+    ) -> Option<PutOutcome> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .ok()?;
+        (head.checksum_sha256()? == BASE64.encode(opts.content_sha256)).then(|| PutOutcome {
+            etag: head.e_tag().map(unquote_etag),
+            version_id: head.version_id().map(str::to_owned),
+            location: url.to_string(),
+        })
+    }
+
+    /// Downloads an object, retrying a body cut off in transit (the SDK retries only
+    /// until the response headers arrive). A body that arrives whole but does not match
+    /// its checksum is not retried: that is an integrity failure to report.
+    async fn get_object(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+    ) -> StoreResult<Object> {
+        let mut attempt = 1;
+        loop {
+            match self.get_once(key, version).await {
+                Ok(object) => return Ok(object),
+                Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                }
+                Err(GetFailure::Interrupted(e) | GetFailure::Store(e)) => return Err(e),
+            }
+        }
+    }
+
+    async fn get_once(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+    ) -> Result<Object, GetFailure> {
+        let url = self.url(key);
+        let what = match version {
+            Some(v) => format!("version {v} of {url}"),
+            None => url.clone(),
+        };
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .set_version_id(version.map(|v| v.as_str().to_owned()))
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                return Err(GetFailure::Store(match self.classify(e, &what) {
+                    StoreError::NotFound { what } if version.is_none() => {
+                        self.explain_missing(key, what).await
+                    }
+                    // GET of a delete marker's version id: 405 Method Not Allowed.
+                    StoreError::Other { .. } if status == Some(405) => StoreError::NotFound {
+                        what: format!("{what} (a delete marker, which has no content)"),
+                    },
+                    StoreError::Other { .. } if status == Some(400) && version.is_some() => {
+                        StoreError::NotFound {
+                            what: format!("{what} (S3 does not accept this version id)"),
+                        }
+                    }
+                    other => other,
+                }));
+            }
+        };
+        let stored = resp.checksum_sha256().map(str::to_owned);
+        let etag = resp.e_tag().map(unquote_etag);
+        let version_id = resp.version_id().map(str::to_owned);
+        let last_modified = resp
+            .last_modified()
+            .and_then(|t| SystemTime::try_from(*t).ok());
+        let digest_meta = resp
+            .metadata()
+            .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
+            .map(|s| PlaintextDigest::parse(s));
+        let body = resp.body.collect().await.map_err(|e| {
+            if let Some(mismatch) = sdk_checksum_mismatch(&e) {
+                let (expected, actual) = mismatch;
+                return GetFailure::Store(StoreError::ChecksumMismatch {
+                    what: what.clone(),
+                    expected,
+                    actual,
+                });
+            }
+            GetFailure::Interrupted(StoreError::other(
+                format!("{what}: the download failed (cut off in transit)"),
+                e,
+            ))
+        })?;
+        let body = body.into_bytes();
+
+        let checksum = verify_checksum(&body, stored, &what).map_err(GetFailure::Store)?;
+        Ok(Object {
+            body,
+            etag,
+            version_id,
+            plaintext_digest: digest_meta,
+            checksum,
+            last_modified,
+        })
+    }
+
+    async fn delete_object(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let url = self.url(key);
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .send()
+            .await;
+        let previous_version_id = match head {
+            Ok(h) => h.version_id().map(str::to_owned),
+            Err(e) => match self.classify(e, &url) {
+                StoreError::NotFound { .. } => {
+                    return match self.missing_key_or_bucket(&url).await {
+                        StoreError::NotFound { .. } => Ok(DeleteOutcome {
+                            existed: false,
+                            delete_marker_added: false,
+                            version_id: None,
+                            previous_version_id: None,
+                        }),
+                        other => Err(other),
+                    };
+                }
+                other => return Err(other),
+            },
+        };
+        let resp = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .send()
+            .await
+            .map_err(|e| {
+                self.classify(e, &url)
+                    .denied_action(|| format!("delete {url}"))
+            })?;
+        Ok(DeleteOutcome {
+            existed: true,
+            delete_marker_added: resp.delete_marker() == Some(true),
+            version_id: resp.version_id().map(str::to_owned),
+            previous_version_id,
+        })
+    }
+
+    async fn list_objects(&self) -> StoreResult<Vec<ListEntry>> {
+        let what = format!("s3://{}", self.bucket);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.classify_listing(e, || format!("list {what}")))?;
+            for obj in page.contents() {
+                out.push(ListEntry {
+                    key: obj.key().unwrap_or_default().to_owned(),
+                    size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    last_modified: obj
+                        .last_modified()
+                        .and_then(|t| SystemTime::try_from(*t).ok()),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for S3Store {
+    fn describe(&self, key: &ObjectKey) -> String {
+        self.url(key)
+    }
+
+    fn describe_root(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Bytes,
+        opts: &PutOptions,
+    ) -> StoreResult<PutOutcome> {
+        self.put_object(key, body, opts).await
+    }
+
+    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
+        self.get_object(key, version).await
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        self.delete_object(key).await
+    }
+
+    async fn list(&self) -> StoreResult<Vec<ListEntry>> {
+        self.list_objects().await
+    }
+
+    fn versioned(&self) -> Option<&dyn VersionedStore> {
+        Some(self)
+    }
+
+    /// One ranged GET for a prefix (see `ranged.rs`), the checked download otherwise.
+    async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
+        match scope {
+            ReadScope::Whole => {
+                let object = self.get_object(key, None).await?;
+                Ok(Fetched::from_body(object.body, scope))
+            }
+            ReadScope::Prefix(n) => self.read_prefix(key, n).await,
+        }
+    }
+}
+
+/// ffce's own check of a downloaded body against the stored ChecksumSHA256 (base64).
+///
+/// The SDK also checks when it sees a checksum header, but ffce does not rely on it:
+/// this comparison holds whatever the SDK's settings or a server's behaviour.
+fn verify_checksum(body: &[u8], stored: Option<String>, what: &str) -> StoreResult<ChecksumCheck> {
+    match stored {
+        // A multipart object's checksum is of its parts ("...-N"); not comparable.
+        Some(s) if is_composite(&s) => Ok(ChecksumCheck::Absent),
+        Some(s) => {
+            let actual = BASE64.encode(Sha256::digest(body));
+            if actual == s.trim() {
+                Ok(ChecksumCheck::Verified {
+                    sha256_base64: actual,
+                })
+            } else {
+                Err(StoreError::ChecksumMismatch {
+                    what: what.to_string(),
+                    expected: s,
+                    actual,
+                })
+            }
+        }
+        None => Ok(ChecksumCheck::Absent),
+    }
+}
+
+/// A multipart object's checksum: base64, `-`, part count.
+fn is_composite(checksum: &str) -> bool {
+    checksum
+        .rsplit_once('-')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        assert!(check_bucket_name("firefly-device-backups"));
+        assert!(check_bucket_name("a.b_c"));
+        for bad in ["", "ab", "a/b", "a?b", "a b", "bucket#x"] {
+            assert!(!check_bucket_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn configs_are_validated_by_field() {
+        let setting = |c: S3Config| match c.validate() {
+            Err(StoreError::Config { setting, .. }) => setting,
+            other => panic!("{other:?}"),
+        };
+        assert!(S3Config::new("good-bucket").validate().is_ok());
+        assert_eq!(setting(S3Config::new("a/b")), "bucket");
+        let base = || S3Config::new("good-bucket");
+        assert_eq!(
+            setting(S3Config {
+                max_attempts: 0,
+                ..base()
+            }),
+            "max_attempts"
+        );
+        assert_eq!(
+            setting(S3Config {
+                attempt_timeout: Duration::ZERO,
+                ..base()
+            }),
+            "attempt_timeout"
+        );
+        assert_eq!(
+            setting(S3Config {
+                timeout: Some(Duration::from_secs(86_401)),
+                ..base()
+            }),
+            "timeout"
+        );
+        assert_eq!(
+            setting(S3Config {
+                endpoint_url: Some("ftp://x".into()),
+                ..base()
+            }),
+            "endpoint_url"
+        );
+    }
+
+    #[test]
+    fn checksums_are_compared_here() {
+        let body = b"FFCE body";
+        let good = BASE64.encode(Sha256::digest(body));
+        assert_eq!(
+            verify_checksum(body, Some(good.clone()), "x").unwrap(),
+            ChecksumCheck::Verified {
+                sha256_base64: good
+            }
+        );
+        let bad = BASE64.encode(Sha256::digest(b"other"));
+        assert!(matches!(
+            verify_checksum(body, Some(bad), "x"),
+            Err(StoreError::ChecksumMismatch { .. })
+        ));
+        assert!(matches!(
+            verify_checksum(body, Some("not base64".into()), "x"),
+            Err(StoreError::ChecksumMismatch { .. })
+        ));
+        assert_eq!(
+            verify_checksum(body, None, "x").unwrap(),
+            ChecksumCheck::Absent
+        );
+    }
+
+    #[test]
+    fn composite_checksums() {
+        assert!(is_composite("abc=-3"));
+        assert!(!is_composite(
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        ));
+    }
+}
