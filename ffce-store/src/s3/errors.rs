@@ -158,3 +158,7 @@ pub(crate) fn sdk_checksum_mismatch(err: &(dyn StdError + 'static)) -> Option<(S
     }
     None
 }
+
+#[cfg(test)]
+#[path = "errors_tests.rs"]
+mod tests;
