@@ -31,7 +31,7 @@ impl S3Store {
     pub(super) async fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
         let url = format!("s3://{}/{}", self.bucket, key);
         if n == 0 {
-            return self.size_only(key, &url).await;
+            return self.size_only(key, &url, false).await;
         }
         let resp = self
             .client
@@ -53,7 +53,7 @@ impl S3Store {
                 let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).map(str::to_owned);
                 if status == Some(416) || code.as_deref() == Some("InvalidRange") {
                     // Only an empty object has no byte 0; HEAD says how long it is now.
-                    return self.size_only(key, &url).await;
+                    return self.size_only(key, &url, true).await;
                 }
                 return Err(self.classify(e, &url));
             }
@@ -80,8 +80,14 @@ impl S3Store {
         check_prefix(&url, body, n, total_len)
     }
 
-    /// An object's size from HEAD, with no bytes (an empty object, or `n == 0`).
-    async fn size_only(&self, key: &ObjectKey, url: &str) -> StoreResult<Fetched> {
+    /// An object's size from HEAD, with no bytes: `n == 0`, or an object S3 found no byte
+    /// 0 in (which must be empty).
+    async fn size_only(
+        &self,
+        key: &ObjectKey,
+        url: &str,
+        must_be_empty: bool,
+    ) -> StoreResult<Fetched> {
         let head = self
             .client
             .head_object()
@@ -94,7 +100,7 @@ impl S3Store {
             .content_length()
             .and_then(|l| u64::try_from(l).ok())
             .unwrap_or(0);
-        if total_len == 0 {
+        if total_len == 0 || !must_be_empty {
             Ok(Fetched {
                 bytes: Bytes::new(),
                 total_len,
