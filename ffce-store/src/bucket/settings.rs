@@ -5,7 +5,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
 use crate::S3Store;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 
 /// Default encryption the spec asks for (FFCE-SPEC §5).
 pub const EXPECTED_SSE_ALGORITHM: &str = "aws:kms";
@@ -111,7 +111,7 @@ fn same_kms_key(found: &str, want: &str) -> bool {
 
 impl S3Store {
     /// Reads the settings a conformance check compares. A missing bucket is
-    /// [`StoreError::NoBucket`].
+    /// [`StoreError::NoBucket`](crate::StoreError::NoBucket).
     pub async fn settings(&self) -> StoreResult<BucketSettings> {
         let url = format!("s3://{}", self.bucket);
         self.client
@@ -119,12 +119,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .send()
             .await
-            .map_err(|e| match self.classify(e, &url) {
-                StoreError::NotFound { .. } => StoreError::NoBucket {
-                    bucket: self.bucket.clone(),
-                },
-                other => other,
-            })?;
+            .map_err(|e| self.classify_listing(e, || url.clone()))?;
 
         let public_access_block = match self
             .client

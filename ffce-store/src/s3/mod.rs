@@ -286,12 +286,7 @@ impl S3Store {
             Ok(_) => StoreError::NotFound {
                 what: what.to_string(),
             },
-            Err(e) => match self.classify(e, &format!("s3://{}", self.bucket)) {
-                StoreError::NotFound { .. } => StoreError::NoBucket {
-                    bucket: self.bucket.clone(),
-                },
-                other => other,
-            },
+            Err(e) => self.classify_listing(e, || format!("s3://{}", self.bucket)),
         }
     }
 
