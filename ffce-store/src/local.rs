@@ -108,10 +108,10 @@ impl LocalStore {
         let file = fs::File::open(&path).map_err(missing)?;
         let meta = file.metadata().map_err(|e| self.io_error(&path, e))?;
         if meta.is_dir() {
-            return Err(StoreError::Other {
-                message: format!("{} is a folder, not a backup file", path.display()),
-                source: None,
-            });
+            return Err(StoreError::message(format!(
+                "{} is a folder, not a backup file",
+                path.display()
+            )));
         }
         let mut head = Vec::with_capacity(n);
         file.take(n as u64)
@@ -125,13 +125,10 @@ impl LocalStore {
 
     fn read_current(&self, path: &Path) -> StoreResult<Option<Vec<u8>>> {
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => Err(StoreError::Other {
-                message: format!(
-                    "{} is a folder, not a backup file (a device of the nested layout?)",
-                    path.display()
-                ),
-                source: None,
-            }),
+            Ok(m) if m.is_dir() => Err(StoreError::message(format!(
+                "{} is a folder, not a backup file (a device of the nested layout?)",
+                path.display()
+            ))),
             Ok(_) => fs::read(path).map(Some).map_err(|e| self.io_error(path, e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(None),
@@ -246,13 +243,10 @@ impl LocalStore {
         let path = self.path_of(key)?;
         let existed = match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
-                return Err(StoreError::Other {
-                    message: format!(
-                        "{} is a folder, not a backup file; not deleting it",
-                        path.display()
-                    ),
-                    source: None,
-                });
+                return Err(StoreError::message(format!(
+                    "{} is a folder, not a backup file; not deleting it",
+                    path.display()
+                )));
             }
             Ok(_) => match fs::remove_file(&path) {
                 Ok(()) => true,

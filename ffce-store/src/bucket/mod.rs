@@ -114,12 +114,11 @@ impl S3Store {
     /// and what was already done.
     async fn apply_spec(&self, kms_key_id: Option<&str>) -> StoreResult<()> {
         let url = format!("s3://{}", self.bucket);
-        let incomplete = |step: &str, done: &str, err: StoreError| StoreError::Other {
-            message: format!(
+        let incomplete = |step: &str, done: &str, err: StoreError| {
+            StoreError::message(format!(
                 "created {url}, but {step} failed ({err}); {done}the bucket does not meet \
                  the spec yet: a check of its settings lists what is missing"
-            ),
-            source: None,
+            ))
         };
         let pab = PublicAccessBlockConfiguration::builder()
             .block_public_acls(true)

@@ -106,13 +106,10 @@ impl S3Store {
                 total_len,
             })
         } else {
-            Err(StoreError::Other {
-                message: format!(
-                    "{url}: S3 refused the header range of a {total_len}-byte object \
-                     (was it replaced during the audit?)"
-                ),
-                source: None,
-            })
+            Err(StoreError::message(format!(
+                "{url}: S3 refused the header range of a {total_len}-byte object \
+                 (was it replaced during the audit?)"
+            )))
         }
     }
 }
@@ -122,13 +119,10 @@ impl S3Store {
 fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult<Fetched> {
     let expected = usize::try_from(total_len).map_or(n, |t| t.min(n));
     if body.len() < expected {
-        return Err(StoreError::Other {
-            message: format!(
-                "{url}: S3 sent {} of the first {expected} bytes of a {total_len}-byte object",
-                body.len()
-            ),
-            source: None,
-        });
+        return Err(StoreError::message(format!(
+            "{url}: S3 sent {} of the first {expected} bytes of a {total_len}-byte object",
+            body.len()
+        )));
     }
     Ok(Fetched {
         bytes: body.slice(..expected),
