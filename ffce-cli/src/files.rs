@@ -296,7 +296,8 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
         _ => CliError::other(format!("cannot write {shown}: {e}")),
     })?;
     let write_err = |e: io::Error| CliError::other(format!("cannot write {shown}: {e}"));
-    if let Some(file) = temp.file_mut() {
+    {
+        let file = temp.file_mut();
         file.write_all(bytes).map_err(write_err)?;
         file.flush().map_err(write_err)?;
         file.as_file().sync_all().map_err(write_err)?;

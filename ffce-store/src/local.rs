@@ -196,7 +196,8 @@ impl LocalStore {
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
         let mut temp = Guarded::create(&builder, &dir).map_err(|e| self.io_error(&dir, e))?;
-        if let Some(file) = temp.file_mut() {
+        {
+            let file = temp.file_mut();
             let written = file
                 .write_all(body)
                 .and_then(|()| file.flush())

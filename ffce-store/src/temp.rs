@@ -60,17 +60,19 @@ impl Guarded {
         &self.path
     }
 
-    /// The open temporary file; `None` once it was persisted.
-    pub fn file_mut(&mut self) -> Option<&mut NamedTempFile> {
-        self.file.as_mut()
+    /// The open temporary file.
+    pub fn file_mut(&mut self) -> &mut NamedTempFile {
+        self.file.as_mut().unwrap_or_else(|| {
+            unreachable!("only persist takes the file, and it consumes the guard")
+        })
     }
 
     /// Renames the file to `dest` (replacing it only with `replace`), under the
     /// registry's lock. On failure the temporary file is deleted.
-    pub fn persist(&mut self, dest: &Path, replace: bool) -> io::Result<()> {
+    pub fn persist(mut self, dest: &Path, replace: bool) -> io::Result<()> {
         let mut paths = pending();
         let Some(file) = self.file.take() else {
-            return Err(io::Error::other("temporary file already persisted"));
+            unreachable!("only persist takes the file, and it consumes the guard");
         };
         let result = if replace {
             file.persist(dest).map(drop)
@@ -107,9 +109,9 @@ mod tests {
         assert!(!pending().contains(&dropped_path));
 
         let temp_path = kept.path().to_path_buf();
+        kept.file_mut().as_file().sync_all().unwrap();
         kept.persist(&dir.path().join("final"), false).unwrap();
         assert!(dir.path().join("final").exists());
         assert!(!pending().contains(&temp_path));
-        assert!(kept.file_mut().is_none());
     }
 }
