@@ -1,9 +1,9 @@
-//! `ffce audit`: check every device's latest backup in the store (issue 5).
+//! `ffce audit`: check every device's latest backup in the store.
 //!
 //! List the store once; classify each key (a backup of the layout, or a stray key);
-//! read every backup through [`crate::store::Store::read_many`] (the header only
-//! without a key, the whole object with one), up to `--concurrency` at a time; judge
-//! each read with [`crate::audit`]; print each finding and the totals.
+//! read and judge every backup with `ffce_store::audit::run` (the header only without a
+//! key, the whole object with one), up to `--concurrency` at a time; print each finding
+//! and the totals.
 //!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
@@ -73,7 +73,6 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         findings[i] = Some(finding);
         bar.inc(1);
     }
-    drop(results);
     bar.finish_and_clear();
     // The engine yields every target once; should it ever skip one, it is counted as
     // a failed read, never as valid.
