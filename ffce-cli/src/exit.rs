@@ -1,6 +1,6 @@
 //! Exit codes and the CLI's one error type.
 //!
-//! The codes are a user-interface contract (issue 3): scripts branch on them, so each
+//! The codes are a user-interface contract: scripts branch on them, so each
 //! failure maps to exactly one code and the mapping lives here alone.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Reading inputs and writing outputs, the way issue 3 promises: `-` is stdin/stdout, a
+//! Reading inputs and writing outputs, as the help promises: `-` is stdin/stdout, a
 //! binary blob is never written to a terminal, and output files are atomic.
 //!
 //! An output file is written to a temporary file in the same folder, synced, then renamed

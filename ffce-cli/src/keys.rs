@@ -1,5 +1,5 @@
 //! Getting the key a command needs from what the user gave: `--master-key-file`,
-//! `--key-file`, or the environment (`FFCE_MASTER_KEY`, then `FFCE_KEY`), per issue 3.
+//! `--key-file`, or the environment (`FFCE_MASTER_KEY`, then `FFCE_KEY`).
 //!
 //! A master secret is turned into the key for `--purpose` by HKDF (FFCE-SPEC §2); an
 //! already-derived key is used as it is. Keys never appear in messages: a wrong key file

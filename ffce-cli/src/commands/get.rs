@@ -1,5 +1,5 @@
 //! `ffce get`: download a device's backup, verify it, and either write it (optionally
-//! decrypted) or show its header report (issue 4).
+//! decrypted) or show its header report.
 //!
 //! Order of checks, each of which writes nothing when it fails: the stored SHA-256
 //! checksum against the body (in the store, exit 4), the blob's structure (exit 4),

@@ -1,4 +1,4 @@
-//! `ffce ls`: every device that has a backup in the store (issue 4).
+//! `ffce ls`: every device that has a backup in the store.
 //!
 //! Keys that are not backups in the chosen layout (the other layout, an uppercase
 //! UUID, anything else) are listed separately as stray keys with the reason, never

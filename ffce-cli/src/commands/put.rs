@@ -1,5 +1,4 @@
-//! `ffce put`: upload a device's backup, an existing blob or a plaintext sealed first
-//! (issue 4).
+//! `ffce put`: upload a device's backup, an existing blob or a plaintext sealed first.
 //!
 //! Everything that can be refused is refused before the store is touched: the UUID
 //! (exit 2), the key (with `--encrypt`), the body against the cloud's upload rules

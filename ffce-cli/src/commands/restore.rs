@@ -1,5 +1,5 @@
 //! `ffce restore`: make an older version the latest again by a server-side copy, which
-//! also undoes a delete (issue 4). Needs an S3 bucket; on the local store it exits 2.
+//! also undoes a delete. Needs an S3 bucket; on the local store it exits 2.
 //! A missing version (or a delete marker's id) exits 3.
 
 use serde_json::json;

@@ -1,5 +1,5 @@
-//! `ffce versions`: a device's backup versions and delete markers, newest first
-//! (issue 4). Needs an S3 bucket; on the local store it exits 2.
+//! `ffce versions`: a device's backup versions and delete markers, newest first.
+//! Needs an S3 bucket; on the local store it exits 2.
 //!
 //! A device with no versions at all is not an error: the list is empty (`[]` with
 //! `--json`) and stderr says so.
