@@ -1,7 +1,13 @@
 //! The command line as users type it: every flag, command and help text, in one place.
 //!
-//! These definitions are also the source of the man page and shell completions
-//! (`ffce man`, `ffce completions`), so help, docs and completions cannot drift apart.
+//! These definitions are also the source of the man pages and shell completions
+//! (`ffce man`, `ffce completions`), so help, docs and completions cannot drift apart;
+//! `help.rs` adds the environment variables and files each command uses.
+//!
+//! Examples in `after_help` are one command per line, each short enough for an
+//! 80-column terminal: clap wraps help text at the terminal's width, and a wrapped
+//! example no longer pastes as one command. Per-device examples set `DEVICE` once so
+//! that the UUID does not push a command past the edge.
 //! Nothing here does work: validation beyond clap's and building clients, keys and
 //! stores happen in the command modules, only when a command needs them.
 
@@ -16,13 +22,21 @@ use crate::exit::EXIT_CODES_HELP;
 #[command(name = "ffce", version, propagate_version = true, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Print more detail (repeat for more: -v, -vv, -vvv).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true,
+          help_heading = "Global options")]
     pub verbose: u8,
     /// Print only errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
     /// When to use colour; `auto` means on a terminal and only without NO_COLOR.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true,
+          help_heading = "Global options")]
     pub color: ColorChoice,
     /// The command to run.
     #[command(subcommand)]
@@ -68,32 +82,42 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Upload a backup for a device (an existing blob, or a plaintext with --encrypt).
     #[command(
-        after_help = "Examples:\n  ffce put 3f2504e0-4f89-41d3-9a0c-0305e82c3301 backup.ffce\n  \
-        ffce put --bucket my-backups 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --encrypt --master-key-file device.key backup.json"
+        after_help = "Examples:\n  DEVICE=3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce put $DEVICE backup.ffce\n  \
+        ffce put --bucket my-backups $DEVICE backup.ffce\n  \
+        ffce put --encrypt --master-key-file device.key $DEVICE backup.json"
     )]
     Put(PutArgs),
     /// Download a device's backup; without -o, show its header report.
     #[command(
-        after_help = "Examples:\n  ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
-        ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301 -o backup.ffce\n  \
-        ffce get 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --decrypt --master-key-file device.key -o backup.json"
+        after_help = "Examples:\n  DEVICE=3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce get $DEVICE\n  \
+        ffce get $DEVICE -o backup.ffce\n  \
+        ffce get $DEVICE --decrypt --master-key-file device.key -o backup.json"
     )]
     Get(GetArgs),
     /// Delete a device's backup (on a versioned bucket: add a delete marker).
     #[command(
-        after_help = "Examples:\n  ffce delete 3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
-        ffce delete --all-versions --yes 3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+        after_help = "Examples:\n  DEVICE=3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce delete $DEVICE\n  \
+        ffce delete --all-versions --yes $DEVICE"
     )]
     Delete(DeleteArgs),
     /// List every device that has a backup.
-    #[command(after_help = "Example:\n  ffce ls --json")]
+    #[command(after_help = "Examples:\n  ffce ls\n  ffce ls --json --bucket my-backups")]
     Ls(LsArgs),
     /// List a device's backup versions and delete markers, newest first (S3 only).
-    #[command(after_help = "Example:\n  ffce versions 3f2504e0-4f89-41d3-9a0c-0305e82c3301")]
+    #[command(
+        after_help = "Examples:\n  DEVICE=3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce versions $DEVICE\n  \
+        ffce versions --json $DEVICE"
+    )]
     Versions(VersionsArgs),
     /// Make an older version the latest again, which also undoes a delete (S3 only).
     #[command(
-        after_help = "Example:\n  ffce restore 3f2504e0-4f89-41d3-9a0c-0305e82c3301 --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+        after_help = "Examples:\n  DEVICE=3f2504e0-4f89-41d3-9a0c-0305e82c3301\n  \
+        ffce versions $DEVICE\n  \
+        ffce restore $DEVICE --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
     )]
     Restore(RestoreArgs),
     /// Create, check or empty a device-backups bucket as a whole (S3 only).
@@ -112,9 +136,10 @@ pub enum Command {
     /// Print shell completions for SHELL to stdout.
     #[command(after_help = "Example:\n  ffce completions bash > /etc/bash_completion.d/ffce")]
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to stdout.
-    #[command(after_help = "Example:\n  ffce man | man -l -")]
-    Man,
+    /// Print the man page (roff) to stdout, or write one page per command to a folder.
+    #[command(after_help = "Examples:\n  ffce man | man -l -\n  \
+        ffce man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 /// How a command gets its key. With neither flag, `FFCE_MASTER_KEY` and then `FFCE_KEY`
@@ -399,7 +424,7 @@ pub struct RestoreArgs {
     pub json: bool,
 }
 
-/// `ffce bucket ...` (issue 5, FFCE-SPEC §5 and §6).
+/// `ffce bucket ...` (FFCE-SPEC §5 and §6).
 #[derive(Debug, Subcommand)]
 pub enum BucketCommand {
     /// Create a bucket as the provisioning spec says: all four public-access-block
@@ -407,7 +432,8 @@ pub enum BucketCommand {
     /// test endpoints; production is deployed from deploy/s3-device-backups.yaml).
     #[command(
         after_help = "Examples:\n  ffce bucket create --bucket dev-device-backups --region eu-west-1\n  \
-        ffce bucket create --bucket test-backups --endpoint-url http://127.0.0.1:5000 --kms-key-id alias/backups\n\n\
+        ffce bucket create --bucket dev-device-backups --kms-key-id alias/backups\n  \
+        ffce bucket create --bucket test-backups --endpoint-url http://127.0.0.1:5000\n\n\
         A bucket that already exists and that these credentials reach is left as it is \
         (exit 0); `ffce bucket check` compares it with the spec."
     )]
@@ -418,7 +444,8 @@ pub enum BucketCommand {
         Exit: 0 when the bucket conforms, 4 when it does not, 3 when it does not exist.")]
     Check(BucketCheckArgs),
     /// Delete every object version, delete marker and incomplete multipart upload,
-    /// then verify the bucket is empty (the seed's delete workflow, before `sam delete`).
+    /// then verify the bucket is empty (the step before deleting the bucket's stack with
+    /// `sam delete`).
     #[command(
         after_help = "Examples:\n  ffce bucket empty --bucket dev-device-backups --dry-run\n  \
         ffce bucket empty --bucket dev-device-backups --yes\n  \
@@ -510,4 +537,16 @@ pub struct AuditArgs {
 pub struct CompletionsArgs {
     /// The shell to generate completions for.
     pub shell: clap_complete::Shell,
+}
+
+/// `ffce man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page (ffce.1, ffce-get.1, ffce-key-derive.1, ...) into this existing
+    /// folder instead of printing the top page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Replace pages that already exist in DIR.
+    #[arg(long, requires = "dir")]
+    pub force: bool,
 }

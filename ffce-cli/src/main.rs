@@ -8,19 +8,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 mod cli;
 mod commands;
 mod exit;
 mod files;
+mod help;
 mod keys;
 mod report;
 mod store_choice;
 mod ui;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    // Parsed through `help::command()`, the definitions with their long help completed
+    // (environment, files), so `--help` shows it.
+    let cli =
+        cli::Cli::from_arg_matches(&help::command().get_matches()).unwrap_or_else(|e| e.exit());
     let ui = ui::Ui::from_cli(&cli);
     match commands::run(cli, ui) {
         Ok(()) => ExitCode::SUCCESS,
