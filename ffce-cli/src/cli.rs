@@ -544,7 +544,7 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// Write every page (ffce.1, ffce-get.1, ffce-key-derive.1, ...) into this existing
     /// folder instead of printing the top page.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
     /// Replace pages that already exist in DIR.
     #[arg(long, requires = "dir")]

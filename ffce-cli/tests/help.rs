@@ -63,8 +63,11 @@ fn man_pages() -> (tempfile::TempDir, BTreeSet<String>) {
     let dir = temp_dir();
     let out = dir.path().join("man1");
     fs::create_dir(&out).unwrap();
-    run(["man".as_ref(), "--dir".as_ref(), out.as_os_str()]).expect_code(0);
-    let names = entries(&out).into_iter().collect();
+    let run = run(["man".as_ref(), "--dir".as_ref(), out.as_os_str()]);
+    run.expect_code(0);
+    let names: BTreeSet<String> = entries(&out).into_iter().collect();
+    let said = format!("wrote {} man pages to {}", names.len(), out.display());
+    assert!(run.stderr.contains(&said), "{}", run.stderr);
     (dir, names)
 }
 

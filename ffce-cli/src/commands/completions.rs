@@ -12,6 +12,7 @@ use crate::cli::{CompletionsArgs, ManArgs};
 use crate::exit::{CliError, CliResult, EXIT_CODES_HELP};
 use crate::files::{OutputOptions, check_output, write_output, write_stdout};
 use crate::help;
+use crate::ui::Ui;
 
 /// Prints completions for the requested shell.
 pub fn completions(args: CompletionsArgs) -> CliResult {
@@ -24,7 +25,7 @@ pub fn completions(args: CompletionsArgs) -> CliResult {
 }
 
 /// Prints the top page, or writes every page into `--dir`.
-pub fn man(args: ManArgs) -> CliResult {
+pub fn man(ui: Ui, args: ManArgs) -> CliResult {
     let pages = pages()?;
     let Some(dir) = args.dir else {
         // The first page is the top one.
@@ -46,6 +47,11 @@ pub fn man(args: ManArgs) -> CliResult {
     for (name, page) in &pages {
         write_output(&dir.join(name), page, opts)?;
     }
+    ui.info(format!(
+        "wrote {} man pages to {} (ffce.1 and one per command)",
+        pages.len(),
+        dir.display()
+    ));
     Ok(())
 }
 

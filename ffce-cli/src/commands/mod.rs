@@ -42,7 +42,7 @@ pub fn run(cli: Cli, ui: Ui) -> CliResult {
         Command::Bucket(cmd) => block_on(bucket::run(ui, cmd)),
         Command::Audit(args) => block_on(audit::run(ui, args)),
         Command::Completions(args) => completions::completions(args),
-        Command::Man(args) => completions::man(args),
+        Command::Man(args) => completions::man(ui, args),
     }
 }
 
