@@ -78,7 +78,9 @@ fn collect(
     parents: &[String],
     pages: &mut Vec<(String, Vec<u8>)>,
 ) -> std::io::Result<()> {
-    let man = clap_mangen::Man::new(cmd.clone());
+    // Every page's footer names the package, not the subcommand ("audit 0.1.0").
+    let man =
+        clap_mangen::Man::new(cmd.clone()).source(concat!("ffce ", env!("CARGO_PKG_VERSION")));
     let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_owned();
     let mut page = Vec::new();
     man.render_title(&mut page)?;
