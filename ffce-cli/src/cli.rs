@@ -310,6 +310,9 @@ pub struct PutArgs {
     /// Only write if the current backup's ETag is ETAG.
     #[arg(long, value_name = "ETAG")]
     pub if_match: Option<String>,
+    /// With --encrypt, seal FILE even though it already is an FFCE blob.
+    #[arg(long)]
+    pub force: bool,
     /// Print the result (location, etag, version id) as one JSON object.
     #[arg(long)]
     pub json: bool,
