@@ -397,6 +397,12 @@ pub struct RestoreArgs {
     /// The version to make latest again.
     #[arg(long, value_name = "V")]
     pub version_id: String,
+    // With a key, the version must also authenticate before it is restored.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Restore the version even though it fails the checks of `ffce put`.
+    #[arg(long)]
+    pub force: bool,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -60,7 +60,8 @@ fn derived_key_file(dir: &Path, name: &str) -> PathBuf {
 /// touched by accident).
 fn run_local(home: &Path, args: &[&str]) -> Run {
     let mut cmd = ffce();
-    cmd.env("HOME", home).env("XDG_DATA_HOME", home.join("data"));
+    cmd.env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"));
     run_cmd(cmd.args(args), None)
 }
 
@@ -76,10 +77,7 @@ fn restore_refuses_a_version_put_would_refuse() {
     let b = Bucket::versioned("restore-bad");
     let good = vector("dexie-backup").path();
     let key = nested(DEVICE);
-    for (bad, problem) in [
-        ("bad-magic", "magic"),
-        ("oversize-backup", "524,288"),
-    ] {
+    for (bad, problem) in [("bad-magic", "magic"), ("oversize-backup", "upload limit")] {
         b.ffce(&["put", DEVICE, s(&good)]).expect_code(0);
         b.plant(&key, &vector(bad).path(), &[]);
         let bad_version = latest_version(&b);
@@ -105,7 +103,14 @@ fn restore_refuses_a_version_put_would_refuse() {
             "{bad}: the good backup stays the latest"
         );
 
-        let run = b.ffce(&["-q", "restore", DEVICE, "--version-id", &bad_version, "--force"]);
+        let run = b.ffce(&[
+            "-q",
+            "restore",
+            DEVICE,
+            "--version-id",
+            &bad_version,
+            "--force",
+        ]);
         run.expect_code(0);
         assert!(
             run.stderr.contains("warning") && run.stderr.contains(problem),
@@ -129,7 +134,7 @@ fn restore_with_a_key_authenticates_the_version() {
 
     b.ffce(&["put", DEVICE, s(&good)]).expect_code(0);
     let good_version = latest_version(&b);
-    b.plant(&key, &vector("wrong-master").path(), &[]);
+    b.plant(&key, &vector("dexie-ciphertext-flipped").path(), &[]);
     let forged_version = latest_version(&b);
     b.ffce(&["put", DEVICE, s(&good)]).expect_code(0);
 
@@ -249,7 +254,10 @@ fn put_refuses_the_configfs_key() {
             "{args:?}: {}",
             run.stderr
         );
-        assert!(entries(store.path()).is_empty(), "{args:?}: nothing uploaded");
+        assert!(
+            entries(store.path()).is_empty(),
+            "{args:?}: nothing uploaded"
+        );
     }
     let derived = derived_key_file(home.path(), "dexie-backup");
     run_local(
