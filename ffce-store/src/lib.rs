@@ -54,6 +54,6 @@ pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, check_bucket_name};
 pub use store::{
     ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionEntry, VersionedStore, format_time,
+    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry, VersionedStore, format_time,
     unquote_etag,
 };

@@ -61,6 +61,10 @@ pub trait Store: Send + Sync {
 
     /// Stores `body` under `key`. The caller has already validated the body (for a
     /// backup: `ffce_core::validate_upload`).
+    ///
+    /// A conditional put whose condition fails while `key` already holds exactly
+    /// `body` is no conflict (the same backup uploaded twice, or a retry): it writes
+    /// nothing and answers [`PutStatus::AlreadyStored`], on every backend.
     async fn put(&self, key: &ObjectKey, body: Bytes, opts: &PutOptions)
     -> StoreResult<PutOutcome>;
 
@@ -186,12 +190,25 @@ impl PutOptions {
 /// What a put did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutOutcome {
-    /// The new object's ETag, without quotes (opaque; never a digest under SSE-KMS).
+    /// The object's ETag, without quotes (opaque; never a digest under SSE-KMS).
     pub etag: Option<String>,
-    /// The new version's id on a versioned bucket.
+    /// The object's version id on a versioned bucket.
     pub version_id: Option<String>,
     /// Where it went: `s3://bucket/key` or a local path.
     pub location: String,
+    /// Whether anything was written.
+    pub status: PutStatus,
+}
+
+/// Whether a put wrote the body, or found it already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutStatus {
+    /// The body was written: a new object, or a new version of it.
+    Written,
+    /// A conditional put ([`Condition::IfAbsent`], or [`Condition::IfMatch`] with
+    /// another ETag) found exactly this body already stored under the key and wrote
+    /// nothing. The outcome's ETag and version id are the stored object's.
+    AlreadyStored,
 }
 
 /// How the body's integrity was established on download.

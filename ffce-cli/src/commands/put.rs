@@ -4,7 +4,8 @@
 //! Everything that can be refused is refused before the store is touched: the UUID
 //! (exit 2), the key (with `--encrypt`), the body against the cloud's upload rules
 //! (FFCE-SPEC §3: exit 4 with the numbers, nothing uploaded). The output names where
-//! the backup went, its ETag and its version id.
+//! the backup went, its ETag and its version id; a conditional put that finds the
+//! identical backup already there writes nothing and says so (exit 0).
 //!
 //! Mistakes that would make a backup no device can read are refused too: sealing a
 //! file that already is a blob (exit 2 unless `--force`), a key for any purpose but
@@ -23,7 +24,7 @@ use crate::keys::{load_key, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Key, KeyOrigin, Purpose};
-use ffce_store::{Condition, PutOptions};
+use ffce_store::{Condition, PutOptions, PutStatus};
 
 /// Runs `ffce put`.
 pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
@@ -122,11 +123,13 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         condition,
     };
     let outcome = store.put(&key, Bytes::from(blob), &opts).await?;
+    let written = outcome.status == PutStatus::Written;
 
     if args.json {
         return print_json(&json!({
             "uuid": device.to_string(),
             "key": key.as_string(),
+            "written": written,
             "location": outcome.location,
             "size": len,
             "etag": outcome.etag,
@@ -135,7 +138,14 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
             "plaintext_sha256": plaintext_sha256.map(hex::encode),
         }));
     }
-    let mut out = format!("stored    {}\n", outcome.location);
+    let mut out = if written {
+        format!("stored    {}\n", outcome.location)
+    } else {
+        format!(
+            "unchanged {}: the identical backup was already there; nothing was written\n",
+            outcome.location
+        )
+    };
     out.push_str(&format!("size      {} bytes\n", group_digits(len)));
     if let Some(etag) = &outcome.etag {
         out.push_str(&format!("etag      {etag}\n"));

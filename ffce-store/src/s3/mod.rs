@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
     ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionedStore, unquote_etag,
+    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore, unquote_etag,
 };
 
 pub(crate) mod errors;
@@ -316,6 +316,25 @@ impl S3Store {
         opts: &PutOptions,
     ) -> StoreResult<PutOutcome> {
         let url = self.url(key);
+        // A conditional put of exactly the bytes already stored writes nothing (see
+        // `Store::put`). Asking first (one HEAD, only for conditional puts) also tells
+        // this apart from the SDK's retry of our own write, below.
+        if opts.condition != Condition::None {
+            if let Some(stored) = self.already_ours(key, opts, &url).await {
+                let condition_holds = match &opts.condition {
+                    Condition::IfMatch(want) => {
+                        stored.etag.as_deref() == Some(&*unquote_etag(want))
+                    }
+                    _ => false,
+                };
+                if !condition_holds {
+                    return Ok(PutOutcome {
+                        status: PutStatus::AlreadyStored,
+                        ..stored
+                    });
+                }
+            }
+        }
         let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
         let mut req = self
             .client
@@ -359,7 +378,8 @@ impl S3Store {
             Ok(resp) => resp,
             // A conditional put whose answer was lost is retried by the SDK, and the
             // retry then fails its own precondition. If the object now holds exactly
-            // our bytes, the write happened: report it, not a conflict.
+            // our bytes (it did not before: checked above), the write happened: report
+            // it, not a conflict.
             Err(
                 err @ (StoreError::AlreadyExists { .. }
                 | StoreError::PreconditionFailed { missing: false, .. }),
@@ -370,6 +390,7 @@ impl S3Store {
             etag: resp.e_tag().map(unquote_etag),
             version_id: resp.version_id().map(str::to_owned),
             location: url,
+            status: PutStatus::Written,
         })
     }
 
@@ -394,6 +415,7 @@ impl S3Store {
             etag: head.e_tag().map(unquote_etag),
             version_id: head.version_id().map(str::to_owned),
             location: url.to_string(),
+            status: PutStatus::Written,
         })
     }
 
