@@ -500,7 +500,7 @@ fn delete_is_idempotent() {
 
     let plain = Bucket::plain("unversioned");
     plain.ffce(&["put", DEVICE, s(&blob)]).expect_code(0);
-    let run = plain.ffce(&["delete", "--json", DEVICE]);
+    let run = plain.ffce(&["delete", "--json", "--yes", DEVICE]);
     run.expect_code(0);
     let out = run.json();
     assert_eq!(out["existed"], true);

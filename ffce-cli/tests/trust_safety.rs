@@ -353,6 +353,27 @@ fn local_delete_needs_yes() {
     assert!(!file.exists());
 }
 
+/// On a bucket without versioning a plain delete is permanent too (no delete marker
+/// keeps the data): refused without `--yes` (exit 5, object kept), done with it.
+#[test]
+fn delete_on_an_unversioned_bucket_needs_yes() {
+    let b = Bucket::plain("delete-plain");
+    let blob = vector("dexie-backup").path();
+    b.ffce(&["put", DEVICE, s(&blob)]).expect_code(0);
+
+    let run = b.ffce(&["delete", DEVICE]);
+    run.expect_code(5);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert_eq!(
+        b.head(&nested(DEVICE))["exists"],
+        true,
+        "nothing was deleted"
+    );
+
+    b.ffce(&["delete", DEVICE, "--yes"]).expect_code(0);
+    assert_eq!(b.head(&nested(DEVICE))["exists"], false);
+}
+
 /// On a terminal a permanent local delete asks; anything but `yes` keeps the file.
 #[test]
 fn local_delete_asks_on_a_terminal() {

@@ -78,6 +78,19 @@ pub trait Store: Send + Sync {
     /// Deletes `key`. A missing key is success with `existed: false`.
     async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome>;
 
+    /// What [`delete`](Self::delete) of `key` would do now, without doing it, so that a
+    /// caller can ask for a confirmation before a permanent deletion. The default, for
+    /// a store that keeps no versions, reads none of the object's bytes: an object
+    /// there would be deleted for good. (Between this answer and a delete, someone
+    /// else may change the object.)
+    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
+        match self.read(key, ReadScope::Prefix(0)).await {
+            Ok(_) => Ok(DeleteEffect::Permanent),
+            Err(crate::StoreError::NotFound { .. }) => Ok(DeleteEffect::Nothing),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every object in the store, in key order (pagination is the store's business).
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
 
@@ -275,6 +288,18 @@ pub struct DeleteOutcome {
     pub version_id: Option<String>,
     /// The version that was latest before the delete (what `restore` brings back).
     pub previous_version_id: Option<String>,
+}
+
+/// What a delete of a key would do ([`Store::delete_effect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteEffect {
+    /// There is no object: the delete would change nothing.
+    Nothing,
+    /// The data would be kept: a delete marker hides it, and removing the marker (or
+    /// restoring a version) brings it back.
+    AddsDeleteMarker,
+    /// The data would be gone for good (a store or bucket that keeps no versions).
+    Permanent,
 }
 
 /// One object of a listing.

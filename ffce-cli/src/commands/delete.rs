@@ -10,7 +10,7 @@
 //! - Both permanent forms need an S3 bucket: on the local store they exit 2 (a plain
 //!   delete there is already permanent).
 //! - Every permanent deletion (a version, `--all-versions`, any delete on the local
-//!   store, which keeps no versions) needs `--yes`, or `yes` typed on a terminal;
+//!   store or on a bucket without versioning) needs `--yes`, or `yes` typed on a terminal;
 //!   without a terminal to ask on it exits 5 before anything is deleted. A delete that
 //!   only adds a delete marker needs no confirmation: it can be undone.
 
@@ -24,7 +24,7 @@ use crate::cli::DeleteArgs;
 use crate::exit::{CliError, CliResult};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{ReadScope, Store, StoreError, VersionId, VersionedStore};
+use ffce_store::{DeleteEffect, StoreError, VersionId, VersionedStore};
 
 /// Runs `ffce delete`.
 pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
@@ -40,8 +40,8 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         };
         return Err(CliError::needs_bucket(what));
     }
-    // Nobody to ask: refuse before any request. (A plain delete on the local store is
-    // permanent too; it is refused below, once it is known that there is a file.)
+    // Nobody to ask: refuse before any request. (A plain delete can be permanent too;
+    // that is known, and refused, below, once the store has said what it would do.)
     if permanent && !args.yes && !can_ask() {
         let what = if args.all_versions {
             "--all-versions permanently deletes every version and delete marker of the device"
@@ -65,18 +65,17 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
             .ok_or_else(|| CliError::needs_bucket("delete --all-versions"))?;
         return delete_all_versions(&ui, versioned, &args, &key, &location).await;
     }
-    if store.versioned().is_none() && !args.yes {
-        if !exists(store.as_ref(), &key).await? {
-            return report_nothing(&ui, &args, device, &location);
-        }
-        let question = format!(
-            "Permanently delete {location}? This store keeps no versions, so it cannot be \
-             undone."
-        );
+    // A delete that keeps the data (a delete marker) needs no confirmation; one that
+    // does not (the local store, a bucket without versioning) does.
+    if !args.yes && store.delete_effect(&key).await? == DeleteEffect::Permanent {
+        let why = if store.versioned().is_some() {
+            "the bucket keeps no versions of it, so a delete is permanent"
+        } else {
+            "this store keeps no versions, so a delete here is permanent"
+        };
+        let question = format!("Permanently delete {location}? {why}; it cannot be undone.");
         if !confirm(&question)? {
-            return Err(not_confirmed(
-                "this store keeps no versions, so a delete here is permanent",
-            ));
+            return Err(not_confirmed(why));
         }
     }
 
@@ -231,37 +230,6 @@ async fn delete_all_versions(
         "permanently deleted {} version(s) and {markers} delete marker(s) of {location}\n",
         all.len() - markers
     ))
-}
-
-/// Whether `key` holds an object (a read of no bytes: one open, or one small request).
-async fn exists(store: &dyn Store, key: &ffce_core::ObjectKey) -> CliResult<bool> {
-    match store.read(key, ReadScope::Prefix(0)).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::NotFound { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A delete of nothing: success, and stderr says so.
-fn report_nothing(
-    ui: &Ui,
-    args: &DeleteArgs,
-    device: ffce_core::DeviceId,
-    location: &str,
-) -> CliResult {
-    ui.warn(nothing_there(location));
-    if args.json {
-        return print_json(&json!({
-            "uuid": device.to_string(),
-            "location": location,
-            "existed": false,
-            "delete_marker_added": false,
-            "delete_marker_version_id": null,
-            "previous_version_id": null,
-            "undo": null,
-        }));
-    }
-    Ok(())
 }
 
 fn nothing_there(location: &str) -> String {

@@ -74,6 +74,13 @@ async fn s3_conditional_put_if_match() {
     suite::conditional_put_if_match(&s3_store("if-match").await).await;
 }
 
+/// A versioned bucket keeps the data of a delete: a delete marker.
+#[tokio::test]
+async fn s3_delete_effect() {
+    let effect = suite::delete_effect(&s3_store("delete-effect").await).await;
+    assert_eq!(effect, ffce_store::DeleteEffect::AddsDeleteMarker);
+}
+
 #[tokio::test]
 async fn s3_conditional_put_of_identical_bytes() {
     suite::conditional_put_of_identical_bytes(&s3_store("identical").await).await;
@@ -205,6 +212,14 @@ async fn local_conditional_put_if_absent() {
 async fn local_conditional_put_if_match() {
     let (_dir, store) = local_store();
     suite::conditional_put_if_match(&store).await;
+}
+
+/// The local store keeps no versions: a delete is permanent.
+#[tokio::test]
+async fn local_delete_effect() {
+    let (_dir, store) = local_store();
+    let effect = suite::delete_effect(&store).await;
+    assert_eq!(effect, ffce_store::DeleteEffect::Permanent);
 }
 
 #[tokio::test]

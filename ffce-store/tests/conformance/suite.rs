@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use ffce_core::{HEADER_LEN, Layout, ObjectKey};
 use ffce_store::{
-    Condition, DeleteOutcome, Fetched, Object, PutOptions, PutOutcome, PutStatus, ReadScope, Store,
-    StoreError, StoreResult, VersionId, VersionedStore,
+    Condition, DeleteEffect, DeleteOutcome, Fetched, Object, PutOptions, PutOutcome, PutStatus,
+    ReadScope, Store, StoreError, StoreResult, VersionId, VersionedStore,
 };
 
 use crate::fixtures::{backup_options, key, opened, plaintext, sealed, sha256};
@@ -283,6 +283,25 @@ pub async fn conditional_put_if_match(store: &dyn Store) {
             .unwrap();
         assert_eq!(body_of(store, &k).await, c);
     }
+}
+
+/// `delete_effect` says what a delete would do, and changes nothing: `Nothing` for a
+/// missing key, then the backend's answer for a present one (returned, for the
+/// per-backend test), which is still there afterwards.
+pub async fn delete_effect(store: &dyn Store) -> DeleteEffect {
+    let k = key(0, Layout::Nested);
+    assert_eq!(
+        store.delete_effect(&k).await.unwrap(),
+        DeleteEffect::Nothing
+    );
+    let a = sealed(&plaintext(1));
+    store
+        .put(&k, a.clone(), &PutOptions::for_body(&a))
+        .await
+        .unwrap();
+    let effect = store.delete_effect(&k).await.unwrap();
+    assert_eq!(body_of(store, &k).await, a, "nothing was deleted");
+    effect
 }
 
 /// A conditional put whose body is exactly the current object's, under a condition
