@@ -335,6 +335,9 @@ pub struct PutArgs {
     /// Only write if the current backup's ETag is ETAG.
     #[arg(long, value_name = "ETAG")]
     pub if_match: Option<String>,
+    /// With --encrypt, seal FILE even though it already is an FFCE blob.
+    #[arg(long)]
+    pub force: bool,
     /// Print the result (location, etag, version id) as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -419,6 +422,12 @@ pub struct RestoreArgs {
     /// The version to make latest again.
     #[arg(long, value_name = "V")]
     pub version_id: String,
+    // With a key, the version must also authenticate before it is restored.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Restore the version even though it fails the checks of `ffce put`.
+    #[arg(long)]
+    pub force: bool,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,

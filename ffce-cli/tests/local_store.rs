@@ -119,17 +119,17 @@ fn dir_store_round_trip_in_both_layouts() {
 
         let run = run_in(
             home.path(),
-            &["delete", "--dir", d, "--layout", layout, DEVICE],
+            &["delete", "--dir", d, "--layout", layout, DEVICE, "--yes"],
         );
         run.expect_code(0);
         assert!(run.out().contains("permanently"), "{}", run.out());
         assert!(!path.exists());
         let run = run_in(
             home.path(),
-            &["delete", "--dir", d, "--layout", layout, DEVICE],
+            &["delete", "--dir", d, "--layout", layout, DEVICE, "--yes"],
         );
         run.expect_code(0);
-        assert!(run.out().contains("already missing"), "{}", run.out());
+        assert!(run.stderr.contains("nothing was there"), "{}", run.stderr);
         run_in(
             home.path(),
             &["get", "--dir", d, "--layout", layout, DEVICE],
@@ -317,10 +317,10 @@ fn symlinks_out_of_the_store_are_refused() {
     for args in [
         vec!["put", "--dir", d, DEVICE, s(&blob)],
         vec!["get", "--dir", d, DEVICE],
-        vec!["delete", "--dir", d, DEVICE],
+        vec!["delete", "--dir", d, DEVICE, "--yes"],
         vec!["put", "--dir", d, "--layout", "flat", OTHER, s(&blob)],
         vec!["get", "--dir", d, "--layout", "flat", OTHER],
-        vec!["delete", "--dir", d, "--layout", "flat", OTHER],
+        vec!["delete", "--dir", d, "--layout", "flat", OTHER, "--yes"],
     ] {
         let run = run_in(home.path(), &args);
         run.expect_code(5);

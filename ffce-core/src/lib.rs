@@ -76,7 +76,7 @@ pub use keys::{
 };
 pub use open::Plaintext;
 pub use seal::{Nonce, buffer_with_header_room};
-pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_upload};
+pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_authentic_upload, validate_upload};
 
 // The README's library example is compiled and run as a doc test.
 #[cfg(doctest)]

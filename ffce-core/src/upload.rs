@@ -2,7 +2,7 @@
 //! before it stores anything.
 
 use crate::header::{HEADER_LEN, MAGIC};
-use crate::{Blob, Error};
+use crate::{Blob, Error, Key};
 
 /// The largest body the cloud accepts: 512 KiB, header included. Larger gets HTTP 413.
 pub const MAX_BLOB_LEN: usize = 512 * 1024;
@@ -46,4 +46,30 @@ pub fn validate_upload(body: &[u8]) -> Result<Blob<'_>, Error> {
         }
     }
     Blob::parse(body)
+}
+
+/// Checks a body as [`validate_upload`] does, then authenticates it with `key`: what a
+/// writer that holds the device's key checks before a body becomes the live backup (a
+/// new upload, or an older version made the latest again).
+///
+/// Errors: those of [`validate_upload`], then [`Error::AuthenticationFailed`]. The
+/// plaintext is wiped at once and never returned.
+///
+/// ```
+/// use ffce_core::{Error, MasterSecret, Purpose, validate_authentic_upload};
+///
+/// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
+/// let blob = key.seal(b"{}").unwrap();
+/// assert!(validate_authentic_upload(&blob, &key).is_ok());
+/// assert_eq!(
+///     validate_authentic_upload(&blob, &other).err(),
+///     Some(Error::AuthenticationFailed)
+/// );
+/// ```
+pub fn validate_authentic_upload<'a>(body: &'a [u8], key: &Key) -> Result<Blob<'a>, Error> {
+    let blob = validate_upload(body)?;
+    // Only the verdict matters; the plaintext is zeroized as it is dropped here.
+    key.open(body)?;
+    Ok(blob)
 }

@@ -12,7 +12,8 @@
 //!   an application that handles SIGINT/SIGTERM removes the temporary file through
 //!   [`crate::temp::remove_pending`]).
 //! - [`Condition::IfAbsent`] is exact: the final step is a no-clobber rename (`renameat2` with
-//!   `RENAME_NOREPLACE`, or link+unlink), so of two concurrent writers one fails.
+//!   `RENAME_NOREPLACE`, or link+unlink), so of two concurrent writers one fails
+//!   (unless both wrote the same bytes: then the second finds them already stored).
 //! - [`Condition::IfMatch`] is emulated: the current file's SHA-256 is compared, then the new
 //!   file is renamed over it. Between the comparison and the rename (microseconds) a
 //!   concurrent writer can slip in; the local store is single-user, S3 is the place
@@ -37,7 +38,7 @@ use ffce_core::ObjectKey;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
     ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome,
-    ReadScope, Store, unquote_etag,
+    PutStatus, ReadScope, Store, unquote_etag,
 };
 use crate::temp::Guarded;
 
@@ -164,23 +165,44 @@ impl LocalStore {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.root.clone());
-        if let Condition::IfMatch(want) = &opts.condition {
-            let want = unquote_etag(want).to_ascii_lowercase();
-            match self.read_current(&path)? {
-                None => {
-                    return Err(StoreError::PreconditionFailed {
-                        what,
-                        missing: true,
-                    });
+        let ours = hex::encode(opts.content_sha256);
+        let already_stored = || PutOutcome {
+            etag: Some(ours.clone()),
+            version_id: None,
+            location: what.clone(),
+            status: PutStatus::AlreadyStored,
+        };
+        match &opts.condition {
+            Condition::None => {}
+            Condition::IfMatch(want) => {
+                let want = unquote_etag(want).to_ascii_lowercase();
+                match self
+                    .read_current(&path)?
+                    .map(|current| sha256_hex(&current))
+                {
+                    None => {
+                        return Err(StoreError::PreconditionFailed {
+                            what,
+                            missing: true,
+                        });
+                    }
+                    Some(current) if current != want && current == ours => {
+                        return Ok(already_stored());
+                    }
+                    Some(current) if current != want => {
+                        return Err(StoreError::PreconditionFailed {
+                            what,
+                            missing: false,
+                        });
+                    }
+                    Some(_) => {}
                 }
-                Some(current) if sha256_hex(&current) != want => {
-                    return Err(StoreError::PreconditionFailed {
-                        what,
-                        missing: false,
-                    });
-                }
-                Some(_) => {}
             }
+            Condition::IfAbsent => match self.read_current(&path)? {
+                Some(current) if sha256_hex(&current) == ours => return Ok(already_stored()),
+                Some(_) => return Err(StoreError::AlreadyExists { what }),
+                None => {}
+            },
         }
 
         fs::create_dir_all(&dir).map_err(|e| self.io_error(&dir, e))?;
@@ -205,20 +227,25 @@ impl LocalStore {
             written.map_err(|e| self.io_error(&path, e))?;
         }
         let replace = opts.condition != Condition::IfAbsent;
-        temp.persist(&path, replace).map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                StoreError::AlreadyExists { what: what.clone() }
-            } else {
-                self.io_error(&path, e)
+        if let Err(e) = temp.persist(&path, replace) {
+            if e.kind() != io::ErrorKind::AlreadyExists {
+                return Err(self.io_error(&path, e));
             }
-        })?;
+            // Another writer got there first (after the check above): the same answer
+            // as if it had been first all along.
+            return match self.read_current(&path)? {
+                Some(current) if sha256_hex(&current) == ours => Ok(already_stored()),
+                _ => Err(StoreError::AlreadyExists { what }),
+            };
+        }
         if let Ok(d) = fs::File::open(&dir) {
             let _ = d.sync_all();
         }
         Ok(PutOutcome {
-            etag: Some(hex::encode(opts.content_sha256)),
+            etag: Some(ours),
             version_id: None,
             location: what,
+            status: PutStatus::Written,
         })
     }
 

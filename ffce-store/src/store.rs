@@ -61,6 +61,10 @@ pub trait Store: Send + Sync {
 
     /// Stores `body` under `key`. The caller has already validated the body (for a
     /// backup: `ffce_core::validate_upload`).
+    ///
+    /// A conditional put whose condition fails while `key` already holds exactly
+    /// `body` is no conflict (the same backup uploaded twice, or a retry): it writes
+    /// nothing and answers [`PutStatus::AlreadyStored`], on every backend.
     async fn put(&self, key: &ObjectKey, body: Bytes, opts: &PutOptions)
     -> StoreResult<PutOutcome>;
 
@@ -73,6 +77,19 @@ pub trait Store: Send + Sync {
 
     /// Deletes `key`. A missing key is success with `existed: false`.
     async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome>;
+
+    /// What [`delete`](Self::delete) of `key` would do now, without doing it, so that a
+    /// caller can ask for a confirmation before a permanent deletion. The default, for
+    /// a store that keeps no versions, reads none of the object's bytes: an object
+    /// there would be deleted for good. (Between this answer and a delete, someone
+    /// else may change the object.)
+    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
+        match self.read(key, ReadScope::Prefix(0)).await {
+            Ok(_) => Ok(DeleteEffect::Permanent),
+            Err(crate::StoreError::NotFound { .. }) => Ok(DeleteEffect::Nothing),
+            Err(e) => Err(e),
+        }
+    }
 
     /// Every object in the store, in key order (pagination is the store's business).
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
@@ -186,12 +203,25 @@ impl PutOptions {
 /// What a put did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutOutcome {
-    /// The new object's ETag, without quotes (opaque; never a digest under SSE-KMS).
+    /// The object's ETag, without quotes (opaque; never a digest under SSE-KMS).
     pub etag: Option<String>,
-    /// The new version's id on a versioned bucket.
+    /// The object's version id on a versioned bucket.
     pub version_id: Option<String>,
     /// Where it went: `s3://bucket/key` or a local path.
     pub location: String,
+    /// Whether anything was written.
+    pub status: PutStatus,
+}
+
+/// Whether a put wrote the body, or found it already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutStatus {
+    /// The body was written: a new object, or a new version of it.
+    Written,
+    /// A conditional put ([`Condition::IfAbsent`], or [`Condition::IfMatch`] with
+    /// another ETag) found exactly this body already stored under the key and wrote
+    /// nothing. The outcome's ETag and version id are the stored object's.
+    AlreadyStored,
 }
 
 /// How the body's integrity was established on download.
@@ -258,6 +288,18 @@ pub struct DeleteOutcome {
     pub version_id: Option<String>,
     /// The version that was latest before the delete (what `restore` brings back).
     pub previous_version_id: Option<String>,
+}
+
+/// What a delete of a key would do ([`Store::delete_effect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteEffect {
+    /// There is no object: the delete would change nothing.
+    Nothing,
+    /// The data would be kept: a delete marker hides it, and removing the marker (or
+    /// restoring a version) brings it back.
+    AddsDeleteMarker,
+    /// The data would be gone for good (a store or bucket that keeps no versions).
+    Permanent,
 }
 
 /// One object of a listing.

@@ -1,15 +1,18 @@
 //! `ffce delete`: remove a device's backup (FFCE-SPEC §5).
 //!
-//! - Plain delete is idempotent: a missing backup is success, and the output says it
-//!   was missing. On a versioned bucket the data stays and a delete marker is added;
+//! - Plain delete is idempotent: a missing backup is success, and stderr says nothing
+//!   was there. On a versioned bucket the data stays and a delete marker is added;
 //!   the output says so and prints the exact `ffce restore` command that undoes it.
 //! - `--version-id V` permanently deletes one version or delete marker (deleting the
 //!   latest delete marker is an undelete). A missing version exits 3.
 //! - `--all-versions` permanently deletes every version and delete marker of the
-//!   device. It needs `--yes`, or `yes` typed on a terminal; otherwise exit 5 before
-//!   any request.
+//!   device.
 //! - Both permanent forms need an S3 bucket: on the local store they exit 2 (a plain
 //!   delete there is already permanent).
+//! - Every permanent deletion (a version, `--all-versions`, any delete on the local
+//!   store or on a bucket without versioning) needs `--yes`, or `yes` typed on a terminal;
+//!   without a terminal to ask on it exits 5 before anything is deleted. A delete that
+//!   only adds a delete marker needs no confirmation: it can be undone.
 
 use serde_json::json;
 
@@ -21,7 +24,7 @@ use crate::cli::DeleteArgs;
 use crate::exit::{CliError, CliResult};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{StoreError, VersionId, VersionedStore};
+use ffce_store::{DeleteEffect, StoreError, VersionId, VersionedStore};
 
 /// Runs `ffce delete`.
 pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
@@ -37,11 +40,15 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         };
         return Err(CliError::needs_bucket(what));
     }
-    if args.all_versions && !args.yes && !can_ask() {
-        return Err(CliError::refused(
-            "--all-versions permanently deletes every version and delete marker of the \
-             device; pass --yes to confirm (no terminal to ask on)",
-        ));
+    // Nobody to ask: refuse before any request. (A plain delete can be permanent too;
+    // that is known, and refused, below, once the store has said what it would do.)
+    if permanent && !args.yes && !can_ask() {
+        let what = if args.all_versions {
+            "--all-versions permanently deletes every version and delete marker of the device"
+        } else {
+            "--version-id permanently deletes that version"
+        };
+        return Err(no_terminal(what));
     }
 
     let store = store_choice::open(&ui, &args.store).await?;
@@ -56,7 +63,20 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         let versioned = store
             .versioned()
             .ok_or_else(|| CliError::needs_bucket("delete --all-versions"))?;
-        return delete_all_versions(versioned, &args, &key, &location).await;
+        return delete_all_versions(&ui, versioned, &args, &key, &location).await;
+    }
+    // A delete that keeps the data (a delete marker) needs no confirmation; one that
+    // does not (the local store, a bucket without versioning) does.
+    if !args.yes && store.delete_effect(&key).await? == DeleteEffect::Permanent {
+        let why = if store.versioned().is_some() {
+            "the bucket keeps no versions of it, so a delete is permanent"
+        } else {
+            "this store keeps no versions, so a delete here is permanent"
+        };
+        let question = format!("Permanently delete {location}? {why}; it cannot be undone.");
+        if !confirm(&question)? {
+            return Err(not_confirmed(why));
+        }
     }
 
     let outcome = store.delete(&key).await?;
@@ -66,6 +86,9 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         .filter(|_| outcome.delete_marker_added)
         .map(|v| restore_command(&args.store, device, v));
     if args.json {
+        if !outcome.existed {
+            ui.warn(nothing_there(&location));
+        }
         return print_json(&json!({
             "uuid": device.to_string(),
             "location": location,
@@ -77,9 +100,8 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         }));
     }
     if !outcome.existed {
-        return print(&format!(
-            "no backup at {location}: it was already missing; nothing to delete\n"
-        ));
+        ui.warn(nothing_there(&location));
+        return Ok(());
     }
     if outcome.delete_marker_added {
         let mut text = format!(
@@ -118,6 +140,20 @@ async fn delete_one_version(
         }
         .into());
     };
+    if !args.yes {
+        let what = if entry.is_delete_marker {
+            "delete marker".to_string()
+        } else {
+            format!("backup version ({} bytes)", size_text(entry.size))
+        };
+        let question =
+            format!("Permanently delete {what} {version} of {location}? This cannot be undone.");
+        if !confirm(&question)? {
+            return Err(not_confirmed(
+                "--version-id permanently deletes that version",
+            ));
+        }
+    }
     versioned.delete_version(key, version).await?;
     let deleted = entry;
     // What is the latest now? The next entry in newest-first order.
@@ -135,10 +171,7 @@ async fn delete_one_version(
     let kind = if deleted.is_delete_marker {
         "delete marker".to_string()
     } else {
-        format!(
-            "backup version ({} bytes)",
-            deleted.size.map_or("?".into(), |s| s.to_string())
-        )
+        format!("backup version ({} bytes)", size_text(deleted.size))
     };
     let mut text = format!(
         "permanently deleted {kind} {} of {location}\n",
@@ -151,6 +184,7 @@ async fn delete_one_version(
 }
 
 async fn delete_all_versions(
+    ui: &Ui,
     versioned: &dyn VersionedStore,
     args: &DeleteArgs,
     key: &ffce_core::ObjectKey,
@@ -158,12 +192,11 @@ async fn delete_all_versions(
 ) -> CliResult {
     let all = versioned.list_versions(key).await?;
     if all.is_empty() {
+        ui.warn(nothing_there(location));
         if args.json {
             return print_json(&json!({ "location": location, "deleted": 0, "versions": [] }));
         }
-        return print(&format!(
-            "no versions of {location}: it was already missing; nothing to delete\n"
-        ));
+        return Ok(());
     }
     let markers = all.iter().filter(|v| v.is_delete_marker).count();
     if !args.yes {
@@ -173,7 +206,10 @@ async fn delete_all_versions(
             all.len() - markers
         );
         if !confirm(&question)? {
-            return Err(CliError::refused("not confirmed; nothing was deleted"));
+            return Err(not_confirmed(
+                "--all-versions permanently deletes every version and delete marker of the \
+                 device",
+            ));
         }
     }
     let ids: Vec<VersionId> = all
@@ -194,4 +230,30 @@ async fn delete_all_versions(
         "permanently deleted {} version(s) and {markers} delete marker(s) of {location}\n",
         all.len() - markers
     ))
+}
+
+fn nothing_there(location: &str) -> String {
+    format!("no backup at {location}: nothing was there, so nothing was deleted")
+}
+
+/// The refusal when no terminal can confirm a permanent deletion (exit 5).
+fn no_terminal(what: &str) -> CliError {
+    CliError::refused(format!(
+        "{what}; pass --yes to confirm (no terminal to ask on); nothing was deleted"
+    ))
+}
+
+/// The refusal after a question was not answered `yes` (or could not be asked).
+fn not_confirmed(what: &str) -> CliError {
+    if can_ask() {
+        CliError::refused(format!(
+            "not confirmed; nothing was deleted ({what}; --yes skips the question)"
+        ))
+    } else {
+        no_terminal(what)
+    }
+}
+
+fn size_text(size: Option<u64>) -> String {
+    size.map_or("?".into(), |s| crate::files::group_digits(s as usize))
 }

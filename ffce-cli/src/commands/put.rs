@@ -3,20 +3,27 @@
 //! Everything that can be refused is refused before the store is touched: the UUID
 //! (exit 2), the key (with `--encrypt`), the body against the cloud's upload rules
 //! (FFCE-SPEC §3: exit 4 with the numbers, nothing uploaded). The output names where
-//! the backup went, its ETag and its version id.
+//! the backup went, its ETag and its version id; a conditional put that finds the
+//! identical backup already there writes nothing and says so (exit 0).
+//!
+//! Mistakes that would make a backup no device can read are refused too: sealing a
+//! file that already is a blob (exit 2 unless `--force`), a key for any purpose but
+//! `backup` (exit 2), and, when a key is given for an existing blob, a blob that does
+//! not open with it (exit 4). `restore` shares these checks ([`check_backup`]).
 
 use bytes::Bytes;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::store_common::{device_arg, object_key, print, print_json};
-use crate::cli::PutArgs;
+use crate::cli::{KeyArgs, PutArgs};
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, group_digits};
-use crate::keys::load_key;
+use crate::keys::{load_key, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{Condition, PutOptions};
+use ffce_core::{Key, KeyOrigin, Purpose};
+use ffce_store::{Condition, PutOptions, PutStatus};
 
 /// Runs `ffce put`.
 pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
@@ -48,32 +55,57 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         args.file.display().to_string()
     };
 
-    let (blob, plaintext_sha256) = if args.encrypt {
-        let cipher_key = load_key(&ui, &args.key)?;
-        let plaintext = files::read_secret_input(&args.file)?;
-        if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
-            return Err(CliError::integrity(format!(
-                "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the \
-                 {}-byte upload limit (at most {} bytes of plaintext); nothing was uploaded",
-                group_digits(plaintext.len()),
-                group_digits(plaintext.len() + ffce_core::HEADER_LEN),
-                group_digits(ffce_core::MAX_BLOB_LEN),
-                group_digits(ffce_core::MAX_PLAINTEXT_LEN),
-            )));
-        }
-        let digest: [u8; 32] = Sha256::digest(&plaintext[..]).into();
-        let blob = cipher_key.seal(&plaintext)?;
-        (blob, Some(digest))
+    // With --encrypt the key seals FILE; without, a key given means "FILE must open
+    // with it" (a blob that does not would be a backup the device cannot restore).
+    let cipher_key = if args.encrypt {
+        Some(load_key(&ui, &args.key)?)
     } else {
-        (files::read_input(&args.file)?, None)
+        load_optional_key(&ui, &args.key)?
+    };
+    if let Some(cipher_key) = &cipher_key {
+        require_backup_key(cipher_key, "nothing was uploaded")?;
+    }
+
+    let (blob, plaintext_sha256) = match (&cipher_key, args.encrypt) {
+        (Some(cipher_key), true) => {
+            let plaintext = files::read_secret_input(&args.file)?;
+            if looks_like_blob(&plaintext) && !args.force {
+                return Err(CliError::usage(format!(
+                    "{shown} is already an FFCE blob: --encrypt would seal it a second time \
+                     and no device could restore it; to upload it as it is, run the same \
+                     command without --encrypt (or pass --force to seal it anyway); \
+                     nothing was uploaded"
+                )));
+            }
+            if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
+                return Err(CliError::integrity(format!(
+                    "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the \
+                     {}-byte upload limit (at most {} bytes of plaintext); nothing was uploaded",
+                    group_digits(plaintext.len()),
+                    group_digits(plaintext.len() + ffce_core::HEADER_LEN),
+                    group_digits(ffce_core::MAX_BLOB_LEN),
+                    group_digits(ffce_core::MAX_PLAINTEXT_LEN),
+                )));
+            }
+            let digest: [u8; 32] = Sha256::digest(&plaintext[..]).into();
+            let blob = cipher_key.seal(&plaintext)?;
+            (blob, Some(digest))
+        }
+        _ => (files::read_input(&args.file)?, None),
     };
 
-    if let Err(e) = ffce_core::validate_upload(&blob) {
+    // A blob sealed just now needs no authentication; one given as it is does, when
+    // there is a key to check it with.
+    let check_key = cipher_key.as_ref().filter(|_| !args.encrypt);
+    if let Err(e) = check_backup(&blob, check_key) {
         let hint = match e {
             ffce_core::Error::BadMagic { .. } if !args.encrypt => {
-                " (to upload a plaintext, seal it with --encrypt)"
+                " (to upload a plaintext, seal it with --encrypt)".to_string()
             }
-            _ => "",
+            ffce_core::Error::AuthenticationFailed => {
+                format!(" (checked with {})", key_source(&args.key))
+            }
+            _ => String::new(),
         };
         return Err(CliError::integrity(format!(
             "{shown}: not an acceptable backup body: {e}{hint}; nothing was uploaded"
@@ -90,11 +122,13 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         condition,
     };
     let outcome = store.put(&key, Bytes::from(blob), &opts).await?;
+    let written = outcome.status == PutStatus::Written;
 
     if args.json {
         return print_json(&json!({
             "uuid": device.to_string(),
             "key": key.as_string(),
+            "written": written,
             "location": outcome.location,
             "size": len,
             "etag": outcome.etag,
@@ -103,7 +137,14 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
             "plaintext_sha256": plaintext_sha256.map(hex::encode),
         }));
     }
-    let mut out = format!("stored    {}\n", outcome.location);
+    let mut out = if written {
+        format!("stored    {}\n", outcome.location)
+    } else {
+        format!(
+            "unchanged {}: the identical backup was already there; nothing was written\n",
+            outcome.location
+        )
+    };
     out.push_str(&format!("size      {} bytes\n", group_digits(len)));
     if let Some(etag) = &outcome.etag {
         out.push_str(&format!("etag      {etag}\n"));
@@ -113,4 +154,77 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     }
     out.push_str(&format!("sha256    {}\n", hex::encode(content_sha256)));
     print(&out)
+}
+
+/// The checks a body passes before it becomes a device's live backup, shared by `put`
+/// and `restore`: the cloud's upload rules (FFCE-SPEC §3) and, with a key,
+/// authentication.
+pub(super) fn check_backup(body: &[u8], key: Option<&Key>) -> Result<(), ffce_core::Error> {
+    match key {
+        Some(key) => ffce_core::validate_authentic_upload(body, key).map(|_| ()),
+        None => ffce_core::validate_upload(body).map(|_| ()),
+    }
+}
+
+/// Cloud backups are sealed with the `backup` key (FFCE-SPEC §2). A key derived for
+/// another purpose (the on-device `configfs` key) makes backups no device can restore,
+/// so it is refused (exit 2). An already-derived key (`--key-file`, `FFCE_KEY`) has no
+/// known purpose and is taken as given.
+pub(super) fn require_backup_key(key: &Key, consequence: &str) -> CliResult {
+    match key.origin() {
+        KeyOrigin::Derived(purpose) if purpose != Purpose::Backup => Err(CliError::usage(format!(
+            "--purpose {purpose}: cloud backups use the backup key; a backup sealed or \
+                 checked with the {purpose} key is one no device can restore (drop \
+                 --purpose, the default is backup); {consequence}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Where the key came from, for a message.
+pub(super) fn key_source(args: &KeyArgs) -> &'static str {
+    if args.master_key_file.is_some() {
+        "the key from --master-key-file"
+    } else if args.key_file.is_some() {
+        "the key from --key-file"
+    } else {
+        "the key from the environment (FFCE_MASTER_KEY or FFCE_KEY)"
+    }
+}
+
+/// Whether `bytes` start like an FFCE v1 blob (magic and version), whatever follows.
+fn looks_like_blob(bytes: &[u8]) -> bool {
+    bytes.len() >= ffce_core::HEADER_LEN
+        && bytes.starts_with(&ffce_core::MAGIC)
+        && bytes.get(ffce_core::MAGIC.len()) == Some(&ffce_core::VERSION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ffce_core::MasterSecret;
+
+    #[test]
+    fn blobs_are_recognised_by_magic_and_version() {
+        let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+        let blob = key.seal(b"{}").unwrap();
+        assert!(looks_like_blob(&blob));
+        assert!(!looks_like_blob(&blob[..20]), "shorter than a header");
+        assert!(!looks_like_blob(
+            br#"{"formatName":"dexie","formatVersion":1}"#
+        ));
+        let mut v2 = blob.clone();
+        v2[4] = 2;
+        assert!(!looks_like_blob(&v2));
+    }
+
+    #[test]
+    fn only_the_backup_key_uploads() {
+        let master = MasterSecret::from_bytes([0x11; 32]);
+        assert!(require_backup_key(&master.derive(Purpose::Backup), "x").is_ok());
+        let err = require_backup_key(&master.derive(Purpose::ConfigFs), "x").unwrap_err();
+        assert_eq!(err.failure, crate::exit::Failure::Usage);
+        assert!(err.message.contains("no device can restore"));
+        assert!(require_backup_key(&Key::from_bytes(&[0x22; 32]), "x").is_ok());
+    }
 }

@@ -39,8 +39,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionedStore, unquote_etag,
+    ChecksumCheck, Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object,
+    PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore,
+    unquote_etag,
 };
 
 pub(crate) mod errors;
@@ -316,6 +317,25 @@ impl S3Store {
         opts: &PutOptions,
     ) -> StoreResult<PutOutcome> {
         let url = self.url(key);
+        // A conditional put of exactly the bytes already stored writes nothing (see
+        // `Store::put`). Asking first (one HEAD, only for conditional puts) also tells
+        // this apart from the SDK's retry of our own write, below.
+        if opts.condition != Condition::None {
+            if let Some(stored) = self.already_ours(key, opts, &url).await {
+                let condition_holds = match &opts.condition {
+                    Condition::IfMatch(want) => {
+                        stored.etag.as_deref() == Some(&*unquote_etag(want))
+                    }
+                    _ => false,
+                };
+                if !condition_holds {
+                    return Ok(PutOutcome {
+                        status: PutStatus::AlreadyStored,
+                        ..stored
+                    });
+                }
+            }
+        }
         let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
         let mut req = self
             .client
@@ -359,7 +379,8 @@ impl S3Store {
             Ok(resp) => resp,
             // A conditional put whose answer was lost is retried by the SDK, and the
             // retry then fails its own precondition. If the object now holds exactly
-            // our bytes, the write happened: report it, not a conflict.
+            // our bytes (it did not before: checked above), the write happened: report
+            // it, not a conflict.
             Err(
                 err @ (StoreError::AlreadyExists { .. }
                 | StoreError::PreconditionFailed { missing: false, .. }),
@@ -370,6 +391,7 @@ impl S3Store {
             etag: resp.e_tag().map(unquote_etag),
             version_id: resp.version_id().map(str::to_owned),
             location: url,
+            status: PutStatus::Written,
         })
     }
 
@@ -394,6 +416,7 @@ impl S3Store {
             etag: head.e_tag().map(unquote_etag),
             version_id: head.version_id().map(str::to_owned),
             location: url.to_string(),
+            status: PutStatus::Written,
         })
     }
 
@@ -495,7 +518,9 @@ impl S3Store {
         })
     }
 
-    async fn delete_object(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+    /// The latest version's version id, `Ok(None)` when there is no object (a missing
+    /// bucket is an error, not "nothing there").
+    async fn latest_version_id(&self, key: &ObjectKey) -> StoreResult<Option<Option<String>>> {
         let url = self.url(key);
         let head = self
             .client
@@ -504,22 +529,38 @@ impl S3Store {
             .key(key.as_string())
             .send()
             .await;
-        let previous_version_id = match head {
-            Ok(h) => h.version_id().map(str::to_owned),
+        match head {
+            Ok(h) => Ok(Some(h.version_id().map(str::to_owned))),
             Err(e) => match self.classify(e, &url) {
-                StoreError::NotFound { .. } => {
-                    return match self.missing_key_or_bucket(&url).await {
-                        StoreError::NotFound { .. } => Ok(DeleteOutcome {
-                            existed: false,
-                            delete_marker_added: false,
-                            version_id: None,
-                            previous_version_id: None,
-                        }),
-                        other => Err(other),
-                    };
-                }
-                other => return Err(other),
+                StoreError::NotFound { .. } => match self.missing_key_or_bucket(&url).await {
+                    StoreError::NotFound { .. } => Ok(None),
+                    other => Err(other),
+                },
+                other => Err(other),
             },
+        }
+    }
+
+    /// A delete keeps the data when the latest object has a real version id: a delete
+    /// marker hides it. Without one (no versioning) or with the `null` version (a bucket
+    /// whose versioning was suspended), the delete replaces it for good.
+    async fn effect_of_delete(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
+        Ok(match self.latest_version_id(key).await? {
+            None => DeleteEffect::Nothing,
+            Some(Some(v)) if v != "null" => DeleteEffect::AddsDeleteMarker,
+            Some(_) => DeleteEffect::Permanent,
+        })
+    }
+
+    async fn delete_object(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let url = self.url(key);
+        let Some(previous_version_id) = self.latest_version_id(key).await? else {
+            return Ok(DeleteOutcome {
+                existed: false,
+                delete_marker_added: false,
+                version_id: None,
+                previous_version_id: None,
+            });
         };
         let resp = self
             .client
@@ -590,6 +631,10 @@ impl Store for S3Store {
 
     async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
         self.delete_object(key).await
+    }
+
+    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
+        self.effect_of_delete(key).await
     }
 
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {

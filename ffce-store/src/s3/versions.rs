@@ -10,7 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::S3Store;
 use crate::error::{StoreError, StoreResult, VersionId};
-use crate::store::{PutOutcome, VersionEntry, VersionedStore, unquote_etag};
+use crate::store::{PutOutcome, PutStatus, VersionEntry, VersionedStore, unquote_etag};
 
 /// Everything but RFC 3986's unreserved characters is encoded in a copy source's
 /// `versionId` (a version id is opaque and may hold `+`, `/` or `=`).
@@ -182,6 +182,7 @@ impl S3Store {
                 .map(unquote_etag),
             version_id: resp.version_id().map(str::to_owned),
             location: url,
+            status: PutStatus::Written,
         })
     }
 }
