@@ -5,10 +5,14 @@
 //! already-derived key is used as it is. Keys never appear in messages: a wrong key file
 //! is described by its length and apparent encoding (see `ffce_core::key_material`), and a key
 //! pasted where a path belongs is not echoed back.
+//!
+//! A key file may be a stream, so that a secret never has to touch the disk: `-` (stdin),
+//! `/dev/stdin`, a FIFO or a shell's `<(command)`. At most [`MAX_KEY_FILE_LEN`] bytes are
+//! read from any of them, and stdin cannot carry the key and the payload at once.
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use ffce_core::{Key, MasterSecret, Purpose};
@@ -16,6 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
 use crate::exit::{CliError, CliResult};
+use crate::files::{self, group_digits};
 use crate::ui::Ui;
 use ffce_core::KEY_LEN;
 use ffce_core::key_material;
@@ -25,9 +30,10 @@ pub const MASTER_KEY_ENV: &str = "FFCE_MASTER_KEY";
 /// Environment variable holding an already-derived AES key (hex or base64).
 pub const KEY_ENV: &str = "FFCE_KEY";
 
-/// Key files larger than this are refused without being read: every accepted encoding
-/// of a 32-byte key, with generous whitespace, is far smaller.
-const MAX_KEY_FILE_LEN: u64 = 4096;
+/// Key files larger than this are refused (a regular file without being read, a stream
+/// after this many bytes): every accepted encoding of a 32-byte key, with generous
+/// whitespace, is far smaller.
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
 /// Which flag or variable a key came from, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,29 +115,126 @@ fn env_key(var: &str, value: OsString) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
         .map_err(|e| CliError::usage(format!("${var} does not hold a key: {e}")))
 }
 
-/// Reads a key file: exists (else exit 3), small, parses; warns when group or others
-/// may access it.
-fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
-    let meta = match fs::metadata(path) {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Err(not_a_file(path, flag, None)),
-        Err(e) => return Err(not_a_file(path, flag, Some(e))),
+/// Refuses (exit 2) a key file that is stdin when one of `inputs` is stdin too: the
+/// two would be read from one stream, one after the other.
+pub fn refuse_shared_stdin(args: &KeyArgs, inputs: &[&Path]) -> CliResult {
+    let key_file = [
+        ("--master-key-file", &args.master_key_file),
+        ("--key-file", &args.key_file),
+    ]
+    .into_iter()
+    .find_map(|(flag, path)| Some((flag, path.as_deref()?)));
+    let Some((flag, key_path)) = key_file else {
+        return Ok(());
     };
-    let shown = path.display();
-    warn_if_shared(ui, path, &meta);
-    if meta.len() > MAX_KEY_FILE_LEN {
-        return Err(CliError::usage(format!(
-            "{flag} {shown}: found {} bytes, far too long to be a key; expected 64 hex \
-             digits, base64 of 32 bytes, or exactly 32 raw bytes",
-            meta.len()
-        )));
+    if !reads_stdin(key_path) {
+        return Ok(());
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
-    fs::File::open(path)
-        .and_then(|f| f.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes))
-        .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
+    match inputs.iter().find(|p| reads_stdin(p)) {
+        Some(input) => Err(CliError::usage(format!(
+            "{flag} {} and the input {} would both be read from stdin; give the key \
+             another way (a file, <(command), or the {MASTER_KEY_ENV} / {KEY_ENV} variable)",
+            key_path.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// True for `-` and for a path that is the same file as this process's stdin
+/// (`/dev/stdin`, `/proc/self/fd/0`, or the file stdin was redirected from).
+fn reads_stdin(path: &Path) -> bool {
+    files::is_stdio(path) || same_file_as_stdin(path)
+}
+
+#[cfg(unix)]
+fn same_file_as_stdin(path: &Path) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (fs::File::from(fd).metadata(), fs::metadata(path)) {
+        (Ok(stdin), Ok(file)) => stdin.dev() == file.dev() && stdin.ino() == file.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file_as_stdin(_path: &Path) -> bool {
+    false
+}
+
+/// Reads a key file: exists (else exit 3), small, parses; warns when group or others
+/// may access a regular file. `-` is stdin; other streams (`/dev/stdin`, a FIFO, a
+/// shell's `<(command)`) are read like files, up to the size limit.
+fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
+    let shown = path.display();
+    let bytes = if files::is_stdio(path) {
+        refuse_terminal(flag, path)?;
+        read_bounded(std::io::stdin().lock(), flag, path)?
+    } else {
+        let meta = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(not_a_file(path, flag, None)),
+            Ok(meta) => meta,
+            Err(e) => return Err(not_a_file(path, flag, Some(e))),
+        };
+        if meta.is_file() {
+            warn_if_shared(ui, path, &meta);
+            if meta.len() > MAX_KEY_FILE_LEN {
+                return Err(too_long(flag, path, &format!("found {} bytes", meta.len())));
+            }
+        } else if same_file_as_stdin(path) {
+            refuse_terminal(flag, path)?;
+        }
+        let file = fs::File::open(path)
+            .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
+        read_bounded(file, flag, path)?
+    };
     key_material::parse_key_material(&bytes)
         .map_err(|e| CliError::usage(format!("{flag} {shown} does not hold a key: {e}")))
+}
+
+/// Reads at most [`MAX_KEY_FILE_LEN`] bytes into a buffer that is wiped on drop (and
+/// never reallocated, which would leave an unwiped copy); more is refused.
+fn read_bounded(reader: impl Read, flag: &str, path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
+    reader
+        .take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::other(format!("cannot read {flag} {}: {e}", path.display())))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(too_long(
+            flag,
+            path,
+            &format!(
+                "more than {} bytes",
+                group_digits(MAX_KEY_FILE_LEN as usize)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn too_long(flag: &str, path: &Path, found: &str) -> CliError {
+    CliError::usage(format!(
+        "{flag} {}: {found}, far too long to be a key (a key file holds at most {} \
+         bytes); expected 64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes",
+        path.display(),
+        group_digits(MAX_KEY_FILE_LEN as usize)
+    ))
+}
+
+/// A key typed at a terminal would be shown on the screen: it has to be piped in.
+fn refuse_terminal(flag: &str, path: &Path) -> CliResult {
+    if std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: stdin is a terminal, where a typed key would show; pipe the key in \
+             (e.g. `{flag} <(command)`)",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The error for a key-file argument that is not a readable file. If the argument
@@ -157,7 +260,7 @@ fn not_a_file(path: &Path, flag: &str, err: Option<std::io::Error>) -> CliError 
             CliError::not_found(format!("{flag} {shown}: no such file"))
         }
         Some(e) => CliError::other(format!("cannot read {flag} {shown}: {e}")),
-        None => CliError::other(format!("{flag} {shown} is not a regular file")),
+        None => CliError::usage(format!("{flag} {shown} is a directory, not a key file")),
     }
 }
 

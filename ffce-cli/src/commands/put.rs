@@ -14,7 +14,7 @@ use super::store_common::{device_arg, object_key, print, print_json};
 use crate::cli::PutArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, group_digits};
-use crate::keys::load_key;
+use crate::keys::{self, load_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_store::{Condition, PutOptions};
@@ -49,6 +49,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         args.file.display().to_string()
     };
 
+    keys::refuse_shared_stdin(&args.key, &[&args.file])?;
     let (blob, plaintext_sha256) = if args.encrypt {
         let cipher_key = load_key(&ui, &args.key)?;
         let plaintext = files::read_secret_input(&args.file)?;

@@ -11,14 +11,14 @@
 //! the file list. Every file is checked either way; a key that cannot be loaded stops
 //! the command before any file (with that error's own code).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use crate::cli::VerifyArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::{self, read_input};
-use crate::keys::load_optional_key;
+use crate::keys::{self, load_optional_key};
 use crate::report::{Report, build_report};
 use crate::ui::Ui;
 
@@ -41,6 +41,8 @@ impl Outcome {
 
 /// Runs `ffce verify`.
 pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
+    let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    keys::refuse_shared_stdin(&args.key, &inputs)?;
     let key = load_optional_key(&ui, &args.key)?;
     if key.is_none() {
         ui.detail(1, "no key given: checking structure only, not authenticity");
