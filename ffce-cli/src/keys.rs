@@ -11,9 +11,10 @@
 //! read from any of them, and stdin cannot carry the key and the payload at once.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::fs;
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ffce_core::{Key, MasterSecret, Purpose};
 use zeroize::Zeroizing;
@@ -35,11 +36,59 @@ pub const KEY_ENV: &str = "FFCE_KEY";
 /// whitespace, is far smaller.
 pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
-/// Which flag or variable a key came from, for messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Master,
-    Derived,
+/// Where a command's key comes from, for the notes and reports that say so (a key
+/// left in the shell's environment must never be used silently).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// A key-file flag (`--master-key-file`, `--key-file`) and its path.
+    File {
+        /// The flag.
+        flag: &'static str,
+        /// The path as given (`-` for stdin).
+        path: PathBuf,
+    },
+    /// An environment variable ([`MASTER_KEY_ENV`] or [`KEY_ENV`]).
+    Env(&'static str),
+}
+
+impl KeySource {
+    /// True when the source holds a master secret (the key is derived from it).
+    pub fn is_master(&self) -> bool {
+        match self {
+            KeySource::File { flag, .. } => *flag == "--master-key-file",
+            KeySource::Env(var) => *var == MASTER_KEY_ENV,
+        }
+    }
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::File { flag, path } => write!(f, "{flag} {}", path.display()),
+            KeySource::Env(var) => f.write_str(var),
+        }
+    }
+}
+
+/// Where the key comes from, in the order it is looked for: `--master-key-file`,
+/// `--key-file`, then [`MASTER_KEY_ENV`] and [`KEY_ENV`]. `None`: no key given.
+pub fn key_source(args: &KeyArgs) -> Option<KeySource> {
+    if let Some(path) = &args.master_key_file {
+        return Some(KeySource::File {
+            flag: "--master-key-file",
+            path: path.clone(),
+        });
+    }
+    if let Some(path) = &args.key_file {
+        return Some(KeySource::File {
+            flag: "--key-file",
+            path: path.clone(),
+        });
+    }
+    [MASTER_KEY_ENV, KEY_ENV]
+        .into_iter()
+        .find(|var| std::env::var_os(var).is_some())
+        .map(KeySource::Env)
 }
 
 /// Loads the key the command needs; without one, a usage error (exit 2) that says how to
@@ -53,37 +102,43 @@ pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
     })
 }
 
-/// Loads a key if one was given (flag or environment), `None` otherwise.
+/// Loads a key if one was given (flag or environment, see [`key_source`]), `None`
+/// otherwise. A key from the environment is named in a note on stderr (not with `-q`).
 ///
 /// Exit codes: 3 for a key file that does not exist, 2 for key material that does not
 /// parse, 1 for other I/O errors.
 pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
+    let Some(source) = key_source(args) else {
+        return Ok(None);
+    };
+    let bytes = read_source(ui, &source)?;
     let purpose = Purpose::from(args.purpose);
-    if let Some(path) = &args.master_key_file {
-        let bytes = read_key_file(ui, path, "--master-key-file")?;
-        return Ok(Some(master_key(
-            ui,
-            &bytes,
-            purpose,
-            &path.display().to_string(),
-        )));
+    Ok(Some(if source.is_master() {
+        master_key(ui, &bytes, purpose, &source)
+    } else {
+        derived_key(ui, &bytes, &source)
+    }))
+}
+
+/// The 32 key bytes a source holds; a variable is named in a note.
+fn read_source(ui: &Ui, source: &KeySource) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
+    match source {
+        KeySource::File { flag, path } => read_key_file(ui, path, flag),
+        KeySource::Env(var) => {
+            let value = std::env::var_os(var).unwrap_or_default();
+            let bytes = env_key(var, value)?;
+            let what = if source.is_master() {
+                "master secret"
+            } else {
+                "AES key"
+            };
+            ui.info(format!(
+                "using the {what} in {var} (set in the environment); --master-key-file or \
+                 --key-file would override it"
+            ));
+            Ok(bytes)
+        }
     }
-    if let Some(path) = &args.key_file {
-        let bytes = read_key_file(ui, path, "--key-file")?;
-        return Ok(Some(derived_key(ui, &bytes, &path.display().to_string())));
-    }
-    for (var, kind) in [(MASTER_KEY_ENV, Kind::Master), (KEY_ENV, Kind::Derived)] {
-        let Some(value) = std::env::var_os(var) else {
-            continue;
-        };
-        let bytes = env_key(var, value)?;
-        let source = format!("${var}");
-        return Ok(Some(match kind {
-            Kind::Master => master_key(ui, &bytes, purpose, &source),
-            Kind::Derived => derived_key(ui, &bytes, &source),
-        }));
-    }
-    Ok(None)
 }
 
 /// Reads and parses a master secret file (for `ffce key derive`).
@@ -93,7 +148,7 @@ pub fn load_master_secret(ui: &Ui, path: &Path) -> CliResult<MasterSecret> {
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
-fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &str) -> Key {
+fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &KeySource) -> Key {
     ui.detail(
         1,
         format!("key: derived for purpose {purpose} from the master secret in {source}"),
@@ -103,7 +158,7 @@ fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &str) ->
     MasterSecret::from_bytes(*bytes).derive(purpose)
 }
 
-fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &str) -> Key {
+fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &KeySource) -> Key {
     ui.detail(1, format!("key: the AES key in {source} (used as given)"));
     Key::from_bytes(bytes)
 }

@@ -21,7 +21,9 @@ pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
     } else {
         args.input.display().to_string()
     };
-    let report = build_report(&blob, key.as_ref()).with_source(source);
+    let report = build_report(&blob, key.as_ref())
+        .with_source(source)
+        .with_key_source(keys::key_source(&args.key));
     let out = if args.json {
         let mut text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::other(format!("cannot format the report: {e}")))?;
