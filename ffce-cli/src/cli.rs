@@ -121,10 +121,12 @@ pub enum Command {
 /// (each holding the key as hex or base64) are used.
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {
-    /// File holding the device's 32-byte master secret (64 hex digits, base64, or 32 raw bytes).
+    /// File holding the device's 32-byte master secret (64 hex digits, base64, or 32 raw
+    /// bytes); `-`, /dev/stdin or <(command) read a piped key. Default: FFCE_MASTER_KEY.
     #[arg(long, value_name = "PATH", conflicts_with = "key_file")]
     pub master_key_file: Option<PathBuf>,
-    /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw bytes).
+    /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw
+    /// bytes); `-`, /dev/stdin or <(command) read a piped key. Default: FFCE_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Which key to derive from a master secret (not used with --key-file or FFCE_KEY,
@@ -191,9 +193,10 @@ pub enum KeyCommand {
 /// `ffce key derive`.
 #[derive(Debug, Args)]
 pub struct KeyDeriveArgs {
-    /// File holding the device's 32-byte master secret.
+    /// File holding the device's 32-byte master secret (`-` for stdin). Without it,
+    /// FFCE_MASTER_KEY holds the master secret itself.
     #[arg(long, value_name = "PATH")]
-    pub master_key_file: PathBuf,
+    pub master_key_file: Option<PathBuf>,
     /// Which key to derive.
     #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
     pub purpose: PurposeArg,

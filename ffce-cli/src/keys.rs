@@ -133,18 +133,38 @@ fn read_source(ui: &Ui, source: &KeySource) -> CliResult<Zeroizing<[u8; KEY_LEN]
                 "AES key"
             };
             ui.info(format!(
-                "using the {what} in {var} (set in the environment); --master-key-file or \
-                 --key-file would override it"
+                "using the {what} in {var} (set in the environment; a key file flag \
+                 overrides it)"
             ));
             Ok(bytes)
         }
     }
 }
 
-/// Reads and parses a master secret file (for `ffce key derive`).
-pub fn load_master_secret(ui: &Ui, path: &Path) -> CliResult<MasterSecret> {
-    let bytes = read_key_file(ui, path, "--master-key-file")?;
-    ui.detail(1, format!("master secret: read from {}", path.display()));
+/// The master secret for `ffce key derive`: `--master-key-file`, else
+/// [`MASTER_KEY_ENV`]. ([`KEY_ENV`] holds an already-derived key, which has no master
+/// secret to derive from.)
+pub fn load_master_secret(ui: &Ui, path: Option<&Path>) -> CliResult<MasterSecret> {
+    let source = match path {
+        Some(path) => KeySource::File {
+            flag: "--master-key-file",
+            path: path.to_path_buf(),
+        },
+        None if std::env::var_os(MASTER_KEY_ENV).is_some() => KeySource::Env(MASTER_KEY_ENV),
+        None => {
+            let derived_only = if std::env::var_os(KEY_ENV).is_some() {
+                format!(" ({KEY_ENV} is set, but holds an already-derived key)")
+            } else {
+                String::new()
+            };
+            return Err(CliError::usage(format!(
+                "key derive needs a master secret: pass --master-key-file PATH or set \
+                 {MASTER_KEY_ENV}{derived_only}"
+            )));
+        }
+    };
+    let bytes = read_source(ui, &source)?;
+    ui.detail(1, format!("master secret: read from {source}"));
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
