@@ -119,6 +119,17 @@ pub fn default_dir() -> CliResult<PathBuf> {
 /// Builds the store the flags select, after the command has validated everything
 /// else. Only here is AWS configuration loaded, and only for a bucket.
 pub async fn open(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Store>> {
+    open_with(ui, args, false).await
+}
+
+/// [`open`] for a command that changes the store (put, delete, restore). On the
+/// embedded default store the note says so even with `-q`, and how to target a bucket:
+/// a forgotten `FFCE_BUCKET` must not send a backup to the local folder unnoticed.
+pub async fn open_for_change(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Store>> {
+    open_with(ui, args, true).await
+}
+
+async fn open_with(ui: &Ui, args: &StoreArgs, changes: bool) -> CliResult<Box<dyn Store>> {
     let local = |dir: PathBuf| {
         // The local store writes through registered temporary files; the command
         // removes them on SIGINT/SIGTERM.
@@ -146,6 +157,15 @@ pub async fn open(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Store>> {
         }
         StoreChoice::Dir(dir) => {
             ui.detail(1, format!("store: local folder {}{from}", dir.display()));
+            Ok(local(dir))
+        }
+        StoreChoice::Default(dir) if changes => {
+            ui.notice(format!(
+                "using the local backup store at {} (no --bucket, {BUCKET_ENV} or --dir \
+                 given); for an S3 bucket pass --bucket NAME or set {BUCKET_ENV}, for \
+                 another folder pass --dir PATH",
+                dir.display()
+            ));
             Ok(local(dir))
         }
         StoreChoice::Default(dir) => {

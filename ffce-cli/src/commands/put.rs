@@ -84,7 +84,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     let content_sha256: [u8; 32] = Sha256::digest(&blob).into();
     let len = blob.len();
 
-    let store = store_choice::open(&ui, &args.store).await?;
+    let store = store_choice::open_for_change(&ui, &args.store).await?;
     let opts = PutOptions {
         content_sha256,
         plaintext_sha256,

@@ -16,7 +16,7 @@ pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
     let version = version_arg(&args.version_id)?;
-    let store = store_choice::open(&ui, &args.store).await?;
+    let store = store_choice::open_for_change(&ui, &args.store).await?;
     let versioned = store
         .versioned()
         .ok_or_else(|| CliError::needs_bucket("ffce restore"))?;
