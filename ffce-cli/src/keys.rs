@@ -34,7 +34,7 @@ pub const KEY_ENV: &str = "FFCE_KEY";
 /// Key files larger than this are refused (a regular file without being read, a stream
 /// after this many bytes): every accepted encoding of a 32-byte key, with generous
 /// whitespace, is far smaller.
-pub const MAX_KEY_FILE_LEN: u64 = 4096;
+const MAX_KEY_FILE_LEN: u64 = 4096;
 
 /// Where a command's key comes from, for the notes and reports that say so (a key
 /// left in the shell's environment must never be used silently).
