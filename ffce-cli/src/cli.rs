@@ -146,10 +146,12 @@ pub enum Command {
 /// (each holding the key as hex or base64) are used.
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {
-    /// File holding the device's 32-byte master secret (64 hex digits, base64, or 32 raw bytes).
+    /// File holding the device's 32-byte master secret (64 hex digits, base64, or 32 raw
+    /// bytes); `-`, /dev/stdin or <(command) read a piped key. Default: FFCE_MASTER_KEY.
     #[arg(long, value_name = "PATH", conflicts_with = "key_file")]
     pub master_key_file: Option<PathBuf>,
-    /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw bytes).
+    /// File holding an already-derived 32-byte AES key (64 hex digits, base64, or 32 raw
+    /// bytes); `-`, /dev/stdin or <(command) read a piped key. Default: FFCE_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Which key to derive from a master secret (not used with --key-file or FFCE_KEY,
@@ -216,9 +218,10 @@ pub enum KeyCommand {
 /// `ffce key derive`.
 #[derive(Debug, Args)]
 pub struct KeyDeriveArgs {
-    /// File holding the device's 32-byte master secret.
+    /// File holding the device's 32-byte master secret (`-` for stdin). Without it,
+    /// FFCE_MASTER_KEY holds the master secret itself.
     #[arg(long, value_name = "PATH")]
-    pub master_key_file: PathBuf,
+    pub master_key_file: Option<PathBuf>,
     /// Which key to derive.
     #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
     pub purpose: PurposeArg,
@@ -240,15 +243,18 @@ pub struct VerifyArgs {
 /// Where backups live: an S3 bucket, a local directory, or the embedded default.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// S3 bucket holding the backups.
+    /// S3 bucket holding the backups. Default: FFCE_BUCKET.
     ///
+    /// The command line wins: --bucket or --dir overrides both FFCE_BUCKET and FFCE_DIR.
     /// Without --bucket, FFCE_BUCKET, --dir or FFCE_DIR, the cloud's own variable
     /// S3_BACKUP_BUCKET_NAME is used; with none of them, a local store in the user's data
     /// directory ($XDG_DATA_HOME/ffce/backups or ~/.local/share/ffce/backups).
-    #[arg(long, env = "FFCE_BUCKET", conflicts_with = "dir")]
+    // The variables are read in `store_choice`, not by clap: clap would count a
+    // variable as a typed flag and call `--dir` with FFCE_BUCKET set a conflict.
+    #[arg(long, conflicts_with = "dir")]
     pub bucket: Option<String>,
-    /// Local directory laid out like the bucket.
-    #[arg(long, env = "FFCE_DIR", value_name = "PATH")]
+    /// Local directory laid out like the bucket. Default: FFCE_DIR.
+    #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
     /// Object key layout: `{uuid}/backup.ffce` (nested) or `{uuid}` (flat, newer deployments).
     #[arg(long, value_enum, default_value_t = LayoutArg::Nested)]

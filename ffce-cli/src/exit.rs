@@ -148,7 +148,7 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> CliError {
         let detail = match &e {
-            StoreError::NoCredentials { detail }
+            StoreError::NoCredentials { detail, .. }
             | StoreError::BadCredentials { detail, .. }
             | StoreError::PermissionDenied { detail, .. } => Some(detail.clone()),
             StoreError::ChecksumMismatch {
@@ -201,7 +201,16 @@ impl From<StoreError> for CliError {
                     .to_string(),
                 other => format!("--{}: {problem}", other.replace('_', "-")),
             }),
-            StoreError::NoCredentials { .. } => CliError::other(
+            // The user gave --profile: name it, rather than suggest --profile.
+            StoreError::NoCredentials {
+                profile: Some(profile),
+                ..
+            } => CliError::other(format!(
+                "no AWS credentials found for profile {profile}: add them to the profile \
+                 in the AWS config or credentials file, or run `aws sso login --profile \
+                 {profile}` if it uses SSO"
+            )),
+            StoreError::NoCredentials { profile: None, .. } => CliError::other(
                 "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
                  use --profile, or run `aws sso login`",
             ),

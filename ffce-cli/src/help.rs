@@ -77,7 +77,7 @@ pub const ENVIRONMENT: &[Entry] = &[
     Entry {
         names: &["FFCE_DIR"],
         about: "A local directory laid out like the bucket, when no --bucket or\n\
-                --dir is given and FFCE_BUCKET is not set.",
+                --dir is given (FFCE_BUCKET and FFCE_DIR both set is an error).",
         scope: Scope::Store,
     },
     Entry {

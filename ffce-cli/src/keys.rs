@@ -5,17 +5,23 @@
 //! already-derived key is used as it is. Keys never appear in messages: a wrong key file
 //! is described by its length and apparent encoding (see `ffce_core::key_material`), and a key
 //! pasted where a path belongs is not echoed back.
+//!
+//! A key file may be a stream, so that a secret never has to touch the disk: `-` (stdin),
+//! `/dev/stdin`, a FIFO or a shell's `<(command)`. At most [`MAX_KEY_FILE_LEN`] bytes are
+//! read from any of them, and stdin cannot carry the key and the payload at once.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::fs;
-use std::io::Read;
-use std::path::Path;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 
 use ffce_core::{Key, MasterSecret, Purpose};
 use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
 use crate::exit::{CliError, CliResult};
+use crate::files::{self, group_digits};
 use crate::ui::Ui;
 use ffce_core::KEY_LEN;
 use ffce_core::key_material;
@@ -25,15 +31,72 @@ pub const MASTER_KEY_ENV: &str = "FFCE_MASTER_KEY";
 /// Environment variable holding an already-derived AES key (hex or base64).
 pub const KEY_ENV: &str = "FFCE_KEY";
 
-/// Key files larger than this are refused without being read: every accepted encoding
-/// of a 32-byte key, with generous whitespace, is far smaller.
+/// Key files larger than this are refused (a regular file without being read, a stream
+/// after this many bytes): every accepted encoding of a 32-byte key, with generous
+/// whitespace, is far smaller.
 const MAX_KEY_FILE_LEN: u64 = 4096;
 
-/// Which flag or variable a key came from, for messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Master,
-    Derived,
+/// Where a command's key comes from, for the notes and reports that say so (a key
+/// left in the shell's environment must never be used silently).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// A key-file flag (`--master-key-file`, `--key-file`) and its path.
+    File {
+        /// The flag.
+        flag: &'static str,
+        /// The path as given (`-` for stdin).
+        path: PathBuf,
+    },
+    /// An environment variable ([`MASTER_KEY_ENV`] or [`KEY_ENV`]).
+    Env(&'static str),
+}
+
+impl KeySource {
+    /// True when the source holds a master secret (the key is derived from it).
+    pub fn is_master(&self) -> bool {
+        match self {
+            KeySource::File { flag, .. } => *flag == "--master-key-file",
+            KeySource::Env(var) => *var == MASTER_KEY_ENV,
+        }
+    }
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::File { flag, path } => write!(f, "{flag} {}", path.display()),
+            KeySource::Env(var) => f.write_str(var),
+        }
+    }
+}
+
+/// Where the key comes from, in the order it is looked for: `--master-key-file`,
+/// `--key-file`, then [`MASTER_KEY_ENV`] and [`KEY_ENV`]. `None`: no key given.
+pub fn key_source(args: &KeyArgs) -> Option<KeySource> {
+    if let Some(path) = &args.master_key_file {
+        return Some(KeySource::File {
+            flag: "--master-key-file",
+            path: path.clone(),
+        });
+    }
+    if let Some(path) = &args.key_file {
+        return Some(KeySource::File {
+            flag: "--key-file",
+            path: path.clone(),
+        });
+    }
+    [MASTER_KEY_ENV, KEY_ENV]
+        .into_iter()
+        .find(|var| std::env::var_os(var).is_some())
+        .map(KeySource::Env)
+}
+
+/// Where the key comes from, as words for a message ("the key from --key-file k.hex").
+pub fn describe_key_source(args: &KeyArgs) -> String {
+    match key_source(args) {
+        Some(source) => format!("the key from {source}"),
+        None => "no key".to_string(),
+    }
 }
 
 /// Loads the key the command needs; without one, a usage error (exit 2) that says how to
@@ -47,47 +110,73 @@ pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
     })
 }
 
-/// Loads a key if one was given (flag or environment), `None` otherwise.
+/// Loads a key if one was given (flag or environment, see [`key_source`]), `None`
+/// otherwise. A key from the environment is named in a note on stderr (not with `-q`).
 ///
 /// Exit codes: 3 for a key file that does not exist, 2 for key material that does not
 /// parse, 1 for other I/O errors.
 pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
+    let Some(source) = key_source(args) else {
+        return Ok(None);
+    };
+    let bytes = read_source(ui, &source)?;
     let purpose = Purpose::from(args.purpose);
-    if let Some(path) = &args.master_key_file {
-        let bytes = read_key_file(ui, path, "--master-key-file")?;
-        return Ok(Some(master_key(
-            ui,
-            &bytes,
-            purpose,
-            &path.display().to_string(),
-        )));
-    }
-    if let Some(path) = &args.key_file {
-        let bytes = read_key_file(ui, path, "--key-file")?;
-        return Ok(Some(derived_key(ui, &bytes, &path.display().to_string())));
-    }
-    for (var, kind) in [(MASTER_KEY_ENV, Kind::Master), (KEY_ENV, Kind::Derived)] {
-        let Some(value) = std::env::var_os(var) else {
-            continue;
-        };
-        let bytes = env_key(var, value)?;
-        let source = format!("${var}");
-        return Ok(Some(match kind {
-            Kind::Master => master_key(ui, &bytes, purpose, &source),
-            Kind::Derived => derived_key(ui, &bytes, &source),
-        }));
-    }
-    Ok(None)
+    Ok(Some(if source.is_master() {
+        master_key(ui, &bytes, purpose, &source)
+    } else {
+        derived_key(ui, &bytes, &source)
+    }))
 }
 
-/// Reads and parses a master secret file (for `ffce key derive`).
-pub fn load_master_secret(ui: &Ui, path: &Path) -> CliResult<MasterSecret> {
-    let bytes = read_key_file(ui, path, "--master-key-file")?;
-    ui.detail(1, format!("master secret: read from {}", path.display()));
+/// The 32 key bytes a source holds; a variable is named in a note.
+fn read_source(ui: &Ui, source: &KeySource) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
+    match source {
+        KeySource::File { flag, path } => read_key_file(ui, path, flag),
+        KeySource::Env(var) => {
+            let value = std::env::var_os(var).unwrap_or_default();
+            let bytes = env_key(var, value)?;
+            let what = if source.is_master() {
+                "master secret"
+            } else {
+                "AES key"
+            };
+            ui.info(format!(
+                "using the {what} in {var} (set in the environment; a key file flag \
+                 overrides it)"
+            ));
+            Ok(bytes)
+        }
+    }
+}
+
+/// The master secret for `ffce key derive`: `--master-key-file`, else
+/// [`MASTER_KEY_ENV`]. ([`KEY_ENV`] holds an already-derived key, which has no master
+/// secret to derive from.)
+pub fn load_master_secret(ui: &Ui, path: Option<&Path>) -> CliResult<MasterSecret> {
+    let source = match path {
+        Some(path) => KeySource::File {
+            flag: "--master-key-file",
+            path: path.to_path_buf(),
+        },
+        None if std::env::var_os(MASTER_KEY_ENV).is_some() => KeySource::Env(MASTER_KEY_ENV),
+        None => {
+            let derived_only = if std::env::var_os(KEY_ENV).is_some() {
+                format!(" ({KEY_ENV} is set, but holds an already-derived key)")
+            } else {
+                String::new()
+            };
+            return Err(CliError::usage(format!(
+                "key derive needs a master secret: pass --master-key-file PATH or set \
+                 {MASTER_KEY_ENV}{derived_only}"
+            )));
+        }
+    };
+    let bytes = read_source(ui, &source)?;
+    ui.detail(1, format!("master secret: read from {source}"));
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
-fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &str) -> Key {
+fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &KeySource) -> Key {
     ui.detail(
         1,
         format!("key: derived for purpose {purpose} from the master secret in {source}"),
@@ -97,7 +186,7 @@ fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &str) ->
     MasterSecret::from_bytes(*bytes).derive(purpose)
 }
 
-fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &str) -> Key {
+fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &KeySource) -> Key {
     ui.detail(1, format!("key: the AES key in {source} (used as given)"));
     Key::from_bytes(bytes)
 }
@@ -109,29 +198,126 @@ fn env_key(var: &str, value: OsString) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
         .map_err(|e| CliError::usage(format!("${var} does not hold a key: {e}")))
 }
 
-/// Reads a key file: exists (else exit 3), small, parses; warns when group or others
-/// may access it.
-fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
-    let meta = match fs::metadata(path) {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Err(not_a_file(path, flag, None)),
-        Err(e) => return Err(not_a_file(path, flag, Some(e))),
+/// Refuses (exit 2) a key file that is stdin when one of `inputs` is stdin too: the
+/// two would be read from one stream, one after the other.
+pub fn refuse_shared_stdin(args: &KeyArgs, inputs: &[&Path]) -> CliResult {
+    let key_file = [
+        ("--master-key-file", &args.master_key_file),
+        ("--key-file", &args.key_file),
+    ]
+    .into_iter()
+    .find_map(|(flag, path)| Some((flag, path.as_deref()?)));
+    let Some((flag, key_path)) = key_file else {
+        return Ok(());
     };
-    let shown = path.display();
-    warn_if_shared(ui, path, &meta);
-    if meta.len() > MAX_KEY_FILE_LEN {
-        return Err(CliError::usage(format!(
-            "{flag} {shown}: found {} bytes, far too long to be a key; expected 64 hex \
-             digits, base64 of 32 bytes, or exactly 32 raw bytes",
-            meta.len()
-        )));
+    if !reads_stdin(key_path) {
+        return Ok(());
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
-    fs::File::open(path)
-        .and_then(|f| f.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes))
-        .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
+    match inputs.iter().find(|p| reads_stdin(p)) {
+        Some(input) => Err(CliError::usage(format!(
+            "{flag} {} and the input {} would both be read from stdin; give the key \
+             another way (a file, <(command), or the {MASTER_KEY_ENV} / {KEY_ENV} variable)",
+            key_path.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// True for `-` and for a path that is the same file as this process's stdin
+/// (`/dev/stdin`, `/proc/self/fd/0`, or the file stdin was redirected from).
+fn reads_stdin(path: &Path) -> bool {
+    files::is_stdio(path) || same_file_as_stdin(path)
+}
+
+#[cfg(unix)]
+fn same_file_as_stdin(path: &Path) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (fs::File::from(fd).metadata(), fs::metadata(path)) {
+        (Ok(stdin), Ok(file)) => stdin.dev() == file.dev() && stdin.ino() == file.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file_as_stdin(_path: &Path) -> bool {
+    false
+}
+
+/// Reads a key file: exists (else exit 3), small, parses; warns when group or others
+/// may access a regular file. `-` is stdin; other streams (`/dev/stdin`, a FIFO, a
+/// shell's `<(command)`) are read like files, up to the size limit.
+fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
+    let shown = path.display();
+    let bytes = if files::is_stdio(path) {
+        refuse_terminal(flag, path)?;
+        read_bounded(std::io::stdin().lock(), flag, path)?
+    } else {
+        let meta = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(not_a_file(path, flag, None)),
+            Ok(meta) => meta,
+            Err(e) => return Err(not_a_file(path, flag, Some(e))),
+        };
+        if meta.is_file() {
+            warn_if_shared(ui, path, &meta);
+            if meta.len() > MAX_KEY_FILE_LEN {
+                return Err(too_long(flag, path, &format!("found {} bytes", meta.len())));
+            }
+        } else if same_file_as_stdin(path) {
+            refuse_terminal(flag, path)?;
+        }
+        let file = fs::File::open(path)
+            .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
+        read_bounded(file, flag, path)?
+    };
     key_material::parse_key_material(&bytes)
         .map_err(|e| CliError::usage(format!("{flag} {shown} does not hold a key: {e}")))
+}
+
+/// Reads at most [`MAX_KEY_FILE_LEN`] bytes into a buffer that is wiped on drop (and
+/// never reallocated, which would leave an unwiped copy); more is refused.
+fn read_bounded(reader: impl Read, flag: &str, path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
+    reader
+        .take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::other(format!("cannot read {flag} {}: {e}", path.display())))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(too_long(
+            flag,
+            path,
+            &format!(
+                "more than {} bytes",
+                group_digits(MAX_KEY_FILE_LEN as usize)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn too_long(flag: &str, path: &Path, found: &str) -> CliError {
+    CliError::usage(format!(
+        "{flag} {}: {found}, far too long to be a key (a key file holds at most {} \
+         bytes); expected 64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes",
+        path.display(),
+        group_digits(MAX_KEY_FILE_LEN as usize)
+    ))
+}
+
+/// A key typed at a terminal would be shown on the screen: it has to be piped in.
+fn refuse_terminal(flag: &str, path: &Path) -> CliResult {
+    if std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: stdin is a terminal, where a typed key would show; pipe the key in \
+             (e.g. `{flag} <(command)`)",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The error for a key-file argument that is not a readable file. If the argument
@@ -157,7 +343,7 @@ fn not_a_file(path: &Path, flag: &str, err: Option<std::io::Error>) -> CliError 
             CliError::not_found(format!("{flag} {shown}: no such file"))
         }
         Some(e) => CliError::other(format!("cannot read {flag} {shown}: {e}")),
-        None => CliError::other(format!("{flag} {shown} is not a regular file")),
+        None => CliError::usage(format!("{flag} {shown} is a directory, not a key file")),
     }
 }
 

@@ -57,6 +57,8 @@ impl Problem {
 pub struct KeyCheck {
     /// Where the key came from (derived for a purpose, or imported as is).
     pub origin: KeyOrigin,
+    /// Which flag and file, or which environment variable, held it (if the caller says).
+    pub source: Option<String>,
     /// True when the tag verified. False when it did not, or when the blob is too
     /// malformed to try (then `errors` says why).
     pub authenticated: bool,
@@ -121,6 +123,7 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
     let key = key.map(|key| {
         let mut check = KeyCheck {
             origin: key.origin(),
+            source: None,
             authenticated: false,
             plaintext_sha256: None,
             content: None,
@@ -165,6 +168,15 @@ impl Report {
         self
     }
 
+    /// Sets where the key came from (a flag and file, or a variable); a report without
+    /// a key ignores it.
+    pub fn with_key_source(mut self, source: Option<impl ToString>) -> Report {
+        if let (Some(key), Some(source)) = (&mut self.key, source) {
+            key.source = Some(source.to_string());
+        }
+        self
+    }
+
     /// True when there are no errors: structurally valid and, with a key, authentic.
     pub fn valid(&self) -> bool {
         self.errors.is_empty()
@@ -181,7 +193,8 @@ impl Report {
     /// Always: `valid`, `magic`, `version`, `nonce`, `plaintext_len`, `tag` (header
     /// fields; `null` when the input is too short to hold them; byte fields in lowercase
     /// hex), `blob_len`, `errors` and `warnings` (arrays of `{code, message}`),
-    /// `uploadable`; `source` when set. With a key, also `key` (`{origin, purpose}`),
+    /// `uploadable`; `source` when set. With a key, also `key` (`{origin, purpose,
+    /// source}`, `source` naming the flag and file or the variable, or `null`),
     /// `authenticated`, `plaintext_sha256` and `content` (both `null` unless
     /// authenticated).
     pub fn to_json(&self) -> Value {
@@ -204,10 +217,13 @@ impl Report {
             map.insert("source".into(), json!(source));
         }
         if let Some(k) = &self.key {
-            let key = match k.origin {
+            let mut key = match k.origin {
                 KeyOrigin::Derived(p) => json!({ "origin": "derived", "purpose": p.name() }),
                 KeyOrigin::Imported => json!({ "origin": "imported", "purpose": null }),
             };
+            if let Some(source) = &k.source {
+                key["source"] = json!(source);
+            }
             map.insert("key".into(), key);
             map.insert("authenticated".into(), json!(k.authenticated));
             map.insert(
@@ -304,9 +320,15 @@ impl Report {
         if let Some(k) = &self.key {
             rows.push((
                 "key",
-                match k.origin {
-                    KeyOrigin::Derived(p) => format!("derived from the master secret for {p}"),
-                    KeyOrigin::Imported => "AES key as given".into(),
+                match (k.origin, &k.source) {
+                    (KeyOrigin::Derived(p), Some(src)) => {
+                        format!("derived for {p} from the master secret in {src}")
+                    }
+                    (KeyOrigin::Derived(p), None) => {
+                        format!("derived from the master secret for {p}")
+                    }
+                    (KeyOrigin::Imported, Some(src)) => format!("AES key as given, from {src}"),
+                    (KeyOrigin::Imported, None) => "AES key as given".into(),
                 },
             ));
             let auth = if k.authenticated {
@@ -367,6 +389,21 @@ mod tests {
         assert_eq!(j["key"], json!({"origin": "derived", "purpose": "backup"}));
         assert_eq!(j["content"]["type"], "array");
         assert_eq!(r.failure(), None);
+    }
+
+    #[test]
+    fn key_source_is_shown_in_both_outputs() {
+        let blob = key().seal(b"[1]").unwrap();
+        let r = build_report(&blob, Some(&key())).with_key_source(Some("FFCE_MASTER_KEY"));
+        assert_eq!(r.to_json()["key"]["source"], "FFCE_MASTER_KEY");
+        let text = r.render_human(&Ui::silent());
+        assert!(
+            text.contains("derived for backup from the master secret in FFCE_MASTER_KEY"),
+            "{text}"
+        );
+        // Without a key there is no key line to add it to.
+        let r = build_report(&blob, None).with_key_source(Some("FFCE_KEY"));
+        assert!(r.key.is_none() && r.to_json().get("key").is_none());
     }
 
     #[test]

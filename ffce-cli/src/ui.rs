@@ -65,6 +65,12 @@ impl Ui {
         }
     }
 
+    /// A note that `-q` does not hide: for the few facts a user must see even when they
+    /// asked for quiet, such as a change made somewhere they may not have meant.
+    pub fn notice(&self, msg: impl AsRef<str>) {
+        eprintln!("{} {}", self.paint("36", "note:"), msg.as_ref());
+    }
+
     /// Detail shown from `-v` (level 1), `-vv` (2) or `-vvv` (3) on.
     pub fn detail(&self, level: i8, msg: impl AsRef<str>) {
         if self.verbosity >= level {

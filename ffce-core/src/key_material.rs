@@ -1,8 +1,8 @@
 //! Parsing key material: the bytes of a key file (or of a key environment variable)
 //! into 32 key bytes.
 //!
-//! Issue 3 fixes the accepted forms: 64 hex digits, standard base64 of 32 bytes, or
-//! exactly 32 raw bytes, with surrounding whitespace ignored. The parser is pure (bytes in,
+//! The accepted forms: 64 hex digits (optionally after `0x`), standard base64 of 32
+//! bytes, or exactly 32 raw bytes, with surrounding whitespace ignored. The parser is pure (bytes in,
 //! key out, no I/O) so that a fuzz target and property tests can call it directly.
 //!
 //! Errors describe what was found (a length, an apparent encoding) and never contain any
@@ -40,6 +40,15 @@ pub enum KeyMaterialError {
         /// How many hex digits were found.
         digits: usize,
     },
+    /// Meant as hex (a `0x` prefix, or 64 characters nearly all hex digits), but this
+    /// byte is not a hex digit. One stray character is not key material, so it is named.
+    NotHex {
+        /// The offending byte.
+        byte: u8,
+        /// Its position, counting from 1 after surrounding whitespace (a `0x` prefix
+        /// counts).
+        position: usize,
+    },
     /// Valid base64, but it does not decode to 32 bytes.
     Base64Length {
         /// How many bytes it decodes to.
@@ -64,6 +73,16 @@ pub enum KeyMaterialError {
 
 impl fmt::Display for KeyMaterialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let KeyMaterialError::NotHex { byte, position } = self {
+            f.write_str("not hex: ")?;
+            if byte.is_ascii_graphic() {
+                write!(f, "character {:?}", *byte as char)?;
+            } else {
+                write!(f, "byte 0x{byte:02x}")?;
+            }
+            write!(f, " at position {position}")?;
+            return f.write_str(EXPECTED);
+        }
         f.write_str("found ")?;
         match self {
             KeyMaterialError::Empty => f.write_str("no key (empty or only whitespace)")?,
@@ -87,10 +106,17 @@ impl fmt::Display for KeyMaterialError {
             KeyMaterialError::TooLong { len } => {
                 write!(f, "{len} bytes, far too long to be a key")?
             }
+            KeyMaterialError::NotHex { .. } => {}
         }
-        f.write_str("; expected 64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes")
+        f.write_str(EXPECTED)
     }
 }
+
+const EXPECTED: &str = "; expected 64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes";
+
+/// A 64-character input with at most this many non-hex characters is a hex key with
+/// typos: random base64 of that length has about 42 of them.
+const MAX_HEX_TYPOS: usize = 3;
 
 impl core::error::Error for KeyMaterialError {}
 
@@ -98,7 +124,8 @@ impl core::error::Error for KeyMaterialError {}
 ///
 /// Accepts, in this order:
 /// 1. exactly 32 bytes (untrimmed) that are not all printable text → the raw key;
-/// 2. after trimming ASCII whitespace, 64 hex digits (either case) → decoded;
+/// 2. after trimming ASCII whitespace, 64 hex digits (either case, optionally after
+///    `0x` or `0X`) → decoded;
 /// 3. after trimming, standard base64 (padding optional) of 32 bytes → decoded.
 ///
 /// Raw keys are tried first and untrimmed because random key bytes often begin or end
@@ -156,23 +183,46 @@ fn parse_text(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyMaterialError
     if text.len() > MAX_TEXT_LEN {
         return Err(KeyMaterialError::TooLong { len: text.len() });
     }
-    let all_hex = text.iter().all(u8::is_ascii_hexdigit);
-    if all_hex && text.len() == 2 * KEY_LEN {
+    // `0x` is how C and Python print bytes; only hex can follow it (base64 that happens
+    // to start with `0x` is still tried below).
+    let (digits, prefix) = match text {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 2),
+        _ => (text, 0),
+    };
+    if digits.len() == 2 * KEY_LEN && digits.iter().all(u8::is_ascii_hexdigit) {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         // Cannot fail: 64 hex digits, checked above.
-        hex::decode_to_slice(text, &mut key[..])
-            .map_err(|_| KeyMaterialError::HexLength { digits: text.len() })?;
+        hex::decode_to_slice(digits, &mut key[..]).map_err(|_| KeyMaterialError::HexLength {
+            digits: digits.len(),
+        })?;
         return Ok(key);
     }
+    let all_hex = text.iter().all(u8::is_ascii_hexdigit);
     // Base64 of 32 bytes is 43 characters (44 with padding); decode into a buffer big
     // enough for anything up to MAX_TEXT_LEN so the error can say what it decodes to.
     let mut decoded = Zeroizing::new(vec![0u8; MAX_TEXT_LEN]);
-    if let Ok(n) = BASE64.decode_slice(text, &mut decoded[..]) {
-        if n == KEY_LEN && !all_hex {
-            let mut key = Zeroizing::new([0u8; KEY_LEN]);
-            key.copy_from_slice(&decoded[..KEY_LEN]);
-            return Ok(key);
-        }
+    let base64_len = BASE64.decode_slice(text, &mut decoded[..]).ok();
+    if base64_len == Some(KEY_LEN) && !all_hex {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        key.copy_from_slice(&decoded[..KEY_LEN]);
+        return Ok(key);
+    }
+    // Meant as hex: say which character is wrong rather than what it decodes to as
+    // base64 (64 characters of hex with a typo are valid base64 of 48 bytes).
+    let first_typo = digits.iter().position(|b| !b.is_ascii_hexdigit());
+    let typos = digits.iter().filter(|b| !b.is_ascii_hexdigit()).count();
+    if prefix > 0 || (digits.len() == 2 * KEY_LEN && typos <= MAX_HEX_TYPOS) {
+        return Err(match first_typo {
+            Some(at) => KeyMaterialError::NotHex {
+                byte: digits[at],
+                position: prefix + at + 1,
+            },
+            None => KeyMaterialError::HexLength {
+                digits: digits.len(),
+            },
+        });
+    }
+    if let Some(n) = base64_len {
         if !all_hex {
             return Err(KeyMaterialError::Base64Length { decoded: n });
         }
@@ -226,6 +276,71 @@ mod tests {
         raw[31] = b'\n';
         assert_eq!(*parse_key_material(&raw).unwrap(), raw);
         assert_eq!(*parse_key_material(&key()).unwrap(), key());
+    }
+
+    #[test]
+    fn hex_after_0x() {
+        assert_eq!(
+            *parse_key_material(format!("0x{KEY_HEX}").as_bytes()).unwrap(),
+            key()
+        );
+        let upper = format!(" 0X{}\n", KEY_HEX.to_uppercase());
+        assert_eq!(*parse_key_text(upper.as_bytes()).unwrap(), key());
+        // Base64 of a key that happens to start with `0x` is still base64.
+        let mut k = [0u8; 32];
+        k[0] = 0xd3; // the 6-bit values 52 ('0') and 49 ('x')
+        k[1] = 0x10;
+        let b = b64(&k);
+        assert!(b.starts_with("0x"), "{b}");
+        assert_eq!(*parse_key_text(b.as_bytes()).unwrap(), k);
+    }
+
+    #[test]
+    fn a_bad_hex_digit_is_named_with_its_position() {
+        let mut bad = KEY_HEX.to_string();
+        bad.replace_range(16..17, "g");
+        let err = parse_key_material(bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            KeyMaterialError::NotHex {
+                byte: b'g',
+                position: 17
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("not hex: character 'g' at position 17; expected 64 hex digits"),
+            "{err}"
+        );
+        // After 0x, positions count the prefix; a non-printable byte is shown as a number.
+        let mut bad = format!("0x{KEY_HEX}").into_bytes();
+        bad[5] = 0x07;
+        let err = parse_key_text(&bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("not hex: byte 0x07 at position 6;"),
+            "{err}"
+        );
+        // 0x and too few digits: a length, not base64.
+        let err = parse_key_text(format!("0x{}", &KEY_HEX[..62]).as_bytes()).unwrap_err();
+        assert_eq!(err, KeyMaterialError::HexLength { digits: 62 });
+        // Three typos are still hex; 64 characters of real base64 are not.
+        let mut bad = KEY_HEX.to_string();
+        bad.replace_range(0..1, "z");
+        bad.replace_range(30..31, "-");
+        bad.replace_range(63..64, "q");
+        let err = parse_key_text(bad.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KeyMaterialError::NotHex {
+                    byte: b'z',
+                    position: 1
+                }
+            ),
+            "{err:?}"
+        );
+        let err = parse_key_text(b64(&[7u8; 48]).as_bytes()).unwrap_err();
+        assert_eq!(err, KeyMaterialError::Base64Length { decoded: 48 });
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub enum StoreError {
     NoCredentials {
         /// The credential chain's explanation.
         detail: String,
+        /// The named profile the store was configured with, if any (it exists, but gave
+        /// no credentials).
+        profile: Option<String>,
     },
     /// AWS rejected the credentials themselves (expired, unknown key, bad signature).
     BadCredentials {
@@ -200,7 +203,13 @@ impl fmt::Display for StoreError {
                  progress); try again in a moment"
             ),
             StoreError::NoBucket { bucket } => write!(f, "bucket {bucket} does not exist"),
-            StoreError::NoCredentials { .. } => f.write_str("no AWS credentials found"),
+            StoreError::NoCredentials {
+                profile: Some(profile),
+                ..
+            } => write!(f, "no AWS credentials found for profile {profile}"),
+            StoreError::NoCredentials { profile: None, .. } => {
+                f.write_str("no AWS credentials found")
+            }
             StoreError::BadCredentials { code, .. } => write!(
                 f,
                 "AWS rejected the credentials ({code}); check the access key, secret and \

@@ -4,7 +4,8 @@
 //! Properties:
 //! - never panics, and errors print;
 //! - an accepted key is what the input encodes: the 32 raw bytes themselves, or the
-//!   (trimmed) input is exactly the hex or the canonical base64 of the key;
+//!   (trimmed) input is exactly the hex (optionally after `0x`) or the canonical base64
+//!   of the key;
 //! - text parsing and file parsing agree: whatever `parse_key_text` accepts,
 //!   `parse_key_material` accepts as the same key, and `looks_like_key_text` is exactly
 //!   "`parse_key_text` accepts".
@@ -40,8 +41,14 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&key[..], data, "a raw key must be the input itself");
         } else {
             let trimmed = data.trim_ascii();
-            let as_hex = trimmed.len() == 64
-                && trimmed.eq_ignore_ascii_case(hex::encode(&key[..]).as_bytes());
+            // Hex may come after `0x`.
+            let digits = trimmed
+                .strip_prefix(b"0x")
+                .or_else(|| trimmed.strip_prefix(b"0X"))
+                .unwrap_or(trimmed);
+            let as_hex = [trimmed, digits].iter().any(|t| {
+                t.len() == 64 && t.eq_ignore_ascii_case(hex::encode(&key[..]).as_bytes())
+            });
             let unpadded = trimmed.strip_suffix(b"=").unwrap_or(trimmed);
             let as_base64 = unpadded == STANDARD_NO_PAD.encode(&key[..]).as_bytes();
             assert!(

@@ -23,7 +23,7 @@ use super::store_common::{print, print_json, stray_explanation};
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
-use crate::keys::load_optional_key;
+use crate::keys::{self, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
@@ -33,6 +33,10 @@ use ffce_store::audit::{self, Finding, Status, Target, Totals};
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let key = load_optional_key(&ui, &args.key)?;
+    let key_source = key
+        .as_ref()
+        .and_then(|_| keys::key_source(&args.key))
+        .map(|s| s.to_string());
     let layout = Layout::from(args.store.layout);
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
@@ -106,6 +110,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             "store": root,
             "layout": layout.name(),
             "mode": if keyed { "authenticate" } else { "structure" },
+            "key_source": key_source,
             "concurrency": concurrency,
             "objects": findings.iter().map(finding_json).collect::<Vec<_>>(),
             "stray_keys": strays.iter().map(|(reason, e)| json!({
@@ -145,7 +150,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 stray_explanation(*reason)
             ));
         }
-        text.push_str(&summary(&totals, &root, layout, keyed));
+        text.push_str(&summary(&totals, &root, layout, key_source.as_deref()));
         print(&text)?;
     }
     ui.info(format!(
@@ -212,7 +217,7 @@ fn totals_json(t: &Totals) -> Value {
 }
 
 /// The closing line(s) of the human output.
-fn summary(t: &Totals, root: &str, layout: Layout, keyed: bool) -> String {
+fn summary(t: &Totals, root: &str, layout: Layout, key_source: Option<&str>) -> String {
     let mut s = format!(
         "audited {} backup(s), {} bytes, in {root} ({} layout): {} valid, {} invalid",
         group_digits(t.objects as usize),
@@ -234,10 +239,9 @@ fn summary(t: &Totals, root: &str, layout: Layout, keyed: bool) -> String {
         group_digits(t.errors as usize),
         group_digits(t.gone as usize),
         group_digits(t.stray as usize),
-        if keyed {
-            "authenticated with the key given"
-        } else {
-            "structure only (no key given)"
+        match key_source {
+            Some(source) => format!("authenticated with the key from {source}"),
+            None => "structure only (no key given)".to_string(),
         }
     ));
     s

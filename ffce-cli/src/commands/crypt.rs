@@ -12,13 +12,14 @@ use ffce_core::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN};
 use crate::cli::CryptArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions, group_digits};
-use crate::keys::load_key;
+use crate::keys::{self, load_key};
 use crate::ui::Ui;
 
 /// Runs `ffce encrypt`.
 pub fn encrypt(ui: Ui, args: CryptArgs) -> CliResult {
     let opts = OutputOptions::blob(args.force).not_over(&args.input);
     files::check_output(&args.output, &opts)?;
+    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
     let key = load_key(&ui, &args.key)?;
     let plaintext = files::read_secret_input(&args.input)?;
     if plaintext.len() > MAX_PLAINTEXT_LEN {
@@ -43,6 +44,7 @@ pub fn encrypt(ui: Ui, args: CryptArgs) -> CliResult {
 pub fn decrypt(ui: Ui, args: CryptArgs) -> CliResult {
     let opts = OutputOptions::plaintext(args.force).not_over(&args.input);
     files::check_output(&args.output, &opts)?;
+    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
     let key = load_key(&ui, &args.key)?;
     let blob = files::read_input(&args.input)?;
     let plaintext = key.open_vec(blob).map_err(|e| {

@@ -51,7 +51,7 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         return Err(no_terminal(what));
     }
 
-    let store = store_choice::open(&ui, &args.store).await?;
+    let store = store_choice::open_for_change(&ui, &args.store).await?;
     let location = store.describe(&key);
     if let Some(version) = &version {
         let versioned = store

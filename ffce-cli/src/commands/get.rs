@@ -14,7 +14,7 @@ use super::store_common::{device_arg, object_key, print, print_json, version_arg
 use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
-use crate::keys::load_key;
+use crate::keys::{self, load_key};
 use crate::report::build_report;
 use crate::store_choice;
 use crate::ui::Ui;
@@ -51,7 +51,9 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
 
     let Some(path) = &args.output else {
         // No -o: the header report, like `ffce inspect` (with --decrypt, authenticated).
-        let report = build_report(&object.body, cipher_key.as_ref()).with_source(location.clone());
+        let report = build_report(&object.body, cipher_key.as_ref())
+            .with_source(location.clone())
+            .with_key_source(keys::key_source(&args.key));
         let digest_mismatch = report
             .key
             .as_ref()

@@ -7,12 +7,13 @@
 use crate::cli::InspectArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, read_input};
-use crate::keys::load_optional_key;
+use crate::keys::{self, load_optional_key};
 use crate::report::build_report;
 use crate::ui::Ui;
 
 /// Runs `ffce inspect`.
 pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
+    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
     let key = load_optional_key(&ui, &args.key)?;
     let blob = read_input(&args.input)?;
     let source = if files::is_stdio(&args.input) {
@@ -20,7 +21,9 @@ pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
     } else {
         args.input.display().to_string()
     };
-    let report = build_report(&blob, key.as_ref()).with_source(source);
+    let report = build_report(&blob, key.as_ref())
+        .with_source(source)
+        .with_key_source(keys::key_source(&args.key));
     let out = if args.json {
         let mut text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::other(format!("cannot format the report: {e}")))?;

@@ -19,7 +19,7 @@ pub fn run(ui: Ui, cmd: KeyCommand) -> CliResult {
     match cmd {
         KeyCommand::Derive(args) => {
             let purpose = ffce_core::Purpose::from(args.purpose);
-            let master = load_master_secret(&ui, &args.master_key_file)?;
+            let master = load_master_secret(&ui, args.master_key_file.as_deref())?;
             let key = master.derive_key_bytes(purpose);
             // Hex and newline in one wiped buffer: no intermediate String to leak.
             let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::KEY_LEN + 1]);

@@ -16,10 +16,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::store_common::{device_arg, object_key, print, print_json};
-use crate::cli::{KeyArgs, PutArgs};
+use crate::cli::PutArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, group_digits};
-use crate::keys::{load_key, load_optional_key};
+use crate::keys::{self, describe_key_source, load_key, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Key, KeyOrigin, Purpose};
@@ -55,6 +55,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         args.file.display().to_string()
     };
 
+    keys::refuse_shared_stdin(&args.key, &[&args.file])?;
     // With --encrypt the key seals FILE; without, a key given means "FILE must open
     // with it" (a blob that does not would be a backup the device cannot restore).
     let cipher_key = if args.encrypt {
@@ -103,7 +104,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
                 " (to upload a plaintext, seal it with --encrypt)".to_string()
             }
             ffce_core::Error::AuthenticationFailed => {
-                format!(" (checked with {})", key_source(&args.key))
+                format!(" (checked with {})", describe_key_source(&args.key))
             }
             _ => String::new(),
         };
@@ -114,7 +115,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     let content_sha256: [u8; 32] = Sha256::digest(&blob).into();
     let len = blob.len();
 
-    let store = store_choice::open(&ui, &args.store).await?;
+    let store = store_choice::open_for_change(&ui, &args.store).await?;
     let opts = PutOptions {
         content_sha256,
         plaintext_sha256,
@@ -178,17 +179,6 @@ pub(super) fn require_backup_key(key: &Key, consequence: &str) -> CliResult {
                  --purpose, the default is backup); {consequence}"
         ))),
         _ => Ok(()),
-    }
-}
-
-/// Where the key came from, for a message.
-pub(super) fn key_source(args: &KeyArgs) -> &'static str {
-    if args.master_key_file.is_some() {
-        "the key from --master-key-file"
-    } else if args.key_file.is_some() {
-        "the key from --key-file"
-    } else {
-        "the key from the environment (FFCE_MASTER_KEY or FFCE_KEY)"
     }
 }
 

@@ -9,12 +9,12 @@
 
 use serde_json::json;
 
-use super::put::{check_backup, key_source, require_backup_key};
+use super::put::{check_backup, require_backup_key};
 use super::store_common::{device_arg, object_key, print, print_json, version_arg};
 use crate::cli::RestoreArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
-use crate::keys::load_optional_key;
+use crate::keys::{describe_key_source, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Key, MAX_BLOB_LEN, ObjectKey};
@@ -29,7 +29,7 @@ pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
     if let Some(cipher_key) = &cipher_key {
         require_backup_key(cipher_key, "nothing was restored")?;
     }
-    let store = store_choice::open(&ui, &args.store).await?;
+    let store = store_choice::open_for_change(&ui, &args.store).await?;
     let versioned = store
         .versioned()
         .ok_or_else(|| CliError::needs_bucket("ffce restore"))?;
@@ -46,7 +46,7 @@ pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
     {
         let checked = match problem {
             ffce_core::Error::AuthenticationFailed => {
-                format!(" (checked with {})", key_source(&args.key))
+                format!(" (checked with {})", describe_key_source(&args.key))
             }
             _ => String::new(),
         };

@@ -11,14 +11,14 @@
 //! the file list. Every file is checked either way; a key that cannot be loaded stops
 //! the command before any file (with that error's own code).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use crate::cli::VerifyArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::{self, read_input};
-use crate::keys::load_optional_key;
+use crate::keys::{self, load_optional_key};
 use crate::report::{Report, build_report};
 use crate::ui::Ui;
 
@@ -41,7 +41,10 @@ impl Outcome {
 
 /// Runs `ffce verify`.
 pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
+    let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    keys::refuse_shared_stdin(&args.key, &inputs)?;
     let key = load_optional_key(&ui, &args.key)?;
+    let key_source = key.as_ref().and_then(|_| keys::key_source(&args.key));
     if key.is_none() {
         ui.detail(1, "no key given: checking structure only, not authenticity");
     }
@@ -87,6 +90,7 @@ pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
             "not_found": missing,
             "unreadable": unreadable,
             "authenticated": key.is_some(),
+            "key_source": key_source.as_ref().map(ToString::to_string),
             "exit_code": failure.map_or(0, Failure::code),
         })
         .to_string();
@@ -106,8 +110,9 @@ pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
         if !details.is_empty() {
             s.push_str(&format!(" ({})", details.join(", ")));
         }
-        if key.is_none() {
-            s.push_str("; structure only, no key given");
+        match &key_source {
+            Some(source) => s.push_str(&format!("; authenticated with the key from {source}")),
+            None => s.push_str("; structure only, no key given"),
         }
         s.push('\n');
         s

@@ -40,7 +40,11 @@ where
 {
     let detail = DisplayErrorContext(&err).to_string();
     if chain_has::<aws_credential_types::provider::error::CredentialsError>(&err) {
-        return StoreError::NoCredentials { detail };
+        // The store adds its profile (see `S3Store::classify`).
+        return StoreError::NoCredentials {
+            detail,
+            profile: None,
+        };
     }
     let status = err.raw_response().map(|r| r.status().as_u16());
     let code = err.code().map(str::to_owned);

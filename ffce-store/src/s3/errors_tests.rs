@@ -664,7 +664,7 @@ async fn missing_credentials_are_no_credentials() {
         "nothing is sent without credentials"
     );
     match classify(err, BUCKET, OBJECT) {
-        StoreError::NoCredentials { detail } => {
+        StoreError::NoCredentials { detail, .. } => {
             assert!(detail.contains("no providers in chain"), "{detail}");
         }
         other => panic!("expected NoCredentials, got {other:?}"),

@@ -45,6 +45,7 @@ use crate::store::{
 };
 
 pub(crate) mod errors;
+mod profile;
 mod ranged;
 mod versions;
 
@@ -72,7 +73,9 @@ pub struct S3Config {
     pub bucket: String,
     /// The AWS region; `None`: from the environment or profile.
     pub region: Option<String>,
-    /// A named AWS profile; `None`: the default chain.
+    /// A named AWS profile; `None`: the default chain. [`S3Store::connect`] refuses a
+    /// profile that is in neither AWS file, as the AWS CLI does (the SDK would ignore
+    /// it whenever credentials are in the environment).
     pub profile: Option<String>,
     /// A custom endpoint (an S3-compatible server); implies path-style addressing.
     pub endpoint_url: Option<String>,
@@ -175,6 +178,8 @@ pub struct S3Store {
     // download cut off mid-body itself, up to the same number of attempts.
     max_attempts: u32,
     path_style: bool,
+    // Named in a missing-credentials error, so the caller need not suggest a profile.
+    profile: Option<String>,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -194,9 +199,15 @@ enum GetFailure {
 
 impl S3Store {
     /// Validates `config`, loads the AWS configuration and builds a client. No request
-    /// is made. A missing region is [`StoreError::Config`] for `region`.
+    /// is made. A missing region is [`StoreError::Config`] for `region`; a named profile
+    /// that is in neither the AWS config file nor the credentials file (`AWS_CONFIG_FILE`
+    /// and `AWS_SHARED_CREDENTIALS_FILE` are honoured) is [`StoreError::Config`] for
+    /// `profile`, naming the files.
     pub async fn connect(config: &S3Config) -> StoreResult<S3Store> {
         config.validate()?;
+        if let Some(name) = &config.profile {
+            profile::check_exists(name).await?;
+        }
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
         if let Some(profile) = &config.profile {
@@ -234,6 +245,7 @@ impl S3Store {
             client: Client::from_conf(conf.build()),
             max_attempts: config.max_attempts.max(1),
             path_style,
+            profile: config.profile.clone(),
         })
     }
 
@@ -265,7 +277,21 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify(err, &self.bucket, what)
+        self.with_profile(classify(err, &self.bucket, what))
+    }
+
+    /// Names the configured profile in a missing-credentials error.
+    fn with_profile(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::NoCredentials {
+                detail,
+                profile: None,
+            } => StoreError::NoCredentials {
+                detail,
+                profile: self.profile.clone(),
+            },
+            other => other,
+        }
     }
 
     /// [`errors::classify_listing`] for this store's bucket.
@@ -277,7 +303,7 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify_listing(err, &self.bucket, action)
+        self.with_profile(classify_listing(err, &self.bucket, action))
     }
 
     /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
