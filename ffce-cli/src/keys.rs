@@ -39,7 +39,13 @@ enum Kind {
 /// Loads the key the command needs; without one, a usage error (exit 2) that says how to
 /// give one.
 pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
-    load_optional_key(ui, args)?.ok_or_else(|| {
+    Ok(load_key_and_master(ui, args)?.0)
+}
+
+/// [`load_key`], also keeping the master secret when one was given, so that a blob the
+/// key does not open can be tried with the other purpose ([`crate::report::purpose_hint`]).
+pub fn load_key_and_master(ui: &Ui, args: &KeyArgs) -> CliResult<(Key, Option<MasterSecret>)> {
+    load_optional_key_and_master(ui, args)?.ok_or_else(|| {
         CliError::usage(format!(
             "this command needs a key: pass --master-key-file PATH or --key-file PATH, \
              or set {MASTER_KEY_ENV} or {KEY_ENV}"
@@ -52,6 +58,14 @@ pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
 /// Exit codes: 3 for a key file that does not exist, 2 for key material that does not
 /// parse, 1 for other I/O errors.
 pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
+    Ok(load_optional_key_and_master(ui, args)?.map(|(key, _)| key))
+}
+
+/// [`load_optional_key`], also keeping the master secret when one was given.
+pub fn load_optional_key_and_master(
+    ui: &Ui,
+    args: &KeyArgs,
+) -> CliResult<Option<(Key, Option<MasterSecret>)>> {
     let purpose = Purpose::from(args.purpose);
     if let Some(path) = &args.master_key_file {
         let bytes = read_key_file(ui, path, "--master-key-file")?;
@@ -64,7 +78,10 @@ pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
     }
     if let Some(path) = &args.key_file {
         let bytes = read_key_file(ui, path, "--key-file")?;
-        return Ok(Some(derived_key(ui, &bytes, &path.display().to_string())));
+        return Ok(Some((
+            derived_key(ui, &bytes, &path.display().to_string()),
+            None,
+        )));
     }
     for (var, kind) in [(MASTER_KEY_ENV, Kind::Master), (KEY_ENV, Kind::Derived)] {
         let Some(value) = std::env::var_os(var) else {
@@ -74,7 +91,7 @@ pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
         let source = format!("${var}");
         return Ok(Some(match kind {
             Kind::Master => master_key(ui, &bytes, purpose, &source),
-            Kind::Derived => derived_key(ui, &bytes, &source),
+            Kind::Derived => (derived_key(ui, &bytes, &source), None),
         }));
     }
     Ok(None)
@@ -87,14 +104,20 @@ pub fn load_master_secret(ui: &Ui, path: &Path) -> CliResult<MasterSecret> {
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
-fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &str) -> Key {
+fn master_key(
+    ui: &Ui,
+    bytes: &[u8; KEY_LEN],
+    purpose: Purpose,
+    source: &str,
+) -> (Key, Option<MasterSecret>) {
     ui.detail(
         1,
         format!("key: derived for purpose {purpose} from the master secret in {source}"),
     );
     // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's copy is
     // wiped by its `Zeroizing` owner.
-    MasterSecret::from_bytes(*bytes).derive(purpose)
+    let master = MasterSecret::from_bytes(*bytes);
+    (master.derive(purpose), Some(master))
 }
 
 fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &str) -> Key {

@@ -51,7 +51,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
 
     let (blob, plaintext_sha256) = if args.encrypt {
         let cipher_key = load_key(&ui, &args.key)?;
-        let plaintext = files::read_secret_input(&args.file)?;
+        let plaintext = files::read_secret_input_limited(&args.file, &files::UPLOAD_PLAINTEXT)?;
         if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
             return Err(CliError::integrity(format!(
                 "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the \
@@ -66,7 +66,10 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
         let blob = cipher_key.seal(&plaintext)?;
         (blob, Some(digest))
     } else {
-        (files::read_input(&args.file)?, None)
+        (
+            files::read_input_limited(&args.file, &files::UPLOAD_BLOB)?,
+            None,
+        )
     };
 
     if let Err(e) = ffce_core::validate_upload(&blob) {
