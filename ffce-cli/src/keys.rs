@@ -144,9 +144,9 @@ fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; K
     warn_if_shared(ui, path, &meta);
     if meta.len() > MAX_KEY_FILE_LEN {
         return Err(CliError::usage(format!(
-            "{flag} {shown}: found {} bytes, far too long to be a key; expected 64 hex \
+            "{flag} {shown}: found {}, far too long to be a key; expected 64 hex \
              digits, base64 of 32 bytes, or exactly 32 raw bytes",
-            meta.len()
+            ffce_core::Count(meta.len(), "byte")
         )));
     }
     let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));

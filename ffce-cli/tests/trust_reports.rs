@@ -552,3 +552,30 @@ fn wrong_purpose_names_the_purpose_that_opens_it() {
     r.expect_code(4);
     assert!(!r.all().contains("--purpose"), "{}", r.all());
 }
+
+#[test]
+fn audit_and_key_messages_use_the_same_units() {
+    let dir = temp_dir();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(store.join(DEVICE)).unwrap();
+    std::fs::copy(
+        vector("one-byte-backup").path(),
+        store.join(DEVICE).join("backup.ffce"),
+    )
+    .unwrap();
+    std::fs::write(store.join("junk"), b"x").unwrap();
+    let r = run(["audit", "--dir", s(&store)]);
+    r.expect_code(0);
+    assert!(r.out().contains("(1 byte)"), "{}", r.out());
+    assert!(!r.out().contains("1 bytes"), "{}", r.out());
+
+    let big = write_file(dir.path(), "big.key", &[0u8; 5000], 0o600);
+    let r = run([
+        "inspect",
+        "--key-file",
+        s(&big),
+        s(&vector("one-byte-backup").path()),
+    ]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("found 5,000 bytes"), "{}", r.stderr);
+}
