@@ -83,14 +83,17 @@ pub const ANY_PLAINTEXT: SizeLimit = SizeLimit {
 
 impl SizeLimit {
     fn refuse(&self, shown: &str, size: Option<u64>) -> CliError {
-        let size = match size {
-            Some(n) => format!("is {}", ffce_core::Count(n, "byte")),
-            None => format!("holds more than {}", ffce_core::Count(self.max, "byte")),
+        let (size, done) = match size {
+            Some(n) => (format!("is {}", ffce_core::Count(n, "byte")), "not read"),
+            None => (
+                format!("holds more than {}", ffce_core::Count(self.max, "byte")),
+                "stopped reading",
+            ),
         };
         CliError::new(
             self.failure,
             format!(
-                "{shown} {size}, too large: {} at most {}; not read",
+                "{shown} {size}, too large: {} at most {}; {done}",
                 self.what,
                 ffce_core::Count(self.max, "byte")
             ),
@@ -112,14 +115,7 @@ pub fn read_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Vec<u8>> 
 /// [`read_input_limited`] for plaintext: the buffer is wiped when dropped.
 pub fn read_secret_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Zeroizing<Vec<u8>>> {
     if is_stdio(path) {
-        // One byte past the limit tells "exactly the limit" from "more".
-        let stdin = io::stdin().lock().take(limit.max.saturating_add(1));
-        let buf =
-            read_all(stdin, 0).map_err(|e| CliError::other(format!("cannot read stdin: {e}")))?;
-        if buf.len() as u64 > limit.max {
-            return Err(limit.refuse("stdin", None));
-        }
-        return Ok(buf);
+        return read_bounded(io::stdin().lock(), 0, limit, "stdin");
     }
     let shown = path.display();
     let meta = fs::metadata(path).map_err(|e| input_error(path, &e))?;
@@ -134,10 +130,21 @@ pub fn read_secret_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Ze
     let file = fs::File::open(path).map_err(|e| input_error(path, &e))?;
     let hint = usize::try_from(meta.len()).unwrap_or(0);
     // Bounded too: a FIFO (`<(cmd)`) has no size, and a file may grow while read.
-    let buf = read_all(file.take(limit.max.saturating_add(1)), hint)
+    read_bounded(file, hint, limit, &shown.to_string())
+}
+
+/// Reads `reader` to its end, but never more than one byte past `limit` (which tells
+/// "exactly the limit" from "more"): an endless stream is refused, not buffered.
+fn read_bounded(
+    reader: impl Read,
+    hint: usize,
+    limit: &SizeLimit,
+    shown: &str,
+) -> CliResult<Zeroizing<Vec<u8>>> {
+    let buf = read_all(reader.take(limit.max.saturating_add(1)), hint)
         .map_err(|e| CliError::other(format!("cannot read {shown}: {e}")))?;
     if buf.len() as u64 > limit.max {
-        return Err(limit.refuse(&shown.to_string(), None));
+        return Err(limit.refuse(shown, None));
     }
     Ok(buf)
 }
@@ -481,6 +488,25 @@ pub mod interrupt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_reads_stop_one_byte_past_the_limit() {
+        let limit = SizeLimit {
+            max: 10,
+            what: "a test input is",
+            failure: Failure::Integrity,
+        };
+        let ok = read_bounded(&[7u8; 10][..], 0, &limit, "stdin").unwrap();
+        assert_eq!(&ok[..], &[7u8; 10]);
+        // An endless stream is refused, not read to its (never) end.
+        let err = read_bounded(io::repeat(0), 0, &limit, "stdin").unwrap_err();
+        assert_eq!(err.failure, Failure::Integrity);
+        assert_eq!(
+            err.message,
+            "stdin holds more than 10 bytes, too large: a test input is at most 10 bytes; \
+             stopped reading"
+        );
+    }
 
     #[test]
     fn terminal_safe_text() {

@@ -376,6 +376,14 @@ impl Report {
         Some(CliError::new(failure, message))
     }
 
+    /// Warns on stderr about each of [`Report::device_warnings`], naming the source.
+    pub fn warn_device(&self, ui: &Ui) {
+        for w in &self.device_warnings {
+            let source = self.source.as_deref().unwrap_or("input");
+            ui.warn(format!("{source}: {}", w.message));
+        }
+    }
+
     /// A one-line reason for an invalid report (`verify`): the first error's code and
     /// what the input looks like, or every error.
     pub fn reason(&self) -> String {

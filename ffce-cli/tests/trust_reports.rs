@@ -579,3 +579,38 @@ fn audit_and_key_messages_use_the_same_units() {
     r.expect_code(2);
     assert!(r.stderr.contains("found 5,000 bytes"), "{}", r.stderr);
 }
+
+#[test]
+fn get_header_report_warns_and_names_lookalikes() {
+    let dir = temp_dir();
+    let key = master_11(dir.path());
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(store.join(DEVICE)).unwrap();
+    let object = store.join(DEVICE).join("backup.ffce");
+
+    // A plaintext the device would cut: the header report (no -o) warns on stderr.
+    let nul = seal(dir.path(), "nul", b"{\"a\":1}\0{\"b\":2}");
+    std::fs::copy(&nul, &object).unwrap();
+    let r = run([
+        "get",
+        "--dir",
+        s(&store),
+        DEVICE,
+        "--decrypt",
+        "--master-key-file",
+        s(&key),
+    ]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("NUL byte at offset 7"), "{}", r.stderr);
+
+    // A JSON plaintext stored as if it were a backup.
+    std::fs::copy(fixtures_dir().join("plaintexts/dexie-config.json"), &object).unwrap();
+    let r = run(["get", "--dir", s(&store), DEVICE]);
+    r.expect_code(4);
+    assert!(
+        r.stderr
+            .contains("looks like a JSON plaintext, not an FFCE blob"),
+        "{}",
+        r.stderr
+    );
+}

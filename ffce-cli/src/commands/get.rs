@@ -71,12 +71,9 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
             text.push_str(&object_human(&object));
             print(&text)?;
         }
-        if let Some(failure) = report.failure() {
-            let what = report.errors.first().map_or("invalid", |e| e.code);
-            return Err(CliError::new(
-                failure,
-                format!("{location}: not a valid FFCE blob ({what})"),
-            ));
+        report.warn_device(&ui);
+        if let Some(e) = report.error() {
+            return Err(e);
         }
         return digest_mismatch.map_or(Ok(()), Err);
     };

@@ -23,13 +23,7 @@ pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
     let report = build_report(&blob, key.as_ref())
         .with_master(&blob, master.flatten().as_ref())
         .with_source(source);
-    for w in &report.device_warnings {
-        ui.warn(format!(
-            "{}: {}",
-            report.source.as_deref().unwrap_or("input"),
-            w.message
-        ));
-    }
+    report.warn_device(&ui);
     let out = if args.json {
         let mut text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::other(format!("cannot format the report: {e}")))?;
