@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use ffce_store::temp::Guarded;
 use zeroize::Zeroizing;
 
-use crate::exit::{CliError, CliResult};
+use crate::exit::{CliError, CliResult, Failure};
 
 /// Environment variable read by a test hook: after the temporary output file is complete
 /// and synced, and before it is renamed, print its path on stderr and sleep this many
@@ -37,21 +37,85 @@ pub fn is_stdio(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// Reads a whole input file, or stdin for `-`.
+/// The most bytes a command will read from one input, and how to refuse more.
+///
+/// A file is judged by its size before a byte is read; stdin, which cannot be sized, is
+/// read through a bounded reader that stops one byte past the limit. Either way the
+/// input never grows the process beyond the limit (a 5 GB file is refused at once).
+#[derive(Clone, Copy, Debug)]
+pub struct SizeLimit {
+    /// The largest input accepted, in bytes.
+    pub max: u64,
+    /// What the limit is, completing "... at most N bytes".
+    pub what: &'static str,
+    /// The exit code of a refusal.
+    pub failure: Failure,
+}
+
+/// Any FFCE blob (inspect, verify, decrypt): the format's own limit, header plus a
+/// 32-bit `plaintext_len`. Larger cannot be a blob, so it is an integrity failure.
+pub const ANY_BLOB: SizeLimit = SizeLimit {
+    max: ffce_core::MAX_FORMAT_BLOB_LEN,
+    what: "an FFCE blob (a 37-byte header and a 32-bit plaintext length) is",
+    failure: Failure::Integrity,
+};
+
+/// A backup body for upload (put): the cloud's limit, FFCE-SPEC §3.
+pub const UPLOAD_BLOB: SizeLimit = SizeLimit {
+    max: ffce_core::MAX_BLOB_LEN as u64,
+    what: "the cloud accepts a backup of",
+    failure: Failure::Integrity,
+};
+
+/// A plaintext to seal for upload (put --encrypt): what fits under the upload limit.
+pub const UPLOAD_PLAINTEXT: SizeLimit = SizeLimit {
+    max: ffce_core::MAX_PLAINTEXT_LEN as u64,
+    what: "a plaintext whose blob fits the cloud's upload limit is",
+    failure: Failure::Integrity,
+};
+
+/// A plaintext to seal (encrypt): what a 32-bit `plaintext_len` can describe.
+pub const ANY_PLAINTEXT: SizeLimit = SizeLimit {
+    max: ffce_core::MAX_FORMAT_PLAINTEXT_LEN,
+    what: "the plaintext of an FFCE blob (its length is a 32-bit number) is",
+    failure: Failure::Other,
+};
+
+impl SizeLimit {
+    fn refuse(&self, shown: &str, size: Option<u64>) -> CliError {
+        let (size, done) = match size {
+            Some(n) => (format!("is {}", ffce_core::Count(n, "byte")), "not read"),
+            None => (
+                format!("holds more than {}", ffce_core::Count(self.max, "byte")),
+                "stopped reading",
+            ),
+        };
+        CliError::new(
+            self.failure,
+            format!(
+                "{shown} {size}, too large: {} at most {}; {done}",
+                self.what,
+                ffce_core::Count(self.max, "byte")
+            ),
+        )
+    }
+}
+
+/// Reads a whole input file, or stdin for `-`, refusing an input over `limit` before
+/// reading it (a file) or as soon as it is exceeded (stdin).
 ///
 /// A missing file exits 3 and names the path. The buffer grows without leaving copies
 /// behind (every outgrown buffer is wiped), so the result can be wrapped in
-/// [`Zeroizing`] by callers that read plaintext; [`read_secret_input`] does that.
-pub fn read_input(path: &Path) -> CliResult<Vec<u8>> {
-    let mut secret = read_secret_input(path)?;
+/// [`Zeroizing`] by callers that read plaintext; [`read_secret_input_limited`] does that.
+pub fn read_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Vec<u8>> {
+    let mut secret = read_secret_input_limited(path, limit)?;
     Ok(std::mem::take(&mut *secret))
 }
 
-/// [`read_input`] for plaintext: the buffer is wiped when dropped.
-pub fn read_secret_input(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+/// [`read_input_limited`] for plaintext: the buffer is wiped when dropped.
+pub fn read_secret_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Zeroizing<Vec<u8>>> {
     if is_stdio(path) {
-        return read_all(io::stdin().lock(), 0)
-            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")));
+        return read_bounded(io::stdin().lock(), 0, limit, "stdin");
     }
     let shown = path.display();
     let meta = fs::metadata(path).map_err(|e| input_error(path, &e))?;
@@ -60,9 +124,29 @@ pub fn read_secret_input(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
             "cannot read {shown}: it is a directory"
         )));
     }
+    if meta.len() > limit.max {
+        return Err(limit.refuse(&shown.to_string(), Some(meta.len())));
+    }
     let file = fs::File::open(path).map_err(|e| input_error(path, &e))?;
     let hint = usize::try_from(meta.len()).unwrap_or(0);
-    read_all(file, hint).map_err(|e| CliError::other(format!("cannot read {shown}: {e}")))
+    // Bounded too: a FIFO (`<(cmd)`) has no size, and a file may grow while read.
+    read_bounded(file, hint, limit, &shown.to_string())
+}
+
+/// Reads `reader` to its end, but never more than one byte past `limit` (which tells
+/// "exactly the limit" from "more"): an endless stream is refused, not buffered.
+fn read_bounded(
+    reader: impl Read,
+    hint: usize,
+    limit: &SizeLimit,
+    shown: &str,
+) -> CliResult<Zeroizing<Vec<u8>>> {
+    let buf = read_all(reader.take(limit.max.saturating_add(1)), hint)
+        .map_err(|e| CliError::other(format!("cannot read {shown}: {e}")))?;
+    if buf.len() as u64 > limit.max {
+        return Err(limit.refuse(shown, None));
+    }
+    Ok(buf)
 }
 
 fn input_error(path: &Path, e: &io::Error) -> CliError {
@@ -167,15 +251,15 @@ impl Written {
     /// A short phrase for the user, e.g. `backup.json (5,729 bytes)`.
     pub fn describe(&self) -> String {
         match self {
-            Written::Stdout { len } => format!("stdout ({} bytes)", group_digits(*len)),
+            Written::Stdout { len } => format!("stdout ({})", ffce_core::bytes(*len)),
             Written::File {
                 path,
                 len,
                 replaced,
             } => format!(
-                "{} ({} bytes{})",
+                "{} ({}{})",
                 path.display(),
-                group_digits(*len),
+                ffce_core::bytes(*len),
                 if *replaced { ", replaced" } else { "" }
             ),
         }
@@ -404,6 +488,25 @@ pub mod interrupt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_reads_stop_one_byte_past_the_limit() {
+        let limit = SizeLimit {
+            max: 10,
+            what: "a test input is",
+            failure: Failure::Integrity,
+        };
+        let ok = read_bounded(&[7u8; 10][..], 0, &limit, "stdin").unwrap();
+        assert_eq!(&ok[..], &[7u8; 10]);
+        // An endless stream is refused, not read to its (never) end.
+        let err = read_bounded(io::repeat(0), 0, &limit, "stdin").unwrap_err();
+        assert_eq!(err.failure, Failure::Integrity);
+        assert_eq!(
+            err.message,
+            "stdin holds more than 10 bytes, too large: a test input is at most 10 bytes; \
+             stopped reading"
+        );
+    }
 
     #[test]
     fn terminal_safe_text() {

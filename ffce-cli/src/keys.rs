@@ -102,7 +102,13 @@ pub fn describe_key_source(args: &KeyArgs) -> String {
 /// Loads the key the command needs; without one, a usage error (exit 2) that says how to
 /// give one.
 pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
-    load_optional_key(ui, args)?.ok_or_else(|| {
+    Ok(load_key_and_master(ui, args)?.0)
+}
+
+/// [`load_key`], also keeping the master secret when one was given, so that a blob the
+/// key does not open can be tried with the other purpose ([`crate::report::purpose_hint`]).
+pub fn load_key_and_master(ui: &Ui, args: &KeyArgs) -> CliResult<(Key, Option<MasterSecret>)> {
+    load_optional_key_and_master(ui, args)?.ok_or_else(|| {
         CliError::usage(format!(
             "this command needs a key: pass --master-key-file PATH or --key-file PATH, \
              or set {MASTER_KEY_ENV} or {KEY_ENV}"
@@ -116,6 +122,14 @@ pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
 /// Exit codes: 3 for a key file that does not exist, 2 for key material that does not
 /// parse, 1 for other I/O errors.
 pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
+    Ok(load_optional_key_and_master(ui, args)?.map(|(key, _)| key))
+}
+
+/// [`load_optional_key`], also keeping the master secret when one was given.
+pub fn load_optional_key_and_master(
+    ui: &Ui,
+    args: &KeyArgs,
+) -> CliResult<Option<(Key, Option<MasterSecret>)>> {
     let Some(source) = key_source(args) else {
         return Ok(None);
     };
@@ -124,7 +138,7 @@ pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
     Ok(Some(if source.is_master() {
         master_key(ui, &bytes, purpose, &source)
     } else {
-        derived_key(ui, &bytes, &source)
+        (derived_key(ui, &bytes, &source), None)
     }))
 }
 
@@ -176,14 +190,20 @@ pub fn load_master_secret(ui: &Ui, path: Option<&Path>) -> CliResult<MasterSecre
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
-fn master_key(ui: &Ui, bytes: &[u8; KEY_LEN], purpose: Purpose, source: &KeySource) -> Key {
+fn master_key(
+    ui: &Ui,
+    bytes: &[u8; KEY_LEN],
+    purpose: Purpose,
+    source: &KeySource,
+) -> (Key, Option<MasterSecret>) {
     ui.detail(
         1,
         format!("key: derived for purpose {purpose} from the master secret in {source}"),
     );
     // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's copy is
     // wiped by its `Zeroizing` owner.
-    MasterSecret::from_bytes(*bytes).derive(purpose)
+    let master = MasterSecret::from_bytes(*bytes);
+    (master.derive(purpose), Some(master))
 }
 
 fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &KeySource) -> Key {
@@ -265,7 +285,11 @@ fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; K
         if meta.is_file() {
             warn_if_shared(ui, path, &meta);
             if meta.len() > MAX_KEY_FILE_LEN {
-                return Err(too_long(flag, path, &format!("found {} bytes", meta.len())));
+                return Err(too_long(
+                    flag,
+                    path,
+                    &format!("found {}", ffce_core::Count(meta.len(), "byte")),
+                ));
             }
         } else if same_file_as_stdin(path) {
             refuse_terminal(flag, path)?;

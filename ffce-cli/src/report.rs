@@ -12,14 +12,29 @@
 //! - `warnings`: the blob is valid FFCE but the cloud would refuse it as a backup body
 //!   (`too_large` over 524,288 bytes, `empty`; FFCE-SPEC §3). FFCE also serves on-device
 //!   config files, which have no such limit, so these do not fail the command.
+//!
+//! Two more things the report says, because a report that only says "valid" misleads:
+//! - What was checked: the structure always, authentication only with a key (without
+//!   one, `authenticated` is "not checked", never "yes").
+//! - What the device will make of it (`device_warnings`, `ffce_core::firmware`): a
+//!   plaintext it would cut at a NUL byte or not restore (not UTF-8 JSON), and an
+//!   empty blob, whose tag the firmware never checks.
+//!
+//! An input that is not a blob at all but looks like something else (the JSON
+//! plaintext, a base64 or hex copy of a blob, an empty file; `ffce_core::recognise`)
+//! is reported as what it looks like, without header fields read from it.
 
 use std::fmt::Write as _;
 
-use ffce_core::{Error, HEADER_LEN, Key, KeyOrigin, MAX_BLOB_LEN, NONCE_LEN, TAG_LEN};
+use ffce_core::firmware::{self, RestoreProblem};
+use ffce_core::{
+    Error, HEADER_LEN, Key, KeyOrigin, Lookalike, MAX_BLOB_LEN, MasterSecret, NONCE_LEN, Purpose,
+    TAG_LEN, bytes,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::exit::Failure;
+use crate::exit::{CliError, Failure};
 use crate::files::group_digits;
 use crate::ui::Ui;
 use ffce_core::content::{self, ContentSummary};
@@ -66,6 +81,35 @@ pub struct KeyCheck {
     pub plaintext_sha256: Option<[u8; 32]>,
     /// A value-free summary of the plaintext, when authenticated.
     pub content: Option<ContentSummary>,
+    /// When the key did not open the blob but the same master secret's key for another
+    /// purpose does: that purpose ([`Report::with_master`]).
+    pub opens_with: Option<Purpose>,
+}
+
+/// What the device would do with the blob or its plaintext that the user should know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceWarning {
+    /// Machine-readable code: `nul_byte`, `not_utf8`, `not_json`, `empty_plaintext`
+    /// (from [`RestoreProblem::code`]) or `empty_blob_unchecked`.
+    pub code: &'static str,
+    /// One line for people.
+    pub message: String,
+    /// The byte offset in the plaintext, for `nul_byte` and `not_utf8`.
+    pub offset: Option<usize>,
+}
+
+impl DeviceWarning {
+    fn restore(p: &RestoreProblem) -> DeviceWarning {
+        DeviceWarning {
+            code: p.code(),
+            message: format!("{p}; the device will not restore it as it is"),
+            offset: p.offset(),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({ "code": self.code, "message": self.message, "offset": self.offset })
+    }
 }
 
 /// Everything known about one blob.
@@ -93,17 +137,29 @@ pub struct Report {
     pub uploadable: bool,
     /// Present when a key was given.
     pub key: Option<KeyCheck>,
+    /// True when the structure is valid (whatever the key said).
+    pub structure_valid: bool,
+    /// What the input looks like when it is not a blob at all (then the header fields
+    /// are `None`: they would be nonsense).
+    pub looks_like: Option<Lookalike>,
+    /// What the device would make of it.
+    pub device_warnings: Vec<DeviceWarning>,
 }
 
 /// Inspects `blob`; with a key, also authenticates it and summarises the plaintext.
 /// Never fails and never panics: every problem is in the report.
 pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
     let inspection = ffce_core::inspect(blob);
+    let looks_like = ffce_core::recognise(blob);
     let mut errors: Vec<Problem> = inspection
         .problems
         .iter()
         .map(Problem::from_error)
+        // For a lookalike only the first problem (too short, bad magic) is true; the
+        // rest would come from reading its bytes as header fields.
+        .take(if looks_like.is_some() { 1 } else { usize::MAX })
         .collect();
+    let mut device_warnings = Vec::new();
     let mut warnings = Vec::new();
     let uploadable = match ffce_core::validate_upload(blob) {
         Ok(_) => true,
@@ -127,6 +183,7 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
             authenticated: false,
             plaintext_sha256: None,
             content: None,
+            opens_with: None,
         };
         if inspection.is_valid() {
             match key.open(blob) {
@@ -134,6 +191,11 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
                     check.authenticated = true;
                     check.plaintext_sha256 = Some(Sha256::digest(&*plaintext).into());
                     check.content = Some(content::summarise(&plaintext));
+                    device_warnings.extend(
+                        firmware::restore_problems(&plaintext)
+                            .iter()
+                            .map(DeviceWarning::restore),
+                    );
                     // `plaintext` is wiped as it drops here.
                 }
                 Err(e) => errors.push(Problem::from_error(&e)),
@@ -141,18 +203,104 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
         }
         check
     });
+    let authentic = key.as_ref().is_some_and(|k| k.authenticated);
+    if let Some(header) = inspection.header.as_ref().filter(|_| inspection.is_valid()) {
+        if firmware::skips_tag_check(header) && !authentic {
+            device_warnings.push(DeviceWarning {
+                code: "empty_blob_unchecked",
+                message: if key.is_some() {
+                    "the device firmware does not check the tag of an empty blob: it would \
+                     accept this one although it does not authenticate"
+                } else {
+                    "the device firmware does not check the tag of an empty blob: it would \
+                     accept this one unchecked; give a key to authenticate it"
+                }
+                .into(),
+                offset: None,
+            });
+        }
+    }
+    let header_field = looks_like.is_none();
     Report {
         source: None,
         blob_len: blob.len(),
-        magic: field(blob, 0),
-        version: blob.get(VERSION_AT).copied(),
-        nonce: field(blob, NONCE_AT),
-        plaintext_len: field(blob, LEN_AT).map(u32::from_le_bytes),
-        tag: field(blob, TAG_AT),
+        magic: field(blob, 0).filter(|_| header_field),
+        version: blob.get(VERSION_AT).copied().filter(|_| header_field),
+        nonce: field(blob, NONCE_AT).filter(|_| header_field),
+        plaintext_len: field(blob, LEN_AT)
+            .map(u32::from_le_bytes)
+            .filter(|_| header_field),
+        tag: field(blob, TAG_AT).filter(|_| header_field),
         errors,
         warnings,
         uploadable,
         key,
+        structure_valid: inspection.is_valid(),
+        looks_like,
+        device_warnings,
+    }
+}
+
+/// What an input that is not a blob looks like, in words, with what to do instead.
+pub fn lookalike_message(l: Lookalike) -> &'static str {
+    match l {
+        Lookalike::Empty => "empty file (0 bytes), not an FFCE blob",
+        Lookalike::Json => {
+            "this looks like a JSON plaintext, not an FFCE blob: use `ffce encrypt` to seal it"
+        }
+        Lookalike::Base64Blob => {
+            "this is a base64 copy of an FFCE blob: decode it first (base64 -d FILE > blob.ffce)"
+        }
+        Lookalike::HexBlob => {
+            "this is a hex copy of an FFCE blob: decode it first (xxd -r -p FILE > blob.ffce)"
+        }
+        _ => "this is not an FFCE blob",
+    }
+}
+
+/// What to tell a user whose key opens the blob only with another purpose.
+pub fn purpose_hint(found: Purpose) -> String {
+    match found {
+        Purpose::ConfigFs => "this is an on-device config file (configfs key), not a cloud \
+                              backup: use --purpose configfs"
+            .into(),
+        Purpose::Backup => "this is a cloud backup (backup key), not an on-device config \
+                            file: use --purpose backup"
+            .into(),
+        other => format!("it opens with the {other} key: use --purpose {other}"),
+    }
+}
+
+/// The error for a blob that `key` did not open, with what the user can do about it:
+/// for an input that is not a blob, what it looks like; for an authentication failure
+/// with a key derived from `master`, the purpose that does open it.
+pub fn open_error(e: Error, blob: &[u8], key: &Key, master: Option<&MasterSecret>) -> CliError {
+    if let Some(l) = ffce_core::recognise(blob) {
+        return CliError::integrity(lookalike_message(l));
+    }
+    let mut err = CliError::from(e);
+    if e == Error::AuthenticationFailed {
+        if let Some(found) = other_purpose(blob, key.origin(), master) {
+            err.message = format!("{}; {}", err.message, purpose_hint(found));
+        }
+    }
+    err
+}
+
+/// The purpose, other than the one a key was derived for, whose key from the same
+/// `master` opens `blob`. `None` for an imported key: its master secret is unknown.
+fn other_purpose(blob: &[u8], origin: KeyOrigin, master: Option<&MasterSecret>) -> Option<Purpose> {
+    let KeyOrigin::Derived(used) = origin else {
+        return None;
+    };
+    master?.purpose_of(blob).filter(|&p| p != used)
+}
+
+/// Warns on stderr about every reason the device would not restore `plaintext`
+/// (`decrypt`, `get --decrypt`); the output is still written, it is authentic.
+pub fn warn_restore_problems(ui: &Ui, source: &str, plaintext: &[u8]) {
+    for p in firmware::restore_problems(plaintext) {
+        ui.warn(format!("{source}: {}", DeviceWarning::restore(&p).message));
     }
 }
 
@@ -177,7 +325,37 @@ impl Report {
         self
     }
 
+    /// With the master secret the key came from: when authentication failed, tries the
+    /// other purpose and, if it opens the blob, says so in the error and in
+    /// [`KeyCheck::opens_with`].
+    pub fn with_master(mut self, blob: &[u8], master: Option<&MasterSecret>) -> Report {
+        let Some(check) = &mut self.key else {
+            return self;
+        };
+        let Some(auth) = self
+            .errors
+            .iter_mut()
+            .find(|e| e.code == "authentication_failed")
+        else {
+            return self;
+        };
+        let Some(found) = other_purpose(blob, check.origin, master) else {
+            return self;
+        };
+        check.opens_with = Some(found);
+        let used = match check.origin {
+            KeyOrigin::Derived(p) => p.name(),
+            KeyOrigin::Imported => "given",
+        };
+        auth.message = format!(
+            "authentication failed with the {used} key; {}",
+            purpose_hint(found)
+        );
+        self
+    }
+
     /// True when there are no errors: structurally valid and, with a key, authentic.
+    /// Without a key this says nothing about authenticity: see `authenticated`.
     pub fn valid(&self) -> bool {
         self.errors.is_empty()
     }
@@ -188,18 +366,99 @@ impl Report {
         (!self.valid()).then_some(Failure::Integrity)
     }
 
+    /// The command's error for an invalid report (exit 4), naming what the input looks
+    /// like or the purpose that opens it when known; `None` when valid.
+    pub fn error(&self) -> Option<CliError> {
+        let failure = self.failure()?;
+        let source = self.source.as_deref().unwrap_or("input");
+        let message = match (
+            self.looks_like,
+            self.key.as_ref().and_then(|k| k.opens_with),
+        ) {
+            (Some(l), _) => format!("{source}: {}", lookalike_message(l)),
+            (None, Some(p)) => format!(
+                "{source}: not a valid FFCE blob (authentication_failed); {}",
+                purpose_hint(p)
+            ),
+            (None, None) => format!(
+                "{source}: not a valid FFCE blob ({})",
+                self.errors.first().map_or("invalid", |e| e.code)
+            ),
+        };
+        Some(CliError::new(failure, message))
+    }
+
+    /// Warns on stderr about each of [`Report::device_warnings`], naming the source.
+    pub fn warn_device(&self, ui: &Ui) {
+        for w in &self.device_warnings {
+            let source = self.source.as_deref().unwrap_or("input");
+            ui.warn(format!("{source}: {}", w.message));
+        }
+    }
+
+    /// A one-line reason for an invalid report (`verify`): the first error's code and
+    /// what the input looks like, or every error.
+    pub fn reason(&self) -> String {
+        match self.looks_like {
+            // Led by the error's code, like every other reason, for scripts that grep.
+            Some(l) => format!(
+                "{}: {}",
+                self.errors.first().map_or("invalid", |e| e.code),
+                lookalike_message(l)
+            ),
+            None => self
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+
+    /// `verified`, `failed` or `not_checked`.
+    fn authentication(&self) -> &'static str {
+        match &self.key {
+            Some(k) if k.authenticated => "verified",
+            Some(_)
+                if self
+                    .errors
+                    .iter()
+                    .any(|e| e.code == "authentication_failed") =>
+            {
+                "failed"
+            }
+            _ => "not_checked",
+        }
+    }
+
     /// The report as one JSON object.
     ///
-    /// Always: `valid`, `magic`, `version`, `nonce`, `plaintext_len`, `tag` (header
-    /// fields; `null` when the input is too short to hold them; byte fields in lowercase
-    /// hex), `blob_len`, `errors` and `warnings` (arrays of `{code, message}`),
-    /// `uploadable`; `source` when set. With a key, also `key` (`{origin, purpose,
-    /// source}`, `source` naming the flag and file or the variable, or `null`),
-    /// `authenticated`, `plaintext_sha256` and `content` (both `null` unless
-    /// authenticated).
+    /// Always: `valid` (no errors in what was checked: without a key, the structure
+    /// only), `structure` (`valid`/`invalid`), `authentication` (`verified`, `failed`,
+    /// `not_checked`: no key, or the blob is malformed), `authenticated` (`null`
+    /// without a key), `magic`, `version`, `nonce`, `plaintext_len`, `tag` (header
+    /// fields; `null` when the input is too short to hold them or is not a blob at all;
+    /// byte fields in lowercase hex), `blob_len`, `errors` and `warnings` (arrays of
+    /// `{code, message}`), `uploadable`, `looks_like` (`null`, or `{kind, message}` for
+    /// an input that is not a blob), `device_warnings` (`{code, message, offset}`);
+    /// `source` when set. With a key, also `key` (`{origin, purpose, source,
+    /// opens_with_purpose}`, `source` naming the flag and file or the variable, or
+    /// `null`), `plaintext_sha256` and `content` (both `null` unless authenticated).
     pub fn to_json(&self) -> Value {
         let mut v = json!({
             "valid": self.valid(),
+            "structure": if self.structure_valid { "valid" } else { "invalid" },
+            "authentication": self.authentication(),
+            "authenticated": self.key.as_ref().map(|k| k.authenticated),
+            "looks_like": self.looks_like.map(|l| json!({
+                "kind": l.code(),
+                "message": lookalike_message(l),
+            })),
+            "device_warnings": self
+                .device_warnings
+                .iter()
+                .map(DeviceWarning::to_json)
+                .collect::<Vec<_>>(),
             "magic": self.magic.map(hex::encode),
             "version": self.version,
             "nonce": self.nonce.map(hex::encode),
@@ -224,8 +483,8 @@ impl Report {
             if let Some(source) = &k.source {
                 key["source"] = json!(source);
             }
+            key["opens_with_purpose"] = json!(k.opens_with.map(Purpose::name));
             map.insert("key".into(), key);
-            map.insert("authenticated".into(), json!(k.authenticated));
             map.insert(
                 "plaintext_sha256".into(),
                 json!(k.plaintext_sha256.map(hex::encode)),
@@ -248,48 +507,64 @@ impl Report {
         if let Some(source) = &self.source {
             rows.push(("source", source.clone()));
         }
+        if let Some(l) = self.looks_like {
+            rows.push(("looks_like", ui.paint("31", lookalike_message(l))));
+        }
         rows.push((
-            "valid",
-            if self.valid() {
-                ui.paint("32", "yes")
+            "structure",
+            if self.structure_valid {
+                ui.paint("32", "valid")
             } else {
-                ui.paint("31", "NO")
+                ui.paint("31", "INVALID")
             },
         ));
-        let missing = || "(missing: input too short)".to_string();
-        rows.push((
-            "magic",
-            self.magic.map_or_else(missing, |m| {
-                let ascii: String = m
-                    .iter()
-                    .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-                    .collect();
-                format!("{} ({ascii:?})", hex::encode(m))
-            }),
-        ));
-        rows.push((
-            "version",
-            self.version.map_or_else(missing, |v| v.to_string()),
-        ));
-        rows.push(("nonce", self.nonce.map_or_else(missing, hex::encode)));
-        rows.push((
-            "plaintext_len",
-            self.plaintext_len.map_or_else(missing, |n| {
-                format!("{} bytes (declared)", group_digits(n as usize))
-            }),
-        ));
-        rows.push(("tag", self.tag.map_or_else(missing, hex::encode)));
+        let auth = match &self.key {
+            None if self.looks_like.is_some() => "not checked (not an FFCE blob)".into(),
+            None => "not checked (no key given: pass --master-key-file or --key-file)".into(),
+            Some(k) if k.authenticated => ui.paint("32", "yes"),
+            Some(_) if self.authentication() == "failed" => ui.paint("31", "NO"),
+            Some(_) => "not checked (the blob is malformed)".into(),
+        };
+        rows.push(("authenticated", auth));
+        if self.looks_like.is_none() {
+            let missing = || "(missing: input too short)".to_string();
+            rows.push((
+                "magic",
+                self.magic.map_or_else(missing, |m| {
+                    let ascii: String = m
+                        .iter()
+                        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+                        .collect();
+                    format!("{} ({ascii:?})", hex::encode(m))
+                }),
+            ));
+            rows.push((
+                "version",
+                self.version.map_or_else(missing, |v| v.to_string()),
+            ));
+            rows.push(("nonce", self.nonce.map_or_else(missing, hex::encode)));
+            rows.push((
+                "plaintext_len",
+                self.plaintext_len
+                    .map_or_else(missing, |n| format!("{} (declared)", bytes(n as usize))),
+            ));
+            rows.push(("tag", self.tag.map_or_else(missing, hex::encode)));
+        }
         let body = self.blob_len.saturating_sub(HEADER_LEN);
         rows.push((
-            "blob_len",
-            if self.blob_len >= HEADER_LEN {
+            if self.looks_like.is_some() {
+                "size"
+            } else {
+                "blob_len"
+            },
+            if self.blob_len >= HEADER_LEN && self.looks_like.is_none() {
                 format!(
-                    "{} bytes ({HEADER_LEN}-byte header + {} bytes)",
-                    group_digits(self.blob_len),
-                    group_digits(body)
+                    "{} ({HEADER_LEN}-byte header + {})",
+                    bytes(self.blob_len),
+                    bytes(body)
                 )
             } else {
-                format!("{} bytes", group_digits(self.blob_len))
+                bytes(self.blob_len).to_string()
             },
         ));
         rows.push((
@@ -317,6 +592,12 @@ impl Report {
                 format!("{}: {}", ui.paint("33", w.code), w.message),
             ));
         }
+        for w in &self.device_warnings {
+            rows.push((
+                "device",
+                format!("{}: {}", ui.paint("33", w.code), w.message),
+            ));
+        }
         if let Some(k) = &self.key {
             rows.push((
                 "key",
@@ -331,18 +612,6 @@ impl Report {
                     (KeyOrigin::Imported, None) => "AES key as given".into(),
                 },
             ));
-            let auth = if k.authenticated {
-                ui.paint("32", "yes")
-            } else if self
-                .errors
-                .iter()
-                .any(|e| e.code == "authentication_failed")
-            {
-                ui.paint("31", "NO")
-            } else {
-                "not checked (the blob is malformed)".into()
-            };
-            rows.push(("authenticated", auth));
             if let Some(sha) = k.plaintext_sha256 {
                 rows.push(("plaintext_sha256", hex::encode(sha)));
             }
@@ -381,12 +650,17 @@ mod tests {
         assert_eq!(j["version"], 1);
         assert_eq!(j["magic"], "46464345");
         assert_eq!(j["plaintext_len"], 5);
-        assert!(j.get("authenticated").is_none());
+        assert_eq!(j["authenticated"], Value::Null);
+        assert_eq!(j["authentication"], "not_checked");
+        assert_eq!(j["structure"], "valid");
 
         let r = build_report(&blob, Some(&key()));
         let j = r.to_json();
         assert_eq!(j["authenticated"], true);
-        assert_eq!(j["key"], json!({"origin": "derived", "purpose": "backup"}));
+        assert_eq!(
+            j["key"],
+            json!({"origin": "derived", "purpose": "backup", "opens_with_purpose": null})
+        );
         assert_eq!(j["content"]["type"], "array");
         assert_eq!(r.failure(), None);
     }
@@ -433,6 +707,52 @@ mod tests {
         let empty = build_report(b"", None);
         assert_eq!(empty.warnings[0].code, "empty");
         assert_eq!(empty.to_json()["magic"], Value::Null);
+    }
+
+    #[test]
+    fn the_other_purpose_is_named_only_with_the_master_secret() {
+        let master = MasterSecret::from_bytes([0x11; 32]);
+        let blob = master.derive(Purpose::ConfigFs).seal(b"{}").unwrap();
+        let key = master.derive(Purpose::Backup);
+        let r = build_report(&blob, Some(&key)).with_master(&blob, Some(&master));
+        assert_eq!(r.key.as_ref().unwrap().opens_with, Some(Purpose::ConfigFs));
+        assert!(
+            r.errors[0].message.contains("use --purpose configfs"),
+            "{r:?}"
+        );
+        assert_eq!(r.to_json()["key"]["opens_with_purpose"], "configfs");
+        let r = build_report(&blob, Some(&key)).with_master(&blob, None);
+        assert_eq!(r.key.as_ref().unwrap().opens_with, None);
+        let e = open_error(Error::AuthenticationFailed, &blob, &key, Some(&master));
+        assert!(e.message.contains("on-device config file"), "{}", e.message);
+        assert_eq!(e.failure, Failure::Integrity);
+    }
+
+    #[test]
+    fn lookalikes_have_no_header_fields() {
+        let r = build_report(br#"{"formatName":"dexie"}"#, Some(&key()));
+        assert_eq!(r.looks_like, Some(Lookalike::Json));
+        assert_eq!((r.magic, r.version, r.nonce), (None, None, None));
+        assert_eq!(r.errors.len(), 1, "only the first, true problem: {r:?}");
+        assert!(r.error().unwrap().message.contains("ffce encrypt"));
+        assert!(!r.render_human(&Ui::silent()).contains("nonce"));
+    }
+
+    #[test]
+    fn device_warnings() {
+        let blob = key().seal(b"{}\0").unwrap();
+        let r = build_report(&blob, Some(&key()));
+        assert!(r.valid());
+        assert_eq!(r.device_warnings[0].code, "nul_byte");
+        assert_eq!(r.device_warnings[0].offset, Some(2));
+        let empty = key().seal(b"").unwrap();
+        let r = build_report(&empty, None);
+        assert_eq!(r.device_warnings[0].code, "empty_blob_unchecked");
+        let r = build_report(&empty, Some(&key()));
+        assert_eq!(r.device_warnings[0].code, "empty_plaintext");
+        let fine = key().seal(b"[1]").unwrap();
+        assert_eq!(build_report(&fine, Some(&key())).device_warnings, []);
+        assert_eq!(build_report(&fine, None).device_warnings, []);
     }
 
     #[test]

@@ -52,7 +52,10 @@ fn every_vector_without_a_key() {
         } else {
             assert_eq!(j["warnings"], serde_json::json!([]), "{ctx}");
         }
-        for absent in ["authenticated", "plaintext_sha256", "content", "key"] {
+        // Without a key authentication is "not checked", said explicitly.
+        assert_eq!(j["authenticated"], Value::Null, "{ctx}");
+        assert_eq!(j["authentication"], "not_checked", "{ctx}");
+        for absent in ["plaintext_sha256", "content", "key"] {
             assert!(j.get(absent).is_none(), "{absent} without a key: {ctx}");
         }
     }
@@ -198,7 +201,8 @@ fn human_report_fields_and_alignment() {
     let out = run.out();
     for label in [
         "source",
-        "valid",
+        "structure",
+        "authenticated",
         "magic",
         "version",
         "nonce",

@@ -19,6 +19,8 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
 
+use crate::numbers::{Count, Grouped, bytes};
+
 /// Names longer than this many characters are cut (with `…`).
 const MAX_NAME_CHARS: usize = 80;
 /// At most this many object keys or tables are listed; the rest are only counted.
@@ -205,19 +207,19 @@ impl ContentSummary {
         match self {
             ContentSummary::Empty { .. } => vec!["empty (0 bytes)".into()],
             ContentSummary::Binary { size } => {
-                vec![format!("binary, {} bytes", group_digits(*size))]
+                vec![format!("binary, {}", bytes(*size))]
             }
             ContentSummary::Text { size, lines } => vec![format!(
-                "text (not JSON), {} bytes, {} lines",
-                group_digits(*size),
-                group_digits(*lines)
+                "text (not JSON), {}, {}",
+                bytes(*size),
+                Count(*lines as u64, "line")
             )],
             ContentSummary::Json(j) => match &j.shape {
                 JsonShape::Object { key_count, keys } => {
                     let mut out = vec![format!(
-                        "JSON object with {} keys, {} bytes",
-                        group_digits(*key_count),
-                        group_digits(j.size)
+                        "JSON object with {}, {}",
+                        Count(*key_count as u64, "key"),
+                        bytes(j.size)
                     )];
                     let width = keys
                         .iter()
@@ -234,9 +236,9 @@ impl ContentSummary {
                     out
                 }
                 JsonShape::Array { len } => vec![format!(
-                    "JSON array of {} elements, {} bytes",
-                    group_digits(*len),
-                    group_digits(j.size)
+                    "JSON array of {}, {}",
+                    Count(*len as u64, "element"),
+                    bytes(j.size)
                 )],
                 scalar => {
                     let t = match scalar {
@@ -245,7 +247,7 @@ impl ContentSummary {
                         JsonShape::Bool => "bool",
                         _ => "null",
                     };
-                    vec![format!("JSON {t}, {} bytes", group_digits(j.size))]
+                    vec![format!("JSON {t}, {}", bytes(j.size))]
                 }
             },
             ContentSummary::Dexie(d) => {
@@ -255,10 +257,10 @@ impl ContentSummary {
                     .as_ref()
                     .map_or_else(|| "?".to_string(), Number::to_string);
                 let mut out = vec![format!(
-                    "Dexie export: database {name:?} version {version}, {} tables, {} rows, {} bytes",
-                    group_digits(d.table_count),
-                    group_digits(usize::try_from(d.total_rows).unwrap_or(usize::MAX)),
-                    group_digits(d.size)
+                    "Dexie export: database {name:?} version {version}, {}, {}, {}",
+                    Count(d.table_count as u64, "table"),
+                    Count(d.total_rows, "row"),
+                    bytes(d.size)
                 )];
                 let width = d
                     .tables
@@ -268,10 +270,12 @@ impl ContentSummary {
                     .unwrap_or(0);
                 for t in &d.tables {
                     let rows = match (t.rows, t.declared_rows) {
-                        (Some(r), Some(dr)) if r == dr => format!("{r} rows"),
-                        (Some(r), Some(dr)) => format!("{r} rows (rowCount says {dr})"),
-                        (Some(r), None) => format!("{r} rows (not declared)"),
-                        (None, Some(dr)) => format!("no data (rowCount says {dr})"),
+                        (Some(r), Some(dr)) if r == dr => format!("{}", Count(r, "row")),
+                        (Some(r), Some(dr)) => {
+                            format!("{} (rowCount says {})", Count(r, "row"), Grouped(dr))
+                        }
+                        (Some(r), None) => format!("{} (not declared)", Count(r, "row")),
+                        (None, Some(dr)) => format!("no data (rowCount says {})", Grouped(dr)),
                         (None, None) => "no data".into(),
                     };
                     out.push(format!("  {:width$}  {rows}", t.name));
@@ -297,15 +301,7 @@ impl ContentSummary {
 /// How the summary writes counts, `1234567` → `1,234,567`; tools that print a summary
 /// beside other numbers use it too, so all numbers read alike.
 pub fn group_digits(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    Grouped(n as u64).to_string()
 }
 
 /// A name from the content, made safe to print: at most [`MAX_NAME_CHARS`] characters,
@@ -882,8 +878,10 @@ fn dexie_summary(size: usize, format_version: Option<Number>, data: Option<Data>
     for (i, t) in tables.iter().enumerate().take(declared_count) {
         match (t.rows, t.declared_rows) {
             (Some(r), Some(d)) if r != d => problems.push(format!(
-                "table {:?}: rowCount says {d}, data has {r} rows",
-                t.name
+                "table {:?}: rowCount says {}, data has {}",
+                t.name,
+                Grouped(d),
+                Count(r, "row")
             )),
             (None, _) if data.rows.is_some() && !seen_data[i] => {
                 problems.push(format!("table {:?} is declared but has no data", t.name))
@@ -977,10 +975,10 @@ mod tests {
         );
         assert_eq!(
             d.problems,
-            vec!["table \"inputs\": rowCount says 2, data has 1 rows"]
+            vec!["table \"inputs\": rowCount says 2, data has 1 row"]
         );
         let lines = summarise(spec).describe();
-        assert!(lines[1].contains("1 rows (rowCount says 2)"), "{lines:?}");
+        assert!(lines[1].contains("1 row (rowCount says 2)"), "{lines:?}");
         assert!(!lines.join("\n").contains("Porch"));
     }
 

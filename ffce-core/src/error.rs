@@ -8,6 +8,7 @@
 use core::fmt;
 
 use crate::header::{HEADER_LEN, MAGIC};
+use crate::numbers::{Count, Grouped, bytes};
 
 /// Everything that can go wrong while reading, validating, sealing or opening a blob.
 ///
@@ -109,7 +110,8 @@ impl fmt::Display for Error {
         match self {
             Error::TooShort { len } => write!(
                 f,
-                "blob is {len} bytes, shorter than the {HEADER_LEN}-byte FFCE header"
+                "blob is {}, shorter than the {HEADER_LEN}-byte FFCE header",
+                bytes(*len)
             ),
             Error::BadMagic { found } => {
                 write!(f, "bad magic: expected ")?;
@@ -129,28 +131,37 @@ impl fmt::Display for Error {
                 };
                 write!(
                     f,
-                    "length mismatch ({how}): header declares {declared} plaintext bytes, \
-                     {actual} bytes follow the header"
+                    "length mismatch ({how}): header declares {}, {} follow{} the header",
+                    Count(u64::from(*declared), "plaintext byte"),
+                    bytes(*actual),
+                    if *actual == 1 { "s" } else { "" }
                 )
             }
             Error::Empty => write!(f, "empty body: a backup must contain an FFCE blob"),
             Error::TooLarge { len, max } => {
-                write!(f, "blob is {len} bytes, over the {max}-byte upload limit")
+                write!(
+                    f,
+                    "blob is {}, over the {}-byte upload limit",
+                    bytes(*len),
+                    Grouped(*max as u64)
+                )
             }
             Error::AuthenticationFailed => write!(
                 f,
                 "authentication failed: wrong key or purpose, or the blob was modified"
             ),
             Error::BadKeyLength { len } => {
-                write!(f, "key material is {len} bytes, expected exactly 32")
+                write!(f, "key material is {}, expected exactly 32", bytes(*len))
             }
             Error::PlaintextTooLong { len } => write!(
                 f,
-                "plaintext is {len} bytes, more than a 32-bit length field can describe"
+                "plaintext is {}, more than a 32-bit length field can describe",
+                bytes(*len)
             ),
             Error::NoRoomForHeader { len } => write!(
                 f,
-                "buffer is {len} bytes, it must start with {HEADER_LEN} bytes reserved for the header"
+                "buffer is {}, it must start with {HEADER_LEN} bytes reserved for the header",
+                bytes(*len)
             ),
             Error::RandomUnavailable => {
                 write!(f, "the operating system could not supply random bytes")

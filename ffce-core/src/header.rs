@@ -20,6 +20,13 @@ pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 /// Length of the fixed header: magic, version, nonce, `plaintext_len`, tag.
 pub const HEADER_LEN: usize = 4 + 1 + NONCE_LEN + 4 + TAG_LEN;
+/// The largest plaintext the 32-bit `plaintext_len` field can describe: 4,294,967,295
+/// bytes. A `u64` so the limit can be compared with file sizes on every platform.
+pub const MAX_FORMAT_PLAINTEXT_LEN: u64 = u32::MAX as u64;
+/// The largest blob the format can describe (any purpose, no upload limit): the header
+/// plus [`MAX_FORMAT_PLAINTEXT_LEN`], 4,294,967,332 bytes. Anything longer cannot be an
+/// FFCE blob, so a reader may refuse it by its size before reading it.
+pub const MAX_FORMAT_BLOB_LEN: u64 = HEADER_LEN as u64 + MAX_FORMAT_PLAINTEXT_LEN;
 
 // Field offsets, in the order of the table in FFCE-SPEC §1.
 const VERSION_AT: usize = 4;

@@ -34,6 +34,9 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Every purpose, in the order of the table in FFCE-SPEC §2.
+    pub const ALL: [Purpose; 2] = [Purpose::Backup, Purpose::ConfigFs];
+
     /// The HKDF `info` label, ASCII without a terminator.
     pub fn label(self) -> &'static str {
         match self {
@@ -106,6 +109,18 @@ impl MasterSecret {
             cipher: Cipher::new(bytes.expose_secret()),
             origin: KeyOrigin::Derived(purpose),
         }
+    }
+
+    /// The purpose whose key (derived from this secret) authenticates `blob`, if any.
+    ///
+    /// For telling a user who picked the wrong purpose which one to pick: a blob that
+    /// does not open with the backup key may be an on-device config file of the same
+    /// device. Tries every purpose (one HKDF and one GCM open each); the plaintext is
+    /// wiped, never returned.
+    pub fn purpose_of(&self, blob: &[u8]) -> Option<Purpose> {
+        Purpose::ALL
+            .into_iter()
+            .find(|&p| self.derive(p).open(blob).is_ok())
     }
 
     /// Derives the raw AES key bytes for `purpose`, for export to an escrow or a test
@@ -203,5 +218,29 @@ impl fmt::Debug for Key {
             .field("algorithm", &"AES-256-GCM")
             .field("origin", &self.origin)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Nonce;
+
+    fn seal(key: &Key, plaintext: &[u8]) -> alloc::vec::Vec<u8> {
+        key.seal_with_nonce(Nonce::assume_unique_for_key([7; 12]), plaintext)
+            .unwrap()
+    }
+
+    #[test]
+    fn purpose_of_names_the_purpose_that_opens() {
+        let master = MasterSecret::from_bytes([0x11; KEY_LEN]);
+        for p in Purpose::ALL {
+            let blob = seal(&master.derive(p), b"{}");
+            assert_eq!(master.purpose_of(&blob), Some(p));
+        }
+        let other = MasterSecret::from_bytes([0x22; KEY_LEN]);
+        let blob = seal(&other.derive(Purpose::Backup), b"{}");
+        assert_eq!(master.purpose_of(&blob), None);
+        assert_eq!(master.purpose_of(b"not a blob"), None);
     }
 }

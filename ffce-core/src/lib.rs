@@ -42,7 +42,8 @@
 //!
 //! - `std` (default): `std::error::Error` impls and OS randomness for [`Key::seal`].
 //! - `ring`: the `ring` AEAD backend.
-//! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export.
+//! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export, and
+//!   `ffce_core::firmware`, whether the device would restore a plaintext.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -55,9 +56,13 @@ mod aead;
 pub mod content;
 mod device;
 mod error;
+#[cfg(feature = "content")]
+pub mod firmware;
 mod header;
 pub mod key_material;
 mod keys;
+mod lookalike;
+mod numbers;
 mod open;
 mod seal;
 mod upload;
@@ -68,12 +73,15 @@ pub use device::{
 };
 pub use error::Error;
 pub use header::{
-    Blob, BlobBytes, HEADER_LEN, Header, Inspection, MAGIC, NONCE_LEN, TAG_LEN, VERSION, inspect,
+    Blob, BlobBytes, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN,
+    MAX_FORMAT_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN, VERSION, inspect,
 };
 pub use keys::{
     BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
     hkdf_sha256,
 };
+pub use lookalike::{Lookalike, recognise};
+pub use numbers::{Count, Grouped, bytes};
 pub use open::Plaintext;
 pub use seal::{Nonce, buffer_with_header_room};
 pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_authentic_upload, validate_upload};

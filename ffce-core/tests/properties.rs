@@ -205,7 +205,7 @@ fn error_messages_name_the_numbers() {
                 len: 600_000,
                 max: 524_288,
             },
-            "blob is 600000 bytes, over the 524288-byte upload limit",
+            "blob is 600,000 bytes, over the 524,288-byte upload limit",
         ),
     ];
     for (err, msg) in cases {

@@ -143,10 +143,10 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         }
         for (reason, e) in &strays {
             text.push_str(&format!(
-                "{:<21}  {}  ({} bytes): {}\n",
+                "{:<21}  {}  ({}): {}\n",
                 "STRAY",
                 e.key,
-                group_digits(usize::try_from(e.size).unwrap_or(usize::MAX)),
+                ffce_core::Count(e.size, "byte"),
                 stray_explanation(*reason)
             ));
         }
@@ -219,9 +219,9 @@ fn totals_json(t: &Totals) -> Value {
 /// The closing line(s) of the human output.
 fn summary(t: &Totals, root: &str, layout: Layout, key_source: Option<&str>) -> String {
     let mut s = format!(
-        "audited {} backup(s), {} bytes, in {root} ({} layout): {} valid, {} invalid",
+        "audited {} backup(s), {}, in {root} ({} layout): {} valid, {} invalid",
         group_digits(t.objects as usize),
-        group_digits(t.bytes as usize),
+        ffce_core::Count(t.bytes, "byte"),
         layout.name(),
         group_digits(t.valid as usize),
         group_digits(t.invalid as usize),

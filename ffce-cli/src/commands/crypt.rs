@@ -7,12 +7,13 @@
 //! and only a successful result is written. Decrypt writes nothing unless the tag
 //! verified (FFCE-SPEC §1), so a failed decrypt leaves no file at all.
 
-use ffce_core::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN};
+use ffce_core::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, bytes};
 
 use crate::cli::CryptArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions, group_digits};
-use crate::keys::{self, load_key};
+use crate::keys::{self, load_key, load_key_and_master};
+use crate::report::{open_error, warn_restore_problems};
 use crate::ui::Ui;
 
 /// Runs `ffce encrypt`.
@@ -21,13 +22,13 @@ pub fn encrypt(ui: Ui, args: CryptArgs) -> CliResult {
     files::check_output(&args.output, &opts)?;
     keys::refuse_shared_stdin(&args.key, &[&args.input])?;
     let key = load_key(&ui, &args.key)?;
-    let plaintext = files::read_secret_input(&args.input)?;
+    let plaintext = files::read_secret_input_limited(&args.input, &files::ANY_PLAINTEXT)?;
     if plaintext.len() > MAX_PLAINTEXT_LEN {
         // Allowed: configfs files have no size limit. Only the cloud has one (§3).
         ui.warn(format!(
-            "the blob will be {} bytes, over the cloud's {}-byte upload limit; \
+            "the blob will be {}, over the cloud's {}-byte upload limit; \
              the cloud will refuse it as a backup (fine for a configfs file)",
-            group_digits(plaintext.len().saturating_add(ffce_core::HEADER_LEN)),
+            bytes(plaintext.len().saturating_add(ffce_core::HEADER_LEN)),
             group_digits(MAX_BLOB_LEN)
         ));
     }
@@ -45,13 +46,22 @@ pub fn decrypt(ui: Ui, args: CryptArgs) -> CliResult {
     let opts = OutputOptions::plaintext(args.force).not_over(&args.input);
     files::check_output(&args.output, &opts)?;
     keys::refuse_shared_stdin(&args.key, &[&args.input])?;
-    let key = load_key(&ui, &args.key)?;
-    let blob = files::read_input(&args.input)?;
-    let plaintext = key.open_vec(blob).map_err(|e| {
-        let mut err = CliError::from(e);
+    let (key, master) = load_key_and_master(&ui, &args.key)?;
+    let blob = files::read_input_limited(&args.input, &files::ANY_BLOB)?;
+    // Opened from a borrowed blob (not `open_vec`, which wipes it on failure), so that a
+    // failure can still be explained: what the input looks like, or which purpose opens it.
+    let plaintext = key.open(&blob).map_err(|e| {
+        let mut err = open_error(e, &blob, &key, master.as_ref());
         err.message = format!("cannot decrypt {}: {}", args.input.display(), err.message);
         err
     })?;
+    drop(blob);
+    let source = if files::is_stdio(&args.input) {
+        "stdin".to_string()
+    } else {
+        args.input.display().to_string()
+    };
+    warn_restore_problems(&ui, &source, &plaintext);
     let written = files::write_output(&args.output, &plaintext, opts)?;
     ui.detail(1, format!("decrypted into {}", written.describe()));
     Ok(())

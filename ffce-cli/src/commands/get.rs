@@ -14,8 +14,8 @@ use super::store_common::{device_arg, object_key, print, print_json, version_arg
 use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
-use crate::keys::{self, load_key};
-use crate::report::build_report;
+use crate::keys::{self, load_key_and_master};
+use crate::report::{build_report, open_error, warn_restore_problems};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_store::{ChecksumCheck, Object, PlaintextDigest, format_time};
@@ -38,10 +38,11 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         }
         files::check_output(path, &out_opts)?;
     }
-    let cipher_key = if args.decrypt {
-        Some(load_key(&ui, &args.key)?)
+    let (cipher_key, master) = if args.decrypt {
+        let (key, master) = load_key_and_master(&ui, &args.key)?;
+        (Some(key), master)
     } else {
-        None
+        (None, None)
     };
 
     let store = store_choice::open(&ui, &args.store).await?;
@@ -52,6 +53,7 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
     let Some(path) = &args.output else {
         // No -o: the header report, like `ffce inspect` (with --decrypt, authenticated).
         let report = build_report(&object.body, cipher_key.as_ref())
+            .with_master(&object.body, master.as_ref())
             .with_source(location.clone())
             .with_key_source(keys::key_source(&args.key));
         let digest_mismatch = report
@@ -70,12 +72,9 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
             text.push_str(&object_human(&object));
             print(&text)?;
         }
-        if let Some(failure) = report.failure() {
-            let what = report.errors.first().map_or("invalid", |e| e.code);
-            return Err(CliError::new(
-                failure,
-                format!("{location}: not a valid FFCE blob ({what})"),
-            ));
+        report.warn_device(&ui);
+        if let Some(e) = report.error() {
+            return Err(e);
         }
         return digest_mismatch.map_or(Ok(()), Err);
     };
@@ -87,9 +86,11 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
     }
     let written = match &cipher_key {
         Some(k) => {
-            let plaintext = k
-                .open(&object.body)
-                .map_err(|e| CliError::from(e).with_detail(format!("while opening {location}")))?;
+            let plaintext = k.open(&object.body).map_err(|e| {
+                open_error(e, &object.body, k, master.as_ref())
+                    .with_detail(format!("while opening {location}"))
+            })?;
+            warn_restore_problems(&ui, &location, &plaintext);
             let digest: [u8; 32] = Sha256::digest(&*plaintext).into();
             compare_digest(&object, &digest)?;
             files::write_output(path, &plaintext, out_opts)?

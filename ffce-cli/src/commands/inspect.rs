@@ -6,24 +6,26 @@
 
 use crate::cli::InspectArgs;
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, read_input};
-use crate::keys::{self, load_optional_key};
+use crate::files::{self, read_input_limited};
+use crate::keys::{self, load_optional_key_and_master};
 use crate::report::build_report;
 use crate::ui::Ui;
 
 /// Runs `ffce inspect`.
 pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
     keys::refuse_shared_stdin(&args.key, &[&args.input])?;
-    let key = load_optional_key(&ui, &args.key)?;
-    let blob = read_input(&args.input)?;
+    let (key, master) = load_optional_key_and_master(&ui, &args.key)?.unzip();
+    let blob = read_input_limited(&args.input, &files::ANY_BLOB)?;
     let source = if files::is_stdio(&args.input) {
         "stdin".to_string()
     } else {
         args.input.display().to_string()
     };
     let report = build_report(&blob, key.as_ref())
+        .with_master(&blob, master.flatten().as_ref())
         .with_source(source)
         .with_key_source(keys::key_source(&args.key));
+    report.warn_device(&ui);
     let out = if args.json {
         let mut text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::other(format!("cannot format the report: {e}")))?;
@@ -33,17 +35,5 @@ pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
         report.render_human(&ui.for_stdout())
     };
     files::write_stdout(out.as_bytes())?;
-    match report.failure() {
-        None => Ok(()),
-        Some(failure) => {
-            let what = report.errors.first().map_or("invalid", |e| e.code);
-            Err(CliError::new(
-                failure,
-                format!(
-                    "{}: not a valid FFCE blob ({what})",
-                    report.source.as_deref().unwrap_or("input")
-                ),
-            ))
-        }
-    }
+    report.error().map_or(Ok(()), Err)
 }

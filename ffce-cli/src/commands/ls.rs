@@ -53,15 +53,18 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
 
     let mut out = String::new();
     if !devices.is_empty() {
+        // The SIZE column is as wide as its widest value, so a 10-digit size (13
+        // characters grouped) cannot push the later columns out of line.
+        let sizes: Vec<String> = devices.iter().map(|(_, e)| group_digits(size(e))).collect();
+        let width = sizes.iter().map(String::len).max().unwrap_or(0).max(9);
         out.push_str(&format!(
-            "{:<36}  {:>9}  {:<24}  {}\n",
+            "{:<36}  {:>width$}  {:<24}  {}\n",
             "UUID", "SIZE", "LAST MODIFIED", "KEY"
         ));
-        for (key, e) in &devices {
+        for ((key, e), size) in devices.iter().zip(&sizes) {
             out.push_str(&format!(
-                "{:<36}  {:>9}  {:<24}  {}\n",
+                "{:<36}  {size:>width$}  {:<24}  {}\n",
                 key.device(),
-                group_digits(size(e)),
                 modified(e),
                 key
             ));
@@ -77,9 +80,9 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         ));
         for (reason, e) in &strays {
             out.push_str(&format!(
-                "  {}  ({} bytes, {}): {}\n",
+                "  {}  ({}, {}): {}\n",
                 e.key,
-                group_digits(size(e)),
+                ffce_core::bytes(size(e)),
                 modified(e),
                 stray_explanation(*reason)
             ));

@@ -69,7 +69,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
 
     let (blob, plaintext_sha256) = match (&cipher_key, args.encrypt) {
         (Some(cipher_key), true) => {
-            let plaintext = files::read_secret_input(&args.file)?;
+            let plaintext = files::read_secret_input_limited(&args.file, &files::UPLOAD_PLAINTEXT)?;
             if looks_like_blob(&plaintext) && !args.force {
                 return Err(CliError::usage(format!(
                     "{shown} is already an FFCE blob: --encrypt would seal it a second time \
@@ -92,7 +92,10 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
             let blob = cipher_key.seal(&plaintext)?;
             (blob, Some(digest))
         }
-        _ => (files::read_input(&args.file)?, None),
+        _ => (
+            files::read_input_limited(&args.file, &files::UPLOAD_BLOB)?,
+            None,
+        ),
     };
 
     // A blob sealed just now needs no authentication; one given as it is does, when

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::cli::VerifyArgs;
 use crate::exit::{CliError, CliResult, Failure};
-use crate::files::{self, read_input};
-use crate::keys::{self, load_optional_key};
+use crate::files::{self, read_input_limited};
+use crate::keys::{self, load_optional_key_and_master};
 use crate::report::{Report, build_report};
 use crate::ui::Ui;
 
@@ -43,15 +43,18 @@ impl Outcome {
 pub fn run(ui: Ui, args: VerifyArgs) -> CliResult {
     let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     keys::refuse_shared_stdin(&args.key, &inputs)?;
-    let key = load_optional_key(&ui, &args.key)?;
+    let (key, master) = load_optional_key_and_master(&ui, &args.key)?.unzip();
+    let master = master.flatten();
     let key_source = key.as_ref().and_then(|_| keys::key_source(&args.key));
     if key.is_none() {
         ui.detail(1, "no key given: checking structure only, not authenticity");
     }
     let (mut ok, mut invalid, mut missing, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
     for path in &args.files {
-        let outcome = match read_input(path) {
-            Ok(blob) => Outcome::Checked(Box::new(build_report(&blob, key.as_ref()))),
+        let outcome = match read_input_limited(path, &files::ANY_BLOB) {
+            Ok(blob) => Outcome::Checked(Box::new(
+                build_report(&blob, key.as_ref()).with_master(&blob, master.as_ref()),
+            )),
             Err(e) => Outcome::Unreadable(e),
         };
         match outcome.failure() {
@@ -150,12 +153,7 @@ fn human_line(ui: &Ui, path: &Path, outcome: &Outcome, keyed: bool) -> String {
             format!("{}    {name}  {why}\n", ui.paint("32", "OK"))
         }
         Outcome::Checked(r) => {
-            let why = r
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.code, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let why = r.reason();
             format!("{}  {name}  {why}\n", ui.paint("31", "FAIL"))
         }
         Outcome::Unreadable(e) => {
@@ -170,15 +168,16 @@ fn human_line(ui: &Ui, path: &Path, outcome: &Outcome, keyed: bool) -> String {
 }
 
 fn code(e: &CliError) -> &'static str {
-    if e.failure == Failure::NotFound {
-        "not_found"
-    } else {
-        "unreadable"
+    match e.failure {
+        Failure::NotFound => "not_found",
+        // The only integrity failure before a file is read: too large to be a blob.
+        Failure::Integrity => "too_large",
+        _ => "unreadable",
     }
 }
 
 /// One JSON record: `type` = `file`, `file`, `ok`, `status` (`ok`, `invalid`,
-/// `not_found`, `unreadable`), `errors`, `warnings`, and when the file was read also
+/// `not_found`, `too_large`, `unreadable`), `errors`, `warnings`, and when the file was read also
 /// `valid`, `blob_len`, and with a key `authenticated` and `plaintext_sha256`.
 fn record(path: &Path, outcome: &Outcome) -> Value {
     let file = shown(path);
