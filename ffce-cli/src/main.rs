@@ -22,14 +22,46 @@ mod ui;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let ui = ui::Ui::from_cli(&cli);
+    let json = wants_json(&cli.command);
     match commands::run(cli, ui) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // A script reading `--json` output gets the error there too, unless the
+            // command already printed its result (a report that ends in exit 4).
+            if json && !files::stdout_used() {
+                let mut text = err.to_json().to_string();
+                text.push('\n');
+                let _ = files::write_stdout(text.as_bytes());
+            }
             ui.error(&err.message);
             if let Some(detail) = &err.detail {
                 ui.detail(1, detail);
             }
             err.exit_code()
         }
+    }
+}
+
+/// Whether the command was asked for JSON output.
+fn wants_json(command: &cli::Command) -> bool {
+    use cli::{BucketCommand, Command};
+    match command {
+        Command::Inspect(a) => a.json,
+        Command::Verify(a) => a.json,
+        Command::Put(a) => a.json,
+        Command::Get(a) => a.json,
+        Command::Delete(a) => a.json,
+        Command::Ls(a) => a.json,
+        Command::Versions(a) => a.json,
+        Command::Restore(a) => a.json,
+        Command::Audit(a) => a.json,
+        Command::Bucket(BucketCommand::Create(a)) => a.json,
+        Command::Bucket(BucketCommand::Check(a)) => a.json,
+        Command::Bucket(BucketCommand::Empty(a)) => a.json,
+        Command::Encrypt(_)
+        | Command::Decrypt(_)
+        | Command::Key(_)
+        | Command::Completions(_)
+        | Command::Man => false,
     }
 }

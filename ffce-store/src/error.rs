@@ -72,6 +72,12 @@ pub enum StoreError {
         /// Its name.
         bucket: String,
     },
+    /// A local store's folder does not exist (a listing of it cannot tell "no backups"
+    /// from "the wrong folder", so it says so instead of listing nothing).
+    NoFolder {
+        /// The folder.
+        path: PathBuf,
+    },
     /// No AWS credentials were found.
     NoCredentials {
         /// The credential chain's explanation.
@@ -200,6 +206,9 @@ impl fmt::Display for StoreError {
                  progress); try again in a moment"
             ),
             StoreError::NoBucket { bucket } => write!(f, "bucket {bucket} does not exist"),
+            StoreError::NoFolder { path } => {
+                write!(f, "folder {} does not exist", path.display())
+            }
             StoreError::NoCredentials { .. } => f.write_str("no AWS credentials found"),
             StoreError::BadCredentials { code, .. } => write!(
                 f,

@@ -75,6 +75,8 @@ pub trait Store: Send + Sync {
     async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome>;
 
     /// Every object in the store, in key order (pagination is the store's business).
+    /// A store that does not exist is an error ([`StoreError::NoBucket`](crate::StoreError::NoBucket),
+    /// [`StoreError::NoFolder`](crate::StoreError::NoFolder)), never an empty list.
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
 
     /// The version operations, if this store has them.

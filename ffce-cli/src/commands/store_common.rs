@@ -9,7 +9,7 @@ use crate::cli::StoreArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files;
 use ffce_core::{DeviceId, Layout, ObjectKey, StrayReason};
-use ffce_store::VersionId;
+use ffce_store::{ListEntry, Store, StoreError, VersionId};
 
 use crate::store_choice::{self, StoreChoice};
 
@@ -57,6 +57,20 @@ pub fn stray_explanation(reason: StrayReason) -> String {
             "UUID not in lowercase; ffce reads and writes only the lowercase key".to_string()
         }
         other => other.describe().to_string(),
+    }
+}
+
+/// Every object in the store. A `--dir` (or bucket) that does not exist is an error,
+/// exit 3; only the embedded default store, which is created by the first `put`,
+/// lists as empty before it exists.
+pub async fn list_store(store: &dyn Store, args: &StoreArgs) -> CliResult<Vec<ListEntry>> {
+    match store.list().await {
+        Err(StoreError::NoFolder { .. })
+            if matches!(store_choice::choose(args), Ok(StoreChoice::Default(_))) =>
+        {
+            Ok(Vec::new())
+        }
+        other => Ok(other?),
     }
 }
 
