@@ -176,9 +176,12 @@ impl From<StoreError> for CliError {
             | StoreError::BadCredentials { detail, .. }
             | StoreError::PermissionDenied { detail, .. } => Some(detail.clone()),
             StoreError::ChecksumMismatch {
-                expected, actual, ..
+                algorithm,
+                expected,
+                actual,
+                ..
             } => Some(format!(
-                "stored ChecksumSHA256 {expected}, body SHA-256 {actual}"
+                "stored {algorithm} checksum {expected}, the body's {actual}"
             )),
             StoreError::Other {
                 source: Some(s), ..

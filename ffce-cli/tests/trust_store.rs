@@ -149,3 +149,118 @@ fn json_errors_have_one_shape() {
     r.expect_code(2);
     assert!(r.out().is_empty(), "{r:?}");
 }
+
+// ---- 3. every S3 checksum algorithm is recognised, verified and named ----
+
+/// Plants `file` at `key` with the venv's boto3. `how` is `boto3:ALG` (boto3 computes
+/// the checksum itself, as `aws s3 cp` does) or `header:ALG` (the checksum computed
+/// here in Python, independently of ffce's code, and sent as a header; `bad` sends the
+/// checksum of other bytes, which moto stores without checking).
+fn plant_with_checksum(bucket: &str, key: &str, file: &Path, how: &str, bad: bool) {
+    const SCRIPT: &str = r#"
+import base64, binascii, hashlib, sys
+sys.path.insert(0, sys.argv[1])
+import s3_oracle
+s3 = s3_oracle.client(sys.argv[2])
+bucket, key, path, how, bad = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7] == "bad"
+body = open(path, "rb").read()
+def crc(data, poly, width):
+    mask = (1 << width) - 1
+    c = mask
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ (poly if c & 1 else 0)
+    return (c ^ mask) & mask
+assert crc(b"123456789", 0x82F63B78, 32) == 0xE3069283
+assert crc(b"123456789", 0x9A6C9329AC4BC9B5, 64) == 0xAE8B14860A799888
+DIGESTS = {
+    "CRC32": lambda d: binascii.crc32(d).to_bytes(4, "big"),
+    "CRC32C": lambda d: crc(d, 0x82F63B78, 32).to_bytes(4, "big"),
+    "CRC64NVME": lambda d: crc(d, 0x9A6C9329AC4BC9B5, 64).to_bytes(8, "big"),
+    "SHA1": lambda d: hashlib.sha1(d).digest(),
+    "SHA256": lambda d: hashlib.sha256(d).digest(),
+}
+mode, alg = how.split(":")
+if mode == "boto3":
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm=alg)
+else:
+    value = base64.b64encode(DIGESTS[alg](body + b"x" if bad else body)).decode()
+    def add(request, **kw):
+        for h in [h for h in request.headers.keys() if h.lower().startswith("x-amz-checksum-")]:
+            del request.headers[h]
+        request.headers["x-amz-sdk-checksum-algorithm"] = alg
+        request.headers["x-amz-checksum-" + alg.lower()] = value
+    s3.meta.events.register("before-sign.s3.PutObject", add)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+assert head.get("Checksum" + alg), f"moto stored no {alg} checksum: {head}"
+"#;
+    let out = std::process::Command::new(python())
+        .args(["-c", SCRIPT])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts"))
+        .args([&endpoint(), bucket, key, s(file), how])
+        .arg(if bad { "bad" } else { "good" })
+        .output()
+        .expect("run the venv python");
+    assert!(
+        out.status.success(),
+        "planting {key} with {how} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+
+#[test]
+fn every_s3_checksum_algorithm_is_verified_and_named() {
+    let b = Bucket::versioned("checksums");
+    let blob = vector("dexie-backup").path();
+    let key = format!("{DEVICE}/backup.ffce");
+    let mut plants: Vec<String> = ALGORITHMS.iter().map(|a| format!("header:{a}")).collect();
+    // As `aws s3 cp` and boto3 upload by default: CRC32 computed by the SDK.
+    plants.push("boto3:CRC32".into());
+    plants.push("boto3:SHA1".into());
+    for how in &plants {
+        let alg = how.split(':').nth(1).unwrap();
+        plant_with_checksum(&b.name, &key, &blob, how, false);
+        let run = b.ffce(&["get", "--json", DEVICE]);
+        run.expect_code(0);
+        let checksum = &run.json()["object"]["checksum"];
+        assert_eq!(checksum["status"], "verified", "{how}: {checksum}");
+        assert_eq!(checksum["algorithm"], alg, "{how}: {checksum}");
+        assert!(!run.stderr.contains("warning"), "{how}: {}", run.stderr);
+
+        let run = b.ffce(&["get", DEVICE]);
+        run.expect_code(0);
+        assert!(
+            run.out().contains(&format!("{alg} verified")),
+            "{how}: {}",
+            run.out()
+        );
+        assert!(!run.out().contains("none stored"), "{how}: {}", run.out());
+    }
+}
+
+#[test]
+fn a_checksum_mismatch_names_its_algorithm() {
+    let b = Bucket::versioned("checksum-bad");
+    let blob = vector("dexie-backup").path();
+    let key = format!("{DEVICE}/backup.ffce");
+    let dir = temp_dir();
+    let out = dir.path().join("out.ffce");
+    for alg in ALGORITHMS {
+        plant_with_checksum(&b.name, &key, &blob, &format!("header:{alg}"), true);
+        let run = b.ffce(&["get", DEVICE, "-o", s(&out)]);
+        run.expect_code(4);
+        assert!(
+            run.stderr.contains(&format!("stored {alg} checksum")),
+            "{alg}: {}",
+            run.stderr
+        );
+        if alg != "SHA256" {
+            assert!(!run.stderr.contains("SHA-256"), "{alg}: {}", run.stderr);
+        }
+        assert!(!out.exists(), "{alg}: nothing written");
+    }
+}

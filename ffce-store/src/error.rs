@@ -97,13 +97,15 @@ pub enum StoreError {
         /// The server's message.
         detail: String,
     },
-    /// The downloaded body does not match its stored SHA-256 checksum.
+    /// The downloaded body does not match the checksum stored with it.
     ChecksumMismatch {
         /// Where.
         what: String,
+        /// The algorithm of the stored checksum.
+        algorithm: crate::ChecksumAlgorithm,
         /// The stored checksum (base64).
         expected: String,
-        /// The body's SHA-256 (base64).
+        /// The body's checksum in the same algorithm (base64).
         actual: String,
     },
     /// A version operation on a store that keeps no versions.
@@ -221,9 +223,11 @@ impl fmt::Display for StoreError {
                     "access denied: {what} (check the credentials' IAM policy)"
                 )
             }
-            StoreError::ChecksumMismatch { what, .. } => write!(
+            StoreError::ChecksumMismatch {
+                what, algorithm, ..
+            } => write!(
                 f,
-                "{what}: the downloaded body does not match its stored SHA-256 checksum; \
+                "{what}: the downloaded body does not match its stored {algorithm} checksum; \
                  nothing was written"
             ),
             StoreError::NoVersions { what } => {

@@ -43,17 +43,18 @@
 
 pub mod audit;
 pub mod bucket;
+mod checksum;
 mod error;
 mod local;
 mod s3;
 mod store;
 pub mod temp;
 
+pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
 pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
 pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, check_bucket_name};
 pub use store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionEntry, VersionedStore, format_time,
-    unquote_etag,
+    Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,
+    ReadScope, Store, VersionEntry, VersionedStore, format_time, unquote_etag,
 };

@@ -34,10 +34,11 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 use ffce_core::ObjectKey;
 
+use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome,
-    ReadScope, Store, unquote_etag,
+    Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome, ReadScope, Store,
+    unquote_etag,
 };
 use crate::temp::Guarded;
 

@@ -28,6 +28,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ffce_core::ObjectKey;
 
+use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
 
 /// The operations every backend has.
@@ -194,21 +195,6 @@ pub struct PutOutcome {
     pub version_id: Option<String>,
     /// Where it went: `s3://bucket/key` or a local path.
     pub location: String,
-}
-
-/// How the body's integrity was established on download.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChecksumCheck {
-    /// The body's SHA-256 matched the checksum stored with the object (base64, as S3
-    /// reports it).
-    Verified {
-        /// The stored checksum.
-        sha256_base64: String,
-    },
-    /// The object has no SHA-256 checksum (e.g. written by a client that sent none).
-    Absent,
-    /// A file of the local store, which keeps no checksum.
-    LocalFile,
 }
 
 /// A downloaded object.

@@ -1,8 +1,8 @@
 //! `ffce get`: download a device's backup, verify it, and either write it (optionally
 //! decrypted) or show its header report (issue 4).
 //!
-//! Order of checks, each of which writes nothing when it fails: the stored SHA-256
-//! checksum against the body (in the store, exit 4), the blob's structure (exit 4),
+//! Order of checks, each of which writes nothing when it fails: the stored checksum
+//! (any of S3's algorithms) against the body (in the store, exit 4), the blob's structure (exit 4),
 //! with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the object's
 //! `etag` metadata when it has one (FFCE-SPEC §5, exit 4). Only then is the output
 //! written, atomically ([`crate::files::write_output`]).
@@ -18,7 +18,7 @@ use crate::keys::load_key;
 use crate::report::build_report;
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{ChecksumCheck, Object, PlaintextDigest, format_time};
+use ffce_store::{ChecksumAlgorithm, ChecksumCheck, Object, PlaintextDigest, format_time};
 
 /// Runs `ffce get`.
 pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
@@ -137,11 +137,14 @@ fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
 /// Warnings and details about how the download was checked.
 fn report_checks(ui: &Ui, location: &str, object: &Object) {
     match &object.checksum {
-        ChecksumCheck::Verified { sha256_base64 } => {
-            ui.detail(1, format!("checksum: SHA-256 {sha256_base64} verified"));
+        ChecksumCheck::Verified {
+            algorithm,
+            value_base64,
+        } => {
+            ui.detail(1, format!("checksum: {algorithm} {value_base64} verified"));
         }
         ChecksumCheck::Absent => ui.warn(format!(
-            "{location} has no SHA-256 checksum stored with it; only its structure \
+            "{location} has no checksum stored with it; only its structure \
              (and with --decrypt its tag) was checked"
         )),
         ChecksumCheck::LocalFile => {
@@ -160,11 +163,22 @@ fn report_checks(ui: &Ui, location: &str, object: &Object) {
 
 fn checksum_json(check: &ChecksumCheck) -> Value {
     match check {
-        ChecksumCheck::Verified { sha256_base64 } => {
-            json!({ "status": "verified", "sha256_base64": sha256_base64 })
+        // `sha256_base64` is kept for scripts written when ffce knew only SHA-256.
+        ChecksumCheck::Verified {
+            algorithm,
+            value_base64,
+        } => json!({
+            "status": "verified",
+            "algorithm": algorithm.name(),
+            "value_base64": value_base64,
+            "sha256_base64": (*algorithm == ChecksumAlgorithm::Sha256).then_some(value_base64),
+        }),
+        ChecksumCheck::Absent => {
+            json!({ "status": "absent", "algorithm": null, "value_base64": null, "sha256_base64": null })
         }
-        ChecksumCheck::Absent => json!({ "status": "absent", "sha256_base64": null }),
-        ChecksumCheck::LocalFile => json!({ "status": "local_file", "sha256_base64": null }),
+        ChecksumCheck::LocalFile => {
+            json!({ "status": "local_file", "algorithm": null, "value_base64": null, "sha256_base64": null })
+        }
     }
 }
 
@@ -205,7 +219,7 @@ fn object_human(object: &Object) -> String {
     row(
         "checksum",
         match &object.checksum {
-            ChecksumCheck::Verified { .. } => "SHA-256 verified".to_string(),
+            ChecksumCheck::Verified { algorithm, .. } => format!("{algorithm} verified"),
             ChecksumCheck::Absent => "none stored".to_string(),
             ChecksumCheck::LocalFile => "local file (none stored)".to_string(),
         },

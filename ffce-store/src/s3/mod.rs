@@ -12,8 +12,9 @@
 //!   of the plaintext when known. [`Condition::IfAbsent`] is `If-None-Match: *`,
 //!   [`Condition::IfMatch`] is `If-Match`, so the server decides atomically.
 //! - Downloads ask for the checksum (`x-amz-checksum-mode: ENABLED`) and the store
-//!   compares the body's SHA-256 with it itself: it does not rely on the server or the
-//!   SDK to have checked (S3-compatible test servers do not). The ETag is never used as
+//!   compares the body with it itself, in whichever of S3's five algorithms the object
+//!   carries (`crate::checksum`; `aws s3 cp` stores CRC32): it does not rely on the
+//!   server or the SDK to have checked (S3-compatible test servers do not). The ETag is never used as
 //!   a digest (under SSE-KMS it is not an MD5).
 //! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
 //!
@@ -35,12 +36,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
-use sha2::{Digest, Sha256};
 
+use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionedStore, unquote_etag,
+    Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,
+    ReadScope, Store, VersionedStore, unquote_etag,
 };
 
 pub(crate) mod errors;
@@ -458,7 +459,7 @@ impl S3Store {
                 }));
             }
         };
-        let stored = resp.checksum_sha256().map(str::to_owned);
+        let stored = stored_checksums(&resp);
         let etag = resp.e_tag().map(unquote_etag);
         let version_id = resp.version_id().map(str::to_owned);
         let last_modified = resp
@@ -469,10 +470,17 @@ impl S3Store {
             .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
             .map(|s| PlaintextDigest::parse(s));
         let body = resp.body.collect().await.map_err(|e| {
-            if let Some(mismatch) = sdk_checksum_mismatch(&e) {
-                let (expected, actual) = mismatch;
+            if let Some((expected, actual)) = sdk_checksum_mismatch(&e) {
+                // The SDK checked the first stored checksum in its order of preference
+                // (Algorithm::ALL); its error does not say which, the value does.
+                let algorithm = stored
+                    .iter()
+                    .find(|s| s.value == expected)
+                    .or(stored.first())
+                    .map_or(Algorithm::Crc32, |s| s.algorithm);
                 return GetFailure::Store(StoreError::ChecksumMismatch {
                     what: what.clone(),
+                    algorithm,
                     expected,
                     actual,
                 });
@@ -484,7 +492,8 @@ impl S3Store {
         })?;
         let body = body.into_bytes();
 
-        let checksum = verify_checksum(&body, stored, &what).map_err(GetFailure::Store)?;
+        // Checked here too, whatever the SDK's settings or a server's behaviour.
+        let checksum = checksum::verify(&body, &stored, &what).map_err(GetFailure::Store)?;
         Ok(Object {
             body,
             etag,
@@ -612,37 +621,26 @@ impl Store for S3Store {
     }
 }
 
-/// ffce's own check of a downloaded body against the stored ChecksumSHA256 (base64).
-///
-/// The SDK also checks when it sees a checksum header, but ffce does not rely on it:
-/// this comparison holds whatever the SDK's settings or a server's behaviour.
-fn verify_checksum(body: &[u8], stored: Option<String>, what: &str) -> StoreResult<ChecksumCheck> {
-    match stored {
-        // A multipart object's checksum is of its parts ("...-N"); not comparable.
-        Some(s) if is_composite(&s) => Ok(ChecksumCheck::Absent),
-        Some(s) => {
-            let actual = BASE64.encode(Sha256::digest(body));
-            if actual == s.trim() {
-                Ok(ChecksumCheck::Verified {
-                    sha256_base64: actual,
-                })
-            } else {
-                Err(StoreError::ChecksumMismatch {
-                    what: what.to_string(),
-                    expected: s,
-                    actual,
-                })
-            }
-        }
-        None => Ok(ChecksumCheck::Absent),
-    }
-}
-
-/// A multipart object's checksum: base64, `-`, part count.
-fn is_composite(checksum: &str) -> bool {
-    checksum
-        .rsplit_once('-')
-        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+/// Every checksum stored with a downloaded object, in the SDK's order of preference.
+fn stored_checksums(
+    resp: &aws_sdk_s3::operation::get_object::GetObjectOutput,
+) -> Vec<StoredChecksum> {
+    Algorithm::ALL
+        .into_iter()
+        .filter_map(|algorithm| {
+            let value = match algorithm {
+                Algorithm::Crc64Nvme => resp.checksum_crc64_nvme(),
+                Algorithm::Crc32c => resp.checksum_crc32_c(),
+                Algorithm::Crc32 => resp.checksum_crc32(),
+                Algorithm::Sha1 => resp.checksum_sha1(),
+                Algorithm::Sha256 => resp.checksum_sha256(),
+            }?;
+            Some(StoredChecksum {
+                algorithm,
+                value: value.to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -695,38 +693,5 @@ mod tests {
             }),
             "endpoint_url"
         );
-    }
-
-    #[test]
-    fn checksums_are_compared_here() {
-        let body = b"FFCE body";
-        let good = BASE64.encode(Sha256::digest(body));
-        assert_eq!(
-            verify_checksum(body, Some(good.clone()), "x").unwrap(),
-            ChecksumCheck::Verified {
-                sha256_base64: good
-            }
-        );
-        let bad = BASE64.encode(Sha256::digest(b"other"));
-        assert!(matches!(
-            verify_checksum(body, Some(bad), "x"),
-            Err(StoreError::ChecksumMismatch { .. })
-        ));
-        assert!(matches!(
-            verify_checksum(body, Some("not base64".into()), "x"),
-            Err(StoreError::ChecksumMismatch { .. })
-        ));
-        assert_eq!(
-            verify_checksum(body, None, "x").unwrap(),
-            ChecksumCheck::Absent
-        );
-    }
-
-    #[test]
-    fn composite_checksums() {
-        assert!(is_composite("abc=-3"));
-        assert!(!is_composite(
-            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        ));
     }
 }
