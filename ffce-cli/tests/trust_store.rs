@@ -264,3 +264,47 @@ fn a_checksum_mismatch_names_its_algorithm() {
         assert!(!out.exists(), "{alg}: nothing written");
     }
 }
+
+// ---- 5. a missing key hints at the other layout and an uppercase UUID ----
+
+#[test]
+fn get_of_a_missing_key_hints_at_the_other_layout_and_uppercase() {
+    let b = Bucket::versioned("near-miss");
+    let blob = vector("dexie-backup").path();
+    // Only the flat key exists: the default (nested) get says where the backup is.
+    b.plant(DEVICE, &blob, &[]);
+    let run = b.ffce(&["get", DEVICE]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("--layout flat")
+            && run.stderr.contains(&format!("s3://{}/{DEVICE}", b.name)),
+        "{}",
+        run.stderr
+    );
+    // And the other way round.
+    let b = Bucket::versioned("near-miss-upper");
+    let upper = DEVICE.to_uppercase();
+    b.plant(&format!("{upper}/backup.ffce"), &blob, &[]);
+    for layout in ["nested", "flat"] {
+        let run = b.ffce(&["get", "--layout", layout, DEVICE]);
+        run.expect_code(3);
+        assert!(
+            run.stderr.contains(&format!("{upper}/backup.ffce"))
+                && run.stderr.contains("uppercase"),
+            "{layout}: {}",
+            run.stderr
+        );
+    }
+    // Nothing anywhere: no hint.
+    let b = Bucket::versioned("near-miss-none");
+    let run = b.ffce(&["get", DEVICE]);
+    run.expect_code(3);
+    assert!(!run.stderr.contains("--layout"), "{}", run.stderr);
+
+    // The local store too.
+    let dir = temp_dir();
+    std::fs::write(dir.path().join(DEVICE), std::fs::read(&blob).unwrap()).unwrap();
+    let r = common::run(["get", "--dir", s(dir.path()), DEVICE]);
+    r.expect_code(3);
+    assert!(r.stderr.contains("--layout flat"), "{}", r.stderr);
+}

@@ -46,6 +46,7 @@ pub mod bucket;
 mod checksum;
 mod error;
 mod local;
+mod near_miss;
 mod s3;
 mod store;
 pub mod temp;
@@ -53,6 +54,7 @@ pub mod temp;
 pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
 pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
 pub use local::LocalStore;
+pub use near_miss::{NearMiss, near_misses};
 pub use s3::{S3Config, S3Store, check_bucket_name};
 pub use store::{
     Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,

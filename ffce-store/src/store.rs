@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ffce_core::ObjectKey;
+use ffce_core::{DeviceId, ObjectKey};
 
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
@@ -67,7 +67,7 @@ pub trait Store: Send + Sync {
 
     /// Fetches `key` (the latest version, or `version`), with its checksum verified.
     ///
-    /// A stored SHA-256 checksum that does not match the body is
+    /// A stored checksum (any of S3's algorithms) that does not match the body is
     /// [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch); the body
     /// is then not returned at all.
     async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object>;
@@ -79,6 +79,23 @@ pub trait Store: Send + Sync {
     /// A store that does not exist is an error ([`StoreError::NoBucket`](crate::StoreError::NoBucket),
     /// [`StoreError::NoFolder`](crate::StoreError::NoFolder)), never an empty list.
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
+
+    /// Every object whose key starts with `device`'s UUID in lowercase or uppercase, in
+    /// either layout: where a backup may be when it is not at its key (see
+    /// [`crate::near_misses`]). The default filters [`list`](Self::list); the S3 store
+    /// asks for just those prefixes.
+    async fn list_device(&self, device: DeviceId) -> StoreResult<Vec<ListEntry>> {
+        let id = device.to_string();
+        Ok(self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|e| {
+                let head = e.key.split('/').next().unwrap_or_default();
+                head.eq_ignore_ascii_case(&id)
+            })
+            .collect())
+    }
 
     /// The version operations, if this store has them.
     fn versioned(&self) -> Option<&dyn VersionedStore> {

@@ -18,7 +18,11 @@ use crate::keys::load_key;
 use crate::report::build_report;
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{ChecksumAlgorithm, ChecksumCheck, Object, PlaintextDigest, format_time};
+use ffce_core::{ObjectKey, StrayReason};
+use ffce_store::{
+    ChecksumAlgorithm, ChecksumCheck, Object, PlaintextDigest, Store, StoreError, format_time,
+    near_misses,
+};
 
 /// Runs `ffce get`.
 pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
@@ -46,7 +50,13 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
 
     let store = store_choice::open(&ui, &args.store).await?;
     let location = store.describe(&key);
-    let object = store.get(&key, version.as_ref()).await?;
+    let object = match store.get(&key, version.as_ref()).await {
+        Ok(object) => object,
+        Err(e @ StoreError::NotFound { .. }) if version.is_none() => {
+            return Err(with_near_misses(store.as_ref(), &key, e).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
     report_checks(&ui, &location, &object);
 
     let Some(path) = &args.output else {
@@ -116,6 +126,40 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         written.describe()
     ));
     Ok(())
+}
+
+/// A "not found" with where the backup may be instead: under the other layout, or
+/// with its UUID in uppercase. The look-up's own failure leaves the error as it was.
+async fn with_near_misses(store: &dyn Store, key: &ObjectKey, err: StoreError) -> CliError {
+    let misses = near_misses(store, key).await.unwrap_or_default();
+    let mut error = CliError::from(err);
+    for miss in misses {
+        let hint = match miss.reason {
+            StrayReason::OtherLayout(layout) => format!(
+                "; but {} exists, in the {} layout: add --layout {}",
+                miss.location,
+                layout.name(),
+                layout.name()
+            ),
+            _ => format!(
+                "; but {} exists, with the UUID in uppercase: ffce reads and writes only \
+                 the lowercase key, so copy or move it to {}",
+                miss.location,
+                ObjectKey::new(key.device(), layout_of(&miss.key))
+            ),
+        };
+        error.message.push_str(&hint);
+    }
+    error
+}
+
+/// The layout a listed key has (nested when it has a `/`).
+fn layout_of(key: &str) -> ffce_core::Layout {
+    if key.contains('/') {
+        ffce_core::Layout::Nested
+    } else {
+        ffce_core::Layout::Flat
+    }
 }
 
 /// Compares a plaintext digest with the object's `etag` metadata, when it has one.

@@ -549,12 +549,14 @@ impl S3Store {
         })
     }
 
-    async fn list_objects(&self) -> StoreResult<Vec<ListEntry>> {
+    /// Every object, or those whose key starts with `prefix`.
+    async fn list_objects(&self, prefix: Option<&str>) -> StoreResult<Vec<ListEntry>> {
         let what = format!("s3://{}", self.bucket);
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
+            .set_prefix(prefix.map(str::to_owned))
             .into_paginator()
             .send();
         let mut out = Vec::new();
@@ -602,7 +604,19 @@ impl Store for S3Store {
     }
 
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {
-        self.list_objects().await
+        self.list_objects(None).await
+    }
+
+    /// One prefix listing per spelling of the UUID (lowercase, uppercase), not the
+    /// whole bucket.
+    async fn list_device(&self, device: ffce_core::DeviceId) -> StoreResult<Vec<ListEntry>> {
+        let lower = device.to_string();
+        let upper = lower.to_uppercase();
+        let mut out = self.list_objects(Some(&lower)).await?;
+        if upper != lower {
+            out.extend(self.list_objects(Some(&upper)).await?);
+        }
+        Ok(out)
     }
 
     fn versioned(&self) -> Option<&dyn VersionedStore> {
