@@ -292,7 +292,7 @@ impl From<LayoutArg> for ffce_core::Layout {
 pub struct PutArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID (8-4-4-4-12 hex).
+    /// Device UUID (8-4-4-4-12 hex), or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// An FFCE blob, or with --encrypt a plaintext (`-` for stdin).
     pub file: PathBuf,
@@ -320,7 +320,7 @@ pub struct PutArgs {
 pub struct GetArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// Write the blob (or with --decrypt, the plaintext) here (`-` for stdout).
     #[arg(short, long, value_name = "FILE")]
@@ -346,7 +346,7 @@ pub struct GetArgs {
 pub struct DeleteArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// Permanently delete this one version (S3 only).
     #[arg(long, value_name = "V", conflicts_with = "all_versions")]
@@ -377,7 +377,7 @@ pub struct LsArgs {
 pub struct VersionsArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// JSON array output.
     #[arg(long)]
@@ -389,7 +389,7 @@ pub struct VersionsArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// The version to make latest again.
     #[arg(long, value_name = "V")]

@@ -50,6 +50,7 @@ mod near_miss;
 mod s3;
 mod store;
 pub mod temp;
+mod url;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
 pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
@@ -60,3 +61,4 @@ pub use store::{
     Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,
     ReadScope, Store, VersionEntry, VersionedStore, format_time, unquote_etag,
 };
+pub use url::{DeviceUrl, InvalidDeviceUrl};
