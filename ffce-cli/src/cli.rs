@@ -334,6 +334,11 @@ pub struct GetArgs {
     /// Decrypt (needs a key).
     #[arg(long)]
     pub decrypt: bool,
+    /// Write the object as stored even when it is not a valid blob, to analyse a
+    /// broken backup (the download's checksum is still verified); says what is wrong
+    /// with it and exits 4.
+    #[arg(long, requires = "output", conflicts_with = "decrypt")]
+    pub no_verify: bool,
     /// Print the report as JSON (when no -o is given).
     #[arg(long)]
     pub json: bool,

@@ -374,3 +374,62 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
         assert!(run.stderr.contains("s3://"), "{bad}: {}", run.stderr);
     }
 }
+
+// ---- 7. get --no-verify fetches a broken backup for analysis ----
+
+#[test]
+fn get_no_verify_writes_a_broken_backup_as_stored_and_says_what_is_wrong() {
+    let b = Bucket::versioned("no-verify");
+    let dir = temp_dir();
+    let key = format!("{DEVICE}/backup.ffce");
+    for name in ["bad-magic", "truncated-body", "version-2"] {
+        let v = vector(name);
+        let bytes = v.blob();
+        // Planted with its true SHA-256 checksum: the transport is fine, the blob is not.
+        b.plant(&key, &v.path(), &["--checksum-sha256", &sha256_b64(&bytes)]);
+        let out = dir.path().join(format!("{name}.ffce"));
+
+        // Without --no-verify: refused, nothing written (unchanged).
+        let run = b.ffce(&["get", DEVICE, "-o", s(&out)]);
+        run.expect_code(4);
+        assert!(!out.exists(), "{name}");
+
+        let run = b.ffce(&["get", "--no-verify", DEVICE, "-o", s(&out)]);
+        run.expect_code(4);
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            bytes,
+            "{name}: written as stored"
+        );
+        assert!(
+            run.stderr.contains("not a valid FFCE blob") && run.stderr.contains(s(&out)),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    // A valid blob with --no-verify: exit 0, written.
+    let v = vector("dexie-backup");
+    b.plant(
+        &key,
+        &v.path(),
+        &["--checksum-sha256", &sha256_b64(&v.blob())],
+    );
+    let out = dir.path().join("good.ffce");
+    b.ffce(&["get", "--no-verify", DEVICE, "-o", s(&out)])
+        .expect_code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), v.blob());
+
+    // The transport checksum is still verified: a mismatch writes nothing.
+    let wrong = sha256_b64(b"not the body");
+    b.plant(&key, &v.path(), &["--checksum-sha256", &wrong]);
+    let out = dir.path().join("mismatch.ffce");
+    let run = b.ffce(&["get", "--no-verify", DEVICE, "-o", s(&out)]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("checksum"), "{}", run.stderr);
+    assert!(!out.exists());
+
+    // --no-verify makes no sense with --decrypt, and needs -o.
+    b.ffce(&["get", "--no-verify", "--decrypt", DEVICE, "-o", s(&out)])
+        .expect_code(2);
+    b.ffce(&["get", "--no-verify", DEVICE]).expect_code(2);
+}

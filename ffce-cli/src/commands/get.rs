@@ -88,6 +88,9 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         return digest_mismatch.map_or(Ok(()), Err);
     };
 
+    if args.no_verify {
+        return write_unverified(&ui, &args, path, &location, &object, out_opts);
+    }
     if let Err(e) = ffce_core::Blob::parse(&object.body) {
         return Err(CliError::integrity(format!(
             "{location}: the downloaded object is not a valid FFCE blob: {e}; nothing was written"
@@ -126,6 +129,54 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         written.describe()
     ));
     Ok(())
+}
+
+/// `get --no-verify -o FILE`: the object as stored (its transport checksum was
+/// verified by the store), then every structural problem, exit 4 if there is any. A
+/// support engineer gets a broken backup out without `aws s3 cp`.
+fn write_unverified(
+    ui: &Ui,
+    args: &GetArgs,
+    path: &std::path::Path,
+    location: &str,
+    object: &Object,
+    out_opts: OutputOptions,
+) -> CliResult {
+    let report = build_report(&object.body, None);
+    let written = files::write_output(path, &object.body, out_opts)?;
+    if args.json {
+        let mut value = object_json(location, object);
+        if let Value::Object(map) = &mut value {
+            map.insert("written".into(), json!(written.describe()));
+            map.insert("decrypted".into(), json!(false));
+            map.insert("report".into(), report.to_json());
+        }
+        print_json(&value)?;
+    }
+    for problem in &report.errors {
+        ui.warn(format!("{location}: {}", problem.message));
+    }
+    match report.failure() {
+        Some(failure) => {
+            let codes: Vec<&str> = report.errors.iter().map(|e| e.code).collect();
+            Err(CliError::new(
+                failure,
+                format!(
+                    "{location}: not a valid FFCE blob ({}); written as stored to {} \
+                     for analysis (--no-verify)",
+                    codes.join(", "),
+                    written.describe()
+                ),
+            ))
+        }
+        None => {
+            ui.info(format!(
+                "wrote {} from {location} (a valid FFCE blob; not authenticated)",
+                written.describe()
+            ));
+            Ok(())
+        }
+    }
 }
 
 /// A "not found" with where the backup may be instead: under the other layout, or
