@@ -6,7 +6,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use ffce_store::{StoreError, error_chain};
+use ffce_store::{StoreError, TimeoutLimit, error_chain, seconds};
 
 /// What kind of failure ended a command; each kind has one documented exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,9 +240,22 @@ impl From<StoreError> for CliError {
                 "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
                  use --profile, or run `aws sso login`",
             ),
-            StoreError::Timeout { what, .. } => {
-                CliError::other(format!("{what}: the S3 request timed out (see --timeout)"))
-            }
+            StoreError::Timeout { what, limit, .. } => CliError::other(match limit {
+                TimeoutLimit::Attempt { each, attempts } => format!(
+                    "{what}: the S3 request timed out: no answer within --attempt-timeout {} on \
+                     any of {attempts} attempt(s) (raise --attempt-timeout or --max-attempts for a \
+                     slow endpoint)",
+                    seconds(each)
+                ),
+                TimeoutLimit::Operation { total } => format!(
+                    "{what}: the S3 request timed out: the operation did not finish within \
+                     --timeout {}, retries included",
+                    seconds(total)
+                ),
+                _ => format!(
+                    "{what}: the S3 request timed out (see --attempt-timeout and --timeout)"
+                ),
+            }),
             other => CliError::other(other.to_string()),
         };
         match detail {

@@ -18,6 +18,7 @@ mod keys;
 mod report;
 mod store_choice;
 mod ui;
+mod waiting;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

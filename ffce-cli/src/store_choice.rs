@@ -106,6 +106,7 @@ pub async fn open(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Store>> {
 pub async fn connect(ui: &Ui, bucket: String, args: &S3Args) -> CliResult<S3Store> {
     let config = s3_config(bucket, args)?;
     let store = S3Store::connect(&config).await?;
+    crate::waiting::watch(*ui, &store, args);
     if let Some(region) = store.region() {
         ui.detail(1, format!("s3: region {region}"));
     }

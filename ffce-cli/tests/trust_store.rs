@@ -9,6 +9,8 @@
 //! `FFCE_TEST_S3_ENDPOINT` these tests fail, they never skip.
 
 mod common;
+#[path = "common/fault.rs"]
+mod fault;
 #[path = "common/s3.rs"]
 mod s3;
 
@@ -432,4 +434,69 @@ fn get_no_verify_writes_a_broken_backup_as_stored_and_says_what_is_wrong() {
     b.ffce(&["get", "--no-verify", "--decrypt", DEVICE, "-o", s(&out)])
         .expect_code(2);
     b.ffce(&["get", "--no-verify", DEVICE]).expect_code(2);
+}
+
+// ---- 4. a stalled endpoint: say what ffce waits for, and which limit fired ----
+
+/// `ffce ARGS` through the proxy, and how long it took.
+fn through(proxy: &fault::FaultProxy, bucket: &str, args: &[&str]) -> (Run, std::time::Duration) {
+    let mut cmd = ffce_aws();
+    cmd.args(args)
+        .args(["--bucket", bucket, "--endpoint-url", &proxy.url]);
+    let started = std::time::Instant::now();
+    let run = run_cmd(&mut cmd, None);
+    (run, started.elapsed())
+}
+
+#[test]
+fn a_stalled_endpoint_is_explained_while_waiting_and_names_the_limit() {
+    use serde_json::json;
+    let b = Bucket::versioned("stall");
+    let proxy = fault::FaultProxy::start();
+    proxy.plan(json!({"rules": [{"fault": "stall", "method": "GET"}]}));
+
+    // Each attempt stalls until --attempt-timeout; both attempts are used up.
+    let (run, took) = through(
+        &proxy,
+        &b.name,
+        &["ls", "--attempt-timeout", "3.5", "--max-attempts", "2"],
+    );
+    run.expect_code(1);
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    let waiting: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("waiting for"))
+        .collect();
+    assert!(
+        waiting
+            .iter()
+            .any(|l| l.contains(&proxy.url) && l.contains("attempt 1 of 2"))
+            && waiting.iter().any(|l| l.contains("attempt 2 of 2")),
+        "{}",
+        run.stderr
+    );
+    let error = run.stderr.lines().last().unwrap();
+    assert!(
+        error.starts_with("error:")
+            && error.contains("--attempt-timeout 3.5")
+            && !error.contains("see --timeout"),
+        "{error}"
+    );
+
+    // The whole operation's limit fires first: the error names --timeout.
+    let (run, _) = through(&proxy, &b.name, &["ls", "--timeout", "4"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("waiting for"), "{}", run.stderr);
+    let error = run.stderr.lines().last().unwrap();
+    assert!(
+        error.contains("--timeout 4") && !error.contains("--attempt-timeout"),
+        "{error}"
+    );
+
+    // -q hides the waiting line, not the error.
+    let (run, _) = through(&proxy, &b.name, &["-q", "ls", "--timeout", "4"]);
+    run.expect_code(1);
+    assert!(!run.stderr.contains("waiting for"), "{}", run.stderr);
+    assert!(run.stderr.contains("--timeout 4"), "{}", run.stderr);
 }

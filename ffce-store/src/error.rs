@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -122,6 +123,8 @@ pub enum StoreError {
     Timeout {
         /// What was attempted.
         what: String,
+        /// Which limit fired.
+        limit: TimeoutLimit,
         /// The SDK's explanation.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -241,7 +244,21 @@ impl fmt::Display for StoreError {
                 "{} is a symlink that leads out of the store; refusing to follow it",
                 path.display()
             ),
-            StoreError::Timeout { what, .. } => write!(f, "{what}: the S3 request timed out"),
+            StoreError::Timeout { what, limit, .. } => match limit {
+                TimeoutLimit::Attempt { each, attempts } => write!(
+                    f,
+                    "{what}: the S3 request timed out (no answer within {} s on each of \
+                     {attempts} attempt(s))",
+                    seconds(*each)
+                ),
+                TimeoutLimit::Operation { total } => write!(
+                    f,
+                    "{what}: the S3 request timed out (the operation's limit of {} s, \
+                     retries included)",
+                    seconds(*total)
+                ),
+                TimeoutLimit::Unknown => write!(f, "{what}: the S3 request timed out"),
+            },
             StoreError::Other { message, .. } => f.write_str(message),
         }
     }
@@ -257,6 +274,34 @@ impl std::error::Error for StoreError {
             _ => None,
         }
     }
+}
+
+/// Which time limit ended a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// Each attempt ran out of its own limit
+    /// ([`S3Config::attempt_timeout`](crate::S3Config::attempt_timeout)), and the
+    /// attempts were used up.
+    Attempt {
+        /// The limit of one attempt.
+        each: Duration,
+        /// Attempts allowed.
+        attempts: u32,
+    },
+    /// The whole operation ran out of its limit
+    /// ([`S3Config::timeout`](crate::S3Config::timeout)), retries included.
+    Operation {
+        /// The limit.
+        total: Duration,
+    },
+    /// The SDK did not say which.
+    Unknown,
+}
+
+/// A duration in seconds for messages: `3.5`, `60`.
+pub fn seconds(d: Duration) -> String {
+    format!("{}", d.as_secs_f64())
 }
 
 /// `error: cause: cause ...` on one line, skipping a cause whose text the line already

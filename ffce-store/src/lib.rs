@@ -53,10 +53,12 @@ pub mod temp;
 mod url;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
-pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
+pub use error::{
+    InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain, seconds,
+};
 pub use local::LocalStore;
 pub use near_miss::{NearMiss, near_misses};
-pub use s3::{S3Config, S3Store, check_bucket_name};
+pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};
 pub use store::{
     Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,
     ReadScope, Store, VersionEntry, VersionedStore, format_time, unquote_etag,

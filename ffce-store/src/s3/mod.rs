@@ -38,16 +38,18 @@ use bytes::Bytes;
 use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
 
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
-use crate::error::{StoreError, StoreResult, VersionId};
+use crate::error::{StoreError, StoreResult, TimeoutLimit, VersionId};
 use crate::store::{
     Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest, PutOptions, PutOutcome,
     ReadScope, Store, VersionedStore, unquote_etag,
 };
 
+mod activity;
 pub(crate) mod errors;
 mod ranged;
 mod versions;
 
+pub use activity::{Activity, Waiting};
 use errors::{classify, classify_listing, sdk_checksum_mismatch};
 
 /// How to reach a bucket: everything the store needs, in plain values (no command-line
@@ -175,6 +177,9 @@ pub struct S3Store {
     // download cut off mid-body itself, up to the same number of attempts.
     max_attempts: u32,
     path_style: bool,
+    attempt_timeout: Duration,
+    timeout: Option<Duration>,
+    activity: Activity,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -224,7 +229,9 @@ impl S3Store {
                 problem: "no AWS region configured".into(),
             });
         }
-        let mut conf = aws_sdk_s3::config::Builder::from(&sdk_config);
+        let activity = Activity::new(config.max_attempts.max(1));
+        let mut conf =
+            aws_sdk_s3::config::Builder::from(&sdk_config).interceptor(activity.interceptor());
         let path_style = config.custom_endpoint();
         if path_style {
             conf = conf.force_path_style(true);
@@ -234,6 +241,9 @@ impl S3Store {
             client: Client::from_conf(conf.build()),
             max_attempts: config.max_attempts.max(1),
             path_style,
+            attempt_timeout: config.attempt_timeout,
+            timeout: config.timeout,
+            activity,
         })
     }
 
@@ -245,6 +255,11 @@ impl S3Store {
     /// The region the client signs for.
     pub fn region(&self) -> Option<&str> {
         self.client.config().region().map(|r| r.as_ref())
+    }
+
+    /// What the store is waiting for right now (see [`Activity`]).
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 
     /// Whether requests use path-style addressing (a custom endpoint).
@@ -265,7 +280,39 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify(err, &self.bucket, what)
+        self.with_limit(classify(err, &self.bucket, what))
+    }
+
+    /// Names the limit a timeout hit, from the SDK's explanation (its timeout kinds
+    /// are not public types) and this store's settings.
+    fn with_limit(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::Timeout {
+                what,
+                limit: TimeoutLimit::Unknown,
+                source,
+            } => {
+                let text = crate::error_chain(source.as_ref());
+                let limit = if text.contains("attempt timeout") {
+                    TimeoutLimit::Attempt {
+                        each: self.attempt_timeout,
+                        attempts: self.max_attempts,
+                    }
+                } else if let (true, Some(total)) =
+                    (text.contains("operation timeout"), self.timeout)
+                {
+                    TimeoutLimit::Operation { total }
+                } else {
+                    TimeoutLimit::Unknown
+                };
+                StoreError::Timeout {
+                    what,
+                    limit,
+                    source,
+                }
+            }
+            other => other,
+        }
     }
 
     /// [`errors::classify_listing`] for this store's bucket.
@@ -277,7 +324,7 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify_listing(err, &self.bucket, action)
+        self.with_limit(classify_listing(err, &self.bucket, action))
     }
 
     /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
