@@ -146,6 +146,15 @@ fn json_errors_have_one_shape() {
     let r = run(["versions", "--json", "--dir", "/tmp", "not-a-uuid"]);
     r.expect_code(2);
     json_error(&r, "usage", 2);
+    // A file command too.
+    let r = run(["inspect", "--json", "/nonexistent/ffce-test/backup.ffce"]);
+    r.expect_code(3);
+    json_error(&r, "not_found", 3);
+    // A command that already printed its result (a report, then exit 4) prints no
+    // second JSON value.
+    let r = run(["inspect", "--json", s(&vector("bad-magic").path())]);
+    r.expect_code(4);
+    assert!(r.json().get("error").is_none(), "{r:?}");
     // Without --json, stdout stays empty.
     let r = run(["versions", "--dir", "/tmp", "not-a-uuid"]);
     r.expect_code(2);
@@ -499,4 +508,39 @@ fn a_stalled_endpoint_is_explained_while_waiting_and_names_the_limit() {
     run.expect_code(1);
     assert!(!run.stderr.contains("waiting for"), "{}", run.stderr);
     assert!(run.stderr.contains("--timeout 4"), "{}", run.stderr);
+}
+
+/// A body corrupted in transit, on an object that carries CRC32 (as `aws s3 cp`
+/// stores it): caught, reported as a CRC32 mismatch, nothing written.
+#[test]
+fn a_crc32_object_corrupted_in_transit_is_a_crc32_mismatch() {
+    use serde_json::json;
+    let b = Bucket::versioned("crc32-transit");
+    let blob = vector("dexie-backup").path();
+    plant_with_checksum(
+        &b.name,
+        &format!("{DEVICE}/backup.ffce"),
+        &blob,
+        "boto3:CRC32",
+        false,
+    );
+    let proxy = fault::FaultProxy::start();
+    proxy.plan(
+        json!({"rules": [{"fault": "corrupt", "method": "GET", "offset": 100, "xor": 0x40}]}),
+    );
+    let dir = temp_dir();
+    let out = dir.path().join("out.ffce");
+    let (run, _) = through(
+        &proxy,
+        &b.name,
+        &["get", DEVICE, "-o", s(&out), "--max-attempts", "1"],
+    );
+    run.expect_code(4);
+    assert!(!proxy.faulted().is_empty(), "no corruption happened");
+    assert!(
+        run.stderr.contains("stored CRC32 checksum") && !run.stderr.contains("SHA-256"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists());
 }
