@@ -323,7 +323,7 @@ impl From<LayoutArg> for ffce_core::Layout {
 pub struct PutArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID (8-4-4-4-12 hex).
+    /// Device UUID (8-4-4-4-12 hex), or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// An FFCE blob, or with --encrypt a plaintext (`-` for stdin).
     pub file: PathBuf,
@@ -354,7 +354,7 @@ pub struct PutArgs {
 pub struct GetArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// Write the blob (or with --decrypt, the plaintext) here (`-` for stdout).
     #[arg(short, long, value_name = "FILE")]
@@ -368,6 +368,11 @@ pub struct GetArgs {
     /// Decrypt (needs a key).
     #[arg(long)]
     pub decrypt: bool,
+    /// Write the object as stored even when it is not a valid blob, to analyse a
+    /// broken backup (the download's checksum is still verified); says what is wrong
+    /// with it and exits 4.
+    #[arg(long, requires = "output", conflicts_with = "decrypt")]
+    pub no_verify: bool,
     /// Print the report as JSON (when no -o is given).
     #[arg(long)]
     pub json: bool,
@@ -380,7 +385,7 @@ pub struct GetArgs {
 pub struct DeleteArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// Permanently delete this one version (S3 only).
     #[arg(long, value_name = "V", conflicts_with = "all_versions")]
@@ -411,7 +416,7 @@ pub struct LsArgs {
 pub struct VersionsArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// JSON array output.
     #[arg(long)]
@@ -423,7 +428,7 @@ pub struct VersionsArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Device UUID.
+    /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
     /// The version to make latest again.
     #[arg(long, value_name = "V")]

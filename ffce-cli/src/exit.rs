@@ -6,7 +6,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use ffce_store::{StoreError, error_chain};
+use ffce_store::{StoreError, TimeoutLimit, error_chain, seconds};
 
 /// What kind of failure ended a command; each kind has one documented exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +24,17 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The name of this kind in a JSON error object (`{"error": {"kind": ...}}`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Other => "other",
+            Failure::Usage => "usage",
+            Failure::NotFound => "not_found",
+            Failure::Integrity => "integrity",
+            Failure::Refused => "refused",
+        }
+    }
+
     /// The process exit code for this kind of failure.
     pub fn code(self) -> u8 {
         match self {
@@ -113,6 +124,19 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.failure.code())
     }
+
+    /// The error as a `--json` command prints it on stdout, one shape for every
+    /// command: `{"error": {"kind": "not_found", "exit_code": 3, "message": "..."}}`.
+    /// (The detail stays on stderr, with `-v`.)
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "kind": self.failure.name(),
+                "exit_code": self.failure.code(),
+                "message": self.message,
+            }
+        })
+    }
 }
 
 impl fmt::Display for CliError {
@@ -141,7 +165,7 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 /// A store error as the command reports it: the one place where `ffce-store`'s errors
 /// become exit codes and where their messages gain the flags a user can act on.
 ///
-/// Exit codes: 3 not found; 4 checksum; 5 guards (conditional writes, unsafe path);
+/// Exit codes: 3 not found (also a missing bucket or folder); 4 checksum; 5 guards (conditional writes, unsafe path);
 /// 2 a setting or a version operation the chosen store cannot do (the command line
 /// asked for it); 1 for credentials, bucket, permission, conflicts and other failures.
 /// Details (SDK error chains) go to `-v`.
@@ -152,9 +176,12 @@ impl From<StoreError> for CliError {
             | StoreError::BadCredentials { detail, .. }
             | StoreError::PermissionDenied { detail, .. } => Some(detail.clone()),
             StoreError::ChecksumMismatch {
-                expected, actual, ..
+                algorithm,
+                expected,
+                actual,
+                ..
             } => Some(format!(
-                "stored ChecksumSHA256 {expected}, body SHA-256 {actual}"
+                "stored {algorithm} checksum {expected}, the body's {actual}"
             )),
             StoreError::Other {
                 source: Some(s), ..
@@ -164,6 +191,14 @@ impl From<StoreError> for CliError {
         };
         let err = match e {
             StoreError::NotFound { .. } => CliError::not_found(e.to_string()),
+            StoreError::NoBucket { bucket } => CliError::not_found(format!(
+                "bucket {bucket} does not exist (check --bucket or FFCE_BUCKET, and the \
+                 endpoint and region)"
+            )),
+            StoreError::NoFolder { path } => CliError::not_found(format!(
+                "folder {} does not exist (check --dir or FFCE_DIR)",
+                path.display()
+            )),
             StoreError::Deleted {
                 what,
                 device,
@@ -214,9 +249,22 @@ impl From<StoreError> for CliError {
                 "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
                  use --profile, or run `aws sso login`",
             ),
-            StoreError::Timeout { what, .. } => {
-                CliError::other(format!("{what}: the S3 request timed out (see --timeout)"))
-            }
+            StoreError::Timeout { what, limit, .. } => CliError::other(match limit {
+                TimeoutLimit::Attempt { each, attempts } => format!(
+                    "{what}: the S3 request timed out: no answer within --attempt-timeout {} on \
+                     any of {attempts} attempt(s) (raise --attempt-timeout or --max-attempts for a \
+                     slow endpoint)",
+                    seconds(each)
+                ),
+                TimeoutLimit::Operation { total } => format!(
+                    "{what}: the S3 request timed out: the operation did not finish within \
+                     --timeout {}, retries included",
+                    seconds(total)
+                ),
+                _ => format!(
+                    "{what}: the S3 request timed out (see --attempt-timeout and --timeout)"
+                ),
+            }),
             other => CliError::other(other.to_string()),
         };
         match detail {

@@ -431,8 +431,18 @@ fn test_pause(temp: &Path) {
     std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
+/// Whether anything was written to stdout: a `--json` command that already printed
+/// its result (say a report, then exit 4) must not print a second JSON value.
+static STDOUT_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once [`write_stdout`] was called.
+pub fn stdout_used() -> bool {
+    STDOUT_USED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Writes to stdout and flushes. A reader that went away (`| head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> CliResult {
+    STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

@@ -19,6 +19,7 @@ mod keys;
 mod report;
 mod store_choice;
 mod ui;
+mod waiting;
 
 fn main() -> ExitCode {
     // Parsed through `help::command()`, the definitions with their long help completed
@@ -26,14 +27,46 @@ fn main() -> ExitCode {
     let cli =
         cli::Cli::from_arg_matches(&help::command().get_matches()).unwrap_or_else(|e| e.exit());
     let ui = ui::Ui::from_cli(&cli);
+    let json = wants_json(&cli.command);
     match commands::run(cli, ui) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // A script reading `--json` output gets the error there too, unless the
+            // command already printed its result (a report that ends in exit 4).
+            if json && !files::stdout_used() {
+                let mut text = err.to_json().to_string();
+                text.push('\n');
+                let _ = files::write_stdout(text.as_bytes());
+            }
             ui.error(&err.message);
             if let Some(detail) = &err.detail {
                 ui.detail(1, detail);
             }
             err.exit_code()
         }
+    }
+}
+
+/// Whether the command was asked for JSON output.
+fn wants_json(command: &cli::Command) -> bool {
+    use cli::{BucketCommand, Command};
+    match command {
+        Command::Inspect(a) => a.json,
+        Command::Verify(a) => a.json,
+        Command::Put(a) => a.json,
+        Command::Get(a) => a.json,
+        Command::Delete(a) => a.json,
+        Command::Ls(a) => a.json,
+        Command::Versions(a) => a.json,
+        Command::Restore(a) => a.json,
+        Command::Audit(a) => a.json,
+        Command::Bucket(BucketCommand::Create(a)) => a.json,
+        Command::Bucket(BucketCommand::Check(a)) => a.json,
+        Command::Bucket(BucketCommand::Empty(a)) => a.json,
+        Command::Encrypt(_)
+        | Command::Decrypt(_)
+        | Command::Key(_)
+        | Command::Completions(_)
+        | Command::Man(_) => false,
     }
 }

@@ -183,6 +183,7 @@ async fn open_with(ui: &Ui, args: &StoreArgs, changes: bool) -> CliResult<Box<dy
 pub async fn connect(ui: &Ui, bucket: String, args: &S3Args) -> CliResult<S3Store> {
     let config = s3_config(bucket, args)?;
     let store = S3Store::connect(&config).await?;
+    crate::waiting::watch(*ui, &store, args);
     if let Some(region) = store.region() {
         ui.detail(1, format!("s3: region {region}"));
     }

@@ -474,7 +474,7 @@ fn empty_and_missing_buckets() {
         name: unique_bucket_name("audit-missing"),
     };
     let run = missing.ffce(&["audit"]);
-    run.expect_code(1);
+    run.expect_code(3);
     assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
 }
 

@@ -371,6 +371,6 @@ fn local_ls_reports_strays() {
 
     let missing = store.path().join("does-not-exist");
     let run = run_in(home.path(), &["ls", "--dir", s(&missing), "--json"]);
-    run.expect_code(0);
-    assert!(run.json()["devices"].as_array().unwrap().is_empty());
+    run.expect_code(3);
+    assert_eq!(run.json()["error"]["kind"], "not_found");
 }

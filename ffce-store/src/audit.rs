@@ -82,11 +82,13 @@ pub enum Problem {
     /// What `ffce-core` found: a structural problem, the upload limit, or an
     /// authentication failure.
     Format(Error),
-    /// The body does not match its stored SHA-256 checksum (base64 digests).
+    /// The body does not match the checksum stored with it (base64 digests).
     ChecksumMismatch {
+        /// The algorithm of the stored checksum.
+        algorithm: crate::ChecksumAlgorithm,
         /// The stored checksum.
         expected: String,
-        /// The body's SHA-256.
+        /// The body's checksum in that algorithm.
         actual: String,
     },
     /// Deleted after the listing, before it was read.
@@ -124,9 +126,13 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Format(e) => e.fmt(f),
-            Problem::ChecksumMismatch { expected, actual } => write!(
+            Problem::ChecksumMismatch {
+                algorithm,
+                expected,
+                actual,
+            } => write!(
                 f,
-                "the body does not match its stored SHA-256 checksum (stored {expected}, \
+                "the body does not match its stored {algorithm} checksum (stored {expected}, \
                  body {actual})"
             ),
             Problem::Gone => f.write_str("deleted after the listing, before it was read"),
@@ -253,8 +259,12 @@ pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
 pub fn judge_failure(key: ObjectKey, listed_size: u64, err: &StoreError) -> Finding {
     let problem = match err {
         StoreError::ChecksumMismatch {
-            expected, actual, ..
+            algorithm,
+            expected,
+            actual,
+            ..
         } => Problem::ChecksumMismatch {
+            algorithm: *algorithm,
             expected: expected.clone(),
             actual: actual.clone(),
         },

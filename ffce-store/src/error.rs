@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -72,6 +73,12 @@ pub enum StoreError {
         /// Its name.
         bucket: String,
     },
+    /// A local store's folder does not exist (a listing of it cannot tell "no backups"
+    /// from "the wrong folder", so it says so instead of listing nothing).
+    NoFolder {
+        /// The folder.
+        path: PathBuf,
+    },
     /// No AWS credentials were found.
     NoCredentials {
         /// The credential chain's explanation.
@@ -94,13 +101,15 @@ pub enum StoreError {
         /// The server's message.
         detail: String,
     },
-    /// The downloaded body does not match its stored SHA-256 checksum.
+    /// The downloaded body does not match the checksum stored with it.
     ChecksumMismatch {
         /// Where.
         what: String,
+        /// The algorithm of the stored checksum.
+        algorithm: crate::ChecksumAlgorithm,
         /// The stored checksum (base64).
         expected: String,
-        /// The body's SHA-256 (base64).
+        /// The body's checksum in the same algorithm (base64).
         actual: String,
     },
     /// A version operation on a store that keeps no versions.
@@ -117,6 +126,8 @@ pub enum StoreError {
     Timeout {
         /// What was attempted.
         what: String,
+        /// Which limit fired.
+        limit: TimeoutLimit,
         /// The SDK's explanation.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -203,6 +214,9 @@ impl fmt::Display for StoreError {
                  progress); try again in a moment"
             ),
             StoreError::NoBucket { bucket } => write!(f, "bucket {bucket} does not exist"),
+            StoreError::NoFolder { path } => {
+                write!(f, "folder {} does not exist", path.display())
+            }
             StoreError::NoCredentials {
                 profile: Some(profile),
                 ..
@@ -221,9 +235,11 @@ impl fmt::Display for StoreError {
                     "access denied: {what} (check the credentials' IAM policy)"
                 )
             }
-            StoreError::ChecksumMismatch { what, .. } => write!(
+            StoreError::ChecksumMismatch {
+                what, algorithm, ..
+            } => write!(
                 f,
-                "{what}: the downloaded body does not match its stored SHA-256 checksum; \
+                "{what}: the downloaded body does not match its stored {algorithm} checksum; \
                  nothing was written"
             ),
             StoreError::NoVersions { what } => {
@@ -237,7 +253,21 @@ impl fmt::Display for StoreError {
                 "{} is a symlink that leads out of the store; refusing to follow it",
                 path.display()
             ),
-            StoreError::Timeout { what, .. } => write!(f, "{what}: the S3 request timed out"),
+            StoreError::Timeout { what, limit, .. } => match limit {
+                TimeoutLimit::Attempt { each, attempts } => write!(
+                    f,
+                    "{what}: the S3 request timed out (no answer within {} s on each of \
+                     {attempts} attempt(s))",
+                    seconds(*each)
+                ),
+                TimeoutLimit::Operation { total } => write!(
+                    f,
+                    "{what}: the S3 request timed out (the operation's limit of {} s, \
+                     retries included)",
+                    seconds(*total)
+                ),
+                TimeoutLimit::Unknown => write!(f, "{what}: the S3 request timed out"),
+            },
             StoreError::Other { message, .. } => f.write_str(message),
         }
     }
@@ -253,6 +283,34 @@ impl std::error::Error for StoreError {
             _ => None,
         }
     }
+}
+
+/// Which time limit ended a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// Each attempt ran out of its own limit
+    /// ([`S3Config::attempt_timeout`](crate::S3Config::attempt_timeout)), and the
+    /// attempts were used up.
+    Attempt {
+        /// The limit of one attempt.
+        each: Duration,
+        /// Attempts allowed.
+        attempts: u32,
+    },
+    /// The whole operation ran out of its limit
+    /// ([`S3Config::timeout`](crate::S3Config::timeout)), retries included.
+    Operation {
+        /// The limit.
+        total: Duration,
+    },
+    /// The SDK did not say which.
+    Unknown,
+}
+
+/// A duration in seconds for messages: `3.5`, `60`.
+pub fn seconds(d: Duration) -> String {
+    format!("{}", d.as_secs_f64())
 }
 
 /// `error: cause: cause ...` on one line, skipping a cause whose text the line already

@@ -43,17 +43,25 @@
 
 pub mod audit;
 pub mod bucket;
+mod checksum;
 mod error;
 mod local;
+mod near_miss;
 mod s3;
 mod store;
 pub mod temp;
+mod url;
 
-pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chain};
-pub use local::LocalStore;
-pub use s3::{S3Config, S3Store, check_bucket_name};
-pub use store::{
-    ChecksumCheck, Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object,
-    PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry,
-    VersionedStore, format_time, unquote_etag,
+pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
+pub use error::{
+    InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain, seconds,
 };
+pub use local::LocalStore;
+pub use near_miss::{NearMiss, near_misses};
+pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};
+pub use store::{
+    Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
+    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry, VersionedStore, format_time,
+    unquote_etag,
+};
+pub use url::{DeviceUrl, InvalidDeviceUrl};

@@ -35,10 +35,11 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 use ffce_core::ObjectKey;
 
+use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome,
-    PutStatus, ReadScope, Store, unquote_etag,
+    Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome, PutStatus,
+    ReadScope, Store, unquote_etag,
 };
 use crate::temp::Guarded;
 
@@ -301,7 +302,11 @@ impl LocalStore {
         let mut out = Vec::new();
         let top = match fs::read_dir(&self.root) {
             Ok(rd) => rd,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NoFolder {
+                    path: self.root.clone(),
+                });
+            }
             Err(e) => return Err(self.io_error(&self.root, e)),
         };
         for entry in top {
@@ -450,6 +455,16 @@ mod tests {
                 Err(StoreError::NotFound { .. })
             ));
             assert!(store.list().await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn listing_a_missing_folder_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("missing"));
+        match store.list().await {
+            Err(StoreError::NoFolder { path }) => assert_eq!(path, dir.path().join("missing")),
+            other => panic!("{other:?}"),
         }
     }
 

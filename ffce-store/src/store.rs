@@ -26,8 +26,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ffce_core::ObjectKey;
+use ffce_core::{DeviceId, ObjectKey};
 
+use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
 
 /// The operations every backend has.
@@ -70,7 +71,7 @@ pub trait Store: Send + Sync {
 
     /// Fetches `key` (the latest version, or `version`), with its checksum verified.
     ///
-    /// A stored SHA-256 checksum that does not match the body is
+    /// A stored checksum (any of S3's algorithms) that does not match the body is
     /// [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch); the body
     /// is then not returned at all.
     async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object>;
@@ -92,7 +93,26 @@ pub trait Store: Send + Sync {
     }
 
     /// Every object in the store, in key order (pagination is the store's business).
+    /// A store that does not exist is an error ([`StoreError::NoBucket`](crate::StoreError::NoBucket),
+    /// [`StoreError::NoFolder`](crate::StoreError::NoFolder)), never an empty list.
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
+
+    /// Every object whose key starts with `device`'s UUID in lowercase or uppercase, in
+    /// either layout: where a backup may be when it is not at its key (see
+    /// [`crate::near_misses`]). The default filters [`list`](Self::list); the S3 store
+    /// asks for just those prefixes.
+    async fn list_device(&self, device: DeviceId) -> StoreResult<Vec<ListEntry>> {
+        let id = device.to_string();
+        Ok(self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|e| {
+                let head = e.key.split('/').next().unwrap_or_default();
+                head.eq_ignore_ascii_case(&id)
+            })
+            .collect())
+    }
 
     /// The version operations, if this store has them.
     fn versioned(&self) -> Option<&dyn VersionedStore> {
@@ -222,21 +242,6 @@ pub enum PutStatus {
     /// another ETag) found exactly this body already stored under the key and wrote
     /// nothing. The outcome's ETag and version id are the stored object's.
     AlreadyStored,
-}
-
-/// How the body's integrity was established on download.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChecksumCheck {
-    /// The body's SHA-256 matched the checksum stored with the object (base64, as S3
-    /// reports it).
-    Verified {
-        /// The stored checksum.
-        sha256_base64: String,
-    },
-    /// The object has no SHA-256 checksum (e.g. written by a client that sent none).
-    Absent,
-    /// A file of the local store, which keeps no checksum.
-    LocalFile,
 }
 
 /// A downloaded object.

@@ -19,7 +19,7 @@ use std::time::Instant;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use super::store_common::{print, print_json, stray_explanation};
+use super::store_common::{list_store, print, print_json, stray_explanation};
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
@@ -44,7 +44,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
 
     let mut targets = Vec::new();
     let mut strays = Vec::new();
-    for entry in store.list().await? {
+    for entry in list_store(store.as_ref(), &args.store).await? {
         match ListedKey::classify(&entry.key, layout) {
             ListedKey::Backup(object) => targets.push(Target {
                 object,

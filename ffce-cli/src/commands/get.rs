@@ -1,8 +1,8 @@
 //! `ffce get`: download a device's backup, verify it, and either write it (optionally
 //! decrypted) or show its header report.
 //!
-//! Order of checks, each of which writes nothing when it fails: the stored SHA-256
-//! checksum against the body (in the store, exit 4), the blob's structure (exit 4),
+//! Order of checks, each of which writes nothing when it fails: the stored checksum
+//! (any of S3's algorithms) against the body (in the store, exit 4), the blob's structure (exit 4),
 //! with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the object's
 //! `etag` metadata when it has one (FFCE-SPEC §5, exit 4). Only then is the output
 //! written, atomically ([`crate::files::write_output`]).
@@ -18,7 +18,11 @@ use crate::keys::{self, load_key_and_master};
 use crate::report::{build_report, open_error, warn_restore_problems};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_store::{ChecksumCheck, Object, PlaintextDigest, format_time};
+use ffce_core::{ObjectKey, StrayReason};
+use ffce_store::{
+    ChecksumAlgorithm, ChecksumCheck, Object, PlaintextDigest, Store, StoreError, format_time,
+    near_misses,
+};
 
 /// Runs `ffce get`.
 pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
@@ -47,7 +51,13 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
 
     let store = store_choice::open(&ui, &args.store).await?;
     let location = store.describe(&key);
-    let object = store.get(&key, version.as_ref()).await?;
+    let object = match store.get(&key, version.as_ref()).await {
+        Ok(object) => object,
+        Err(e @ StoreError::NotFound { .. }) if version.is_none() => {
+            return Err(with_near_misses(store.as_ref(), &key, e).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
     report_checks(&ui, &location, &object);
 
     let Some(path) = &args.output else {
@@ -79,6 +89,9 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         return digest_mismatch.map_or(Ok(()), Err);
     };
 
+    if args.no_verify {
+        return write_unverified(&ui, &args, path, &location, &object, out_opts);
+    }
     if let Err(e) = ffce_core::Blob::parse(&object.body) {
         return Err(CliError::integrity(format!(
             "{location}: the downloaded object is not a valid FFCE blob: {e}; nothing was written"
@@ -121,6 +134,88 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
     Ok(())
 }
 
+/// `get --no-verify -o FILE`: the object as stored (its transport checksum was
+/// verified by the store), then every structural problem, exit 4 if there is any. A
+/// support engineer gets a broken backup out without `aws s3 cp`.
+fn write_unverified(
+    ui: &Ui,
+    args: &GetArgs,
+    path: &std::path::Path,
+    location: &str,
+    object: &Object,
+    out_opts: OutputOptions,
+) -> CliResult {
+    let report = build_report(&object.body, None);
+    let written = files::write_output(path, &object.body, out_opts)?;
+    if args.json {
+        let mut value = object_json(location, object);
+        if let Value::Object(map) = &mut value {
+            map.insert("written".into(), json!(written.describe()));
+            map.insert("decrypted".into(), json!(false));
+            map.insert("report".into(), report.to_json());
+        }
+        print_json(&value)?;
+    }
+    for problem in &report.errors {
+        ui.warn(format!("{location}: {}", problem.message));
+    }
+    match report.failure() {
+        Some(failure) => {
+            let codes: Vec<&str> = report.errors.iter().map(|e| e.code).collect();
+            Err(CliError::new(
+                failure,
+                format!(
+                    "{location}: not a valid FFCE blob ({}); written as stored to {} \
+                     for analysis (--no-verify)",
+                    codes.join(", "),
+                    written.describe()
+                ),
+            ))
+        }
+        None => {
+            ui.info(format!(
+                "wrote {} from {location} (a valid FFCE blob; not authenticated)",
+                written.describe()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// A "not found" with where the backup may be instead: under the other layout, or
+/// with its UUID in uppercase. The look-up's own failure leaves the error as it was.
+async fn with_near_misses(store: &dyn Store, key: &ObjectKey, err: StoreError) -> CliError {
+    let misses = near_misses(store, key).await.unwrap_or_default();
+    let mut error = CliError::from(err);
+    for miss in misses {
+        let hint = match miss.reason {
+            StrayReason::OtherLayout(layout) => format!(
+                "; but {} exists, in the {} layout: add --layout {}",
+                miss.location,
+                layout.name(),
+                layout.name()
+            ),
+            _ => format!(
+                "; but {} exists, with the UUID in uppercase: ffce reads and writes only \
+                 the lowercase key, so copy or move it to {}",
+                miss.location,
+                ObjectKey::new(key.device(), layout_of(&miss.key))
+            ),
+        };
+        error.message.push_str(&hint);
+    }
+    error
+}
+
+/// The layout a listed key has (nested when it has a `/`).
+fn layout_of(key: &str) -> ffce_core::Layout {
+    if key.contains('/') {
+        ffce_core::Layout::Nested
+    } else {
+        ffce_core::Layout::Flat
+    }
+}
+
 /// Compares a plaintext digest with the object's `etag` metadata, when it has one.
 fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
     match &object.plaintext_digest {
@@ -140,11 +235,14 @@ fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
 /// Warnings and details about how the download was checked.
 fn report_checks(ui: &Ui, location: &str, object: &Object) {
     match &object.checksum {
-        ChecksumCheck::Verified { sha256_base64 } => {
-            ui.detail(1, format!("checksum: SHA-256 {sha256_base64} verified"));
+        ChecksumCheck::Verified {
+            algorithm,
+            value_base64,
+        } => {
+            ui.detail(1, format!("checksum: {algorithm} {value_base64} verified"));
         }
         ChecksumCheck::Absent => ui.warn(format!(
-            "{location} has no SHA-256 checksum stored with it; only its structure \
+            "{location} has no checksum stored with it; only its structure \
              (and with --decrypt its tag) was checked"
         )),
         ChecksumCheck::LocalFile => {
@@ -163,11 +261,22 @@ fn report_checks(ui: &Ui, location: &str, object: &Object) {
 
 fn checksum_json(check: &ChecksumCheck) -> Value {
     match check {
-        ChecksumCheck::Verified { sha256_base64 } => {
-            json!({ "status": "verified", "sha256_base64": sha256_base64 })
+        // `sha256_base64` is kept for scripts written when ffce knew only SHA-256.
+        ChecksumCheck::Verified {
+            algorithm,
+            value_base64,
+        } => json!({
+            "status": "verified",
+            "algorithm": algorithm.name(),
+            "value_base64": value_base64,
+            "sha256_base64": (*algorithm == ChecksumAlgorithm::Sha256).then_some(value_base64),
+        }),
+        ChecksumCheck::Absent => {
+            json!({ "status": "absent", "algorithm": null, "value_base64": null, "sha256_base64": null })
         }
-        ChecksumCheck::Absent => json!({ "status": "absent", "sha256_base64": null }),
-        ChecksumCheck::LocalFile => json!({ "status": "local_file", "sha256_base64": null }),
+        ChecksumCheck::LocalFile => {
+            json!({ "status": "local_file", "algorithm": null, "value_base64": null, "sha256_base64": null })
+        }
     }
 }
 
@@ -208,7 +317,7 @@ fn object_human(object: &Object) -> String {
     row(
         "checksum",
         match &object.checksum {
-            ChecksumCheck::Verified { .. } => "SHA-256 verified".to_string(),
+            ChecksumCheck::Verified { algorithm, .. } => format!("{algorithm} verified"),
             ChecksumCheck::Absent => "none stored".to_string(),
             ChecksumCheck::LocalFile => "local file (none stored)".to_string(),
         },

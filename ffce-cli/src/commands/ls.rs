@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::store_common::{print, print_json, stray_explanation};
+use super::store_common::{list_store, print, print_json, stray_explanation};
 use crate::cli::LsArgs;
 use crate::exit::CliResult;
 use crate::files::group_digits;
@@ -22,7 +22,7 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     let root = store.describe_root();
     let mut devices = Vec::new();
     let mut strays = Vec::new();
-    for entry in store.list().await? {
+    for entry in list_store(store.as_ref(), &args.store).await? {
         match ListedKey::classify(&entry.key, layout) {
             ListedKey::Backup(key) => devices.push((key, entry)),
             ListedKey::Stray(reason) => strays.push((reason, entry)),

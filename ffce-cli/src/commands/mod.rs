@@ -26,7 +26,8 @@ mod verify;
 mod versions;
 
 /// Runs the command the user asked for.
-pub fn run(cli: Cli, ui: Ui) -> CliResult {
+pub fn run(mut cli: Cli, ui: Ui) -> CliResult {
+    store_common::resolve_device_urls(&mut cli.command)?;
     match cli.command {
         Command::Inspect(args) => inspect::run(ui, args),
         Command::Encrypt(args) => crypt::encrypt(ui, args),

@@ -5,11 +5,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::Value;
 
-use crate::cli::StoreArgs;
+use crate::cli::{Command, LayoutArg, StoreArgs};
 use crate::exit::{CliError, CliResult};
 use crate::files;
 use ffce_core::{DeviceId, Layout, ObjectKey, StrayReason};
-use ffce_store::VersionId;
+use ffce_store::{DeviceUrl, ListEntry, Store, StoreError, VersionId};
 
 use crate::store_choice::{self, StoreChoice};
 
@@ -26,6 +26,66 @@ pub fn device_arg(input: &str) -> CliResult<DeviceId> {
             "the UUID argument".to_string()
         };
         CliError::usage(format!("{shown}: {e}"))
+    })
+}
+
+/// Lets an `s3://bucket/uuid/backup.ffce` or `s3://bucket/uuid` URL stand for the
+/// UUID of put, get, delete, versions and restore: the URL's device becomes the UUID
+/// argument and its bucket the store, before the command runs.
+///
+/// The command line wins over the environment: a bucket or folder from `FFCE_BUCKET`
+/// or `FFCE_DIR` gives way to the URL's bucket, but a `--bucket` naming another bucket,
+/// a `--dir`, or `--layout flat` with a URL naming the nested key are usage errors.
+pub fn resolve_device_urls(command: &mut Command) -> CliResult {
+    let (uuid, store) = match command {
+        Command::Put(a) => (&mut a.uuid, &mut a.store),
+        Command::Get(a) => (&mut a.uuid, &mut a.store),
+        Command::Delete(a) => (&mut a.uuid, &mut a.store),
+        Command::Versions(a) => (&mut a.uuid, &mut a.store),
+        Command::Restore(a) => (&mut a.uuid, &mut a.store),
+        _ => return Ok(()),
+    };
+    if !DeviceUrl::is_url(uuid) {
+        return Ok(());
+    }
+    let shown = if uuid.len() <= 300 && uuid.bytes().all(|b| b.is_ascii_graphic()) {
+        uuid.clone()
+    } else {
+        "the s3:// URL".to_string()
+    };
+    let url = DeviceUrl::parse(uuid).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+    if let Some(bucket) = &store.bucket {
+        if *bucket != url.bucket && typed("--bucket") {
+            return Err(CliError::usage(format!(
+                "{shown} names bucket {} but --bucket gives {bucket}; give one of them",
+                url.bucket
+            )));
+        }
+    }
+    if store.dir.is_some() {
+        if typed("--dir") {
+            return Err(CliError::usage(format!(
+                "{shown} names an S3 bucket, but --dir selects a local folder; give one of them"
+            )));
+        }
+        store.dir = None;
+    }
+    if url.layout == Some(Layout::Nested) && store.layout == LayoutArg::Flat {
+        return Err(CliError::usage(format!(
+            "{shown} names the nested key (UUID/backup.ffce), but --layout flat was given"
+        )));
+    }
+    store.bucket = Some(url.bucket);
+    *uuid = url.device.to_string();
+    Ok(())
+}
+
+/// Whether `flag` was typed on the command line (rather than taken from the
+/// environment by clap).
+fn typed(flag: &str) -> bool {
+    std::env::args_os().skip(1).any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
     })
 }
 
@@ -57,6 +117,20 @@ pub fn stray_explanation(reason: StrayReason) -> String {
             "UUID not in lowercase; ffce reads and writes only the lowercase key".to_string()
         }
         other => other.describe().to_string(),
+    }
+}
+
+/// Every object in the store. A `--dir` (or bucket) that does not exist is an error,
+/// exit 3; only the embedded default store, which is created by the first `put`,
+/// lists as empty before it exists.
+pub async fn list_store(store: &dyn Store, args: &StoreArgs) -> CliResult<Vec<ListEntry>> {
+    match store.list().await {
+        Err(StoreError::NoFolder { .. })
+            if matches!(store_choice::choose(args), Ok(StoreChoice::Default(_))) =>
+        {
+            Ok(Vec::new())
+        }
+        other => Ok(other?),
     }
 }
 

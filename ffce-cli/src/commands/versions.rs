@@ -1,8 +1,8 @@
 //! `ffce versions`: a device's backup versions and delete markers, newest first.
 //! Needs an S3 bucket; on the local store it exits 2.
 //!
-//! A device with no versions at all is not an error: the list is empty (`[]` with
-//! `--json`) and stderr says so.
+//! A device with no versions at all (no backup, no delete marker) is not found, exit 3:
+//! an empty list would look like success to a script that mistyped the UUID.
 
 use serde_json::json;
 
@@ -24,6 +24,11 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
         .ok_or_else(|| CliError::needs_bucket("ffce versions"))?;
     let location = store.describe(&key);
     let versions = versioned.list_versions(&key).await?;
+    if versions.is_empty() {
+        return Err(CliError::not_found(format!(
+            "device {device} has no backup and no versions: nothing at {location}"
+        )));
+    }
 
     if args.json {
         print_json(&json!(
@@ -68,9 +73,7 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
         }
         print(&out)?;
     }
-    if versions.is_empty() {
-        ui.info(format!("no versions of {location}"));
-    } else if versions.first().is_some_and(|v| v.is_delete_marker) {
+    if versions.first().is_some_and(|v| v.is_delete_marker) {
         ui.info(format!(
             "{location} is deleted (its latest version is a delete marker); \
              `ffce restore {device} --version-id V` brings a version back"

@@ -91,6 +91,8 @@ where
                 SdkError::TimeoutError(_) => {
                     return StoreError::Timeout {
                         what: what.to_string(),
+                        // The store knows its limits and fills this in (S3Store::classify).
+                        limit: crate::error::TimeoutLimit::Unknown,
                         source: Box::new(err),
                     };
                 }

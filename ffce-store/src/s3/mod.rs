@@ -12,8 +12,9 @@
 //!   of the plaintext when known. [`Condition::IfAbsent`] is `If-None-Match: *`,
 //!   [`Condition::IfMatch`] is `If-Match`, so the server decides atomically.
 //! - Downloads ask for the checksum (`x-amz-checksum-mode: ENABLED`) and the store
-//!   compares the body's SHA-256 with it itself: it does not rely on the server or the
-//!   SDK to have checked (S3-compatible test servers do not). The ETag is never used as
+//!   compares the body with it itself, in whichever of S3's five algorithms the object
+//!   carries (`crate::checksum`; `aws s3 cp` stores CRC32): it does not rely on the
+//!   server or the SDK to have checked (S3-compatible test servers do not). The ETag is never used as
 //!   a digest (under SSE-KMS it is not an MD5).
 //! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
 //!
@@ -35,20 +36,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
-use sha2::{Digest, Sha256};
 
-use crate::error::{StoreError, StoreResult, VersionId};
+use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
+use crate::error::{StoreError, StoreResult, TimeoutLimit, VersionId};
 use crate::store::{
-    ChecksumCheck, Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object,
-    PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore,
-    unquote_etag,
+    Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
+    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore, unquote_etag,
 };
 
+mod activity;
 pub(crate) mod errors;
 mod profile;
 mod ranged;
 mod versions;
 
+pub use activity::{Activity, Waiting};
 use errors::{classify, classify_listing, sdk_checksum_mismatch};
 
 /// How to reach a bucket: everything the store needs, in plain values (no command-line
@@ -180,6 +182,9 @@ pub struct S3Store {
     path_style: bool,
     // Named in a missing-credentials error, so the caller need not suggest a profile.
     profile: Option<String>,
+    attempt_timeout: Duration,
+    timeout: Option<Duration>,
+    activity: Activity,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -235,7 +240,9 @@ impl S3Store {
                 problem: "no AWS region configured".into(),
             });
         }
-        let mut conf = aws_sdk_s3::config::Builder::from(&sdk_config);
+        let activity = Activity::new(config.max_attempts.max(1));
+        let mut conf =
+            aws_sdk_s3::config::Builder::from(&sdk_config).interceptor(activity.interceptor());
         let path_style = config.custom_endpoint();
         if path_style {
             conf = conf.force_path_style(true);
@@ -246,6 +253,9 @@ impl S3Store {
             max_attempts: config.max_attempts.max(1),
             path_style,
             profile: config.profile.clone(),
+            attempt_timeout: config.attempt_timeout,
+            timeout: config.timeout,
+            activity,
         })
     }
 
@@ -257,6 +267,11 @@ impl S3Store {
     /// The region the client signs for.
     pub fn region(&self) -> Option<&str> {
         self.client.config().region().map(|r| r.as_ref())
+    }
+
+    /// What the store is waiting for right now (see [`Activity`]).
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 
     /// Whether requests use path-style addressing (a custom endpoint).
@@ -277,7 +292,7 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.with_profile(classify(err, &self.bucket, what))
+        self.with_limit(self.with_profile(classify(err, &self.bucket, what)))
     }
 
     /// Names the configured profile in a missing-credentials error.
@@ -294,6 +309,38 @@ impl S3Store {
         }
     }
 
+    /// Names the limit a timeout hit, from the SDK's explanation (its timeout kinds
+    /// are not public types) and this store's settings.
+    fn with_limit(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::Timeout {
+                what,
+                limit: TimeoutLimit::Unknown,
+                source,
+            } => {
+                let text = crate::error_chain(source.as_ref());
+                let limit = if text.contains("attempt timeout") {
+                    TimeoutLimit::Attempt {
+                        each: self.attempt_timeout,
+                        attempts: self.max_attempts,
+                    }
+                } else if let (true, Some(total)) =
+                    (text.contains("operation timeout"), self.timeout)
+                {
+                    TimeoutLimit::Operation { total }
+                } else {
+                    TimeoutLimit::Unknown
+                };
+                StoreError::Timeout {
+                    what,
+                    limit,
+                    source,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// [`errors::classify_listing`] for this store's bucket.
     pub(crate) fn classify_listing<E>(
         &self,
@@ -303,7 +350,7 @@ impl S3Store {
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.with_profile(classify_listing(err, &self.bucket, action))
+        self.with_limit(self.with_profile(classify_listing(err, &self.bucket, action)))
     }
 
     /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
@@ -507,7 +554,7 @@ impl S3Store {
                 }));
             }
         };
-        let stored = resp.checksum_sha256().map(str::to_owned);
+        let stored = stored_checksums(&resp);
         let etag = resp.e_tag().map(unquote_etag);
         let version_id = resp.version_id().map(str::to_owned);
         let last_modified = resp
@@ -518,10 +565,17 @@ impl S3Store {
             .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
             .map(|s| PlaintextDigest::parse(s));
         let body = resp.body.collect().await.map_err(|e| {
-            if let Some(mismatch) = sdk_checksum_mismatch(&e) {
-                let (expected, actual) = mismatch;
+            if let Some((expected, actual)) = sdk_checksum_mismatch(&e) {
+                // The SDK checked the first stored checksum in its order of preference
+                // (Algorithm::ALL); its error does not say which, the value does.
+                let algorithm = stored
+                    .iter()
+                    .find(|s| s.value == expected)
+                    .or(stored.first())
+                    .map_or(Algorithm::Crc32, |s| s.algorithm);
                 return GetFailure::Store(StoreError::ChecksumMismatch {
                     what: what.clone(),
+                    algorithm,
                     expected,
                     actual,
                 });
@@ -533,7 +587,8 @@ impl S3Store {
         })?;
         let body = body.into_bytes();
 
-        let checksum = verify_checksum(&body, stored, &what).map_err(GetFailure::Store)?;
+        // Checked here too, whatever the SDK's settings or a server's behaviour.
+        let checksum = checksum::verify(&body, &stored, &what).map_err(GetFailure::Store)?;
         Ok(Object {
             body,
             etag,
@@ -607,12 +662,14 @@ impl S3Store {
         })
     }
 
-    async fn list_objects(&self) -> StoreResult<Vec<ListEntry>> {
+    /// Every object, or those whose key starts with `prefix`.
+    async fn list_objects(&self, prefix: Option<&str>) -> StoreResult<Vec<ListEntry>> {
         let what = format!("s3://{}", self.bucket);
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
+            .set_prefix(prefix.map(str::to_owned))
             .into_paginator()
             .send();
         let mut out = Vec::new();
@@ -664,7 +721,19 @@ impl Store for S3Store {
     }
 
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {
-        self.list_objects().await
+        self.list_objects(None).await
+    }
+
+    /// One prefix listing per spelling of the UUID (lowercase, uppercase), not the
+    /// whole bucket.
+    async fn list_device(&self, device: ffce_core::DeviceId) -> StoreResult<Vec<ListEntry>> {
+        let lower = device.to_string();
+        let upper = lower.to_uppercase();
+        let mut out = self.list_objects(Some(&lower)).await?;
+        if upper != lower {
+            out.extend(self.list_objects(Some(&upper)).await?);
+        }
+        Ok(out)
     }
 
     fn versioned(&self) -> Option<&dyn VersionedStore> {
@@ -683,37 +752,26 @@ impl Store for S3Store {
     }
 }
 
-/// ffce's own check of a downloaded body against the stored ChecksumSHA256 (base64).
-///
-/// The SDK also checks when it sees a checksum header, but ffce does not rely on it:
-/// this comparison holds whatever the SDK's settings or a server's behaviour.
-fn verify_checksum(body: &[u8], stored: Option<String>, what: &str) -> StoreResult<ChecksumCheck> {
-    match stored {
-        // A multipart object's checksum is of its parts ("...-N"); not comparable.
-        Some(s) if is_composite(&s) => Ok(ChecksumCheck::Absent),
-        Some(s) => {
-            let actual = BASE64.encode(Sha256::digest(body));
-            if actual == s.trim() {
-                Ok(ChecksumCheck::Verified {
-                    sha256_base64: actual,
-                })
-            } else {
-                Err(StoreError::ChecksumMismatch {
-                    what: what.to_string(),
-                    expected: s,
-                    actual,
-                })
-            }
-        }
-        None => Ok(ChecksumCheck::Absent),
-    }
-}
-
-/// A multipart object's checksum: base64, `-`, part count.
-fn is_composite(checksum: &str) -> bool {
-    checksum
-        .rsplit_once('-')
-        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+/// Every checksum stored with a downloaded object, in the SDK's order of preference.
+fn stored_checksums(
+    resp: &aws_sdk_s3::operation::get_object::GetObjectOutput,
+) -> Vec<StoredChecksum> {
+    Algorithm::ALL
+        .into_iter()
+        .filter_map(|algorithm| {
+            let value = match algorithm {
+                Algorithm::Crc64Nvme => resp.checksum_crc64_nvme(),
+                Algorithm::Crc32c => resp.checksum_crc32_c(),
+                Algorithm::Crc32 => resp.checksum_crc32(),
+                Algorithm::Sha1 => resp.checksum_sha1(),
+                Algorithm::Sha256 => resp.checksum_sha256(),
+            }?;
+            Some(StoredChecksum {
+                algorithm,
+                value: value.to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -766,38 +824,5 @@ mod tests {
             }),
             "endpoint_url"
         );
-    }
-
-    #[test]
-    fn checksums_are_compared_here() {
-        let body = b"FFCE body";
-        let good = BASE64.encode(Sha256::digest(body));
-        assert_eq!(
-            verify_checksum(body, Some(good.clone()), "x").unwrap(),
-            ChecksumCheck::Verified {
-                sha256_base64: good
-            }
-        );
-        let bad = BASE64.encode(Sha256::digest(b"other"));
-        assert!(matches!(
-            verify_checksum(body, Some(bad), "x"),
-            Err(StoreError::ChecksumMismatch { .. })
-        ));
-        assert!(matches!(
-            verify_checksum(body, Some("not base64".into()), "x"),
-            Err(StoreError::ChecksumMismatch { .. })
-        ));
-        assert_eq!(
-            verify_checksum(body, None, "x").unwrap(),
-            ChecksumCheck::Absent
-        );
-    }
-
-    #[test]
-    fn composite_checksums() {
-        assert!(is_composite("abc=-3"));
-        assert!(!is_composite(
-            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        ));
     }
 }

@@ -70,6 +70,9 @@ pub fn backup_options(blob: &[u8], plaintext: &[u8]) -> PutOptions {
 /// not exist yet (the store creates it on the first put); keep the `TempDir`.
 pub fn local_store() -> (tempfile::TempDir, LocalStore) {
     let dir = tempfile::tempdir().expect("a temporary folder");
+    // The folder exists, as a bucket does before anything is put in it (listing a
+    // folder that does not exist is an error, not an empty store).
+    std::fs::create_dir(dir.path().join("store")).expect("the store's folder");
     let store = LocalStore::new(dir.path().join("store"));
     (dir, store)
 }

@@ -27,7 +27,10 @@ mod suite;
 use std::sync::Arc;
 
 use ffce_core::Layout;
-use ffce_store::{ChecksumCheck, PlaintextDigest, S3Config, S3Store, Store, StoreError, VersionId};
+use ffce_store::{
+    ChecksumAlgorithm, ChecksumCheck, PlaintextDigest, S3Config, S3Store, Store, StoreError,
+    VersionId,
+};
 
 use fixtures::{key, local_store, s3_store, sha256_b64};
 
@@ -44,7 +47,8 @@ async fn s3_put_get_roundtrip() {
         assert_eq!(
             o.checksum,
             ChecksumCheck::Verified {
-                sha256_base64: sha256_b64(&stored.blob)
+                algorithm: ChecksumAlgorithm::Sha256,
+                value_base64: sha256_b64(&stored.blob)
             }
         );
         // The plaintext's SHA-256 is kept as the object's `etag` metadata.

@@ -1,0 +1,94 @@
+//! Where a backup may be when it is not at its key: under the other layout
+//! (`{uuid}` instead of `{uuid}/backup.ffce`, or the reverse) or with the UUID in
+//! uppercase (ffce reads and writes only the lowercase key, as the cloud does). Asked
+//! only after a "not found", to turn it into a hint.
+
+use ffce_core::{ListedKey, ObjectKey, StrayReason};
+
+use crate::error::StoreResult;
+use crate::store::Store;
+
+/// An object that is probably the backup that was not found at its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearMiss {
+    /// Its key in the store.
+    pub key: String,
+    /// Where it is, for output (`s3://bucket/key` or a local path).
+    pub location: String,
+    /// Why it is not at the key asked for: [`StrayReason::OtherLayout`] or
+    /// [`StrayReason::NotCanonical`] (the UUID not in lowercase).
+    pub reason: StrayReason,
+}
+
+/// The objects of `key`'s device that are not at `key` but look like its backup.
+pub async fn near_misses(store: &dyn Store, key: &ObjectKey) -> StoreResult<Vec<NearMiss>> {
+    let wanted = key.as_string();
+    let root = store.describe_root();
+    Ok(store
+        .list_device(key.device())
+        .await?
+        .into_iter()
+        .filter(|e| e.key != wanted)
+        .filter_map(|e| match ListedKey::classify(&e.key, key.layout()) {
+            ListedKey::Stray(
+                reason @ (StrayReason::OtherLayout(_) | StrayReason::NotCanonical),
+            ) => Some(NearMiss {
+                location: format!("{}/{}", root.trim_end_matches('/'), e.key),
+                key: e.key,
+                reason,
+            }),
+            _ => None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LocalStore, PutOptions};
+    use bytes::Bytes;
+    use ffce_core::{DeviceId, Layout};
+
+    #[tokio::test]
+    async fn finds_the_other_layout_and_uppercase() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().to_path_buf());
+        let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+        let flat = ObjectKey::new(device, Layout::Flat);
+        let body = Bytes::from_static(b"FFCE");
+        store
+            .put(&flat, body.clone(), &PutOptions::for_body(&body))
+            .await
+            .unwrap();
+        let upper = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+        std::fs::create_dir(dir.path().join(upper)).unwrap();
+        std::fs::write(dir.path().join(upper).join("backup.ffce"), b"FFCE").unwrap();
+        std::fs::write(dir.path().join("unrelated"), b"x").unwrap();
+
+        let nested = ObjectKey::new(device, Layout::Nested);
+        let mut found = near_misses(&store, &nested).await.unwrap();
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        let got: Vec<_> = found.iter().map(|m| (m.key.as_str(), m.reason)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "3F2504E0-4F89-41D3-9A0C-0305E82C3301/backup.ffce",
+                    StrayReason::NotCanonical
+                ),
+                (
+                    "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+                    StrayReason::OtherLayout(Layout::Flat)
+                ),
+            ]
+        );
+        // The key itself is never a near miss of itself.
+        assert!(
+            near_misses(&store, &flat)
+                .await
+                .unwrap()
+                .iter()
+                .all(|m| m.key != flat.as_string())
+        );
+    }
+}

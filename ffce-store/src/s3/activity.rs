@@ -1,0 +1,192 @@
+//! What the S3 store is waiting for right now, so that a caller can tell people while
+//! a request hangs (a stalled endpoint otherwise means minutes of silence).
+//!
+//! An SDK interceptor sees each attempt start and end; [`Activity::waiting`] reads the
+//! state. The library only records: printing (and when) is the caller's business.
+//!
+//! An attempt cut off by a timeout never reaches the "after attempt" hook, so each
+//! attempt is counted by a guard kept in the operation's config bag: the next attempt
+//! replaces it, the end of the attempt removes it, and a cancelled operation drops it
+//! with its bag; whichever happens, the guard's `Drop` ends the count.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: usize,
+    /// When the last attempt started or ended.
+    since: Option<Instant>,
+    attempt: u32,
+    endpoint: String,
+}
+
+/// A handle on what an [`S3Store`](crate::S3Store) is doing; cheap to clone and to
+/// read from another thread.
+#[derive(Clone, Debug)]
+pub struct Activity {
+    state: Arc<Mutex<State>>,
+    max_attempts: u32,
+}
+
+/// Requests are in flight and nothing has changed for [`for_`](Waiting::for_).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// The endpoint the latest attempt went to (`scheme://host[:port]`).
+    pub endpoint: String,
+    /// How long since an attempt last started or ended.
+    pub for_: Duration,
+    /// The latest attempt's number (1 for the first try).
+    pub attempt: u32,
+    /// Attempts allowed per request.
+    pub max_attempts: u32,
+    /// Requests in flight (more than one during an audit).
+    pub in_flight: usize,
+    /// When the wait began (the same value until something changes).
+    pub since: Instant,
+}
+
+impl Activity {
+    pub(crate) fn new(max_attempts: u32) -> Activity {
+        Activity {
+            state: Arc::default(),
+            max_attempts,
+        }
+    }
+
+    /// What the store waits for, or `None` when no request is in flight.
+    pub fn waiting(&self) -> Option<Waiting> {
+        let state = self.state.lock().ok()?;
+        let since = state.since?;
+        (state.in_flight > 0).then(|| Waiting {
+            endpoint: state.endpoint.clone(),
+            for_: since.elapsed(),
+            attempt: state.attempt,
+            max_attempts: self.max_attempts,
+            in_flight: state.in_flight,
+            since,
+        })
+    }
+
+    pub(crate) fn interceptor(&self) -> ActivityInterceptor {
+        ActivityInterceptor(self.state.clone())
+    }
+}
+
+/// Records attempts into an [`Activity`].
+#[derive(Debug)]
+pub(crate) struct ActivityInterceptor(Arc<Mutex<State>>);
+
+impl Intercept for ActivityInterceptor {
+    fn name(&self) -> &'static str {
+        "ffce activity"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight += 1;
+            state.since = Some(Instant::now());
+            state.attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        }
+        // Replaces (and so ends) the previous attempt's guard, if it is still there.
+        cfg.interceptor_state()
+            .store_put(AttemptGuard(self.0.clone()));
+        Ok(())
+    }
+
+    /// The endpoint is resolved by now (it is not before the attempt).
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(mut state) = self.0.lock() {
+            state.endpoint = endpoint_of(context.request().uri());
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().unset::<AttemptGuard>();
+        Ok(())
+    }
+}
+
+/// One attempt in flight; dropping it ends the attempt (see the module doc).
+#[derive(Debug)]
+struct AttemptGuard(Arc<Mutex<State>>);
+
+impl Storable for AttemptGuard {
+    type Storer = StoreReplace<AttemptGuard>;
+}
+
+impl Drop for AttemptGuard {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight = state.in_flight.saturating_sub(1);
+            state.since = Some(Instant::now());
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a request URI (no path, no query: nothing about objects).
+fn endpoint_of(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?']).next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        None => uri.split(['/', '?']).next().unwrap_or_default().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_drop_the_path() {
+        assert_eq!(
+            endpoint_of("http://127.0.0.1:9000/bucket/key?x-id=GetObject"),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            endpoint_of("https://b.s3.eu-west-1.amazonaws.com/?list-type=2"),
+            "https://b.s3.eu-west-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn idle_until_an_attempt_starts() {
+        let activity = Activity::new(3);
+        assert_eq!(activity.waiting(), None);
+        {
+            let mut s = activity.state.lock().unwrap();
+            s.in_flight = 1;
+            s.since = Some(Instant::now());
+            s.attempt = 2;
+        }
+        let w = activity.waiting().unwrap();
+        assert_eq!((w.attempt, w.max_attempts, w.in_flight), (2, 3, 1));
+    }
+}
