@@ -102,7 +102,8 @@ pub enum Command {
     /// Check every device's latest backup in the store: each finding, then totals.
     #[command(after_help = "Examples:\n  ffce audit --bucket my-backups\n  \
         ffce audit --json --concurrency 64 --bucket my-backups > audit.json\n  \
-        ffce audit --bucket test-bench-backups --master-key-file bench.key\n\n\
+        ffce audit --bucket test-bench-backups --master-key-file bench.key\n  \
+        ffce audit --bucket my-backups --key-dir escrow/master-secrets\n\n\
         Without a key each object costs one small request (a ranged GET of its 37-byte \
         header, which also returns its size); with a key each object is downloaded and \
         authenticated.\n\n\
@@ -503,6 +504,11 @@ pub struct AuditArgs {
     pub concurrency: u32,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Folder of per-device master secrets, one file per device named `{uuid}.key`
+    /// (lowercase UUID; 64 hex digits, base64, or 32 raw bytes). Each is read only when
+    /// that device's backup is audited; a device without a file is reported as `no_key`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
 }
 
 /// `ffce completions`.

@@ -9,7 +9,8 @@
 //! - [`bucket`]: the bucket as a whole, for an S3 store: provision it to the spec,
 //!   check its settings, empty it.
 //! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
-//!   authentication with a key), off the I/O path.
+//!   authentication with a key), off the I/O path; [`keyring`]: where its keys come
+//!   from (one for the fleet, or one master secret per device from a folder).
 //! - Keys are [`ffce_core::ObjectKey`]s, built only from a validated device id and a
 //!   layout: no raw string reaches a request or a path.
 //!
@@ -44,6 +45,7 @@
 pub mod audit;
 pub mod bucket;
 mod error;
+pub mod keyring;
 mod local;
 mod s3;
 mod store;

@@ -5,6 +5,10 @@
 //! key, the whole object with one), up to `--concurrency` at a time; print each finding
 //! and the totals.
 //!
+//! Keys: one for the fleet (`--master-key-file`, `--key-file`, the environment), or
+//! with `--key-dir` one master secret per device (`ffce_store::keyring::KeyDir`),
+//! where a device without a key file is `no_key`: reported and counted, not a failure.
+//!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
 //! retries (the audit is incomplete; the totals count those objects as `errors`,
@@ -29,10 +33,22 @@ use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
 use ffce_store::StoreError;
 use ffce_store::audit::{self, Finding, Status, Target, Totals};
+use ffce_store::keyring::{KeyDir, KeySource};
 
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
-    let key = load_optional_key(&ui, &args.key)?;
+    let keys = match &args.key_dir {
+        Some(dir) => KeySource::PerDevice(KeyDir::open(dir, args.key.purpose.into())?),
+        None => match load_optional_key(&ui, &args.key)? {
+            Some(key) => KeySource::One(Arc::new(key)),
+            None => KeySource::None,
+        },
+    };
+    let mode = match &keys {
+        KeySource::None => Mode::Structure,
+        KeySource::One(_) => Mode::OneKey,
+        KeySource::PerDevice(_) => Mode::PerDevice,
+    };
     let layout = Layout::from(args.store.layout);
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
@@ -45,6 +61,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             ListedKey::Backup(object) => targets.push(Target {
                 object,
                 listed_size: entry.size,
+                last_modified: entry.last_modified,
             }),
             ListedKey::Stray(reason) => strays.push((reason, entry)),
         }
@@ -57,18 +74,17 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
              {concurrency} request(s) at once",
             targets.len(),
             strays.len(),
-            if key.is_some() {
-                "whole objects"
-            } else {
-                "37-byte headers"
+            match mode {
+                Mode::Structure => "37-byte headers",
+                Mode::OneKey => "whole objects",
+                Mode::PerDevice => "whole objects of the devices with a key file",
             }
         ),
     );
 
-    let keyed = key.is_some();
     let bar = ui.progress_bar(targets.len() as u64, !args.json, "auditing");
     let mut findings: Vec<Option<Finding>> = vec![None; targets.len()];
-    let mut results = audit::run(store.as_ref(), &targets, key.map(Arc::new), concurrency);
+    let mut results = audit::run(store.as_ref(), &targets, Arc::new(keys), concurrency);
     while let Some((i, finding)) = results.next().await {
         findings[i] = Some(finding);
         bar.inc(1);
@@ -105,7 +121,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         print_json(&json!({
             "store": root,
             "layout": layout.name(),
-            "mode": if keyed { "authenticate" } else { "structure" },
+            "mode": mode.name(),
             "concurrency": concurrency,
             "objects": findings.iter().map(finding_json).collect::<Vec<_>>(),
             "stray_keys": strays.iter().map(|(reason, e)| json!({
@@ -114,7 +130,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 "reason": reason.code(),
                 "explanation": stray_explanation(*reason),
             })).collect::<Vec<_>>(),
-            "totals": totals_json(&totals),
+            "totals": totals_json(&totals, mode),
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }))?;
@@ -123,6 +139,8 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         let mut text = String::new();
         for f in findings.iter().filter(|f| f.status != Status::Valid) {
             let colour = if f.status.is_invalid() { "31" } else { "33" };
+            // A missing key is no fault of the backup's; it is listed all the same,
+            // so the team sees which devices it could not vouch for.
             let label = format!("{:<21}", f.status.name().to_uppercase());
             let why = f
                 .problems
@@ -145,7 +163,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 stray_explanation(*reason)
             ));
         }
-        text.push_str(&summary(&totals, &root, layout, keyed));
+        text.push_str(&summary(&totals, &root, layout, mode));
         print(&text)?;
     }
     ui.info(format!(
@@ -198,8 +216,8 @@ fn finding_json(f: &Finding) -> Value {
     })
 }
 
-fn totals_json(t: &Totals) -> Value {
-    json!({
+fn totals_json(t: &Totals, mode: Mode) -> Value {
+    let mut totals = json!({
         "objects": t.objects,
         "bytes": t.bytes,
         "valid": t.valid,
@@ -208,19 +226,56 @@ fn totals_json(t: &Totals) -> Value {
         "stray": t.stray,
         "errors": t.errors,
         "gone": t.gone,
-    })
+    });
+    if mode == Mode::PerDevice {
+        totals["no_key"] = json!(t.no_key);
+    }
+    totals
+}
+
+/// Which keys the audit had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// None: structure only.
+    Structure,
+    /// One key for every device.
+    OneKey,
+    /// A key per device from `--key-dir`.
+    PerDevice,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Structure => "structure",
+            Mode::OneKey => "authenticate",
+            Mode::PerDevice => "authenticate_per_device",
+        }
+    }
 }
 
 /// The closing line(s) of the human output.
-fn summary(t: &Totals, root: &str, layout: Layout, keyed: bool) -> String {
+fn summary(t: &Totals, root: &str, layout: Layout, mode: Mode) -> String {
     let mut s = format!(
-        "audited {} backup(s), {} bytes, in {root} ({} layout): {} valid, {} invalid",
+        "audited {} backup(s), {} bytes, in {root} ({} layout): ",
         group_digits(t.objects as usize),
         group_digits(t.bytes as usize),
         layout.name(),
-        group_digits(t.valid as usize),
-        group_digits(t.invalid as usize),
     );
+    if mode == Mode::PerDevice {
+        s.push_str(&format!(
+            "{} authenticated, {} no key, {} failed",
+            group_digits(t.valid as usize),
+            group_digits(t.no_key as usize),
+            group_digits(t.invalid as usize),
+        ));
+    } else {
+        s.push_str(&format!(
+            "{} valid, {} invalid",
+            group_digits(t.valid as usize),
+            group_digits(t.invalid as usize),
+        ));
+    }
     if !t.invalid_by_reason.is_empty() {
         let reasons: Vec<String> = t
             .invalid_by_reason
@@ -234,10 +289,10 @@ fn summary(t: &Totals, root: &str, layout: Layout, keyed: bool) -> String {
         group_digits(t.errors as usize),
         group_digits(t.gone as usize),
         group_digits(t.stray as usize),
-        if keyed {
-            "authenticated with the key given"
-        } else {
-            "structure only (no key given)"
+        match mode {
+            Mode::Structure => "structure only (no key given)",
+            Mode::OneKey => "authenticated with the key given",
+            Mode::PerDevice => "authenticated with each device's own key",
         }
     ));
     s
