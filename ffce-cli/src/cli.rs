@@ -371,6 +371,10 @@ pub struct LsArgs {
     /// One JSON object with `devices` and `stray_keys`.
     #[arg(long)]
     pub json: bool,
+    /// List only the devices whose backup was last written more than DURATION ago
+    /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<ffce_store::stale::Age>,
 }
 
 /// `ffce versions`.
@@ -509,6 +513,10 @@ pub struct AuditArgs {
     /// that device's backup is audited; a device without a file is reported as `no_key`.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
     pub key_dir: Option<PathBuf>,
+    /// Mark and count the backups last written more than DURATION ago (e.g. 30d, 12h,
+    /// 90m, 45s, 1d12h): devices that stopped backing up. Stale is not invalid.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<ffce_store::stale::Age>,
 }
 
 /// `ffce completions`.

@@ -245,3 +245,134 @@ fn key_dir_usage() {
         run.stderr
     );
 }
+
+// ---- last-modified times and stale devices -------------------------------------------
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time to the second
+/// (`2025-01-31T12:00:00Z`), the form ffce prints; panics on anything else.
+fn epoch_secs(text: &str) -> i64 {
+    let b = text.as_bytes();
+    assert!(
+        text.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z',
+        "not RFC 3339 UTC: {text}"
+    );
+    let n = |r: std::ops::Range<usize>| text[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `audit` reports each backup's last-modified time (JSON and human output), the same
+/// one `ls` reports; `--older-than` selects the stale ones and the summary counts
+/// them; `ls --older-than` lists only those. moto stores the upload time, so "stale"
+/// is made with a short duration: one device written 4 s before the other, and a
+/// cut-off of 3 s between them.
+#[test]
+fn stale_devices() {
+    let b = Bucket::versioned("fleet-stale");
+    let before = now_secs();
+    plant_all(&b, &[(nested(&uuid(1)), vector("dexie-backup").path())]);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    plant_all(&b, &[(nested(&uuid(2)), vector("bad-magic").path())]);
+    let after = now_secs();
+
+    let ls = b.ffce(&["ls", "--json"]);
+    ls.expect_code(0);
+    let listed = by_uuid(ls.json()["devices"].as_array().unwrap());
+
+    let run = b.ffce(&["audit", "--json", "--older-than", "3s"]);
+    run.expect_code(4);
+    let out = run.json();
+    let records = by_uuid(out["objects"].as_array().unwrap());
+    for n in [1, 2] {
+        let r = &records[&uuid(n)];
+        let t = epoch_secs(r["last_modified"].as_str().unwrap());
+        assert!(before - 1 <= t && t <= after, "{r}");
+        assert_eq!(r["last_modified"], listed[&uuid(n)]["last_modified"]);
+    }
+    assert_eq!(records[&uuid(1)]["stale"], true);
+    assert_eq!(records[&uuid(2)]["stale"], false);
+    assert_eq!(out["totals"]["stale"], 1, "{}", out["totals"]);
+    assert_eq!(out["older_than"], "3s");
+
+    let run = b.ffce(&["audit", "--json", "--older-than", "1h"]);
+    run.expect_code(4);
+    assert_eq!(run.json()["totals"]["stale"], 0);
+
+    // Human output: the stale device gets a line with its time, the summary a count.
+    let run = b.ffce(&["audit", "--older-than", "3s"]);
+    run.expect_code(4);
+    let text = run.out();
+    let lm1 = records[&uuid(1)]["last_modified"].as_str().unwrap();
+    let lm2 = records[&uuid(2)]["last_modified"].as_str().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("STALE") && l.contains(&uuid(1)) && l.contains(lm1)),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("MALFORMED") && l.contains(&uuid(2)) && l.contains(lm2)),
+        "{text}"
+    );
+    let summary = text.lines().last().unwrap();
+    assert!(summary.contains("1 stale (older than 3s)"), "{summary}");
+
+    // ls --older-than: only the stale device, in both forms.
+    let run = b.ffce(&["ls", "--json", "--older-than", "3s"]);
+    run.expect_code(0);
+    let devices = by_uuid(run.json()["devices"].as_array().unwrap());
+    assert_eq!(devices.keys().collect::<Vec<_>>(), vec![&uuid(1)]);
+    let run = b.ffce(&["ls", "--older-than", "3s"]);
+    run.expect_code(0);
+    assert!(run.out().contains(&uuid(1)) && !run.out().contains(&uuid(2)));
+    let run = b.ffce(&["ls", "--json", "--older-than", "1h"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["devices"], serde_json::json!([]));
+}
+
+/// A duration that does not parse is a usage error (exit 2) naming the value.
+#[test]
+fn older_than_needs_a_duration() {
+    let dir = temp_dir();
+    for bad in ["30x", "d", "12", "5 d", ""] {
+        for cmd in ["audit", "ls"] {
+            let run = common::run([
+                cmd,
+                "--older-than",
+                bad,
+                "--dir",
+                dir.path().to_str().unwrap(),
+            ]);
+            run.expect_code(2);
+            assert!(
+                run.stderr.contains(&format!("'{bad}'")) && run.stderr.contains("--older-than"),
+                "{cmd} {bad}: {}",
+                run.stderr
+            );
+        }
+    }
+    for good in ["30d", "12h", "90m", "45s", "2w", "1d12h"] {
+        let run = common::run([
+            "ls",
+            "--older-than",
+            good,
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        run.expect_code(0);
+    }
+}

@@ -416,9 +416,20 @@ pub struct Totals {
     /// Well-formed ones that could not be authenticated for want of their key (a key
     /// folder without a file for the device).
     pub no_key: u64,
+    /// Backups older than the cut-off, when one was given (see
+    /// [`crate::stale::Cutoff`]); counted by [`Totals::add_stale`], apart from the
+    /// verdicts.
+    pub stale: u64,
 }
 
 impl Totals {
+    /// Counts `f` as stale if it is older than `cutoff`; true if it is.
+    pub fn add_stale(&mut self, f: &Finding, cutoff: &crate::stale::Cutoff) -> bool {
+        let stale = cutoff.is_stale(f.last_modified);
+        self.stale += u64::from(stale);
+        stale
+    }
+
     /// Counts one finding.
     pub fn add(&mut self, f: &Finding) {
         self.objects += 1;

@@ -10,7 +10,8 @@
 //!   check its settings, empty it.
 //! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
 //!   authentication with a key), off the I/O path; [`keyring`]: where its keys come
-//!   from (one for the fleet, or one master secret per device from a folder).
+//!   from (one for the fleet, or one master secret per device from a folder);
+//!   [`stale`]: which devices stopped backing up (an age such as `30d`, a cut-off).
 //! - Keys are [`ffce_core::ObjectKey`]s, built only from a validated device id and a
 //!   layout: no raw string reaches a request or a path.
 //!
@@ -48,6 +49,7 @@ mod error;
 pub mod keyring;
 mod local;
 mod s3;
+pub mod stale;
 mod store;
 pub mod temp;
 

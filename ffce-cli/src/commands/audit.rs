@@ -9,6 +9,11 @@
 //! with `--key-dir` one master secret per device (`ffce_store::keyring::KeyDir`),
 //! where a device without a key file is `no_key`: reported and counted, not a failure.
 //!
+//! Every finding carries its backup's last-modified time from the listing; with
+//! `--older-than` the ones older than that (as of the start of the audit) are marked
+//! stale and counted. Stale is not a verdict on the backup and does not change the
+//! exit code.
+//!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
 //! retries (the audit is incomplete; the totals count those objects as `errors`,
@@ -18,7 +23,7 @@
 //! change the exit code. A listing that fails ends the command with that error.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
@@ -33,7 +38,9 @@ use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
 use ffce_store::StoreError;
 use ffce_store::audit::{self, Finding, Status, Target, Totals};
+use ffce_store::format_time;
 use ffce_store::keyring::{KeyDir, KeySource};
+use ffce_store::stale::Cutoff;
 
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
@@ -53,6 +60,9 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
     let started = Instant::now();
+    let cutoff = args
+        .older_than
+        .map(|age| Cutoff::new(age, SystemTime::now()));
 
     let mut targets = Vec::new();
     let mut strays = Vec::new();
@@ -105,8 +115,10 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let elapsed = started.elapsed().as_secs_f64();
 
     let mut totals = Totals::default();
+    let mut stale = Vec::with_capacity(findings.len());
     for f in &findings {
         totals.add(f);
+        stale.push(cutoff.as_ref().is_some_and(|c| totals.add_stale(f, c)));
     }
     totals.stray = strays.len() as u64;
     let failure = if totals.invalid > 0 {
@@ -123,35 +135,52 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             "layout": layout.name(),
             "mode": mode.name(),
             "concurrency": concurrency,
-            "objects": findings.iter().map(finding_json).collect::<Vec<_>>(),
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "objects": findings
+                .iter()
+                .zip(&stale)
+                .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
+                .collect::<Vec<_>>(),
             "stray_keys": strays.iter().map(|(reason, e)| json!({
                 "key": e.key,
                 "size": e.size,
                 "reason": reason.code(),
                 "explanation": stray_explanation(*reason),
             })).collect::<Vec<_>>(),
-            "totals": totals_json(&totals, mode),
+            "totals": totals_json(&totals, mode, cutoff.is_some()),
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }))?;
     } else {
         let out_ui = ui.for_stdout();
         let mut text = String::new();
-        for f in findings.iter().filter(|f| f.status != Status::Valid) {
+        for (f, stale) in findings
+            .iter()
+            .zip(&stale)
+            .filter(|(f, stale)| f.status != Status::Valid || **stale)
+        {
             let colour = if f.status.is_invalid() { "31" } else { "33" };
             // A missing key is no fault of the backup's; it is listed all the same,
             // so the team sees which devices it could not vouch for.
-            let label = format!("{:<21}", f.status.name().to_uppercase());
-            let why = f
+            let label = match f.status {
+                Status::Valid => "STALE".to_string(),
+                s => s.name().to_uppercase(),
+            };
+            let label = format!("{label:<21}");
+            let mut why: Vec<String> = f
                 .problems
                 .iter()
                 .map(|p| format!("{}: {p}", p.code()))
-                .collect::<Vec<_>>()
-                .join("; ");
+                .collect();
+            if let (true, Some(c)) = (*stale, cutoff) {
+                why.push(format!("stale: last written more than {} ago", c.age()));
+            }
             text.push_str(&format!(
-                "{}  {}  {why}\n",
+                "{}  {}  {}  {}\n",
                 out_ui.paint(colour, &label),
-                f.key
+                f.key,
+                f.last_modified.map_or_else(|| "-".to_string(), format_time),
+                why.join("; ")
             ));
         }
         for (reason, e) in &strays {
@@ -163,7 +192,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 stray_explanation(*reason)
             ));
         }
-        text.push_str(&summary(&totals, &root, layout, mode));
+        text.push_str(&summary(&totals, &root, layout, mode, cutoff));
         print(&text)?;
     }
     ui.info(format!(
@@ -202,21 +231,26 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     }
 }
 
-/// One audited object as a JSON record: `key`, `uuid`, `size`, `status`, `errors`
-/// (`[{code, message}]`).
-fn finding_json(f: &Finding) -> Value {
-    json!({
+/// One audited object as a JSON record: `key`, `uuid`, `size`, `last_modified`,
+/// `status`, `errors` (`[{code, message}]`), and with `--older-than` `stale`.
+fn finding_json(f: &Finding, stale: Option<bool>) -> Value {
+    let mut record = json!({
         "key": f.key.as_string(),
         "uuid": f.key.device().to_string(),
         "size": f.size,
+        "last_modified": f.last_modified.map(format_time),
         "status": f.status.name(),
         "errors": f.problems.iter()
             .map(|p| json!({ "code": p.code(), "message": p.to_string() }))
             .collect::<Vec<_>>(),
-    })
+    });
+    if let Some(stale) = stale {
+        record["stale"] = json!(stale);
+    }
+    record
 }
 
-fn totals_json(t: &Totals, mode: Mode) -> Value {
+fn totals_json(t: &Totals, mode: Mode, counts_stale: bool) -> Value {
     let mut totals = json!({
         "objects": t.objects,
         "bytes": t.bytes,
@@ -229,6 +263,9 @@ fn totals_json(t: &Totals, mode: Mode) -> Value {
     });
     if mode == Mode::PerDevice {
         totals["no_key"] = json!(t.no_key);
+    }
+    if counts_stale {
+        totals["stale"] = json!(t.stale);
     }
     totals
 }
@@ -255,7 +292,7 @@ impl Mode {
 }
 
 /// The closing line(s) of the human output.
-fn summary(t: &Totals, root: &str, layout: Layout, mode: Mode) -> String {
+fn summary(t: &Totals, root: &str, layout: Layout, mode: Mode, cutoff: Option<Cutoff>) -> String {
     let mut s = format!(
         "audited {} backup(s), {} bytes, in {root} ({} layout): ",
         group_digits(t.objects as usize),
@@ -283,6 +320,13 @@ fn summary(t: &Totals, root: &str, layout: Layout, mode: Mode) -> String {
             .map(|(code, n)| format!("{n} {code}"))
             .collect();
         s.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    if let Some(c) = cutoff {
+        s.push_str(&format!(
+            ", {} stale (older than {})",
+            group_digits(t.stale as usize),
+            c.age()
+        ));
     }
     s.push_str(&format!(
         ", {} read error(s), {} gone; {} stray key(s); {}\n",

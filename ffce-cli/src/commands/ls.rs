@@ -3,6 +3,9 @@
 //! Keys that are not backups in the chosen layout (the other layout, an uppercase
 //! UUID, anything else) are listed separately as stray keys with the reason, never
 //! hidden. Pagination is the store's business (`ffce_store::Store::list`).
+//!
+//! `--older-than DURATION` keeps only the devices whose backup was last written more
+//! than that long ago (as of the listing): the ones that stopped backing up.
 
 use serde_json::json;
 
@@ -13,18 +16,27 @@ use crate::files::group_digits;
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
+use ffce_store::stale::Cutoff;
 use ffce_store::{ListEntry, format_time};
+use std::time::SystemTime;
 
 /// Runs `ffce ls`.
 pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     let layout = Layout::from(args.store.layout);
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
+    let cutoff = args
+        .older_than
+        .map(|age| Cutoff::new(age, SystemTime::now()));
     let mut devices = Vec::new();
     let mut strays = Vec::new();
     for entry in store.list().await? {
         match ListedKey::classify(&entry.key, layout) {
-            ListedKey::Backup(key) => devices.push((key, entry)),
+            ListedKey::Backup(key) => {
+                if cutoff.is_none_or(|c| c.is_stale(entry.last_modified)) {
+                    devices.push((key, entry));
+                }
+            }
             ListedKey::Stray(reason) => strays.push((reason, entry)),
         }
     }
@@ -34,6 +46,7 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         return print_json(&json!({
             "store": root,
             "layout": layout.name(),
+            "older_than": cutoff.map(|c| c.age().to_string()),
             "devices": devices.iter().map(|(key, e)| json!({
                 "uuid": key.device().to_string(),
                 "key": key.as_string(),
@@ -87,8 +100,12 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     }
     print(&out)?;
     ui.info(format!(
-        "{} device(s) with a backup in {root} ({} layout){}",
+        "{} device(s) with a backup{} in {root} ({} layout){}",
         devices.len(),
+        cutoff.map_or_else(String::new, |c| format!(
+            " last written more than {} ago",
+            c.age()
+        )),
         layout.name(),
         if strays.is_empty() {
             String::new()
