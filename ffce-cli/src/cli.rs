@@ -375,6 +375,11 @@ pub struct LsArgs {
     /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<ffce_store::stale::Age>,
+    /// List the devices whose latest version is a delete marker (backups someone
+    /// deleted; `ffce versions UUID` shows what is kept), with when. Needs a versioned
+    /// S3 bucket. With --older-than, those deleted more than DURATION ago.
+    #[arg(long)]
+    pub deleted: bool,
 }
 
 /// `ffce versions`.

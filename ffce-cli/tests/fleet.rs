@@ -376,3 +376,73 @@ fn older_than_needs_a_duration() {
         run.expect_code(0);
     }
 }
+
+// ---- deleted devices -----------------------------------------------------------------
+
+/// `ls --deleted` lists the devices whose latest version is a delete marker, with
+/// when the marker was made and its version id, and nothing else: not a device that
+/// still has its backup, not one deleted and then written again. On the local store
+/// it is a usage error (exit 2) saying it needs a versioned bucket.
+#[test]
+fn deleted_devices() {
+    let b = Bucket::versioned("fleet-deleted");
+    let good = vector("dexie-backup").path();
+    plant_all(
+        &b,
+        &[
+            (nested(&uuid(1)), good.clone()),
+            (nested(&uuid(2)), good.clone()),
+            (nested(&uuid(3)), good.clone()),
+            (nested(&uuid(4)), good.clone()),
+        ],
+    );
+    let before = now_secs();
+    let marker2 = oracle(&["delete", &b.name, &nested(&uuid(2))]);
+    let marker4 = oracle(&["delete", &b.name, &nested(&uuid(4))]);
+    let after = now_secs();
+    // Deleted, then backed up again: not deleted any more.
+    oracle(&["delete", &b.name, &nested(&uuid(3))]);
+    plant_all(&b, &[(nested(&uuid(3)), good.clone())]);
+
+    let run = b.ffce(&["ls", "--deleted", "--json"]);
+    run.expect_code(0);
+    let out = run.json();
+    let devices = by_uuid(out["devices"].as_array().unwrap());
+    assert_eq!(
+        devices.keys().collect::<Vec<_>>(),
+        vec![&uuid(2), &uuid(4)],
+        "{out}"
+    );
+    for (n, marker) in [(2, &marker2), (4, &marker4)] {
+        let d = &devices[&uuid(n)];
+        assert_eq!(d["key"], nested(&uuid(n)));
+        assert_eq!(d["delete_marker_version_id"], marker["version_id"], "{d}");
+        let t = epoch_secs(d["deleted_at"].as_str().unwrap());
+        assert!(before - 1 <= t && t <= after, "{d}");
+    }
+
+    let run = b.ffce(&["ls", "--deleted"]);
+    run.expect_code(0);
+    let text = run.out();
+    let deleted_at = devices[&uuid(2)]["deleted_at"].as_str().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&uuid(2)) && l.contains(deleted_at)),
+        "{text}"
+    );
+    for n in [1, 3] {
+        assert!(!text.contains(&uuid(n)), "{text}");
+    }
+
+    // A bucket nothing was deleted from: an empty list, exit 0.
+    let clean = Bucket::versioned("fleet-nodeleted");
+    plant_all(&clean, &[(nested(&uuid(1)), good)]);
+    let run = clean.ffce(&["ls", "--deleted", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["devices"], serde_json::json!([]));
+
+    let dir = temp_dir();
+    let run = common::run(["ls", "--deleted", "--dir", dir.path().to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("versioned"), "{}", run.stderr);
+}

@@ -57,7 +57,7 @@ pub use error::{InvalidVersionId, StoreError, StoreResult, VersionId, error_chai
 pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, check_bucket_name};
 pub use store::{
-    ChecksumCheck, Condition, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, ReadScope, Store, VersionEntry, VersionedStore, format_time,
-    unquote_etag,
+    ChecksumCheck, Condition, DeleteOutcome, DeletedEntry, Fetched, ListEntry, Object,
+    PlaintextDigest, PutOptions, PutOutcome, ReadScope, Store, VersionEntry, VersionedStore,
+    format_time, unquote_etag,
 };

@@ -6,18 +6,22 @@
 //!
 //! `--older-than DURATION` keeps only the devices whose backup was last written more
 //! than that long ago (as of the listing): the ones that stopped backing up.
+//!
+//! `--deleted` lists instead the devices whose latest version is a delete marker, with
+//! the marker's time and version id (`VersionedStore::list_deleted`); the local store
+//! keeps no versions, so there it is a usage error.
 
 use serde_json::json;
 
 use super::store_common::{print, print_json, stray_explanation};
 use crate::cli::LsArgs;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
 use ffce_store::stale::Cutoff;
-use ffce_store::{ListEntry, format_time};
+use ffce_store::{DeletedEntry, ListEntry, Store, format_time};
 use std::time::SystemTime;
 
 /// Runs `ffce ls`.
@@ -28,6 +32,9 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     let cutoff = args
         .older_than
         .map(|age| Cutoff::new(age, SystemTime::now()));
+    if args.deleted {
+        return deleted(&ui, &args, store.as_ref(), layout, cutoff).await;
+    }
     let mut devices = Vec::new();
     let mut strays = Vec::new();
     for entry in store.list().await? {
@@ -122,4 +129,92 @@ fn size(e: &ListEntry) -> usize {
 
 fn modified(e: &ListEntry) -> String {
     e.last_modified.map_or_else(|| "-".to_string(), format_time)
+}
+
+/// `ffce ls --deleted`: the devices whose latest version is a delete marker.
+async fn deleted(
+    ui: &Ui,
+    args: &LsArgs,
+    store: &dyn Store,
+    layout: Layout,
+    cutoff: Option<Cutoff>,
+) -> CliResult {
+    let versioned = store.versioned().ok_or_else(|| {
+        CliError::usage(
+            "ffce ls --deleted needs a versioned S3 bucket (pass --bucket or set \
+             FFCE_BUCKET): the local store keeps no versions or delete markers",
+        )
+    })?;
+    let root = store.describe_root();
+    let mut devices = Vec::new();
+    let mut strays = Vec::new();
+    for entry in versioned.list_deleted().await? {
+        if cutoff.is_some_and(|c| !c.is_stale(entry.deleted_at)) {
+            continue;
+        }
+        match ListedKey::classify(&entry.key, layout) {
+            ListedKey::Backup(key) => devices.push((key, entry)),
+            ListedKey::Stray(reason) => strays.push((reason, entry)),
+        }
+    }
+    devices.sort_by_key(|(key, _)| key.device());
+    let when = |e: &DeletedEntry| e.deleted_at.map_or_else(|| "-".to_string(), format_time);
+
+    if args.json {
+        return print_json(&json!({
+            "store": root,
+            "layout": layout.name(),
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "devices": devices.iter().map(|(key, e)| json!({
+                "uuid": key.device().to_string(),
+                "key": key.as_string(),
+                "location": store.describe(key),
+                "deleted_at": e.deleted_at.map(format_time),
+                "delete_marker_version_id": e.marker_version_id,
+            })).collect::<Vec<_>>(),
+            "stray_keys": strays.iter().map(|(reason, e)| json!({
+                "key": e.key,
+                "deleted_at": e.deleted_at.map(format_time),
+                "delete_marker_version_id": e.marker_version_id,
+                "reason": reason.code(),
+                "explanation": stray_explanation(*reason),
+            })).collect::<Vec<_>>(),
+        }));
+    }
+
+    let mut out = String::new();
+    if !devices.is_empty() {
+        out.push_str(&format!(
+            "{:<36}  {:<20}  {}\n",
+            "UUID", "DELETED AT", "KEY"
+        ));
+        for (key, e) in &devices {
+            out.push_str(&format!("{:<36}  {:<20}  {}\n", key.device(), when(e), key));
+        }
+    }
+    if !strays.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "deleted stray keys (not backups in the {} layout):\n",
+            layout.name()
+        ));
+        for (reason, e) in &strays {
+            out.push_str(&format!(
+                "  {}  (deleted {}): {}\n",
+                e.key,
+                when(e),
+                stray_explanation(*reason)
+            ));
+        }
+    }
+    print(&out)?;
+    ui.info(format!(
+        "{} device(s) whose backup was deleted in {root} ({} layout); `ffce versions UUID` \
+         shows the versions kept, `ffce restore UUID --version-id V` brings one back",
+        devices.len(),
+        layout.name(),
+    ));
+    Ok(())
 }
