@@ -371,6 +371,10 @@ pub struct LsArgs {
     /// One JSON object with `devices` and `stray_keys`.
     #[arg(long)]
     pub json: bool,
+    /// JSON Lines: one object per device (with its `uuid`), then one per stray key
+    /// (`{"stray_key": {...}}`), then `{"summary": {...}}`.
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
     /// List only the devices whose backup was last written more than DURATION ago
     /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
     #[arg(long, value_name = "DURATION")]
@@ -507,6 +511,11 @@ pub struct AuditArgs {
     /// One JSON object: every object's verdict, the stray keys and the totals.
     #[arg(long)]
     pub json: bool,
+    /// JSON Lines, streamed: one object per device as its verdict arrives (with its
+    /// `uuid`), then one per stray key (`{"stray_key": {...}}`), then
+    /// `{"summary": {...}}`. Memory stays bounded by --concurrency, not the fleet.
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
     /// Requests in flight at once (S3).
     #[arg(long, value_name = "N", default_value_t = 32,
           value_parser = clap::value_parser!(u32).range(1..=1024))]

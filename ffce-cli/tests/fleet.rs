@@ -6,6 +6,8 @@
 //! they never skip.
 
 mod common;
+#[path = "common/fault.rs"]
+mod fault;
 #[path = "common/s3.rs"]
 mod s3;
 
@@ -13,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::*;
+use fault::FaultProxy;
 use s3::*;
 use serde_json::Value;
 
@@ -445,4 +448,158 @@ fn deleted_devices() {
     let run = common::run(["ls", "--deleted", "--dir", dir.path().to_str().unwrap()]);
     run.expect_code(2);
     assert!(run.stderr.contains("versioned"), "{}", run.stderr);
+}
+
+// ---- streaming JSON Lines ------------------------------------------------------------
+
+/// Parses JSON Lines: every line one JSON object.
+fn lines_of(run: &Run) -> Vec<Value> {
+    run.out()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", run.out()))
+        })
+        .collect()
+}
+
+/// `audit --jsonl` and `ls --jsonl`: one JSON object per device (with its `uuid`),
+/// then one summary line; `--jsonl` conflicts with `--json`.
+#[test]
+fn json_lines() {
+    let b = Bucket::versioned("fleet-jsonl");
+    let n = 6;
+    let mut pairs: Vec<(String, PathBuf)> = (1..n)
+        .map(|i| (nested(&uuid(i)), vector("dexie-backup").path()))
+        .collect();
+    pairs.push((nested(&uuid(n)), vector("bad-magic").path()));
+    plant_all(&b, &pairs);
+    let want: Vec<String> = (1..=n).map(uuid).collect();
+
+    let run = b.ffce(&["audit", "--jsonl", "--older-than", "1h"]);
+    run.expect_code(4);
+    let lines = lines_of(&run);
+    assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
+    let (devices, summary) = lines.split_at(n as usize);
+    let mut seen: Vec<String> = devices
+        .iter()
+        .map(|d| d["uuid"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, want);
+    let records = by_uuid(devices);
+    assert_eq!(records[&uuid(n)]["status"], "malformed");
+    assert_eq!(records[&uuid(1)]["status"], "valid");
+    assert_eq!(records[&uuid(1)]["stale"], false);
+    assert!(records[&uuid(1)]["last_modified"].is_string());
+    let s = &summary[0]["summary"];
+    assert_eq!(s["totals"]["objects"], n);
+    assert_eq!(s["totals"]["valid"], n - 1);
+    assert_eq!(s["totals"]["invalid"], 1);
+    assert_eq!(s["totals"]["stale"], 0);
+    assert_eq!(s["exit_code"], 4);
+    assert_eq!(s["mode"], "structure");
+
+    // With a key per device, too.
+    let keys = temp_dir();
+    key_file(keys.path(), &uuid(1), "11".repeat(32).as_bytes());
+    let run = b.ffce(&[
+        "audit",
+        "--jsonl",
+        "--key-dir",
+        keys.path().to_str().unwrap(),
+    ]);
+    run.expect_code(4);
+    let lines = lines_of(&run);
+    assert_eq!(lines.len(), n as usize + 1);
+    let records = by_uuid(&lines[..n as usize]);
+    assert_eq!(records[&uuid(1)]["status"], "valid");
+    assert_eq!(records[&uuid(2)]["status"], "no_key");
+    let t = &lines[n as usize]["summary"]["totals"];
+    assert_eq!(
+        (&t["valid"], &t["no_key"]),
+        (&1.into(), &(n - 2).into()),
+        "{t}"
+    );
+
+    // ls: one line per device, then the summary.
+    let run = b.ffce(&["ls", "--jsonl"]);
+    run.expect_code(0);
+    let lines = lines_of(&run);
+    assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
+    let mut listed: Vec<String> = lines[..n as usize]
+        .iter()
+        .map(|d| d["uuid"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, want);
+    assert!(lines[0]["last_modified"].is_string());
+    assert_eq!(lines[n as usize]["summary"]["devices"], n);
+
+    // ls --deleted: one line per deleted device, then the summary.
+    oracle(&["delete", &b.name, &nested(&uuid(2))]);
+    let run = b.ffce(&["ls", "--deleted", "--jsonl"]);
+    run.expect_code(0);
+    let lines = lines_of(&run);
+    assert_eq!(lines.len(), 2, "{}", run.out());
+    assert_eq!(lines[0]["uuid"], uuid(2));
+    assert!(lines[0]["deleted_at"].is_string());
+    assert_eq!(lines[1]["summary"]["devices"], 1);
+
+    for cmd in ["audit", "ls"] {
+        let run = b.ffce(&[cmd, "--json", "--jsonl"]);
+        run.expect_code(2);
+        assert!(run.stderr.contains("--jsonl"), "{}", run.stderr);
+    }
+}
+
+/// `audit --jsonl` writes each device's line as its verdict arrives, in completion
+/// order, flushed: with one device's read held back 3 s, the others' lines are on the
+/// pipe long before the audit ends, and the slow device's line is the last one.
+#[test]
+fn audit_json_lines_stream_in_completion_order() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let b = Bucket::versioned("fleet-stream");
+    let pairs: Vec<(String, PathBuf)> = (1..=5)
+        .map(|i| (nested(&uuid(i)), vector("dexie-backup").path()))
+        .collect();
+    plant_all(&b, &pairs);
+    let proxy = FaultProxy::start();
+    // The first device in key order is the slowest to read.
+    proxy.plan(serde_json::json!({"rules": [
+        {"fault": "latency", "seconds": 3, "method": "GET", "path": nested(&uuid(1))},
+    ]}));
+    let mut cmd = ffce_aws();
+    cmd.args(["audit", "--jsonl", "--concurrency", "4"])
+        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn ffce");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let first_at = Instant::now();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let ended_at = Instant::now();
+    assert_eq!(status.code(), Some(0), "{first}{rest}");
+    assert!(
+        ended_at - first_at >= Duration::from_millis(1500),
+        "the first line came only {:?} before the end: not streamed",
+        ended_at - first_at
+    );
+    let lines: Vec<Value> = first
+        .lines()
+        .chain(rest.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_ne!(lines[0]["uuid"], uuid(1));
+    assert_eq!(lines[4]["uuid"], uuid(1), "completion order");
+    assert_eq!(lines[5]["summary"]["totals"]["valid"], 5);
 }

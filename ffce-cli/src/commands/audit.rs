@@ -14,6 +14,10 @@
 //! stale and counted. Stale is not a verdict on the backup and does not change the
 //! exit code.
 //!
+//! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
+//! completion order, flushed), then the stray keys, then a summary line; nothing is
+//! collected, so memory is bounded by the reads in flight rather than the fleet.
+//!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
 //! retries (the audit is incomplete; the totals count those objects as `errors`,
@@ -28,7 +32,7 @@ use std::time::{Instant, SystemTime};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use super::store_common::{print, print_json, stray_explanation};
+use super::store_common::{print, print_json, print_json_line, stray_explanation};
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
@@ -92,6 +96,45 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         ),
     );
 
+    if args.jsonl {
+        let keys = Arc::new(keys);
+        let mut totals = Totals::default();
+        // One bit per target, so a target the engine never yielded is still reported.
+        let mut seen = vec![false; targets.len()];
+        let mut results = audit::run(store.as_ref(), &targets, keys, concurrency);
+        while let Some((i, f)) = results.next().await {
+            seen[i] = true;
+            totals.add(&f);
+            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
+            print_json_line(&finding_json(&f, stale))?;
+        }
+        drop(results);
+        for (t, _) in targets.iter().zip(&seen).filter(|(_, seen)| !**seen) {
+            let f = lost(t);
+            totals.add(&f);
+            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
+            print_json_line(&finding_json(&f, stale))?;
+        }
+        for (reason, e) in &strays {
+            print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))?;
+        }
+        totals.stray = strays.len() as u64;
+        let failure = failure_of(&totals);
+        let elapsed = started.elapsed().as_secs_f64();
+        print_json_line(&json!({ "summary": {
+            "store": root,
+            "layout": layout.name(),
+            "mode": mode.name(),
+            "concurrency": concurrency,
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "totals": totals_json(&totals, mode, cutoff.is_some()),
+            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
+            "exit_code": failure.map_or(0, Failure::code),
+        }}))?;
+        report_rate(&ui, totals.objects as usize, elapsed, concurrency);
+        return outcome(failure, &totals);
+    }
+
     let bar = ui.progress_bar(targets.len() as u64, !args.json, "auditing");
     let mut findings: Vec<Option<Finding>> = vec![None; targets.len()];
     let mut results = audit::run(store.as_ref(), &targets, Arc::new(keys), concurrency);
@@ -105,12 +148,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let findings: Vec<Finding> = findings
         .into_iter()
         .zip(&targets)
-        .map(|(f, t)| {
-            f.unwrap_or_else(|| {
-                let lost = StoreError::message("no result for this object");
-                audit::judge_failure(t.object, t.listed_size, &lost)
-            })
-        })
+        .map(|(f, t)| f.unwrap_or_else(|| lost(t)))
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
 
@@ -121,13 +159,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         stale.push(cutoff.as_ref().is_some_and(|c| totals.add_stale(f, c)));
     }
     totals.stray = strays.len() as u64;
-    let failure = if totals.invalid > 0 {
-        Some(Failure::Integrity)
-    } else if totals.errors > 0 {
-        Some(Failure::Other)
-    } else {
-        None
-    };
+    let failure = failure_of(&totals);
 
     if args.json {
         print_json(&json!({
@@ -141,12 +173,10 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 .zip(&stale)
                 .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
                 .collect::<Vec<_>>(),
-            "stray_keys": strays.iter().map(|(reason, e)| json!({
-                "key": e.key,
-                "size": e.size,
-                "reason": reason.code(),
-                "explanation": stray_explanation(*reason),
-            })).collect::<Vec<_>>(),
+            "stray_keys": strays
+                .iter()
+                .map(|(reason, e)| stray_json(*reason, e))
+                .collect::<Vec<_>>(),
             "totals": totals_json(&totals, mode, cutoff.is_some()),
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
@@ -195,16 +225,43 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         text.push_str(&summary(&totals, &root, layout, mode, cutoff));
         print(&text)?;
     }
+    report_rate(&ui, findings.len(), elapsed, concurrency);
+    outcome(failure, &totals)
+}
+
+/// The finding for a target the engine never yielded: a failed read, never valid.
+fn lost(t: &Target) -> Finding {
+    let lost = StoreError::message("no result for this object");
+    let mut f = audit::judge_failure(t.object, t.listed_size, &lost);
+    f.last_modified = t.last_modified;
+    f
+}
+
+/// Exit code, worst first: 4 for any invalid backup, else 1 for any failed read.
+fn failure_of(totals: &Totals) -> Option<Failure> {
+    if totals.invalid > 0 {
+        Some(Failure::Integrity)
+    } else if totals.errors > 0 {
+        Some(Failure::Other)
+    } else {
+        None
+    }
+}
+
+fn report_rate(ui: &Ui, objects: usize, elapsed: f64, concurrency: usize) {
     ui.info(format!(
         "{} object(s) in {elapsed:.2} s ({:.0} objects/s, up to {concurrency} at once)",
-        group_digits(findings.len()),
+        group_digits(objects),
         if elapsed > 0.0 {
-            findings.len() as f64 / elapsed
+            objects as f64 / elapsed
         } else {
             0.0
         }
     ));
+}
 
+/// The command's result: the error message that goes with `failure`.
+fn outcome(failure: Option<Failure>, totals: &Totals) -> CliResult {
     match failure {
         None => Ok(()),
         Some(Failure::Integrity) => Err(CliError::integrity(format!(
@@ -229,6 +286,16 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             ),
         )),
     }
+}
+
+/// A stray key as a JSON record: `key`, `size`, `reason`, `explanation`.
+fn stray_json(reason: ffce_core::StrayReason, e: &ffce_store::ListEntry) -> Value {
+    json!({
+        "key": e.key,
+        "size": e.size,
+        "reason": reason.code(),
+        "explanation": stray_explanation(reason),
+    })
 }
 
 /// One audited object as a JSON record: `key`, `uuid`, `size`, `last_modified`,

@@ -10,16 +10,19 @@
 //! `--deleted` lists instead the devices whose latest version is a delete marker, with
 //! the marker's time and version id (`VersionedStore::list_deleted`); the local store
 //! keeps no versions, so there it is a usage error.
+//!
+//! `--jsonl` prints the same records one per line (devices, then `{"stray_key": ..}`
+//! lines), then `{"summary": {..}}`, each line flushed as it is written.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::store_common::{print, print_json, stray_explanation};
+use super::store_common::{print, print_json, print_json_line, stray_explanation};
 use crate::cli::LsArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_core::{Layout, ListedKey};
+use ffce_core::{Layout, ListedKey, ObjectKey, StrayReason};
 use ffce_store::stale::Cutoff;
 use ffce_store::{DeletedEntry, ListEntry, Store, format_time};
 use std::time::SystemTime;
@@ -49,26 +52,44 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     }
     devices.sort_by_key(|(key, _)| key.device());
 
+    let device_json = |key: &ObjectKey, e: &ListEntry| {
+        json!({
+            "uuid": key.device().to_string(),
+            "key": key.as_string(),
+            "location": store.describe(key),
+            "size": e.size,
+            "last_modified": e.last_modified.map(format_time),
+        })
+    };
+    let stray_json = |reason: StrayReason, e: &ListEntry| {
+        json!({
+            "key": e.key,
+            "size": e.size,
+            "last_modified": e.last_modified.map(format_time),
+            "reason": reason.code(),
+            "explanation": stray_explanation(reason),
+        })
+    };
+    let head = json!({
+        "store": root,
+        "layout": layout.name(),
+        "older_than": cutoff.map(|c| c.age().to_string()),
+    });
+    if args.jsonl {
+        return print_lines(
+            head,
+            devices.iter().map(|(key, e)| device_json(key, e)),
+            strays.iter().map(|(reason, e)| stray_json(*reason, e)),
+        );
+    }
     if args.json {
-        return print_json(&json!({
-            "store": root,
-            "layout": layout.name(),
-            "older_than": cutoff.map(|c| c.age().to_string()),
-            "devices": devices.iter().map(|(key, e)| json!({
-                "uuid": key.device().to_string(),
-                "key": key.as_string(),
-                "location": store.describe(key),
-                "size": e.size,
-                "last_modified": e.last_modified.map(format_time),
-            })).collect::<Vec<_>>(),
-            "stray_keys": strays.iter().map(|(reason, e)| json!({
-                "key": e.key,
-                "size": e.size,
-                "last_modified": e.last_modified.map(format_time),
-                "reason": reason.code(),
-                "explanation": stray_explanation(*reason),
-            })).collect::<Vec<_>>(),
-        }));
+        let mut out = head;
+        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
+        out["stray_keys"] = strays
+            .iter()
+            .map(|(reason, e)| stray_json(*reason, e))
+            .collect();
+        return print_json(&out);
     }
 
     let mut out = String::new();
@@ -123,6 +144,29 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     Ok(())
 }
 
+/// JSON Lines: each device, each stray key (`{"stray_key": ..}`), then
+/// `{"summary": head + the counts}`.
+fn print_lines(
+    head: Value,
+    devices: impl Iterator<Item = Value>,
+    strays: impl Iterator<Item = Value>,
+) -> CliResult {
+    let mut summary = head;
+    let mut count = 0u64;
+    for d in devices {
+        print_json_line(&d)?;
+        count += 1;
+    }
+    let mut stray_count = 0u64;
+    for s in strays {
+        print_json_line(&json!({ "stray_key": s }))?;
+        stray_count += 1;
+    }
+    summary["devices"] = json!(count);
+    summary["stray_keys"] = json!(stray_count);
+    print_json_line(&json!({ "summary": summary }))
+}
+
 fn size(e: &ListEntry) -> usize {
     usize::try_from(e.size).unwrap_or(usize::MAX)
 }
@@ -160,26 +204,45 @@ async fn deleted(
     devices.sort_by_key(|(key, _)| key.device());
     let when = |e: &DeletedEntry| e.deleted_at.map_or_else(|| "-".to_string(), format_time);
 
+    let device_json = |key: &ObjectKey, e: &DeletedEntry| {
+        json!({
+            "uuid": key.device().to_string(),
+            "key": key.as_string(),
+            "location": store.describe(key),
+            "deleted_at": e.deleted_at.map(format_time),
+            "delete_marker_version_id": e.marker_version_id,
+        })
+    };
+    let stray_json = |reason: StrayReason, e: &DeletedEntry| {
+        json!({
+            "key": e.key,
+            "deleted_at": e.deleted_at.map(format_time),
+            "delete_marker_version_id": e.marker_version_id,
+            "reason": reason.code(),
+            "explanation": stray_explanation(reason),
+        })
+    };
+    let head = json!({
+        "store": root,
+        "layout": layout.name(),
+        "older_than": cutoff.map(|c| c.age().to_string()),
+        "deleted": true,
+    });
+    if args.jsonl {
+        return print_lines(
+            head,
+            devices.iter().map(|(key, e)| device_json(key, e)),
+            strays.iter().map(|(reason, e)| stray_json(*reason, e)),
+        );
+    }
     if args.json {
-        return print_json(&json!({
-            "store": root,
-            "layout": layout.name(),
-            "older_than": cutoff.map(|c| c.age().to_string()),
-            "devices": devices.iter().map(|(key, e)| json!({
-                "uuid": key.device().to_string(),
-                "key": key.as_string(),
-                "location": store.describe(key),
-                "deleted_at": e.deleted_at.map(format_time),
-                "delete_marker_version_id": e.marker_version_id,
-            })).collect::<Vec<_>>(),
-            "stray_keys": strays.iter().map(|(reason, e)| json!({
-                "key": e.key,
-                "deleted_at": e.deleted_at.map(format_time),
-                "delete_marker_version_id": e.marker_version_id,
-                "reason": reason.code(),
-                "explanation": stray_explanation(*reason),
-            })).collect::<Vec<_>>(),
-        }));
+        let mut out = head;
+        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
+        out["stray_keys"] = strays
+            .iter()
+            .map(|(reason, e)| stray_json(*reason, e))
+            .collect();
+        return print_json(&out);
     }
 
     let mut out = String::new();

@@ -76,6 +76,15 @@ pub fn print_json(value: &Value) -> CliResult {
     files::write_stdout(text.as_bytes())
 }
 
+/// Prints one JSON value on one line of stdout, flushed (JSON Lines; a closed pipe is
+/// not an error).
+pub fn print_json_line(value: &Value) -> CliResult {
+    let mut line = serde_json::to_string(value)
+        .map_err(|e| CliError::other(format!("cannot format JSON: {e}")))?;
+    line.push('\n');
+    files::write_stdout(line.as_bytes())
+}
+
 /// Prints text on stdout (a closed pipe is not an error).
 pub fn print(text: &str) -> CliResult {
     files::write_stdout(text.as_bytes())
