@@ -233,6 +233,32 @@ fn key_dir_usage() {
     run.expect_code(2);
     assert!(run.stderr.contains("--key-dir"), "{}", run.stderr);
 
+    // A folder of master secrets open to others is worth a warning; one that is
+    // not, none.
+    let store = temp_dir();
+    let audit_with = |dir: &Path| {
+        common::run([
+            "audit",
+            "--key-dir",
+            dir.to_str().unwrap(),
+            "--dir",
+            store.path().to_str().unwrap(),
+        ])
+    };
+    set_mode(keys.path(), 0o700);
+    let run = audit_with(keys.path());
+    run.expect_code(0);
+    assert!(!run.stderr.contains("accessible"), "{}", run.stderr);
+    set_mode(keys.path(), 0o755);
+    let run = audit_with(keys.path());
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("is accessible by group or others (mode 0755)"),
+        "{}",
+        run.stderr
+    );
+
     let missing = keys.path().join("no-such-folder");
     let run = common::run([
         "audit",

@@ -49,7 +49,11 @@ use ffce_store::stale::Cutoff;
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let keys = match &args.key_dir {
-        Some(dir) => KeySource::PerDevice(KeyDir::open(dir, args.key.purpose.into())?),
+        Some(dir) => {
+            let keys = KeyDir::open(dir, args.key.purpose.into())?;
+            warn_if_shared(&ui, dir);
+            KeySource::PerDevice(keys)
+        }
         None => match load_optional_key(&ui, &args.key)? {
             Some(key) => KeySource::One(Arc::new(key)),
             None => KeySource::None,
@@ -228,6 +232,28 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     report_rate(&ui, findings.len(), elapsed, concurrency);
     outcome(failure, &totals)
 }
+
+/// Warns when the key folder is open to group or others: it holds every device's
+/// master secret (each file is read later, one device at a time, without warnings).
+#[cfg(unix)]
+fn warn_if_shared(ui: &Ui, dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        ui.warn(format!(
+            "key folder {} is accessible by group or others (mode {mode:04o}); restrict it \
+             with `chmod 700 {}`",
+            dir.display(),
+            dir.display()
+        ));
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_ui: &Ui, _dir: &std::path::Path) {}
 
 /// The finding for a target the engine never yielded: a failed read, never valid.
 fn lost(t: &Target) -> Finding {
