@@ -629,3 +629,51 @@ fn audit_json_lines_stream_in_completion_order() {
     assert_eq!(lines[4]["uuid"], uuid(1), "completion order");
     assert_eq!(lines[5]["summary"]["totals"]["valid"], 5);
 }
+
+/// `ffce audit --jsonl | head -1`: once the reader has gone, the audit stops instead of
+/// reading the rest of the fleet for nobody, and a closed pipe is not an error.
+#[test]
+fn audit_json_lines_stop_when_the_reader_leaves() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let b = Bucket::versioned("fleet-head");
+    let pairs: Vec<(String, PathBuf)> = (1..=6)
+        .map(|i| (nested(&uuid(i)), vector("dexie-backup").path()))
+        .collect();
+    plant_all(&b, &pairs);
+    let proxy = FaultProxy::start();
+    // Every device but the first takes 2 s to read; one at a time, the whole audit
+    // would take over 10 s.
+    let rules: Vec<Value> = (2..=6)
+        .map(|i| serde_json::json!({"fault": "latency", "seconds": 2, "method": "GET", "path": nested(&uuid(i))}))
+        .collect();
+    proxy.plan(serde_json::json!({ "rules": rules }));
+    let started = Instant::now();
+    let mut cmd = ffce_aws();
+    cmd.args(["audit", "--jsonl", "--concurrency", "1"])
+        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn ffce");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone (the pipe's read end was dropped with the BufReader).
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    assert_eq!(first.contains(&uuid(1)), true, "{first}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        took < Duration::from_secs(7),
+        "the audit went on for {took:?} after its reader left"
+    );
+}

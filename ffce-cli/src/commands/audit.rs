@@ -16,7 +16,9 @@
 //!
 //! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
 //! completion order, flushed), then the stray keys, then a summary line; nothing is
-//! collected, so memory is bounded by the reads in flight rather than the fleet.
+//! collected, so memory is bounded by the reads in flight rather than the fleet. When
+//! the reader goes away (`| head`) the audit stops, as a successful command: there is
+//! nobody left to tell.
 //!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
@@ -110,17 +112,23 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             seen[i] = true;
             totals.add(&f);
             let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
-            print_json_line(&finding_json(&f, stale))?;
+            if !print_json_line(&finding_json(&f, stale))? {
+                return Ok(());
+            }
         }
         drop(results);
         for (t, _) in targets.iter().zip(&seen).filter(|(_, seen)| !**seen) {
             let f = lost(t);
             totals.add(&f);
             let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
-            print_json_line(&finding_json(&f, stale))?;
+            if !print_json_line(&finding_json(&f, stale))? {
+                return Ok(());
+            }
         }
         for (reason, e) in &strays {
-            print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))?;
+            if !print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))? {
+                return Ok(());
+            }
         }
         totals.stray = strays.len() as u64;
         let failure = failure_of(&totals);

@@ -153,18 +153,23 @@ fn print_lines(
 ) -> CliResult {
     let mut summary = head;
     let mut count = 0u64;
+    // A reader that has gone (`| head`) ends the listing; that is not an error.
     for d in devices {
-        print_json_line(&d)?;
+        if !print_json_line(&d)? {
+            return Ok(());
+        }
         count += 1;
     }
     let mut stray_count = 0u64;
     for s in strays {
-        print_json_line(&json!({ "stray_key": s }))?;
+        if !print_json_line(&json!({ "stray_key": s }))? {
+            return Ok(());
+        }
         stray_count += 1;
     }
     summary["devices"] = json!(count);
     summary["stray_keys"] = json!(stray_count);
-    print_json_line(&json!({ "summary": summary }))
+    print_json_line(&json!({ "summary": summary })).map(drop)
 }
 
 fn size(e: &ListEntry) -> usize {
