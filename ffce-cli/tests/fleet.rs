@@ -665,7 +665,7 @@ fn audit_json_lines_stop_when_the_reader_leaves() {
     // The reader is gone (the pipe's read end was dropped with the BufReader).
     let out = child.wait_with_output().unwrap();
     let took = started.elapsed();
-    assert_eq!(first.contains(&uuid(1)), true, "{first}");
+    assert!(first.contains(&uuid(1)), "{first}");
     assert_eq!(
         out.status.code(),
         Some(0),
