@@ -100,7 +100,7 @@ pub enum ReadScope {
     /// can be compared on a part of a body.
     Prefix(usize),
     /// The whole body, its stored SHA-256 checksum compared as by [`Store::get`] (a
-    /// mismatch is [`StoreError::ChecksumMismatch`]).
+    /// mismatch is [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch)).
     Whole,
 }
 
