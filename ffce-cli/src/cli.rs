@@ -513,7 +513,7 @@ pub struct AuditArgs {
     pub json: bool,
     /// JSON Lines, streamed: one object per device as its verdict arrives (with its
     /// `uuid`), then one per stray key (`{"stray_key": {...}}`), then
-    /// `{"summary": {...}}`. Memory stays bounded by --concurrency, not the fleet.
+    /// `{"summary": {...}}`. No finding is kept once printed.
     #[arg(long, conflicts_with = "json")]
     pub jsonl: bool,
     /// Requests in flight at once (S3).

@@ -16,7 +16,8 @@
 //!
 //! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
 //! completion order, flushed), then the stray keys, then a summary line; nothing is
-//! collected, so memory is bounded by the reads in flight rather than the fleet. When
+//! collected, so the findings take memory only for the reads in flight (the listing
+//! itself is still held: one `Target` per device). When
 //! the reader goes away (`| head`) the audit stops, as a successful command: there is
 //! nobody left to tell.
 //!
