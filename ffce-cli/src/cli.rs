@@ -126,7 +126,8 @@ pub enum Command {
     /// Check every device's latest backup in the store: each finding, then totals.
     #[command(after_help = "Examples:\n  ffce audit --bucket my-backups\n  \
         ffce audit --json --concurrency 64 --bucket my-backups > audit.json\n  \
-        ffce audit --bucket test-bench-backups --master-key-file bench.key\n\n\
+        ffce audit --bucket test-bench-backups --master-key-file bench.key\n  \
+        ffce audit --bucket my-backups --key-dir escrow/master-secrets\n\n\
         Without a key each object costs one small request (a ranged GET of its 37-byte \
         header, which also returns its size); with a key each object is downloaded and \
         authenticated.\n\n\
@@ -409,6 +410,19 @@ pub struct LsArgs {
     /// One JSON object with `devices` and `stray_keys`.
     #[arg(long)]
     pub json: bool,
+    /// JSON Lines: one object per device (with its `uuid`), then one per stray key
+    /// (`{"stray_key": {...}}`), then `{"summary": {...}}`.
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
+    /// List only the devices whose backup was last written more than DURATION ago
+    /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<ffce_store::stale::Age>,
+    /// List the devices whose latest version is a delete marker (backups someone
+    /// deleted; `ffce versions UUID` shows what is kept), with when. Needs a versioned
+    /// S3 bucket. With --older-than, those deleted more than DURATION ago.
+    #[arg(long)]
+    pub deleted: bool,
 }
 
 /// `ffce versions`.
@@ -544,12 +558,26 @@ pub struct AuditArgs {
     /// One JSON object: every object's verdict, the stray keys and the totals.
     #[arg(long)]
     pub json: bool,
+    /// JSON Lines, streamed: one object per device as its verdict arrives (with its
+    /// `uuid`), then one per stray key (`{"stray_key": {...}}`), then
+    /// `{"summary": {...}}`. No finding is kept once printed.
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
     /// Requests in flight at once (S3).
     #[arg(long, value_name = "N", default_value_t = 32,
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Folder of per-device master secrets, one file per device named `{uuid}.key`
+    /// (lowercase UUID; 64 hex digits, base64, or 32 raw bytes). Each is read only when
+    /// that device's backup is audited; a device without a file is reported as `no_key`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
+    /// Mark and count the backups last written more than DURATION ago (e.g. 30d, 12h,
+    /// 90m, 45s, 1d12h): devices that stopped backing up. Stale is not invalid.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<ffce_store::stale::Age>,
 }
 
 /// `ffce completions`.

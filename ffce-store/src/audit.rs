@@ -9,6 +9,11 @@
 //! compared, and the blob authenticated; nothing else is computed (no digest of the
 //! plaintext, no summary of its content).
 //!
+//! Keys come from a [`KeySource`]: none, one for the whole fleet, or one master secret
+//! per device from a folder ([`KeyDir`](crate::keyring::KeyDir)). With a folder, a
+//! device without a key file is judged by its structure and reported as
+//! [`Status::NoKey`], which is not a failure; its key is read only when its backup is.
+//!
 //! Authentication is CPU work (an AES-GCM pass over up to 512 KiB): [`run`] does it on
 //! tokio's blocking pool, so it never stalls the reads in flight on the I/O task.
 //!
@@ -18,12 +23,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use ffce_core::{Error, HEADER_LEN, Key, MAX_BLOB_LEN, ObjectKey};
 use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
+use crate::keyring::KeySource;
 use crate::store::{Fetched, ReadScope, Store};
 
 /// How many bytes a keyless audit reads of each object: the header.
@@ -41,6 +48,9 @@ pub enum Status {
     TooLarge,
     /// Well-formed, but the tag does not verify with the key given.
     AuthenticationFailed,
+    /// Well-formed, but the key folder has no key for this device, so it could not be
+    /// authenticated (not a failure).
+    NoKey,
     /// The body does not match the SHA-256 checksum stored with it.
     ChecksumMismatch,
     /// Listed, but deleted before it could be read (not a failure).
@@ -57,6 +67,7 @@ impl Status {
             Status::Malformed => "malformed",
             Status::TooLarge => "too_large",
             Status::AuthenticationFailed => "authentication_failed",
+            Status::NoKey => "no_key",
             Status::ChecksumMismatch => "checksum_mismatch",
             Status::Gone => "gone",
             Status::Error => "error",
@@ -95,17 +106,24 @@ pub enum Problem {
     Gone,
     /// The read failed; the store's error, as text.
     ReadFailed(String),
+    /// The key folder has no key for this device (the path it looked for).
+    NoKey(String),
+    /// The device's key file could not be used; why, as text (never the key).
+    KeyFile(String),
 }
 
 impl Problem {
     /// A stable snake_case code: [`ffce_core::Error::code`] for a format problem,
-    /// else `checksum_mismatch`, `not_found` or `request_failed`.
+    /// else `checksum_mismatch`, `not_found`, `request_failed`, `no_key` or
+    /// `bad_key_file`.
     pub fn code(&self) -> &'static str {
         match self {
             Problem::Format(e) => e.code(),
             Problem::ChecksumMismatch { .. } => "checksum_mismatch",
             Problem::Gone => "not_found",
             Problem::ReadFailed(_) => "request_failed",
+            Problem::NoKey(_) => "no_key",
+            Problem::KeyFile(_) => "bad_key_file",
         }
     }
 
@@ -117,7 +135,8 @@ impl Problem {
             Problem::Format(_) => Status::Malformed,
             Problem::ChecksumMismatch { .. } => Status::ChecksumMismatch,
             Problem::Gone => Status::Gone,
-            Problem::ReadFailed(_) => Status::Error,
+            Problem::ReadFailed(_) | Problem::KeyFile(_) => Status::Error,
+            Problem::NoKey(_) => Status::NoKey,
         }
     }
 }
@@ -136,7 +155,8 @@ impl fmt::Display for Problem {
                  body {actual})"
             ),
             Problem::Gone => f.write_str("deleted after the listing, before it was read"),
-            Problem::ReadFailed(message) => f.write_str(message),
+            Problem::ReadFailed(message) | Problem::KeyFile(message) => f.write_str(message),
+            Problem::NoKey(path) => write!(f, "no key for this device ({path} does not exist)"),
         }
     }
 }
@@ -148,6 +168,8 @@ pub struct Finding {
     pub key: ObjectKey,
     /// Its size in bytes (from the read; from the listing when the read failed).
     pub size: u64,
+    /// When it was last written, from the listing (`None` when the store did not say).
+    pub last_modified: Option<SystemTime>,
     /// The verdict.
     pub status: Status,
     /// Why, most important first (empty when valid).
@@ -170,6 +192,7 @@ impl Finding {
         Finding {
             key,
             size,
+            last_modified: None,
             status,
             problems,
         }
@@ -274,14 +297,16 @@ pub fn judge_failure(key: ObjectKey, listed_size: u64, err: &StoreError) -> Find
     Finding::new(key, listed_size, vec![problem])
 }
 
-/// One object to audit: its key and the size the listing gave (reported if the read
-/// fails).
+/// One object to audit: its key, and the size (reported if the read fails) and time
+/// the listing gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Target {
     /// The object.
     pub object: ObjectKey,
     /// Its size in the listing.
     pub listed_size: u64,
+    /// Its last-modified time in the listing, copied to its finding.
+    pub last_modified: Option<SystemTime>,
 }
 
 /// Reads and judges every target, up to `concurrency` reads at a time, and yields each
@@ -289,43 +314,94 @@ pub struct Target {
 /// exactly once; a failed read is a finding, never the end of the stream.
 ///
 /// Without a key, each read is the 37-byte header (one ranged GET on S3); with one,
-/// the whole object, authenticated on tokio's blocking pool.
+/// the whole object, authenticated on tokio's blocking pool. With a key folder, a
+/// device's key file is read (on the blocking pool) just before its backup, and the
+/// key is dropped, wiped, as soon as its finding is made; a device without a key file
+/// costs only the header read.
 pub fn run<'a>(
     store: &'a dyn Store,
     targets: &'a [Target],
-    key: Option<Arc<Key>>,
+    keys: Arc<KeySource>,
     concurrency: usize,
 ) -> BoxStream<'a, (usize, Finding)> {
-    let scope = match key {
-        Some(_) => ReadScope::Whole,
-        None => ReadScope::Prefix(HEADER_BYTES),
-    };
     stream::iter(targets.iter().enumerate())
         .map(move |(i, target)| {
-            let key = key.clone();
+            let keys = keys.clone();
             async move {
-                let read = store.read(&target.object, scope).await;
-                (i, judge_read(*target, read, key).await)
+                let mut finding = audit_one(store, *target, &keys).await;
+                finding.last_modified = target.last_modified;
+                (i, finding)
             }
         })
         .buffer_unordered(concurrency.max(1))
         .boxed()
 }
 
-async fn judge_read(target: Target, read: StoreResult<Fetched>, key: Option<Arc<Key>>) -> Finding {
-    match (read, key) {
-        (Ok(f), None) => judge_header(target.object, &f.bytes, f.total_len),
-        (Ok(f), Some(key)) => {
-            let body: Bytes = f.bytes;
-            tokio::task::spawn_blocking(move || judge_whole(target.object, &body, &key))
-                .await
-                .unwrap_or_else(|e| {
-                    let failed = StoreError::other("the authentication task failed", e);
-                    judge_failure(target.object, target.listed_size, &failed)
-                })
+/// The key (if any) for one device, then its read and verdict.
+async fn audit_one(store: &dyn Store, target: Target, keys: &KeySource) -> Finding {
+    let key = match keys {
+        KeySource::None => None,
+        KeySource::One(key) => Some(key.clone()),
+        KeySource::PerDevice(dir) => {
+            let dir = dir.clone();
+            let device = target.object.device();
+            let loaded = tokio::task::spawn_blocking(move || {
+                dir.load(device)
+                    .map(|key| key.ok_or_else(|| dir.path_for(device)))
+            })
+            .await;
+            match loaded {
+                Ok(Ok(Ok(key))) => Some(Arc::new(key)),
+                Ok(Ok(Err(missing))) => {
+                    let finding = judge_keyless(store, target).await;
+                    return if finding.status == Status::Valid {
+                        let path = missing.display().to_string();
+                        Finding::new(target.object, finding.size, vec![Problem::NoKey(path)])
+                    } else {
+                        finding
+                    };
+                }
+                Ok(Err(e)) => {
+                    let problem = Problem::KeyFile(e.to_string());
+                    return Finding::new(target.object, target.listed_size, vec![problem]);
+                }
+                Err(e) => {
+                    let failed = StoreError::other("reading the key file failed", e);
+                    return judge_failure(target.object, target.listed_size, &failed);
+                }
+            }
         }
-        (Err(e), _) => judge_failure(target.object, target.listed_size, &e),
+    };
+    match key {
+        None => judge_keyless(store, target).await,
+        Some(key) => {
+            let read = store.read(&target.object, ReadScope::Whole).await;
+            judge_keyed(target, read, key).await
+        }
     }
+}
+
+async fn judge_keyless(store: &dyn Store, target: Target) -> Finding {
+    match store
+        .read(&target.object, ReadScope::Prefix(HEADER_BYTES))
+        .await
+    {
+        Ok(f) => judge_header(target.object, &f.bytes, f.total_len),
+        Err(e) => judge_failure(target.object, target.listed_size, &e),
+    }
+}
+
+async fn judge_keyed(target: Target, read: StoreResult<Fetched>, key: Arc<Key>) -> Finding {
+    let body: Bytes = match read {
+        Ok(f) => f.bytes,
+        Err(e) => return judge_failure(target.object, target.listed_size, &e),
+    };
+    tokio::task::spawn_blocking(move || judge_whole(target.object, &body, &key))
+        .await
+        .unwrap_or_else(|e| {
+            let failed = StoreError::other("the authentication task failed", e);
+            judge_failure(target.object, target.listed_size, &failed)
+        })
 }
 
 /// The totals of an audit.
@@ -347,9 +423,23 @@ pub struct Totals {
     pub errors: u64,
     /// Objects deleted between the listing and the read.
     pub gone: u64,
+    /// Well-formed ones that could not be authenticated for want of their key (a key
+    /// folder without a file for the device).
+    pub no_key: u64,
+    /// Backups older than the cut-off, when one was given (see
+    /// [`crate::stale::Cutoff`]); counted by [`Totals::add_stale`], apart from the
+    /// verdicts.
+    pub stale: u64,
 }
 
 impl Totals {
+    /// Counts `f` as stale if it is older than `cutoff`; true if it is.
+    pub fn add_stale(&mut self, f: &Finding, cutoff: &crate::stale::Cutoff) -> bool {
+        let stale = cutoff.is_stale(f.last_modified);
+        self.stale += u64::from(stale);
+        stale
+    }
+
     /// Counts one finding.
     pub fn add(&mut self, f: &Finding) {
         self.objects += 1;
@@ -357,6 +447,7 @@ impl Totals {
         match f.status {
             Status::Valid => self.valid += 1,
             Status::Gone => self.gone += 1,
+            Status::NoKey => self.no_key += 1,
             Status::Error => self.errors += 1,
             s => {
                 self.invalid += 1;
@@ -500,10 +591,11 @@ mod tests {
             .map(|&object| Target {
                 object,
                 listed_size: 7,
+                last_modified: None,
             })
             .collect();
-        let key = Some(Arc::new(key()));
-        let mut found: Vec<(usize, Status)> = run(&store, &targets, key, 2)
+        let keys = Arc::new(KeySource::One(Arc::new(key())));
+        let mut found: Vec<(usize, Status)> = run(&store, &targets, keys, 2)
             .map(|(i, f)| (i, f.status))
             .collect()
             .await;
@@ -516,9 +608,70 @@ mod tests {
                 (2, Status::Gone)
             ]
         );
-        let headers: Vec<(usize, Finding)> = run(&store, &targets[..1], None, 1).collect().await;
+        let headers: Vec<(usize, Finding)> =
+            run(&store, &targets[..1], Arc::new(KeySource::None), 1)
+                .collect()
+                .await;
         assert_eq!(headers[0].1.status, Status::Valid);
         assert_eq!(headers[0].1.size, good.len() as u64);
+    }
+
+    /// With a key folder: each device authenticated with its own key, a wrong key
+    /// fails, a device without a key file is `no_key` (a malformed one stays
+    /// malformed), and an unusable key file is an error that does not show the file.
+    #[tokio::test]
+    async fn a_key_per_device() {
+        use crate::keyring::KeyDir;
+        use crate::{LocalStore, PutOptions, Store};
+        use ffce_core::{DeviceId, Layout};
+        use futures_util::StreamExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let key_dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().to_path_buf());
+        let keys = KeyDir::open(key_dir.path(), ffce_core::Purpose::Backup).unwrap();
+        let master = |b: u8| MasterSecret::from_bytes([b; 32]).derive(Purpose::Backup);
+        // (master secret of the blob, master secret in the key file, expected)
+        let cases: [(u8, Option<&str>, Status); 5] = [
+            (0x11, Some(&"11".repeat(32)), Status::Valid),
+            (0x22, Some(&"22".repeat(32)), Status::Valid),
+            (0x22, Some(&"11".repeat(32)), Status::AuthenticationFailed),
+            (0x33, None, Status::NoKey),
+            (0x44, Some("abcd"), Status::Error),
+        ];
+        let mut targets = Vec::new();
+        for (n, (blob_master, file, _)) in cases.iter().enumerate() {
+            let device =
+                DeviceId::parse(&format!("3f2504e0-4f89-41d3-9a0c-0305e82c330{n}")).unwrap();
+            let object = ObjectKey::new(device, Layout::Nested);
+            let blob = Bytes::from(master(*blob_master).seal(b"{}").unwrap());
+            store
+                .put(&object, blob.clone(), &PutOptions::for_body(&blob))
+                .await
+                .unwrap();
+            if let Some(text) = file {
+                std::fs::write(keys.path_for(device), text).unwrap();
+            }
+            targets.push(Target {
+                object,
+                listed_size: 0,
+                last_modified: None,
+            });
+        }
+        let source = Arc::new(KeySource::PerDevice(keys));
+        let mut found: Vec<(usize, Finding)> = run(&store, &targets, source, 3).collect().await;
+        found.sort_by_key(|(i, _)| *i);
+        let statuses: Vec<Status> = found.iter().map(|(_, f)| f.status).collect();
+        assert_eq!(statuses, cases.map(|c| c.2));
+        assert_eq!(found[3].1.reason(), Some("no_key"));
+        assert_eq!(found[4].1.reason(), Some("bad_key_file"));
+        assert!(found[4].1.problems[0].to_string().contains("4 hex digits"));
+        assert!(!found[4].1.problems[0].to_string().contains("abcd"));
+        let mut t = Totals::default();
+        for (_, f) in &found {
+            t.add(f);
+        }
+        assert_eq!((t.valid, t.invalid, t.no_key, t.errors), (2, 1, 1, 1));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! - [`bucket`]: the bucket as a whole, for an S3 store: provision it to the spec,
 //!   check its settings, empty it.
 //! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
-//!   authentication with a key), off the I/O path.
+//!   authentication with a key), off the I/O path; [`keyring`]: where its keys come
+//!   from (one for the fleet, or one master secret per device from a folder);
+//!   [`stale`]: which devices stopped backing up (an age such as `30d`, a cut-off).
 //! - Keys are [`ffce_core::ObjectKey`]s, built only from a validated device id and a
 //!   layout: no raw string reaches a request or a path.
 //!
@@ -45,9 +47,11 @@ pub mod audit;
 pub mod bucket;
 mod checksum;
 mod error;
+pub mod keyring;
 mod local;
 mod near_miss;
 mod s3;
+pub mod stale;
 mod store;
 pub mod temp;
 mod url;
@@ -60,8 +64,8 @@ pub use local::LocalStore;
 pub use near_miss::{NearMiss, near_misses};
 pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};
 pub use store::{
-    Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry, VersionedStore, format_time,
-    unquote_etag,
+    Condition, DeleteEffect, DeleteOutcome, DeletedEntry, Fetched, ListEntry, Object,
+    PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry,
+    VersionedStore, format_time, unquote_etag,
 };
 pub use url::{DeviceUrl, InvalidDeviceUrl};

@@ -137,7 +137,7 @@ pub enum ReadScope {
     /// can be compared on a part of a body.
     Prefix(usize),
     /// The whole body, its stored SHA-256 checksum compared as by [`Store::get`] (a
-    /// mismatch is [`StoreError::ChecksumMismatch`]).
+    /// mismatch is [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch)).
     Whole,
 }
 
@@ -180,6 +180,10 @@ pub trait VersionedStore: Send + Sync {
     /// delete). A missing version is
     /// [`StoreError::NotFound`](crate::StoreError::NotFound).
     async fn restore(&self, key: &ObjectKey, version: &VersionId) -> StoreResult<PutOutcome>;
+
+    /// Every key in the bucket whose latest version is a delete marker (the backups
+    /// someone deleted; earlier versions are kept), in key order, with the marker.
+    async fn list_deleted(&self) -> StoreResult<Vec<DeletedEntry>>;
 }
 
 /// A write guard: when a put may happen.
@@ -316,6 +320,17 @@ pub struct ListEntry {
     pub size: u64,
     /// Last modified.
     pub last_modified: Option<SystemTime>,
+}
+
+/// A key whose latest version is a delete marker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletedEntry {
+    /// The key as stored (may be anything; see [`ffce_core::ListedKey`]).
+    pub key: String,
+    /// The delete marker's version id.
+    pub marker_version_id: String,
+    /// When the marker was made: when the backup was deleted.
+    pub deleted_at: Option<SystemTime>,
 }
 
 /// One version or delete marker.

@@ -5,6 +5,22 @@
 //! key, the whole object with one), up to `--concurrency` at a time; print each finding
 //! and the totals.
 //!
+//! Keys: one for the fleet (`--master-key-file`, `--key-file`, the environment), or
+//! with `--key-dir` one master secret per device (`ffce_store::keyring::KeyDir`),
+//! where a device without a key file is `no_key`: reported and counted, not a failure.
+//!
+//! Every finding carries its backup's last-modified time from the listing; with
+//! `--older-than` the ones older than that (as of the start of the audit) are marked
+//! stale and counted. Stale is not a verdict on the backup and does not change the
+//! exit code.
+//!
+//! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
+//! completion order, flushed), then the stray keys, then a summary line; nothing is
+//! collected, so the findings take memory only for the reads in flight (the listing
+//! itself is still held: one `Target` per device). When
+//! the reader goes away (`| head`) the audit stops, as a successful command: there is
+//! nobody left to tell.
+//!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
 //! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
 //! retries (the audit is incomplete; the totals count those objects as `errors`,
@@ -14,12 +30,12 @@
 //! change the exit code. A listing that fails ends the command with that error.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use super::store_common::{list_store, print, print_json, stray_explanation};
+use super::store_common::{list_store, print, print_json, print_json_line, stray_explanation};
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
@@ -29,18 +45,41 @@ use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
 use ffce_store::StoreError;
 use ffce_store::audit::{self, Finding, Status, Target, Totals};
+use ffce_store::format_time;
+use ffce_store::keyring::{KeyDir, KeySource};
+use ffce_store::stale::Cutoff;
 
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
-    let key = load_optional_key(&ui, &args.key)?;
-    let key_source = key
-        .as_ref()
-        .and_then(|_| keys::key_source(&args.key))
+    let keys = match &args.key_dir {
+        Some(dir) => {
+            let keys = KeyDir::open(dir, args.key.purpose.into())?;
+            warn_if_shared(&ui, dir);
+            KeySource::PerDevice(keys)
+        }
+        None => match load_optional_key(&ui, &args.key)? {
+            Some(key) => KeySource::One(Arc::new(key)),
+            None => KeySource::None,
+        },
+    };
+    let mode = match &keys {
+        KeySource::None => Mode::Structure,
+        KeySource::One(_) => Mode::OneKey,
+        KeySource::PerDevice(_) => Mode::PerDevice,
+    };
+    // Where the one fleet key came from, for the summary (a key left in the shell's
+    // environment must never be used silently).
+    let key_source = matches!(keys, KeySource::One(_))
+        .then(|| keys::key_source(&args.key))
+        .flatten()
         .map(|s| s.to_string());
     let layout = Layout::from(args.store.layout);
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
     let started = Instant::now();
+    let cutoff = args
+        .older_than
+        .map(|age| Cutoff::new(age, SystemTime::now()));
 
     let mut targets = Vec::new();
     let mut strays = Vec::new();
@@ -49,6 +88,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             ListedKey::Backup(object) => targets.push(Target {
                 object,
                 listed_size: entry.size,
+                last_modified: entry.last_modified,
             }),
             ListedKey::Stray(reason) => strays.push((reason, entry)),
         }
@@ -61,18 +101,63 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
              {concurrency} request(s) at once",
             targets.len(),
             strays.len(),
-            if key.is_some() {
-                "whole objects"
-            } else {
-                "37-byte headers"
+            match mode {
+                Mode::Structure => "37-byte headers",
+                Mode::OneKey => "whole objects",
+                Mode::PerDevice => "whole objects of the devices with a key file",
             }
         ),
     );
 
-    let keyed = key.is_some();
+    if args.jsonl {
+        let keys = Arc::new(keys);
+        let mut totals = Totals::default();
+        // One bit per target, so a target the engine never yielded is still reported.
+        let mut seen = vec![false; targets.len()];
+        let mut results = audit::run(store.as_ref(), &targets, keys, concurrency);
+        while let Some((i, f)) = results.next().await {
+            seen[i] = true;
+            totals.add(&f);
+            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
+            if !print_json_line(&finding_json(&f, stale))? {
+                return Ok(());
+            }
+        }
+        drop(results);
+        for (t, _) in targets.iter().zip(&seen).filter(|(_, seen)| !**seen) {
+            let f = lost(t);
+            totals.add(&f);
+            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
+            if !print_json_line(&finding_json(&f, stale))? {
+                return Ok(());
+            }
+        }
+        for (reason, e) in &strays {
+            if !print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))? {
+                return Ok(());
+            }
+        }
+        totals.stray = strays.len() as u64;
+        let failure = failure_of(&totals);
+        let elapsed = started.elapsed().as_secs_f64();
+        print_json_line(&json!({ "summary": {
+            "store": root,
+            "layout": layout.name(),
+            "mode": mode.name(),
+            "key_source": key_source,
+            "concurrency": concurrency,
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "totals": totals_json(&totals, mode, cutoff.is_some()),
+            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
+            "exit_code": failure.map_or(0, Failure::code),
+        }}))?;
+        report_rate(&ui, totals.objects as usize, elapsed, concurrency);
+        return outcome(failure, &totals);
+    }
+
     let bar = ui.progress_bar(targets.len() as u64, !args.json, "auditing");
     let mut findings: Vec<Option<Finding>> = vec![None; targets.len()];
-    let mut results = audit::run(store.as_ref(), &targets, key.map(Arc::new), concurrency);
+    let mut results = audit::run(store.as_ref(), &targets, Arc::new(keys), concurrency);
     while let Some((i, finding)) = results.next().await {
         findings[i] = Some(finding);
         bar.inc(1);
@@ -83,62 +168,70 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let findings: Vec<Finding> = findings
         .into_iter()
         .zip(&targets)
-        .map(|(f, t)| {
-            f.unwrap_or_else(|| {
-                let lost = StoreError::message("no result for this object");
-                audit::judge_failure(t.object, t.listed_size, &lost)
-            })
-        })
+        .map(|(f, t)| f.unwrap_or_else(|| lost(t)))
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
 
     let mut totals = Totals::default();
+    let mut stale = Vec::with_capacity(findings.len());
     for f in &findings {
         totals.add(f);
+        stale.push(cutoff.as_ref().is_some_and(|c| totals.add_stale(f, c)));
     }
     totals.stray = strays.len() as u64;
-    let failure = if totals.invalid > 0 {
-        Some(Failure::Integrity)
-    } else if totals.errors > 0 {
-        Some(Failure::Other)
-    } else {
-        None
-    };
+    let failure = failure_of(&totals);
 
     if args.json {
         print_json(&json!({
             "store": root,
             "layout": layout.name(),
-            "mode": if keyed { "authenticate" } else { "structure" },
+            "mode": mode.name(),
             "key_source": key_source,
             "concurrency": concurrency,
-            "objects": findings.iter().map(finding_json).collect::<Vec<_>>(),
-            "stray_keys": strays.iter().map(|(reason, e)| json!({
-                "key": e.key,
-                "size": e.size,
-                "reason": reason.code(),
-                "explanation": stray_explanation(*reason),
-            })).collect::<Vec<_>>(),
-            "totals": totals_json(&totals),
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "objects": findings
+                .iter()
+                .zip(&stale)
+                .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
+                .collect::<Vec<_>>(),
+            "stray_keys": strays
+                .iter()
+                .map(|(reason, e)| stray_json(*reason, e))
+                .collect::<Vec<_>>(),
+            "totals": totals_json(&totals, mode, cutoff.is_some()),
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }))?;
     } else {
         let out_ui = ui.for_stdout();
         let mut text = String::new();
-        for f in findings.iter().filter(|f| f.status != Status::Valid) {
+        for (f, stale) in findings
+            .iter()
+            .zip(&stale)
+            .filter(|(f, stale)| f.status != Status::Valid || **stale)
+        {
             let colour = if f.status.is_invalid() { "31" } else { "33" };
-            let label = format!("{:<21}", f.status.name().to_uppercase());
-            let why = f
+            // A missing key is no fault of the backup's; it is listed all the same,
+            // so the team sees which devices it could not vouch for.
+            let label = match f.status {
+                Status::Valid => "STALE".to_string(),
+                s => s.name().to_uppercase(),
+            };
+            let label = format!("{label:<21}");
+            let mut why: Vec<String> = f
                 .problems
                 .iter()
                 .map(|p| format!("{}: {p}", p.code()))
-                .collect::<Vec<_>>()
-                .join("; ");
+                .collect();
+            if let (true, Some(c)) = (*stale, cutoff) {
+                why.push(format!("stale: last written more than {} ago", c.age()));
+            }
             text.push_str(&format!(
-                "{}  {}  {why}\n",
+                "{}  {}  {}  {}\n",
                 out_ui.paint(colour, &label),
-                f.key
+                f.key,
+                f.last_modified.map_or_else(|| "-".to_string(), format_time),
+                why.join("; ")
             ));
         }
         for (reason, e) in &strays {
@@ -150,19 +243,75 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 stray_explanation(*reason)
             ));
         }
-        text.push_str(&summary(&totals, &root, layout, key_source.as_deref()));
+        text.push_str(&summary(
+            &totals,
+            &root,
+            layout,
+            mode,
+            cutoff,
+            key_source.as_deref(),
+        ));
         print(&text)?;
     }
+    report_rate(&ui, findings.len(), elapsed, concurrency);
+    outcome(failure, &totals)
+}
+
+/// Warns when the key folder is open to group or others: it holds every device's
+/// master secret (each file is read later, one device at a time, without warnings).
+#[cfg(unix)]
+fn warn_if_shared(ui: &Ui, dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        ui.warn(format!(
+            "key folder {} is accessible by group or others (mode {mode:04o}); restrict it \
+             with `chmod 700 {}`",
+            dir.display(),
+            dir.display()
+        ));
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_ui: &Ui, _dir: &std::path::Path) {}
+
+/// The finding for a target the engine never yielded: a failed read, never valid.
+fn lost(t: &Target) -> Finding {
+    let lost = StoreError::message("no result for this object");
+    let mut f = audit::judge_failure(t.object, t.listed_size, &lost);
+    f.last_modified = t.last_modified;
+    f
+}
+
+/// Exit code, worst first: 4 for any invalid backup, else 1 for any failed read.
+fn failure_of(totals: &Totals) -> Option<Failure> {
+    if totals.invalid > 0 {
+        Some(Failure::Integrity)
+    } else if totals.errors > 0 {
+        Some(Failure::Other)
+    } else {
+        None
+    }
+}
+
+fn report_rate(ui: &Ui, objects: usize, elapsed: f64, concurrency: usize) {
     ui.info(format!(
         "{} object(s) in {elapsed:.2} s ({:.0} objects/s, up to {concurrency} at once)",
-        group_digits(findings.len()),
+        group_digits(objects),
         if elapsed > 0.0 {
-            findings.len() as f64 / elapsed
+            objects as f64 / elapsed
         } else {
             0.0
         }
     ));
+}
 
+/// The command's result: the error message that goes with `failure`.
+fn outcome(failure: Option<Failure>, totals: &Totals) -> CliResult {
     match failure {
         None => Ok(()),
         Some(Failure::Integrity) => Err(CliError::integrity(format!(
@@ -189,22 +338,37 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     }
 }
 
-/// One audited object as a JSON record: `key`, `uuid`, `size`, `status`, `errors`
-/// (`[{code, message}]`).
-fn finding_json(f: &Finding) -> Value {
+/// A stray key as a JSON record: `key`, `size`, `reason`, `explanation`.
+fn stray_json(reason: ffce_core::StrayReason, e: &ffce_store::ListEntry) -> Value {
     json!({
+        "key": e.key,
+        "size": e.size,
+        "reason": reason.code(),
+        "explanation": stray_explanation(reason),
+    })
+}
+
+/// One audited object as a JSON record: `key`, `uuid`, `size`, `last_modified`,
+/// `status`, `errors` (`[{code, message}]`), and with `--older-than` `stale`.
+fn finding_json(f: &Finding, stale: Option<bool>) -> Value {
+    let mut record = json!({
         "key": f.key.as_string(),
         "uuid": f.key.device().to_string(),
         "size": f.size,
+        "last_modified": f.last_modified.map(format_time),
         "status": f.status.name(),
         "errors": f.problems.iter()
             .map(|p| json!({ "code": p.code(), "message": p.to_string() }))
             .collect::<Vec<_>>(),
-    })
+    });
+    if let Some(stale) = stale {
+        record["stale"] = json!(stale);
+    }
+    record
 }
 
-fn totals_json(t: &Totals) -> Value {
-    json!({
+fn totals_json(t: &Totals, mode: Mode, counts_stale: bool) -> Value {
+    let mut totals = json!({
         "objects": t.objects,
         "bytes": t.bytes,
         "valid": t.valid,
@@ -213,19 +377,66 @@ fn totals_json(t: &Totals) -> Value {
         "stray": t.stray,
         "errors": t.errors,
         "gone": t.gone,
-    })
+    });
+    if mode == Mode::PerDevice {
+        totals["no_key"] = json!(t.no_key);
+    }
+    if counts_stale {
+        totals["stale"] = json!(t.stale);
+    }
+    totals
+}
+
+/// Which keys the audit had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// None: structure only.
+    Structure,
+    /// One key for every device.
+    OneKey,
+    /// A key per device from `--key-dir`.
+    PerDevice,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Structure => "structure",
+            Mode::OneKey => "authenticate",
+            Mode::PerDevice => "authenticate_per_device",
+        }
+    }
 }
 
 /// The closing line(s) of the human output.
-fn summary(t: &Totals, root: &str, layout: Layout, key_source: Option<&str>) -> String {
+fn summary(
+    t: &Totals,
+    root: &str,
+    layout: Layout,
+    mode: Mode,
+    cutoff: Option<Cutoff>,
+    key_source: Option<&str>,
+) -> String {
     let mut s = format!(
-        "audited {} backup(s), {}, in {root} ({} layout): {} valid, {} invalid",
+        "audited {} backup(s), {}, in {root} ({} layout): ",
         group_digits(t.objects as usize),
         ffce_core::Count(t.bytes, "byte"),
         layout.name(),
-        group_digits(t.valid as usize),
-        group_digits(t.invalid as usize),
     );
+    if mode == Mode::PerDevice {
+        s.push_str(&format!(
+            "{} authenticated, {} no key, {} failed",
+            group_digits(t.valid as usize),
+            group_digits(t.no_key as usize),
+            group_digits(t.invalid as usize),
+        ));
+    } else {
+        s.push_str(&format!(
+            "{} valid, {} invalid",
+            group_digits(t.valid as usize),
+            group_digits(t.invalid as usize),
+        ));
+    }
     if !t.invalid_by_reason.is_empty() {
         let reasons: Vec<String> = t
             .invalid_by_reason
@@ -234,14 +445,23 @@ fn summary(t: &Totals, root: &str, layout: Layout, key_source: Option<&str>) -> 
             .collect();
         s.push_str(&format!(" ({})", reasons.join(", ")));
     }
+    if let Some(c) = cutoff {
+        s.push_str(&format!(
+            ", {} stale (older than {})",
+            group_digits(t.stale as usize),
+            c.age()
+        ));
+    }
     s.push_str(&format!(
         ", {} read error(s), {} gone; {} stray key(s); {}\n",
         group_digits(t.errors as usize),
         group_digits(t.gone as usize),
         group_digits(t.stray as usize),
-        match key_source {
-            Some(source) => format!("authenticated with the key from {source}"),
-            None => "structure only (no key given)".to_string(),
+        match (mode, key_source) {
+            (Mode::Structure, _) => "structure only (no key given)".to_string(),
+            (Mode::OneKey, Some(source)) => format!("authenticated with the key from {source}"),
+            (Mode::OneKey, None) => "authenticated with the key given".to_string(),
+            (Mode::PerDevice, _) => "authenticated with each device's own key".to_string(),
         }
     ));
     s

@@ -3,52 +3,93 @@
 //! Keys that are not backups in the chosen layout (the other layout, an uppercase
 //! UUID, anything else) are listed separately as stray keys with the reason, never
 //! hidden. Pagination is the store's business (`ffce_store::Store::list`).
+//!
+//! `--older-than DURATION` keeps only the devices whose backup was last written more
+//! than that long ago (as of the listing): the ones that stopped backing up.
+//!
+//! `--deleted` lists instead the devices whose latest version is a delete marker, with
+//! the marker's time and version id (`VersionedStore::list_deleted`); the local store
+//! keeps no versions, so there it is a usage error.
+//!
+//! `--jsonl` prints the same records one per line (devices, then `{"stray_key": ..}`
+//! lines), then `{"summary": {..}}`, each line flushed as it is written.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::store_common::{list_store, print, print_json, stray_explanation};
+use super::store_common::{list_store, print, print_json, print_json_line, stray_explanation};
 use crate::cli::LsArgs;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_core::{Layout, ListedKey};
-use ffce_store::{ListEntry, format_time};
+use ffce_core::{Layout, ListedKey, ObjectKey, StrayReason};
+use ffce_store::stale::Cutoff;
+use ffce_store::{DeletedEntry, ListEntry, Store, format_time};
+use std::time::SystemTime;
 
 /// Runs `ffce ls`.
 pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     let layout = Layout::from(args.store.layout);
     let store = store_choice::open(&ui, &args.store).await?;
     let root = store.describe_root();
+    let cutoff = args
+        .older_than
+        .map(|age| Cutoff::new(age, SystemTime::now()));
+    if args.deleted {
+        return deleted(&ui, &args, store.as_ref(), layout, cutoff).await;
+    }
     let mut devices = Vec::new();
     let mut strays = Vec::new();
     for entry in list_store(store.as_ref(), &args.store).await? {
         match ListedKey::classify(&entry.key, layout) {
-            ListedKey::Backup(key) => devices.push((key, entry)),
+            ListedKey::Backup(key) => {
+                if cutoff.is_none_or(|c| c.is_stale(entry.last_modified)) {
+                    devices.push((key, entry));
+                }
+            }
             ListedKey::Stray(reason) => strays.push((reason, entry)),
         }
     }
     devices.sort_by_key(|(key, _)| key.device());
 
+    let device_json = |key: &ObjectKey, e: &ListEntry| {
+        json!({
+            "uuid": key.device().to_string(),
+            "key": key.as_string(),
+            "location": store.describe(key),
+            "size": e.size,
+            "last_modified": e.last_modified.map(format_time),
+        })
+    };
+    let stray_json = |reason: StrayReason, e: &ListEntry| {
+        json!({
+            "key": e.key,
+            "size": e.size,
+            "last_modified": e.last_modified.map(format_time),
+            "reason": reason.code(),
+            "explanation": stray_explanation(reason),
+        })
+    };
+    let head = json!({
+        "store": root,
+        "layout": layout.name(),
+        "older_than": cutoff.map(|c| c.age().to_string()),
+    });
+    if args.jsonl {
+        return print_lines(
+            head,
+            devices.iter().map(|(key, e)| device_json(key, e)),
+            strays.iter().map(|(reason, e)| stray_json(*reason, e)),
+        );
+    }
     if args.json {
-        return print_json(&json!({
-            "store": root,
-            "layout": layout.name(),
-            "devices": devices.iter().map(|(key, e)| json!({
-                "uuid": key.device().to_string(),
-                "key": key.as_string(),
-                "location": store.describe(key),
-                "size": e.size,
-                "last_modified": e.last_modified.map(format_time),
-            })).collect::<Vec<_>>(),
-            "stray_keys": strays.iter().map(|(reason, e)| json!({
-                "key": e.key,
-                "size": e.size,
-                "last_modified": e.last_modified.map(format_time),
-                "reason": reason.code(),
-                "explanation": stray_explanation(*reason),
-            })).collect::<Vec<_>>(),
-        }));
+        let mut out = head;
+        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
+        out["stray_keys"] = strays
+            .iter()
+            .map(|(reason, e)| stray_json(*reason, e))
+            .collect();
+        return print_json(&out);
     }
 
     let mut out = String::new();
@@ -90,8 +131,12 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     }
     print(&out)?;
     ui.info(format!(
-        "{} device(s) with a backup in {root} ({} layout){}",
+        "{} device(s) with a backup{} in {root} ({} layout){}",
         devices.len(),
+        cutoff.map_or_else(String::new, |c| format!(
+            " last written more than {} ago",
+            c.age()
+        )),
         layout.name(),
         if strays.is_empty() {
             String::new()
@@ -102,10 +147,145 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     Ok(())
 }
 
+/// JSON Lines: each device, each stray key (`{"stray_key": ..}`), then
+/// `{"summary": head + the counts}`.
+fn print_lines(
+    head: Value,
+    devices: impl Iterator<Item = Value>,
+    strays: impl Iterator<Item = Value>,
+) -> CliResult {
+    let mut summary = head;
+    let mut count = 0u64;
+    // A reader that has gone (`| head`) ends the listing; that is not an error.
+    for d in devices {
+        if !print_json_line(&d)? {
+            return Ok(());
+        }
+        count += 1;
+    }
+    let mut stray_count = 0u64;
+    for s in strays {
+        if !print_json_line(&json!({ "stray_key": s }))? {
+            return Ok(());
+        }
+        stray_count += 1;
+    }
+    summary["devices"] = json!(count);
+    summary["stray_keys"] = json!(stray_count);
+    print_json_line(&json!({ "summary": summary })).map(drop)
+}
+
 fn size(e: &ListEntry) -> usize {
     usize::try_from(e.size).unwrap_or(usize::MAX)
 }
 
 fn modified(e: &ListEntry) -> String {
     e.last_modified.map_or_else(|| "-".to_string(), format_time)
+}
+
+/// `ffce ls --deleted`: the devices whose latest version is a delete marker.
+async fn deleted(
+    ui: &Ui,
+    args: &LsArgs,
+    store: &dyn Store,
+    layout: Layout,
+    cutoff: Option<Cutoff>,
+) -> CliResult {
+    let versioned = store.versioned().ok_or_else(|| {
+        CliError::usage(
+            "ffce ls --deleted needs a versioned S3 bucket (pass --bucket or set \
+             FFCE_BUCKET): the local store keeps no versions or delete markers",
+        )
+    })?;
+    let root = store.describe_root();
+    let mut devices = Vec::new();
+    let mut strays = Vec::new();
+    for entry in versioned.list_deleted().await? {
+        if cutoff.is_some_and(|c| !c.is_stale(entry.deleted_at)) {
+            continue;
+        }
+        match ListedKey::classify(&entry.key, layout) {
+            ListedKey::Backup(key) => devices.push((key, entry)),
+            ListedKey::Stray(reason) => strays.push((reason, entry)),
+        }
+    }
+    devices.sort_by_key(|(key, _)| key.device());
+    let when = |e: &DeletedEntry| e.deleted_at.map_or_else(|| "-".to_string(), format_time);
+
+    let device_json = |key: &ObjectKey, e: &DeletedEntry| {
+        json!({
+            "uuid": key.device().to_string(),
+            "key": key.as_string(),
+            "location": store.describe(key),
+            "deleted_at": e.deleted_at.map(format_time),
+            "delete_marker_version_id": e.marker_version_id,
+        })
+    };
+    let stray_json = |reason: StrayReason, e: &DeletedEntry| {
+        json!({
+            "key": e.key,
+            "deleted_at": e.deleted_at.map(format_time),
+            "delete_marker_version_id": e.marker_version_id,
+            "reason": reason.code(),
+            "explanation": stray_explanation(reason),
+        })
+    };
+    let head = json!({
+        "store": root,
+        "layout": layout.name(),
+        "older_than": cutoff.map(|c| c.age().to_string()),
+        "deleted": true,
+    });
+    if args.jsonl {
+        return print_lines(
+            head,
+            devices.iter().map(|(key, e)| device_json(key, e)),
+            strays.iter().map(|(reason, e)| stray_json(*reason, e)),
+        );
+    }
+    if args.json {
+        let mut out = head;
+        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
+        out["stray_keys"] = strays
+            .iter()
+            .map(|(reason, e)| stray_json(*reason, e))
+            .collect();
+        return print_json(&out);
+    }
+
+    let mut out = String::new();
+    if !devices.is_empty() {
+        out.push_str(&format!(
+            "{:<36}  {:<20}  {}\n",
+            "UUID", "DELETED AT", "KEY"
+        ));
+        for (key, e) in &devices {
+            out.push_str(&format!("{:<36}  {:<20}  {}\n", key.device(), when(e), key));
+        }
+    }
+    if !strays.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "deleted stray keys (not backups in the {} layout):\n",
+            layout.name()
+        ));
+        for (reason, e) in &strays {
+            out.push_str(&format!(
+                "  {}  (deleted {}): {}\n",
+                e.key,
+                when(e),
+                stray_explanation(*reason)
+            ));
+        }
+    }
+    print(&out)?;
+    ui.info(format!(
+        "{} device(s) whose backup was deleted in {root} ({} layout); `ffce versions UUID` \
+         shows the versions kept, `ffce restore UUID --version-id V` brings one back",
+        devices.len(),
+        layout.name(),
+    ));
+    Ok(())
 }

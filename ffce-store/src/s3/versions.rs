@@ -1,5 +1,6 @@
 //! The [`VersionedStore`] operations of the S3 store: list a key's versions and delete
-//! markers, delete one version, and restore one by a server-side copy.
+//! markers, delete one version, restore one by a server-side copy, and find the keys
+//! whose latest version is a delete marker.
 
 use std::time::SystemTime;
 
@@ -10,7 +11,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::S3Store;
 use crate::error::{StoreError, StoreResult, VersionId};
-use crate::store::{PutOutcome, PutStatus, VersionEntry, VersionedStore, unquote_etag};
+use crate::store::{
+    DeletedEntry, PutOutcome, PutStatus, VersionEntry, VersionedStore, unquote_etag,
+};
 
 /// Everything but RFC 3986's unreserved characters is encoded in a copy source's
 /// `versionId` (a version id is opaque and may hold `+`, `/` or `=`).
@@ -84,6 +87,47 @@ impl S3Store {
                 .cmp(&a.is_latest)
                 .then(b.last_modified.cmp(&a.last_modified))
         });
+        Ok(out)
+    }
+
+    /// One pass of ListObjectVersions over the whole bucket, keeping only the latest
+    /// delete markers: memory grows with the deleted keys, not with the versions.
+    pub(super) async fn list_deleted_keys(&self) -> StoreResult<Vec<DeletedEntry>> {
+        let what = format!("s3://{}", self.bucket);
+        let mut out = Vec::new();
+        let mut key_marker: Option<String> = None;
+        let mut version_marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.classify_listing(e, || format!("list the versions in {what}")))?;
+            for m in page.delete_markers() {
+                if m.is_latest() == Some(true) {
+                    out.push(DeletedEntry {
+                        key: m.key().unwrap_or_default().to_owned(),
+                        marker_version_id: m.version_id().unwrap_or("null").to_owned(),
+                        deleted_at: m
+                            .last_modified()
+                            .and_then(|t| SystemTime::try_from(*t).ok()),
+                    });
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() && version_marker.is_none() {
+                break; // a server that says "truncated" without saying where to go on
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
 
@@ -199,6 +243,10 @@ impl VersionedStore for S3Store {
 
     async fn restore(&self, key: &ObjectKey, version: &VersionId) -> StoreResult<PutOutcome> {
         self.restore_version(key, version).await
+    }
+
+    async fn list_deleted(&self) -> StoreResult<Vec<DeletedEntry>> {
+        self.list_deleted_keys().await
     }
 }
 

@@ -123,6 +123,12 @@ async fn s3_versions_newest_first_and_restore() {
 }
 
 #[tokio::test]
+async fn s3_deleted_keys_are_the_latest_delete_markers() {
+    let store = s3_store("deleted-keys").await;
+    suite::deleted_keys_are_the_latest_delete_markers(&store).await;
+}
+
+#[tokio::test]
 async fn s3_delete_adds_marker_and_restore_undoes_it() {
     let store = s3_store("delete-marker").await;
     suite::delete_adds_marker_and_restore_undoes_it(&store).await;

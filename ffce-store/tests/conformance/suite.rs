@@ -583,6 +583,32 @@ fn vid(id: &Option<String>) -> VersionId {
     VersionId::parse(id.as_deref().expect("a version id")).expect("a valid version id")
 }
 
+/// `list_deleted` names exactly the keys whose latest version is a delete marker,
+/// with the marker: not a key that was never deleted, not one deleted and then
+/// written again, and only once however many versions it has.
+pub async fn deleted_keys_are_the_latest_delete_markers(store: &dyn Store) {
+    let v = versions_of(store);
+    let blob = sealed(&plaintext(1));
+    let opts = PutOptions::for_body(&blob);
+    let (kept, gone, back) = (
+        key(1, Layout::Nested),
+        key(2, Layout::Nested),
+        key(3, Layout::Flat),
+    );
+    for k in [&kept, &gone, &gone, &back] {
+        store.put(k, blob.clone(), &opts).await.unwrap();
+    }
+    let deleted = store.delete(&gone).await.unwrap();
+    store.delete(&back).await.unwrap();
+    store.put(&back, blob.clone(), &opts).await.unwrap();
+
+    let found = v.list_deleted().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, gone.as_string());
+    assert_eq!(Some(found[0].marker_version_id.clone()), deleted.version_id);
+    assert_recent(found[0].deleted_at, "the delete marker");
+}
+
 /// Versions are listed newest first, the latest marked; restoring an earlier one
 /// makes it the latest again (a new version with its content), and a version that
 /// does not exist is `NotFound`.
