@@ -27,7 +27,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use ffce_core::{Error, HEADER_LEN, Key, MAX_BLOB_LEN, ObjectKey};
-use futures_util::stream::{self, BoxStream, StreamExt as _};
+use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
 use crate::keyring::KeySource;
@@ -310,8 +310,13 @@ pub struct Target {
 }
 
 /// Reads and judges every target, up to `concurrency` reads at a time, and yields each
-/// finding with its target's index, in completion order. Every target is yielded
-/// exactly once; a failed read is a finding, never the end of the stream.
+/// finding in completion order. Every target is yielded exactly once (each becomes one
+/// read, whose failure is a finding, never the end of the stream).
+///
+/// `targets` is a stream so that reading starts with the first page of a listing
+/// ([`Store::list_pages`]) rather than after the last: targets are taken from it only
+/// as reads finish, so a fleet's memory is the reads in flight and the listing's pages
+/// not yet taken, whatever its size.
 ///
 /// Without a key, each read is the 37-byte header (one ranged GET on S3); with one,
 /// the whole object, authenticated on tokio's blocking pool. With a key folder, a
@@ -320,17 +325,17 @@ pub struct Target {
 /// costs only the header read.
 pub fn run<'a>(
     store: &'a dyn Store,
-    targets: &'a [Target],
+    targets: impl Stream<Item = Target> + Send + 'a,
     keys: Arc<KeySource>,
     concurrency: usize,
-) -> BoxStream<'a, (usize, Finding)> {
-    stream::iter(targets.iter().enumerate())
-        .map(move |(i, target)| {
+) -> BoxStream<'a, Finding> {
+    targets
+        .map(move |target| {
             let keys = keys.clone();
             async move {
-                let mut finding = audit_one(store, *target, &keys).await;
+                let mut finding = audit_one(store, target, &keys).await;
                 finding.last_modified = target.last_modified;
-                (i, finding)
+                finding
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -595,25 +600,29 @@ mod tests {
             })
             .collect();
         let keys = Arc::new(KeySource::One(Arc::new(key())));
-        let mut found: Vec<(usize, Status)> = run(&store, &targets, keys, 2)
-            .map(|(i, f)| (i, f.status))
-            .collect()
-            .await;
-        found.sort();
-        assert_eq!(
-            found,
-            [
-                (0, Status::Valid),
-                (1, Status::AuthenticationFailed),
-                (2, Status::Gone)
-            ]
-        );
-        let headers: Vec<(usize, Finding)> =
-            run(&store, &targets[..1], Arc::new(KeySource::None), 1)
+        let by_key = |f: Finding| (f.key.as_string(), f.status);
+        let mut found: Vec<(String, Status)> =
+            run(&store, futures_util::stream::iter(targets.clone()), keys, 2)
+                .map(by_key)
                 .collect()
                 .await;
-        assert_eq!(headers[0].1.status, Status::Valid);
-        assert_eq!(headers[0].1.size, good.len() as u64);
+        found.sort();
+        let expected: Vec<(String, Status)> = objects
+            .iter()
+            .map(ObjectKey::as_string)
+            .zip([Status::Valid, Status::AuthenticationFailed, Status::Gone])
+            .collect();
+        assert_eq!(found, expected);
+        let headers: Vec<Finding> = run(
+            &store,
+            futures_util::stream::iter(targets[..1].to_vec()),
+            Arc::new(KeySource::None),
+            1,
+        )
+        .collect()
+        .await;
+        assert_eq!(headers[0].status, Status::Valid);
+        assert_eq!(headers[0].size, good.len() as u64);
     }
 
     /// With a key folder: each device authenticated with its own key, a wrong key
@@ -659,16 +668,19 @@ mod tests {
             });
         }
         let source = Arc::new(KeySource::PerDevice(keys));
-        let mut found: Vec<(usize, Finding)> = run(&store, &targets, source, 3).collect().await;
-        found.sort_by_key(|(i, _)| *i);
-        let statuses: Vec<Status> = found.iter().map(|(_, f)| f.status).collect();
+        let mut found: Vec<Finding> = run(&store, futures_util::stream::iter(targets), source, 3)
+            .collect()
+            .await;
+        // The devices were made in key order.
+        found.sort_by_key(|f| f.key.device());
+        let statuses: Vec<Status> = found.iter().map(|f| f.status).collect();
         assert_eq!(statuses, cases.map(|c| c.2));
-        assert_eq!(found[3].1.reason(), Some("no_key"));
-        assert_eq!(found[4].1.reason(), Some("bad_key_file"));
-        assert!(found[4].1.problems[0].to_string().contains("4 hex digits"));
-        assert!(!found[4].1.problems[0].to_string().contains("abcd"));
+        assert_eq!(found[3].reason(), Some("no_key"));
+        assert_eq!(found[4].reason(), Some("bad_key_file"));
+        assert!(found[4].problems[0].to_string().contains("4 hex digits"));
+        assert!(!found[4].problems[0].to_string().contains("abcd"));
         let mut t = Totals::default();
-        for (_, f) in &found {
+        for f in &found {
             t.add(f);
         }
         assert_eq!((t.valid, t.invalid, t.no_key, t.errors), (2, 1, 1, 1));

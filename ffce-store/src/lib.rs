@@ -48,6 +48,7 @@ pub mod bucket;
 mod checksum;
 mod error;
 pub mod keyring;
+mod listing;
 mod local;
 mod near_miss;
 mod s3;

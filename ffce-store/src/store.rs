@@ -27,6 +27,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ffce_core::{DeviceId, ObjectKey};
+use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
@@ -92,10 +93,23 @@ pub trait Store: Send + Sync {
         }
     }
 
-    /// Every object in the store, in key order (pagination is the store's business).
+    /// Every object in the store, in key order (pagination is the store's business;
+    /// [`list_pages`](Self::list_pages) hands the pages over as they arrive).
     /// A store that does not exist is an error ([`StoreError::NoBucket`](crate::StoreError::NoBucket),
     /// [`StoreError::NoFolder`](crate::StoreError::NoFolder)), never an empty list.
     async fn list(&self) -> StoreResult<Vec<ListEntry>>;
+
+    /// Every object in the store, page by page as the pages arrive: each key exactly
+    /// once, in no particular order across pages. A reader can start on the first page
+    /// while the rest are still being listed (a fleet audit does), and holds only the
+    /// pages it has not taken yet. A listing error is the stream's last item.
+    ///
+    /// The default hands over [`list`](Self::list) as one page; the S3 store lists
+    /// the sixteen hex prefixes of the device UUIDs and the keys outside the layout at
+    /// the same time, one request per page.
+    fn list_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+        stream::once(self.list()).boxed()
+    }
 
     /// Every object whose key starts with `device`'s UUID in lowercase or uppercase, in
     /// either layout: where a backup may be when it is not at its key (see

@@ -1,9 +1,12 @@
 //! `ffce audit`: check every device's latest backup in the store.
 //!
-//! List the store once; classify each key (a backup of the layout, or a stray key);
-//! read and judge every backup with `ffce_store::audit::run` (the header only without a
-//! key, the whole object with one), up to `--concurrency` at a time; print each finding
-//! and the totals.
+//! List the store (`Store::list_pages`: on S3 the sixteen UUID prefixes and the keys
+//! outside the layout at once); classify each key as its page arrives (a backup of the
+//! layout, or a stray key); read and judge the backups with `ffce_store::audit::run`
+//! (the header only without a key, the whole object with one), up to `--concurrency`
+//! at a time, starting with the first page rather than after the last; print each
+//! finding and the totals. The human and `--json` reports are in key order, the
+//! `--jsonl` lines in completion order.
 //!
 //! Keys: one for the fleet (`--master-key-file`, `--key-file`, the environment), or
 //! with `--key-dir` one master secret per device (`ffce_store::keyring::KeyDir`),
@@ -16,8 +19,8 @@
 //!
 //! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
 //! completion order, flushed), then the stray keys, then a summary line; nothing is
-//! collected, so the findings take memory only for the reads in flight (the listing
-//! itself is still held: one `Target` per device). When
+//! collected but the stray keys, so memory is the reads in flight and the listing's
+//! pages not yet read (at most one per listed prefix), whatever the fleet's size. When
 //! the reader goes away (`| head`) the audit stops, as a successful command: there is
 //! nobody left to tell.
 //!
@@ -27,15 +30,17 @@
 //! never as valid); otherwise 0. Integrity ranks first, as in `ffce verify`: an
 //! invalid backup that was found is a fact, and a flaky request must not hide it.
 //! Stray keys and objects deleted during the audit (`gone`) are reported but do not
-//! change the exit code. A listing that fails ends the command with that error.
+//! change the exit code. A listing that fails ends the command with that error (after
+//! the backups already listed were read; `--jsonl` has printed their lines).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use futures_util::StreamExt as _;
+use futures_util::stream::{self, BoxStream};
 use serde_json::{Value, json};
 
-use super::store_common::{list_store, print, print_json, print_json_line, stray_explanation};
+use super::store_common::{list_pages, print, print_json, print_json_line, stray_explanation};
 use crate::cli::AuditArgs;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::group_digits;
@@ -43,11 +48,11 @@ use crate::keys::{self, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey};
-use ffce_store::StoreError;
 use ffce_store::audit::{self, Finding, Status, Target, Totals};
 use ffce_store::format_time;
 use ffce_store::keyring::{KeyDir, KeySource};
 use ffce_store::stale::Cutoff;
+use ffce_store::{ListEntry, StoreError};
 
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
@@ -81,26 +86,12 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         .older_than
         .map(|age| Cutoff::new(age, SystemTime::now()));
 
-    let mut targets = Vec::new();
-    let mut strays = Vec::new();
-    for entry in list_store(store.as_ref(), &args.store).await? {
-        match ListedKey::classify(&entry.key, layout) {
-            ListedKey::Backup(object) => targets.push(Target {
-                object,
-                listed_size: entry.size,
-                last_modified: entry.last_modified,
-            }),
-            ListedKey::Stray(reason) => strays.push((reason, entry)),
-        }
-    }
     let concurrency = args.concurrency as usize;
     ui.detail(
         1,
         format!(
-            "audit: {} backup(s) and {} stray key(s) listed in {root}; reading {} with up to \
-             {concurrency} request(s) at once",
-            targets.len(),
-            strays.len(),
+            "audit: listing {root} (each UUID prefix and the keys outside the layout at \
+             once) and reading {} as the pages arrive, up to {concurrency} request(s) at once",
             match mode {
                 Mode::Structure => "37-byte headers",
                 Mode::OneKey => "whole objects",
@@ -108,15 +99,22 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             }
         ),
     );
+    // The backups go to the engine as the listing yields them; the stray keys and a
+    // listing error are kept aside for the end.
+    let listing = Arc::new(Mutex::new(Listing::default()));
+    let bar = ui.progress_bar(0, !args.json && !args.jsonl, "auditing");
+    let targets = targets(
+        list_pages(store.as_ref(), &args.store),
+        layout,
+        listing.clone(),
+        bar.clone(),
+    );
+    let keys = Arc::new(keys);
 
     if args.jsonl {
-        let keys = Arc::new(keys);
         let mut totals = Totals::default();
-        // One bit per target, so a target the engine never yielded is still reported.
-        let mut seen = vec![false; targets.len()];
-        let mut results = audit::run(store.as_ref(), &targets, keys, concurrency);
-        while let Some((i, f)) = results.next().await {
-            seen[i] = true;
+        let mut results = audit::run(store.as_ref(), targets, keys, concurrency);
+        while let Some(f) = results.next().await {
             totals.add(&f);
             let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
             if !print_json_line(&finding_json(&f, stale))? {
@@ -124,14 +122,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             }
         }
         drop(results);
-        for (t, _) in targets.iter().zip(&seen).filter(|(_, seen)| !**seen) {
-            let f = lost(t);
-            totals.add(&f);
-            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
-            if !print_json_line(&finding_json(&f, stale))? {
-                return Ok(());
-            }
-        }
+        let strays = take_listing(&listing, totals.objects)?;
         for (reason, e) in &strays {
             if !print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))? {
                 return Ok(());
@@ -155,21 +146,14 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         return outcome(failure, &totals);
     }
 
-    let bar = ui.progress_bar(targets.len() as u64, !args.json, "auditing");
-    let mut findings: Vec<Option<Finding>> = vec![None; targets.len()];
-    let mut results = audit::run(store.as_ref(), &targets, Arc::new(keys), concurrency);
-    while let Some((i, finding)) = results.next().await {
-        findings[i] = Some(finding);
-        bar.inc(1);
-    }
+    let mut findings: Vec<Finding> = audit::run(store.as_ref(), targets, keys, concurrency)
+        .inspect(|_| bar.inc(1))
+        .collect()
+        .await;
     bar.finish_and_clear();
-    // The engine yields every target once; should it ever skip one, it is counted as
-    // a failed read, never as valid.
-    let findings: Vec<Finding> = findings
-        .into_iter()
-        .zip(&targets)
-        .map(|(f, t)| f.unwrap_or_else(|| lost(t)))
-        .collect();
+    let strays = take_listing(&listing, findings.len() as u64)?;
+    // In key order, as the listing would have given them one page after the other.
+    findings.sort_by_key(|f| f.key.as_string());
     let elapsed = started.elapsed().as_secs_f64();
 
     let mut totals = Totals::default();
@@ -279,12 +263,74 @@ fn warn_if_shared(ui: &Ui, dir: &std::path::Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_ui: &Ui, _dir: &std::path::Path) {}
 
-/// The finding for a target the engine never yielded: a failed read, never valid.
-fn lost(t: &Target) -> Finding {
-    let lost = StoreError::message("no result for this object");
-    let mut f = audit::judge_failure(t.object, t.listed_size, &lost);
-    f.last_modified = t.last_modified;
-    f
+/// What the listing left for the end of an audit: its stray keys, how many backups it
+/// handed to the engine, and the error that ended it early, if one did.
+#[derive(Default)]
+struct Listing {
+    strays: Vec<(ffce_core::StrayReason, ListEntry)>,
+    targets: u64,
+    error: Option<StoreError>,
+}
+
+/// The backups of the listing's pages as audit targets, in the order the pages come.
+/// Stray keys and the error that ends a listing go into `listing`; each target
+/// lengthens the progress bar.
+fn targets<'a>(
+    pages: BoxStream<'a, Result<Vec<ListEntry>, StoreError>>,
+    layout: Layout,
+    listing: Arc<Mutex<Listing>>,
+    bar: indicatif::ProgressBar,
+) -> impl futures_util::Stream<Item = Target> + Send + 'a {
+    pages
+        .scan(listing, move |listing, page| {
+            let mut listing = listing.lock().unwrap_or_else(|e| e.into_inner());
+            let targets: Vec<Target> = match page {
+                Ok(entries) => entries
+                    .into_iter()
+                    .filter_map(|entry| match ListedKey::classify(&entry.key, layout) {
+                        ListedKey::Backup(object) => Some(Target {
+                            object,
+                            listed_size: entry.size,
+                            last_modified: entry.last_modified,
+                        }),
+                        ListedKey::Stray(reason) => {
+                            listing.strays.push((reason, entry));
+                            None
+                        }
+                    })
+                    .collect(),
+                Err(e) => {
+                    listing.error = Some(e);
+                    return std::future::ready(None);
+                }
+            };
+            listing.targets += targets.len() as u64;
+            bar.inc_length(targets.len() as u64);
+            std::future::ready(Some(stream::iter(targets)))
+        })
+        .flatten()
+}
+
+/// The stray keys, in key order, once the engine is done; the listing's error if it
+/// ended early. The engine judges every target it is given exactly once; should that
+/// ever not hold, the audit is incomplete and says so rather than pass as complete.
+fn take_listing(
+    listing: &Mutex<Listing>,
+    judged: u64,
+) -> CliResult<Vec<(ffce_core::StrayReason, ListEntry)>> {
+    let mut listing = listing.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = listing.error.take() {
+        return Err(e.into());
+    }
+    if judged != listing.targets {
+        return Err(CliError::other(format!(
+            "the audit judged {judged} of the {} backup(s) listed, so it is incomplete",
+            listing.targets
+        )));
+    }
+    let mut strays = std::mem::take(&mut listing.strays);
+    strays.sort_by(|a, b| a.1.key.cmp(&b.1.key));
+    Ok(strays)
 }
 
 /// Exit code, worst first: 4 for any invalid backup, else 1 for any failed read.
@@ -339,7 +385,7 @@ fn outcome(failure: Option<Failure>, totals: &Totals) -> CliResult {
 }
 
 /// A stray key as a JSON record: `key`, `size`, `reason`, `explanation`.
-fn stray_json(reason: ffce_core::StrayReason, e: &ffce_store::ListEntry) -> Value {
+fn stray_json(reason: ffce_core::StrayReason, e: &ListEntry) -> Value {
     json!({
         "key": e.key,
         "size": e.size,

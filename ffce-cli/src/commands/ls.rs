@@ -2,7 +2,9 @@
 //!
 //! Keys that are not backups in the chosen layout (the other layout, an uppercase
 //! UUID, anything else) are listed separately as stray keys with the reason, never
-//! hidden. Pagination is the store's business (`ffce_store::Store::list`).
+//! hidden. Pagination is the store's business (`ffce_store::Store::list`; on S3 the
+//! sixteen UUID prefixes and the keys outside the layout are listed at once, and put
+//! back in key order).
 //!
 //! `--older-than DURATION` keeps only the devices whose backup was last written more
 //! than that long ago (as of the listing): the ones that stopped backing up.

@@ -3,6 +3,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 use serde_json::Value;
 
 use crate::cli::{Command, LayoutArg, StoreArgs};
@@ -132,6 +134,22 @@ pub async fn list_store(store: &dyn Store, args: &StoreArgs) -> CliResult<Vec<Li
         }
         other => Ok(other?),
     }
+}
+
+/// Every object in the store, page by page as the pages arrive ([`Store::list_pages`]),
+/// with the same allowance as [`list_store`]: the embedded default store lists as
+/// empty before its first `put`.
+pub fn list_pages<'a>(
+    store: &'a dyn Store,
+    args: &StoreArgs,
+) -> BoxStream<'a, Result<Vec<ListEntry>, StoreError>> {
+    let default_store = matches!(store_choice::choose(args), Ok(StoreChoice::Default(_)));
+    store
+        .list_pages()
+        .filter(move |page| {
+            std::future::ready(!(default_store && matches!(page, Err(StoreError::NoFolder { .. }))))
+        })
+        .boxed()
 }
 
 /// Whether the flags select an S3 bucket (without building anything).

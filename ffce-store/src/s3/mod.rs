@@ -19,7 +19,7 @@
 //! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
 //!
 //! Files: this one (configuration, single objects), `errors` (classification),
-//! `versions` (the [`VersionedStore`] operations), `ranged` (the header reads of an
+//! `list` (the whole bucket's listing, its spans at once), `versions` (the [`VersionedStore`] operations), `ranged` (the header reads of an
 //! audit); bucket-wide operations are in [`crate::bucket`].
 
 use std::time::{Duration, SystemTime};
@@ -36,6 +36,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+use futures_util::stream::{BoxStream, StreamExt as _};
 
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, TimeoutLimit, VersionId};
@@ -46,6 +47,7 @@ use crate::store::{
 
 mod activity;
 pub(crate) mod errors;
+mod list;
 mod profile;
 mod ranged;
 mod versions;
@@ -662,7 +664,7 @@ impl S3Store {
         })
     }
 
-    /// Every object, or those whose key starts with `prefix`.
+    /// The objects whose key starts with `prefix`, one page after the other.
     async fn list_objects(&self, prefix: Option<&str>) -> StoreResult<Vec<ListEntry>> {
         let what = format!("s3://{}", self.bucket);
         let mut pages = self
@@ -675,15 +677,7 @@ impl S3Store {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.classify_listing(e, || format!("list {what}")))?;
-            for obj in page.contents() {
-                out.push(ListEntry {
-                    key: obj.key().unwrap_or_default().to_owned(),
-                    size: obj.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: obj
-                        .last_modified()
-                        .and_then(|t| SystemTime::try_from(*t).ok()),
-                });
-            }
+            out.extend(page.contents().iter().map(list::entry));
         }
         Ok(out)
     }
@@ -720,8 +714,20 @@ impl Store for S3Store {
         self.effect_of_delete(key).await
     }
 
+    /// The pages of [`list_pages`](Store::list_pages), sorted.
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {
-        self.list_objects(None).await
+        let mut pages = self.list_all_pages();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            out.extend(page?);
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// The sixteen hex prefixes and the keys outside the layout at once (`list.rs`).
+    fn list_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+        self.list_all_pages()
     }
 
     /// One prefix listing per spelling of the UUID (lowercase, uppercase), not the

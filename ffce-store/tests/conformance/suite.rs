@@ -372,8 +372,9 @@ pub async fn conditional_put_of_identical_bytes(store: &dyn Store) {
     );
 }
 
-/// The listing holds every object, both layouts mixed, in key order, with sizes; an
-/// empty store lists nothing; a deleted object leaves nothing behind.
+/// The listing holds every object, both layouts mixed, in key order, with sizes, and
+/// its pages hold the same, each key once; an empty store lists nothing; a deleted
+/// object leaves nothing behind.
 pub async fn list_in_key_order_both_layouts(store: &dyn Store) {
     assert_eq!(store.list().await.unwrap(), vec![], "a new store is empty");
 
@@ -410,6 +411,18 @@ pub async fn list_in_key_order_both_layouts(store: &dyn Store) {
     for entry in &listed {
         assert_recent(entry.last_modified, &entry.key);
     }
+    // Page by page (on S3 the prefixes at once), the same entries, each once.
+    let mut paged = Vec::new();
+    let mut pages = store.list_pages();
+    while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
+        paged.extend(page.unwrap());
+    }
+    drop(pages);
+    paged.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        paged, listed,
+        "list_pages holds what list holds, each key once"
+    );
 
     store.delete(&key(2, Layout::Nested)).await.unwrap();
     let keys: Vec<String> = store

@@ -1,0 +1,225 @@
+//! Listing and reading a fleet at the limit, against the loopback S3 server (moto)
+//! through the fault proxy (`scripts/fault_proxy.py`), whose log shows every request:
+//! - the bucket is listed by its sixteen UUID prefixes and the keys outside the layout
+//!   at once, every key seen exactly once, one request per page;
+//! - `audit` reads the backups of the first pages while the rest are still listed;
+//!
+//! Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never skip.
+
+mod common;
+#[path = "common/fault.rs"]
+mod fault;
+#[path = "common/s3.rs"]
+mod s3;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fault::FaultProxy;
+use s3::*;
+use serde_json::{Value, json};
+
+/// A made-up device UUID whose first hex digit is `digit`, distinct per `n`.
+fn uuid(digit: u32, n: u32) -> String {
+    format!("{digit:x}{n:07x}-2222-4333-8444-{n:012x}")
+}
+
+fn nested(uuid: &str) -> String {
+    format!("{uuid}/backup.ffce")
+}
+
+/// Plants `(key, file)` pairs in one oracle call.
+fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
+    let mut args = vec!["put-files".to_string(), b.name.clone()];
+    args.extend(
+        pairs
+            .iter()
+            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    oracle(&args);
+}
+
+/// Keys outside the layout, one or more in each gap around the hex digits and a few
+/// at its edges (`9~x` starts like a UUID of prefix 9, `f~` like one of prefix f).
+const STRAYS: &[&str] = &[
+    "+plus",
+    ".hidden",
+    "9~x",
+    "ABCDEF00-0000-4000-8000-000000000000/backup.ffce",
+    "README",
+    "_x",
+    "f~",
+    "zzz/backup.ffce",
+];
+
+/// Two devices in every prefix `0`..`f` and the stray keys, planted directly.
+fn fleet(tag: &str) -> (Bucket, Vec<String>) {
+    let b = Bucket::versioned(tag);
+    let devices: Vec<String> = (0..16).flat_map(|d| [uuid(d, 1), uuid(d, 2)]).collect();
+    let mut pairs: Vec<(String, PathBuf)> = devices
+        .iter()
+        .map(|u| (nested(u), vector("dexie-backup").path()))
+        .collect();
+    pairs.extend(
+        STRAYS
+            .iter()
+            .map(|k| (k.to_string(), vector("dexie-backup").path())),
+    );
+    plant_all(&b, &pairs);
+    (b, devices)
+}
+
+/// `ffce ARGS --bucket B --endpoint-url PROXY`, timed.
+fn through(proxy: &FaultProxy, b: &Bucket, args: &[&str]) -> (Run, Duration) {
+    let mut cmd = ffce_aws();
+    cmd.args(args)
+        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url]);
+    let started = Instant::now();
+    let run = run_cmd(&mut cmd, None);
+    (run, started.elapsed())
+}
+
+/// The ListObjectsV2 requests in the proxy's log.
+fn list_requests(proxy: &FaultProxy) -> Vec<String> {
+    proxy
+        .log()
+        .into_iter()
+        .filter(|e| e["method"] == "GET" && e["path"].as_str().unwrap().contains("list-type=2"))
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `ls --json` sees every device once and every stray key once, in key order, from 19
+/// listings made at the same time: one per hex prefix `0`..`f` and three for the keys
+/// outside the layout. Each listing is held back 1 s by the proxy: one after the other
+/// they would take 19 s.
+#[test]
+fn ls_lists_the_prefixes_at_once_and_every_key_once() {
+    let (b, devices) = fleet("listing-ls");
+    let proxy = FaultProxy::start();
+    proxy.plan(json!({"rules": [
+        {"fault": "latency", "seconds": 1, "method": "GET", "path": "list-type=2"},
+    ]}));
+    let (run, took) = through(&proxy, &b, &["ls", "--json"]);
+    run.expect_code(0);
+    let out = run.json();
+    let uuids: Vec<&str> = out["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["uuid"].as_str().unwrap())
+        .collect();
+    let mut expected = devices.clone();
+    expected.sort();
+    assert_eq!(uuids, expected, "every device once, sorted");
+    let strays: Vec<&str> = out["stray_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = STRAYS.to_vec();
+    expected.sort();
+    assert_eq!(strays, expected, "every stray key once, in key order");
+
+    let lists = list_requests(&proxy);
+    assert_eq!(lists.len(), 19, "one request per page: {lists:#?}");
+    for digit in "0123456789abcdef".chars() {
+        let prefix = format!("prefix={digit}");
+        assert_eq!(
+            lists
+                .iter()
+                .filter(|p| p.split(['?', '&']).any(|q| q == prefix))
+                .count(),
+            1,
+            "one listing of prefix {digit}: {lists:#?}"
+        );
+    }
+    assert!(
+        took < Duration::from_secs(10),
+        "19 listings held back 1 s each took {took:?}: not listed at once"
+    );
+}
+
+/// `audit --jsonl` reads the backups of the pages that have arrived while the rest of
+/// the bucket is still being listed: with the listing of prefix `f` held back 4 s, the
+/// other devices' lines are out long before the end, and prefix f's devices come last.
+#[test]
+fn audit_reads_while_the_listing_goes_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let (b, devices) = fleet("listing-audit");
+    let proxy = FaultProxy::start();
+    proxy.plan(json!({"rules": [
+        {"fault": "latency", "seconds": 4, "method": "GET", "path": "prefix=f"},
+    ]}));
+    let mut cmd = ffce_aws();
+    cmd.args(["audit", "--jsonl", "--concurrency", "8"])
+        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn ffce");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let first_at = Instant::now();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let ended_at = Instant::now();
+    assert_eq!(status.code(), Some(0), "{first}{rest}");
+    assert!(
+        ended_at - first_at >= Duration::from_millis(2500),
+        "the first finding came only {:?} before the end: the reads waited for the \
+         whole listing",
+        ended_at - first_at
+    );
+    let lines: Vec<Value> = first
+        .lines()
+        .chain(rest.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let findings: Vec<&str> = lines.iter().filter_map(|l| l["uuid"].as_str()).collect();
+    assert_eq!(findings.len(), devices.len(), "{lines:#?}");
+    let (early, late) = findings.split_at(findings.len() - 2);
+    assert!(
+        early.iter().all(|u| !u.starts_with('f')) && late.iter().all(|u| u.starts_with('f')),
+        "prefix f's devices come last: {findings:?}"
+    );
+    let summary = &lines.last().unwrap()["summary"]["totals"];
+    assert_eq!(summary["valid"], 32, "{summary}");
+    assert_eq!(summary["stray"], STRAYS.len(), "{summary}");
+}
+
+/// `audit --json` (the whole document, in key order) reports the same: every device
+/// once, sorted, and every stray key.
+#[test]
+fn audit_json_sees_every_key_once() {
+    let (b, devices) = fleet("listing-audit-json");
+    let run = b.ffce(&["audit", "--json"]);
+    run.expect_code(0);
+    let out = run.json();
+    let uuids: Vec<&str> = out["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["uuid"].as_str().unwrap())
+        .collect();
+    let mut expected = devices.clone();
+    expected.sort();
+    assert_eq!(uuids, expected);
+    let strays: Vec<&str> = out["stray_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = STRAYS.to_vec();
+    expected.sort();
+    assert_eq!(strays, expected);
+    assert_eq!(out["totals"]["stray"], STRAYS.len());
+}
