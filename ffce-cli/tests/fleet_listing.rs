@@ -3,6 +3,8 @@
 //! - the bucket is listed by its sixteen UUID prefixes and the keys outside the layout
 //!   at once, every key seen exactly once, one request per page;
 //! - `audit` reads the backups of the first pages while the rest are still listed;
+//! - throttling (`503 SlowDown`) is retried with backoff, and the retries are counted
+//!   in the summary.
 //!
 //! Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never skip.
 
@@ -12,6 +14,7 @@ mod fault;
 #[path = "common/s3.rs"]
 mod s3;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -222,4 +225,76 @@ fn audit_json_sees_every_key_once() {
     expected.sort();
     assert_eq!(strays, expected);
     assert_eq!(out["totals"]["stray"], STRAYS.len());
+}
+
+/// The throttled objects' statuses in the log: for each key, the statuses of its
+/// GETs in order.
+fn statuses_by_key(proxy: &FaultProxy, keys: &[String]) -> BTreeMap<String, Vec<Value>> {
+    let log = proxy.log();
+    keys.iter()
+        .map(|k| {
+            let s = log
+                .iter()
+                .filter(|e| e["method"] == "GET" && e["path"].as_str().unwrap().contains(k))
+                .map(|e| e["status"].clone())
+                .collect();
+            (k.clone(), s)
+        })
+        .collect()
+}
+
+/// `503 SlowDown` for the first two reads of three objects and the first listing of
+/// prefix 3: each request is retried with backoff, the audit still finds every backup
+/// valid, and its summary counts the retries (JSON `retries`, human "N retries").
+#[test]
+fn throttled_requests_are_retried_and_counted() {
+    let (b, devices) = fleet("listing-throttle");
+    let throttled: Vec<String> = [uuid(0, 1), uuid(7, 2), uuid(0xc, 1)]
+        .iter()
+        .map(|u| nested(u))
+        .collect();
+    let plan = || {
+        let mut rules: Vec<Value> = throttled
+            .iter()
+            .map(|k| json!({"fault": "status", "status": 503, "method": "GET", "path": k, "first": 2}))
+            .collect();
+        rules.push(json!({"fault": "status", "status": 503, "method": "GET", "path": "prefix=3", "first": 1}));
+        json!({ "rules": rules })
+    };
+    let proxy = FaultProxy::start();
+
+    proxy.plan(plan());
+    let (run, _) = through(&proxy, &b, &["audit", "--json", "--concurrency", "4"]);
+    run.expect_code(0);
+    let out = run.json();
+    assert_eq!(out["totals"]["valid"], devices.len(), "{}", out["totals"]);
+    assert_eq!(out["totals"]["errors"], 0);
+    let retries = out["retries"].as_u64();
+    assert!(
+        retries >= Some(7),
+        "retries {retries:?}: 7 requests were throttled"
+    );
+    let faulted = proxy.faulted();
+    assert_eq!(faulted.len(), 7, "the 503s happened: {faulted:#?}");
+    for (key, statuses) in statuses_by_key(&proxy, &throttled) {
+        assert_eq!(statuses, [json!(503), json!(503), json!(206)], "{key}");
+    }
+
+    proxy.plan(plan());
+    let (run, _) = through(&proxy, &b, &["audit"]);
+    run.expect_code(0);
+    let text = run.out();
+    let n: u64 = text
+        .split("; ")
+        .find_map(|part| part.strip_suffix(" retries"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no \"N retries\" in the summary: {text}"));
+    assert!(n >= 7, "{text}");
+
+    proxy.plan(plan());
+    let (run, _) = through(&proxy, &b, &["audit", "--jsonl"]);
+    run.expect_code(0);
+    let text = run.out();
+    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert!(summary["summary"]["retries"].as_u64().unwrap() >= 7);
 }

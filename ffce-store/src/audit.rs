@@ -431,6 +431,10 @@ pub struct Totals {
     /// Well-formed ones that could not be authenticated for want of their key (a key
     /// folder without a file for the device).
     pub no_key: u64,
+    /// Requests retried during the audit (after throttling, a server error, a cut
+    /// connection): set by the caller from [`Store::retries`]. Not a count of objects:
+    /// a retry that succeeded changes no verdict, but says the store is pushing back.
+    pub retries: u64,
     /// Backups older than the cut-off, when one was given (see
     /// [`crate::stale::Cutoff`]); counted by [`Totals::add_stale`], apart from the
     /// verdicts.

@@ -111,6 +111,13 @@ pub trait Store: Send + Sync {
         stream::once(self.list()).boxed()
     }
 
+    /// How many requests were retried so far (each attempt after a request's first,
+    /// after throttling (`503 SlowDown`), a server error or a cut connection), over
+    /// the store's life. Always 0 for a store that makes no requests.
+    fn retries(&self) -> u64 {
+        0
+    }
+
     /// Every object whose key starts with `device`'s UUID in lowercase or uppercase, in
     /// either layout: where a backup may be when it is not at its key (see
     /// [`crate::near_misses`]). The default filters [`list`](Self::list); the S3 store

@@ -32,6 +32,11 @@
 //! Stray keys and objects deleted during the audit (`gone`) are reported but do not
 //! change the exit code. A listing that fails ends the command with that error (after
 //! the backups already listed were read; `--jsonl` has printed their lines).
+//!
+//! Requests the store had to retry (throttling, `503 SlowDown`, server errors, cut
+//! connections: the SDK's standard retry with backoff, each request waiting on its own
+//! while the others go on) are counted in the summary, "N retries" and JSON
+//! `retries`: they change no verdict, but say that the store is pushing back.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -129,6 +134,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             }
         }
         totals.stray = strays.len() as u64;
+        totals.retries = store.retries();
         let failure = failure_of(&totals);
         let elapsed = started.elapsed().as_secs_f64();
         print_json_line(&json!({ "summary": {
@@ -139,6 +145,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
             "concurrency": concurrency,
             "older_than": cutoff.map(|c| c.age().to_string()),
             "totals": totals_json(&totals, mode, cutoff.is_some()),
+            "retries": totals.retries,
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }}))?;
@@ -163,6 +170,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         stale.push(cutoff.as_ref().is_some_and(|c| totals.add_stale(f, c)));
     }
     totals.stray = strays.len() as u64;
+    totals.retries = store.retries();
     let failure = failure_of(&totals);
 
     if args.json {
@@ -183,6 +191,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
                 .map(|(reason, e)| stray_json(*reason, e))
                 .collect::<Vec<_>>(),
             "totals": totals_json(&totals, mode, cutoff.is_some()),
+            "retries": totals.retries,
             "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
             "exit_code": failure.map_or(0, Failure::code),
         }))?;
@@ -499,10 +508,11 @@ fn summary(
         ));
     }
     s.push_str(&format!(
-        ", {} read error(s), {} gone; {} stray key(s); {}\n",
+        ", {} read error(s), {} gone; {} stray key(s); {} retries; {}\n",
         group_digits(t.errors as usize),
         group_digits(t.gone as usize),
         group_digits(t.stray as usize),
+        group_digits(t.retries as usize),
         match (mode, key_source) {
             (Mode::Structure, _) => "structure only (no key given)".to_string(),
             (Mode::OneKey, Some(source)) => format!("authenticated with the key from {source}"),

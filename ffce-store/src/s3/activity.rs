@@ -1,5 +1,6 @@
 //! What the S3 store is waiting for right now, so that a caller can tell people while
-//! a request hangs (a stalled endpoint otherwise means minutes of silence).
+//! a request hangs (a stalled endpoint otherwise means minutes of silence), and how
+//! many attempts were retries (a throttled audit reports them in its summary).
 //!
 //! An SDK interceptor sees each attempt start and end; [`Activity::waiting`] reads the
 //! state. The library only records: printing (and when) is the caller's business.
@@ -28,6 +29,8 @@ struct State {
     since: Option<Instant>,
     attempt: u32,
     endpoint: String,
+    /// Attempts after a request's first (the SDK's retries and the store's own).
+    retries: u64,
 }
 
 /// A handle on what an [`S3Store`](crate::S3Store) is doing; cheap to clone and to
@@ -77,6 +80,21 @@ impl Activity {
         })
     }
 
+    /// How many attempts were retries (after throttling, a server error, a timeout
+    /// or a connection cut off), since the store was made. Each retry waits its own
+    /// backoff; the other requests in flight go on meanwhile.
+    pub fn retries(&self) -> u64 {
+        self.state.lock().map_or(0, |s| s.retries)
+    }
+
+    /// Counts one retry that the store makes itself (a download cut off mid-body,
+    /// which the SDK does not retry).
+    pub(crate) fn count_retry(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.retries += 1;
+        }
+    }
+
     pub(crate) fn interceptor(&self) -> ActivityInterceptor {
         ActivityInterceptor(self.state.clone())
     }
@@ -101,6 +119,9 @@ impl Intercept for ActivityInterceptor {
             state.in_flight += 1;
             state.since = Some(Instant::now());
             state.attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            if state.attempt > 1 {
+                state.retries += 1;
+            }
         }
         // Replaces (and so ends) the previous attempt's guard, if it is still there.
         cfg.interceptor_state()

@@ -31,6 +31,8 @@ struct FakeBucket {
     keys: Arc<BTreeSet<String>>,
     /// Each request's query, in the order they came.
     requests: Arc<Mutex<Vec<String>>>,
+    /// How many of the next requests to answer `503 SlowDown`.
+    throttle: Arc<Mutex<usize>>,
 }
 
 fn escape(s: &str) -> String {
@@ -102,6 +104,19 @@ impl HttpConnector for FakeBucket {
         let query = uri.split_once('?').map_or("", |(_, q)| q).to_string();
         assert!(query.contains("list-type=2"), "not a listing: {uri}");
         self.requests.lock().unwrap().push(query.clone());
+        let mut throttle = self.throttle.lock().unwrap();
+        if *throttle > 0 {
+            *throttle -= 1;
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>\
+                        <Message>Please reduce your request rate.</Message></Error>";
+            let mut response =
+                HttpResponse::new(StatusCode::try_from(503).unwrap(), SdkBody::from(body));
+            response
+                .headers_mut()
+                .insert("content-type", "application/xml".to_string());
+            return HttpConnectorFuture::ready(Ok(response));
+        }
+        drop(throttle);
         let mut response = HttpResponse::new(
             StatusCode::try_from(200).unwrap(),
             SdkBody::from(self.page(&query)),
@@ -123,24 +138,26 @@ impl HttpClient for FakeBucket {
     }
 }
 
-fn store(fake: &FakeBucket) -> S3Store {
+fn store(fake: &FakeBucket, max_attempts: u32) -> S3Store {
     let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "fake");
+    let activity = Activity::new(max_attempts);
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts))
         .credentials_provider(credentials)
         .http_client(fake.clone())
+        .interceptor(activity.interceptor())
         .build();
     S3Store {
         bucket: "bucket".into(),
         client: Client::from_conf(conf),
-        max_attempts: 1,
+        max_attempts,
         path_style: false,
         profile: None,
         attempt_timeout: Duration::from_secs(60),
         timeout: None,
-        activity: Activity::new(1),
+        activity,
     }
 }
 
@@ -167,9 +184,9 @@ async fn every_key_once_and_one_request_per_page() {
     let (keys, per_digit) = keys();
     let fake = FakeBucket {
         keys: Arc::new(keys.clone()),
-        requests: Arc::default(),
+        ..FakeBucket::default()
     };
-    let store = store(&fake);
+    let store = store(&fake, 1);
 
     let mut seen: Vec<String> = Vec::new();
     let mut pages = store.list_pages();
@@ -205,4 +222,21 @@ async fn every_key_once_and_one_request_per_page() {
         .collect();
     assert_eq!(listed, keys.into_iter().collect::<Vec<_>>(), "key order");
     assert_eq!(fake.requests.lock().unwrap().len(), requests.len());
+}
+
+/// Throttled listing requests are retried by the SDK (standard mode, with backoff)
+/// and counted by the store's [`Activity`]; the listing is still complete.
+#[tokio::test]
+async fn throttled_requests_are_retried_and_counted() {
+    let (keys, _) = keys();
+    let fake = FakeBucket {
+        keys: Arc::new(keys.clone()),
+        throttle: Arc::new(Mutex::new(2)),
+        ..FakeBucket::default()
+    };
+    let store = store(&fake, 3);
+    assert_eq!(store.retries(), 0);
+    let listed = store.list().await.unwrap();
+    assert_eq!(listed.len(), keys.len());
+    assert_eq!(store.retries(), 2);
 }

@@ -509,6 +509,7 @@ impl S3Store {
                 Ok(object) => return Ok(object),
                 Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
                     attempt += 1;
+                    self.activity.count_retry();
                     tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
                 }
                 Err(GetFailure::Interrupted(e) | GetFailure::Store(e)) => return Err(e),
@@ -728,6 +729,10 @@ impl Store for S3Store {
     /// The sixteen hex prefixes and the keys outside the layout at once (`list.rs`).
     fn list_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
         self.list_all_pages()
+    }
+
+    fn retries(&self) -> u64 {
+        self.activity.retries()
     }
 
     /// One prefix listing per spelling of the UUID (lowercase, uppercase), not the
