@@ -298,3 +298,40 @@ fn throttled_requests_are_retried_and_counted() {
     let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert!(summary["summary"]["retries"].as_u64().unwrap() >= 7);
 }
+
+/// Throttling across a whole fleet: every backup's first two reads answer `503
+/// SlowDown` (more retries than the SDK's shared retry quota of 500 / 5 = 100 would
+/// allow), yet every read is retried until it succeeds and the audit is complete.
+#[test]
+fn a_fleet_throttled_throughout_is_still_read_whole() {
+    let b = Bucket::versioned("listing-throttle-all");
+    let devices: Vec<String> = (0..16)
+        .flat_map(|d| (1..=9).map(move |n| uuid(d, n)))
+        .collect();
+    let pairs: Vec<(String, PathBuf)> = devices
+        .iter()
+        .map(|u| (nested(u), vector("one-byte-backup").path()))
+        .collect();
+    plant_all(&b, &pairs);
+    let proxy = FaultProxy::start();
+    let rules: Vec<Value> = devices
+        .iter()
+        .map(|u| json!({"fault": "status", "status": 503, "method": "GET", "path": nested(u), "first": 2}))
+        .collect();
+    proxy.plan(json!({ "rules": rules }));
+    let (run, _) = through(&proxy, &b, &["audit", "--json", "--concurrency", "32"]);
+    let out = run.json();
+    assert_eq!(
+        (
+            out["totals"]["valid"].as_u64(),
+            out["totals"]["errors"].as_u64()
+        ),
+        (Some(devices.len() as u64), Some(0)),
+        "{}\n{}",
+        out["totals"],
+        run.stderr
+    );
+    run.expect_code(0);
+    assert_eq!(proxy.faulted().len(), 2 * devices.len());
+    assert!(out["retries"].as_u64() >= Some(2 * devices.len() as u64));
+}

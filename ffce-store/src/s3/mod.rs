@@ -160,6 +160,21 @@ impl S3Config {
     }
 }
 
+/// The store's own retry partition, without the SDK's shared retry quota.
+///
+/// The SDK's standard mode takes 5 tokens of a process-wide bucket of 500 for each
+/// retry and returns few of them, so a fleet audit throttled for a while (`503
+/// SlowDown` on a few hundred reads) runs out of quota and its reads fail unretried.
+/// The store bounds its own load instead: each request is tried at most
+/// `max_attempts` times, each retry after its own exponential backoff with jitter,
+/// and an audit keeps at most `--concurrency` requests in flight, so other reads go
+/// on while one waits.
+fn retry_partition() -> aws_sdk_s3::config::retry::RetryPartition {
+    aws_sdk_s3::config::retry::RetryPartition::custom("ffce-store")
+        .token_bucket(aws_smithy_runtime::client::retries::TokenBucket::unlimited())
+        .build()
+}
+
 /// True for a plausible bucket name: 3–255 characters of letters, digits, `.`, `-` and
 /// `_` (today's rules are stricter; this admits legacy names and nothing that could
 /// change a URL's meaning).
@@ -243,8 +258,9 @@ impl S3Store {
             });
         }
         let activity = Activity::new(config.max_attempts.max(1));
-        let mut conf =
-            aws_sdk_s3::config::Builder::from(&sdk_config).interceptor(activity.interceptor());
+        let mut conf = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .interceptor(activity.interceptor())
+            .retry_partition(retry_partition());
         let path_style = config.custom_endpoint();
         if path_style {
             conf = conf.force_path_style(true);
