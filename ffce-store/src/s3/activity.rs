@@ -3,13 +3,15 @@
 //! many attempts were retries (a throttled audit reports them in its summary).
 //!
 //! An SDK interceptor sees each attempt start and end; [`Activity::waiting`] reads the
-//! state. The library only records: printing (and when) is the caller's business.
+//! state: how long the oldest attempt in flight has gone unanswered (with many
+//! requests at once, the others coming and going must not hide a stalled one). The library only records: printing (and when) is the caller's business.
 //!
 //! An attempt cut off by a timeout never reaches the "after attempt" hook, so each
 //! attempt is counted by a guard kept in the operation's config bag: the next attempt
 //! replaces it, the end of the attempt removes it, and a cancelled operation drops it
 //! with its bag; whichever happens, the guard's `Drop` ends the count.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,8 +27,8 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 #[derive(Debug, Default)]
 struct State {
     in_flight: usize,
-    /// When the last attempt started or ended.
-    since: Option<Instant>,
+    /// When each attempt in flight started (how many started at that instant).
+    started: BTreeMap<Instant, usize>,
     attempt: u32,
     endpoint: String,
     /// Attempts after a request's first (the SDK's retries and the store's own).
@@ -41,12 +43,14 @@ pub struct Activity {
     max_attempts: u32,
 }
 
-/// Requests are in flight and nothing has changed for [`for_`](Waiting::for_).
+/// Requests are in flight, and the oldest has had no answer for [`for_`](Waiting::for_).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiting {
     /// The endpoint the latest attempt went to (`scheme://host[:port]`).
     pub endpoint: String,
-    /// How long since an attempt last started or ended.
+    /// How long the oldest attempt in flight has gone unanswered. With many requests
+    /// in flight (a listing of many prefixes, an audit) the others starting and ending
+    /// meanwhile do not hide it.
     pub for_: Duration,
     /// The latest attempt's number (1 for the first try).
     pub attempt: u32,
@@ -54,7 +58,7 @@ pub struct Waiting {
     pub max_attempts: u32,
     /// Requests in flight (more than one during an audit).
     pub in_flight: usize,
-    /// When the wait began (the same value until something changes).
+    /// When the oldest attempt in flight began (the same value until it ends).
     pub since: Instant,
 }
 
@@ -69,7 +73,7 @@ impl Activity {
     /// What the store waits for, or `None` when no request is in flight.
     pub fn waiting(&self) -> Option<Waiting> {
         let state = self.state.lock().ok()?;
-        let since = state.since?;
+        let since = *state.started.keys().next()?;
         (state.in_flight > 0).then(|| Waiting {
             endpoint: state.endpoint.clone(),
             for_: since.elapsed(),
@@ -115,17 +119,10 @@ impl Intercept for ActivityInterceptor {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Ok(mut state) = self.0.lock() {
-            state.in_flight += 1;
-            state.since = Some(Instant::now());
-            state.attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
-            if state.attempt > 1 {
-                state.retries += 1;
-            }
-        }
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         // Replaces (and so ends) the previous attempt's guard, if it is still there.
         cfg.interceptor_state()
-            .store_put(AttemptGuard(self.0.clone()));
+            .store_put(AttemptGuard::start(&self.0, attempt));
         Ok(())
     }
 
@@ -155,17 +152,38 @@ impl Intercept for ActivityInterceptor {
 
 /// One attempt in flight; dropping it ends the attempt (see the module doc).
 #[derive(Debug)]
-struct AttemptGuard(Arc<Mutex<State>>);
+struct AttemptGuard(Arc<Mutex<State>>, Instant);
 
 impl Storable for AttemptGuard {
     type Storer = StoreReplace<AttemptGuard>;
+}
+
+impl AttemptGuard {
+    /// Counts attempt number `attempt` of a request as started now.
+    fn start(state: &Arc<Mutex<State>>, attempt: u32) -> AttemptGuard {
+        let started = Instant::now();
+        if let Ok(mut s) = state.lock() {
+            *s.started.entry(started).or_default() += 1;
+            s.in_flight += 1;
+            s.attempt = attempt;
+            if attempt > 1 {
+                s.retries += 1;
+            }
+        }
+        AttemptGuard(state.clone(), started)
+    }
 }
 
 impl Drop for AttemptGuard {
     fn drop(&mut self) {
         if let Ok(mut state) = self.0.lock() {
             state.in_flight = state.in_flight.saturating_sub(1);
-            state.since = Some(Instant::now());
+            if let Some(n) = state.started.get_mut(&self.1) {
+                *n -= 1;
+                if *n == 0 {
+                    state.started.remove(&self.1);
+                }
+            }
         }
     }
 }
@@ -204,10 +222,31 @@ mod tests {
         {
             let mut s = activity.state.lock().unwrap();
             s.in_flight = 1;
-            s.since = Some(Instant::now());
+            s.started.insert(Instant::now(), 1);
             s.attempt = 2;
         }
         let w = activity.waiting().unwrap();
         assert_eq!((w.attempt, w.max_attempts, w.in_flight), (2, 3, 1));
+    }
+
+    /// The wait is the oldest attempt's: a newer one starting or ending does not hide
+    /// it; once it ends, the next oldest's. Retries (attempts after the first) count.
+    #[test]
+    fn the_oldest_attempt_in_flight_is_the_wait() {
+        let activity = Activity::new(3);
+        let first = AttemptGuard::start(&activity.state, 1);
+        std::thread::sleep(Duration::from_millis(20));
+        let second = AttemptGuard::start(&activity.state, 2);
+        let third = AttemptGuard::start(&activity.state, 1);
+        drop(third);
+        let w = activity.waiting().unwrap();
+        assert!(w.for_ >= Duration::from_millis(20), "{w:?}");
+        assert_eq!((w.in_flight, w.attempt), (2, 1));
+        drop(first);
+        let w = activity.waiting().unwrap();
+        assert!(w.for_ < Duration::from_millis(20), "{w:?}");
+        drop(second);
+        assert_eq!(activity.waiting(), None);
+        assert_eq!(activity.retries(), 1);
     }
 }
