@@ -279,6 +279,33 @@ fn throttled_requests_are_retried_and_counted() {
     for (key, statuses) in statuses_by_key(&proxy, &throttled) {
         assert_eq!(statuses, [json!(503), json!(503), json!(206)], "{key}");
     }
+    // While a throttled object waits for its retry, the other reads go on: between
+    // its first attempt and its last, the log has reads of other objects.
+    let log = proxy.log();
+    let reads_meanwhile: usize = throttled
+        .iter()
+        .map(|k| {
+            let mine: Vec<usize> = log
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e["path"].as_str().unwrap().contains(k.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            log[mine[0]..*mine.last().unwrap()]
+                .iter()
+                .filter(|e| {
+                    let path = e["path"].as_str().unwrap();
+                    e["method"] == "GET"
+                        && path.contains("backup.ffce")
+                        && !path.contains(k.as_str())
+                })
+                .count()
+        })
+        .sum();
+    assert!(
+        reads_meanwhile > 0,
+        "no other object was read while the throttled ones waited: {log:#?}"
+    );
 
     proxy.plan(plan());
     let (run, _) = through(&proxy, &b, &["audit"]);
