@@ -102,7 +102,9 @@ pub trait Store: Send + Sync {
     /// Every object in the store, page by page as the pages arrive: each key exactly
     /// once, in no particular order across pages. A reader can start on the first page
     /// while the rest are still being listed (a fleet audit does), and holds only the
-    /// pages it has not taken yet. A listing error is the stream's last item.
+    /// pages it has not taken yet. A failed request is an `Err` item (on S3 it ends
+    /// its own prefix's listing, not the others'); the listing is then incomplete, and
+    /// a caller stops at the first.
     ///
     /// The default hands over [`list`](Self::list) as one page; the S3 store lists
     /// the sixteen hex prefixes of the device UUIDs and the keys outside the layout at
