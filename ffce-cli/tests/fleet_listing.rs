@@ -362,3 +362,30 @@ fn a_fleet_throttled_throughout_is_still_read_whole() {
     assert_eq!(proxy.faulted().len(), 2 * devices.len());
     assert!(out["retries"].as_u64() >= Some(2 * devices.len() as u64));
 }
+
+/// A listing that fails for one prefix (every attempt answered 500) leaves the
+/// audit incomplete: `audit` (after reading what it did list) and `ls` end with the
+/// listing's error and exit 1, never as a complete fleet.
+#[test]
+fn a_prefix_that_cannot_be_listed_fails_the_command() {
+    let (b, _) = fleet("listing-fails");
+    let proxy = FaultProxy::start();
+    for args in [
+        &["audit", "--max-attempts", "2"][..],
+        &["audit", "--jsonl", "--max-attempts", "2"],
+        &["ls", "--json", "--max-attempts", "2"],
+    ] {
+        proxy.plan(json!({"rules": [
+            {"fault": "status", "status": 500, "method": "GET", "path": "prefix=7"},
+        ]}));
+        let (run, _) = through(&proxy, &b, args);
+        assert_eq!(run.code(), 1, "{args:?}: {}", run.stderr);
+        let error = run.stderr.lines().last().unwrap_or_default();
+        assert!(
+            error.starts_with("error:") && error.contains("list") && error.contains("500"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(proxy.faulted().len(), 2, "{args:?}: both attempts failed");
+    }
+}
