@@ -29,7 +29,7 @@ use std::fmt::Write as _;
 use ffce_core::firmware::{self, RestoreProblem};
 use ffce_core::{
     Error, HEADER_LEN, Key, KeyOrigin, Lookalike, MAX_BLOB_LEN, MasterSecret, NONCE_LEN, Purpose,
-    TAG_LEN, bytes,
+    TAG_LEN, UploadError, bytes,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -163,18 +163,32 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
     let mut warnings = Vec::new();
     let uploadable = match ffce_core::validate_upload(blob) {
         Ok(_) => true,
-        Err(e @ (Error::TooLarge { .. } | Error::Empty)) => {
+        Err(e @ (UploadError::TooLarge { .. } | UploadError::Empty)) => {
             let why = match e {
-                Error::Empty => "the cloud refuses an empty body (HTTP 400)",
-                _ => "the cloud refuses it as a backup (HTTP 413); fine for a configfs file",
+                UploadError::Empty => "the cloud refuses an empty body",
+                _ => "the cloud refuses it as a backup",
+            };
+            let configfs = match e {
+                UploadError::Empty => "",
+                _ => "; fine for a configfs file",
             };
             warnings.push(Problem {
                 code: e.code(),
-                message: format!("{e}; {why}"),
+                message: format!(
+                    "{}; {why} (HTTP {}){configfs}",
+                    Error::from(e),
+                    e.http_status()
+                ),
             });
             false
         }
-        Err(_) => false,
+        // Structural problems are already errors of the report.
+        Err(
+            UploadError::BadMagic { .. }
+            | UploadError::TooShort { .. }
+            | UploadError::UnsupportedVersion { .. }
+            | UploadError::LengthMismatch { .. },
+        ) => false,
     };
     let key = key.map(|key| {
         let mut check = KeyCheck {

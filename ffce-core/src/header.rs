@@ -1,11 +1,12 @@
 //! The FFCE v1 header and structural validation, without any key (FFCE-SPEC §1).
 //!
 //! Parsing is zero-copy: [`Blob`] borrows the ciphertext from the input slice and
-//! [`BlobBytes`] shares it from a [`Bytes`] buffer, so inspecting a large backup costs
-//! no copy of its payload.
+//! `BlobBytes` (feature `bytes`) shares it from a `bytes::Bytes` buffer, so inspecting a
+//! large backup costs no copy of its payload.
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "bytes")]
 use bytes::Bytes;
 
 use crate::Error;
@@ -184,6 +185,13 @@ impl<'a> Blob<'a> {
         Ok(Blob { header, ciphertext })
     }
 
+    /// A blob whose header the caller has already judged (magic, version, length).
+    pub(crate) fn from_checked(header: Header, ciphertext: &'a [u8]) -> Blob<'a> {
+        debug_assert_eq!(header.check(), Ok(()));
+        debug_assert_eq!(header.check_body(ciphertext.len()), Ok(()));
+        Blob { header, ciphertext }
+    }
+
     /// The decoded header.
     pub fn header(&self) -> &Header {
         &self.header
@@ -205,21 +213,31 @@ impl<'a> Blob<'a> {
     }
 }
 
-/// A structurally valid blob that shares its storage with a [`Bytes`] buffer.
+/// A structurally valid blob that shares its storage with a [`Bytes`] buffer (feature
+/// `bytes`).
 ///
 /// Useful where bodies arrive as `Bytes` (HTTP clients, Lambda runtimes): the ciphertext
-/// can be handed on as a cheap reference-counted slice.
+/// can be handed on as a cheap reference-counted slice. An upload body is checked with
+/// [`validate_upload_bytes`](crate::validate_upload_bytes).
+#[cfg(feature = "bytes")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobBytes {
     header: Header,
     bytes: Bytes,
 }
 
+#[cfg(feature = "bytes")]
 impl BlobBytes {
     /// Validates `bytes` like [`Blob::parse`] and keeps them.
     pub fn parse(bytes: Bytes) -> Result<BlobBytes, Error> {
         let header = *Blob::parse(&bytes)?.header();
         Ok(BlobBytes { header, bytes })
+    }
+
+    /// Keeps `bytes`, whose header (already judged by the caller) is `header`.
+    pub(crate) fn from_checked(header: Header, bytes: Bytes) -> BlobBytes {
+        debug_assert_eq!(Blob::parse(&bytes).map(|b| *b.header()), Ok(header));
+        BlobBytes { header, bytes }
     }
 
     /// The decoded header.

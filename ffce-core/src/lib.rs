@@ -41,6 +41,9 @@
 //! # Features
 //!
 //! - `std` (default): `std::error::Error` impls and OS randomness for [`Key::seal`].
+//! - `bytes` (default): blobs that share a `bytes::Bytes` buffer (`BlobBytes`,
+//!   `validate_upload_bytes`), as HTTP clients and Lambda runtimes hand bodies over;
+//!   no_std.
 //! - `ring`: the `ring` AEAD backend.
 //! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export, and
 //!   `ffce_core::firmware`, whether the device would restore a plaintext.
@@ -72,9 +75,11 @@ pub use device::{
     PLAINTEXT_DIGEST_METADATA, StrayReason,
 };
 pub use error::Error;
+#[cfg(feature = "bytes")]
+pub use header::BlobBytes;
 pub use header::{
-    Blob, BlobBytes, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN,
-    MAX_FORMAT_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN, VERSION, inspect,
+    Blob, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN, MAX_FORMAT_PLAINTEXT_LEN,
+    NONCE_LEN, TAG_LEN, VERSION, inspect,
 };
 pub use keys::{
     BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
@@ -84,7 +89,12 @@ pub use lookalike::{Lookalike, recognise};
 pub use numbers::{Count, Grouped, bytes};
 pub use open::Plaintext;
 pub use seal::{Nonce, buffer_with_header_room};
-pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_authentic_upload, validate_upload};
+#[cfg(feature = "bytes")]
+pub use upload::validate_upload_bytes;
+pub use upload::{
+    MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, UploadError, validate_authentic_upload, validate_upload,
+    validate_upload_len,
+};
 
 // The README's library example is compiled and run as a doc test.
 #[cfg(doctest)]
