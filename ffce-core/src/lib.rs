@@ -79,7 +79,8 @@ pub use error::Error;
 pub use header::BlobBytes;
 pub use header::{
     Blob, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN, MAX_FORMAT_PLAINTEXT_LEN,
-    NONCE_LEN, TAG_LEN, VERSION, inspect,
+    NONCE_LEN, NONCE_OFFSET, PLAINTEXT_LEN_OFFSET, TAG_LEN, TAG_OFFSET, VERSION, VERSION_OFFSET,
+    inspect,
 };
 pub use keys::{
     BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
