@@ -84,6 +84,16 @@ fn bytes_round_trip(key: &ffce_core::Key, plaintext: &[u8]) -> Option<()> {
     (*opened == *plaintext).then_some(())
 }
 
+/// Every error type of ffce-core is a `core::error::Error` without its `std` feature, so
+/// no_std callers can box them and walk their sources too.
+const _: () = {
+    const fn is_error<E: core::error::Error>() {}
+    is_error::<ffce_core::Error>();
+    is_error::<ffce_core::UploadError>();
+    is_error::<ffce_core::InvalidDeviceId>();
+    is_error::<ffce_core::key_material::KeyMaterialError>();
+};
+
 /// Never called (the library is only built); required because ffce-core allocates.
 struct NoHeap;
 
