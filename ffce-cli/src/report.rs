@@ -27,9 +27,11 @@
 use std::fmt::Write as _;
 
 use ffce_core::firmware::{self, RestoreProblem};
+// The header's field offsets (FFCE-SPEC §1) show whichever fields a short input still has.
 use ffce_core::{
-    Error, HEADER_LEN, Key, KeyOrigin, Lookalike, MAX_BLOB_LEN, MasterSecret, NONCE_LEN, Purpose,
-    TAG_LEN, bytes,
+    Error, HEADER_LEN, Key, KeyOrigin, Lookalike, MAX_BLOB_LEN, MasterSecret, NONCE_LEN,
+    NONCE_OFFSET, PLAINTEXT_LEN_OFFSET, Purpose, TAG_LEN, TAG_OFFSET, UploadError, VERSION_OFFSET,
+    bytes,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -38,12 +40,6 @@ use crate::exit::{CliError, Failure};
 use crate::files::group_digits;
 use crate::ui::Ui;
 use ffce_core::content::{self, ContentSummary};
-
-// Field offsets of FFCE-SPEC §1, used to show whichever fields a short input still has.
-const VERSION_AT: usize = 4;
-const NONCE_AT: usize = 5;
-const LEN_AT: usize = NONCE_AT + NONCE_LEN;
-const TAG_AT: usize = LEN_AT + 4;
 
 /// One problem, with the stable code of [`ffce_core::Error::code`] and a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,18 +159,32 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
     let mut warnings = Vec::new();
     let uploadable = match ffce_core::validate_upload(blob) {
         Ok(_) => true,
-        Err(e @ (Error::TooLarge { .. } | Error::Empty)) => {
+        Err(e @ (UploadError::TooLarge { .. } | UploadError::Empty)) => {
             let why = match e {
-                Error::Empty => "the cloud refuses an empty body (HTTP 400)",
-                _ => "the cloud refuses it as a backup (HTTP 413); fine for a configfs file",
+                UploadError::Empty => "the cloud refuses an empty body",
+                _ => "the cloud refuses it as a backup",
+            };
+            let configfs = match e {
+                UploadError::Empty => "",
+                _ => "; fine for a configfs file",
             };
             warnings.push(Problem {
                 code: e.code(),
-                message: format!("{e}; {why}"),
+                message: format!(
+                    "{}; {why} (HTTP {}){configfs}",
+                    Error::from(e),
+                    e.http_status()
+                ),
             });
             false
         }
-        Err(_) => false,
+        // Structural problems are already errors of the report.
+        Err(
+            UploadError::BadMagic { .. }
+            | UploadError::TooShort { .. }
+            | UploadError::UnsupportedVersion { .. }
+            | UploadError::LengthMismatch { .. },
+        ) => false,
     };
     let key = key.map(|key| {
         let mut check = KeyCheck {
@@ -225,12 +235,12 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
         source: None,
         blob_len: blob.len(),
         magic: field(blob, 0).filter(|_| header_field),
-        version: blob.get(VERSION_AT).copied().filter(|_| header_field),
-        nonce: field(blob, NONCE_AT).filter(|_| header_field),
-        plaintext_len: field(blob, LEN_AT)
+        version: blob.get(VERSION_OFFSET).copied().filter(|_| header_field),
+        nonce: field(blob, NONCE_OFFSET).filter(|_| header_field),
+        plaintext_len: field(blob, PLAINTEXT_LEN_OFFSET)
             .map(u32::from_le_bytes)
             .filter(|_| header_field),
-        tag: field(blob, TAG_AT).filter(|_| header_field),
+        tag: field(blob, TAG_OFFSET).filter(|_| header_field),
         errors,
         warnings,
         uploadable,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The no_std proof of ffce-core (see README.md): build the #![no_std] staticlib with each
-# AEAD backend and with ffce-core's optional `content` feature, then check that the same
+# AEAD backend and with ffce-core's optional `content` and `bytes` features, then check that the same
 # build with ffce-core's `std` feature on fails with the duplicate-lang-item error, i.e.
 # that this check really detects std. New optional features of ffce-core get a build here.
 set -euo pipefail
@@ -14,6 +14,9 @@ cargo build --quiet --locked --features ring
 
 echo "no_std check: content feature"
 cargo build --quiet --locked --features content
+
+echo "no_std check: bytes feature"
+cargo build --quiet --locked --features bytes
 
 echo "no_std check: canary (ffce-core/std on) must fail"
 if out=$(cargo build --quiet --locked --features std-canary 2>&1); then

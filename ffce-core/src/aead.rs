@@ -120,7 +120,7 @@ mod rust_crypto {
 /// The `ring` backend (feature `ring`).
 ///
 /// `ring` is `no_std` and is used here without its `alloc`/`std` features, so
-/// `--no-default-features --features ring` builds (checked on the host). It needs a C
+/// it builds without this crate's default features (checked on the host). It needs a C
 /// compiler for its assembly and runs only on the targets `ring` supports (x86, x86_64,
 /// ARM, AArch64, RISC-V, …; not the Xtensa ESP32 of the device itself). On a bare-metal
 /// target (`target_os = "none"`) its unconditional `getrandom` 0.2 dependency refuses to
@@ -134,8 +134,8 @@ mod rust_crypto {
 ///   on failure, and `Key::open_in_place` wipes the body for every backend, so no
 ///   unauthenticated plaintext survives a failed open either way.
 /// - `ring` does not wipe its expanded key schedule on drop (it has no `Drop` impl and
-///   this crate forbids the `unsafe` it would take to do it from outside). For that
-///   reason the `ffce` CLI, which holds device keys, stays on the default backend.
+///   this crate forbids the `unsafe` it would take to do it from outside). A program
+///   that holds device keys for long is better off on the default backend.
 #[cfg(feature = "ring")]
 mod ring_backend {
     use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};

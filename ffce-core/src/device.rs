@@ -116,7 +116,7 @@ pub enum Layout {
 }
 
 impl Layout {
-    /// The name used by `--layout`.
+    /// The layout's name (`nested`, `flat`), as configuration spells it.
     pub fn name(self) -> &'static str {
         match self {
             Layout::Nested => "nested",
@@ -184,9 +184,9 @@ pub enum ListedKey {
 /// Why a listed key is not a backup in the chosen layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrayReason {
-    /// A backup key of the other layout (`ls --layout OTHER` lists it).
+    /// A backup key of the other layout (a listing in that layout finds it).
     OtherLayout(Layout),
-    /// A backup key whose UUID is not lowercase; ffce never writes or reads it (the
+    /// A backup key whose UUID is not lowercase; an [`ObjectKey`] never names it (the
     /// lowercase key names a different object).
     NotCanonical,
     /// Not a backup key of either layout.

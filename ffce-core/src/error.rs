@@ -1,7 +1,7 @@
 //! The one error type of `ffce-core`.
 //!
 //! Every failure the spec names (FFCE-SPEC §1, §3) has its own variant so callers can map
-//! them to HTTP statuses or exit codes without parsing messages. Authentication failures
+//! them to HTTP statuses or their own reports without parsing messages. Authentication failures
 //! are deliberately a single opaque variant: telling a caller *which* byte was wrong would
 //! hand an attacker an oracle.
 
@@ -71,8 +71,9 @@ pub enum Error {
 impl Error {
     /// True when the blob itself is at fault: malformed, oversized or not authentic.
     ///
-    /// Callers use this to tell integrity failures (exit code 4 in the CLI) from
-    /// misuse of the API or a bad key.
+    /// Tells a bad blob (malformed, oversized, forged or sealed with another key) from
+    /// misuse of the API or bad key material, e.g. to answer "the data is bad" rather
+    /// than "the request is wrong".
     pub fn is_integrity_failure(&self) -> bool {
         matches!(
             self,
@@ -187,5 +188,6 @@ fn write_escaped(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+// `core::error::Error` (Rust 1.81, within the MSRV): the same trait as
+// `std::error::Error`, so no_std builds get it too.
+impl core::error::Error for Error {}

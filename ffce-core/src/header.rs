@@ -1,11 +1,12 @@
 //! The FFCE v1 header and structural validation, without any key (FFCE-SPEC §1).
 //!
 //! Parsing is zero-copy: [`Blob`] borrows the ciphertext from the input slice and
-//! [`BlobBytes`] shares it from a [`Bytes`] buffer, so inspecting a large backup costs
-//! no copy of its payload.
+//! `BlobBytes` (feature `bytes`) shares it from a `bytes::Bytes` buffer, so inspecting a
+//! large backup costs no copy of its payload.
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "bytes")]
 use bytes::Bytes;
 
 use crate::Error;
@@ -18,8 +19,17 @@ pub const VERSION: u8 = 1;
 pub const NONCE_LEN: usize = 12;
 /// Length of the AES-GCM authentication tag in bytes.
 pub const TAG_LEN: usize = 16;
-/// Length of the fixed header: magic, version, nonce, `plaintext_len`, tag.
-pub const HEADER_LEN: usize = 4 + 1 + NONCE_LEN + 4 + TAG_LEN;
+/// Where the version byte is, in bytes from the start of a blob (magic is at 0).
+pub const VERSION_OFFSET: usize = 4;
+/// Where the 12-byte nonce starts.
+pub const NONCE_OFFSET: usize = VERSION_OFFSET + 1;
+/// Where the 4-byte little-endian `plaintext_len` starts.
+pub const PLAINTEXT_LEN_OFFSET: usize = NONCE_OFFSET + NONCE_LEN;
+/// Where the 16-byte tag starts.
+pub const TAG_OFFSET: usize = PLAINTEXT_LEN_OFFSET + 4;
+/// Length of the fixed header: magic, version, nonce, `plaintext_len`, tag. The
+/// ciphertext starts here.
+pub const HEADER_LEN: usize = TAG_OFFSET + TAG_LEN;
 /// The largest plaintext the 32-bit `plaintext_len` field can describe: 4,294,967,295
 /// bytes. A `u64` so the limit can be compared with file sizes on every platform.
 pub const MAX_FORMAT_PLAINTEXT_LEN: u64 = u32::MAX as u64;
@@ -27,12 +37,6 @@ pub const MAX_FORMAT_PLAINTEXT_LEN: u64 = u32::MAX as u64;
 /// plus [`MAX_FORMAT_PLAINTEXT_LEN`], 4,294,967,332 bytes. Anything longer cannot be an
 /// FFCE blob, so a reader may refuse it by its size before reading it.
 pub const MAX_FORMAT_BLOB_LEN: u64 = HEADER_LEN as u64 + MAX_FORMAT_PLAINTEXT_LEN;
-
-// Field offsets, in the order of the table in FFCE-SPEC §1.
-const VERSION_AT: usize = 4;
-const NONCE_AT: usize = 5;
-const LEN_AT: usize = NONCE_AT + NONCE_LEN;
-const TAG_AT: usize = LEN_AT + 4;
 
 /// The 37 header bytes, decoded but not judged.
 ///
@@ -55,17 +59,19 @@ impl Header {
         };
         let mut header = Header {
             magic: [0; 4],
-            version: head[VERSION_AT],
+            version: head[VERSION_OFFSET],
             nonce: [0; NONCE_LEN],
             plaintext_len: 0,
             tag: [0; TAG_LEN],
         };
-        header.magic.copy_from_slice(&head[..VERSION_AT]);
-        header.nonce.copy_from_slice(&head[NONCE_AT..LEN_AT]);
+        header.magic.copy_from_slice(&head[..VERSION_OFFSET]);
+        header
+            .nonce
+            .copy_from_slice(&head[NONCE_OFFSET..PLAINTEXT_LEN_OFFSET]);
         let mut len = [0; 4];
-        len.copy_from_slice(&head[LEN_AT..TAG_AT]);
+        len.copy_from_slice(&head[PLAINTEXT_LEN_OFFSET..TAG_OFFSET]);
         header.plaintext_len = u32::from_le_bytes(len);
-        header.tag.copy_from_slice(&head[TAG_AT..HEADER_LEN]);
+        header.tag.copy_from_slice(&head[TAG_OFFSET..HEADER_LEN]);
         Ok(header)
     }
 
@@ -83,11 +89,11 @@ impl Header {
     /// The header as it is laid out on the wire.
     pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut out = [0; HEADER_LEN];
-        out[..VERSION_AT].copy_from_slice(&self.magic);
-        out[VERSION_AT] = self.version;
-        out[NONCE_AT..LEN_AT].copy_from_slice(&self.nonce);
-        out[LEN_AT..TAG_AT].copy_from_slice(&self.plaintext_len.to_le_bytes());
-        out[TAG_AT..].copy_from_slice(&self.tag);
+        out[..VERSION_OFFSET].copy_from_slice(&self.magic);
+        out[VERSION_OFFSET] = self.version;
+        out[NONCE_OFFSET..PLAINTEXT_LEN_OFFSET].copy_from_slice(&self.nonce);
+        out[PLAINTEXT_LEN_OFFSET..TAG_OFFSET].copy_from_slice(&self.plaintext_len.to_le_bytes());
+        out[TAG_OFFSET..].copy_from_slice(&self.tag);
         out
     }
 
@@ -114,6 +120,63 @@ impl Header {
     /// The 128-bit GCM tag.
     pub fn tag(&self) -> &[u8; TAG_LEN] {
         &self.tag
+    }
+
+    /// Every structural problem of an object of `total_len` bytes that starts with this
+    /// header, in the order of FFCE-SPEC §1 (too short, magic, version, length): what
+    /// [`inspect`] says of the whole object, known from its first [`HEADER_LEN`] bytes
+    /// and its size, e.g. one ranged read of a stored object. Empty for a well-formed
+    /// blob. The upload limit is not a format rule: see
+    /// [`validate_upload_len`](crate::validate_upload_len).
+    ///
+    /// A `total_len` under [`HEADER_LEN`] contradicts a header having been read; it is
+    /// reported as [`Error::TooShort`], with the magic and version judged only where
+    /// the total covers them, as [`inspect`] judges a short input.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), ffce_core::Error> {
+    /// use ffce_core::{Error, HEADER_LEN, Header, Key, Nonce};
+    ///
+    /// let key = Key::from_bytes(&[7; 32]);
+    /// let blob = key.seal_with_nonce(Nonce::assume_unique_for_key([1; 12]), b"hello")?;
+    /// let prefix = &blob[..HEADER_LEN]; // all that was read of a 42-byte object
+    ///
+    /// let header = Header::read(prefix)?;
+    /// assert!(header.check_total_len(42).is_empty());
+    /// assert_eq!(
+    ///     header.check_total_len(40), // the object was cut short
+    ///     [Error::LengthMismatch { declared: 5, actual: 3 }]
+    /// );
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn check_total_len(&self, total_len: u64) -> Vec<Error> {
+        let mut problems = Vec::new();
+        let covers = |n: usize| total_len >= n as u64;
+        if !covers(HEADER_LEN) {
+            problems.push(Error::TooShort {
+                len: total_len as usize, // under HEADER_LEN, so it fits
+            });
+        }
+        if covers(MAGIC.len()) && self.magic != MAGIC {
+            problems.push(Error::BadMagic { found: self.magic });
+        }
+        if covers(VERSION_OFFSET + 1) && self.version != VERSION {
+            problems.push(Error::UnsupportedVersion {
+                version: self.version,
+            });
+        }
+        if covers(HEADER_LEN) {
+            let body = total_len - HEADER_LEN as u64;
+            if body != u64::from(self.plaintext_len) {
+                problems.push(Error::LengthMismatch {
+                    declared: self.plaintext_len,
+                    // Only past 4 GiB on a 32-bit target: any such size mismatches.
+                    actual: usize::try_from(body).unwrap_or(usize::MAX),
+                });
+            }
+        }
+        problems
     }
 
     /// The header's own problems (magic, then version), in the order the spec lists them.
@@ -184,6 +247,13 @@ impl<'a> Blob<'a> {
         Ok(Blob { header, ciphertext })
     }
 
+    /// A blob whose header the caller has already judged (magic, version, length).
+    pub(crate) fn from_checked(header: Header, ciphertext: &'a [u8]) -> Blob<'a> {
+        debug_assert_eq!(header.check(), Ok(()));
+        debug_assert_eq!(header.check_body(ciphertext.len()), Ok(()));
+        Blob { header, ciphertext }
+    }
+
     /// The decoded header.
     pub fn header(&self) -> &Header {
         &self.header
@@ -205,21 +275,31 @@ impl<'a> Blob<'a> {
     }
 }
 
-/// A structurally valid blob that shares its storage with a [`Bytes`] buffer.
+/// A structurally valid blob that shares its storage with a [`Bytes`] buffer (feature
+/// `bytes`).
 ///
 /// Useful where bodies arrive as `Bytes` (HTTP clients, Lambda runtimes): the ciphertext
-/// can be handed on as a cheap reference-counted slice.
+/// can be handed on as a cheap reference-counted slice. An upload body is checked with
+/// [`validate_upload_bytes`](crate::validate_upload_bytes).
+#[cfg(feature = "bytes")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobBytes {
     header: Header,
     bytes: Bytes,
 }
 
+#[cfg(feature = "bytes")]
 impl BlobBytes {
     /// Validates `bytes` like [`Blob::parse`] and keeps them.
     pub fn parse(bytes: Bytes) -> Result<BlobBytes, Error> {
         let header = *Blob::parse(&bytes)?.header();
         Ok(BlobBytes { header, bytes })
+    }
+
+    /// Keeps `bytes`, whose header (already judged by the caller) is `header`.
+    pub(crate) fn from_checked(header: Header, bytes: Bytes) -> BlobBytes {
+        debug_assert_eq!(Blob::parse(&bytes).map(|b| *b.header()), Ok(header));
+        BlobBytes { header, bytes }
     }
 
     /// The decoded header.
@@ -294,27 +374,110 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
                     problems.push(Error::BadMagic { found: magic });
                 }
             }
-            if let Some(&version) = bytes.get(VERSION_AT) {
+            if let Some(&version) = bytes.get(VERSION_OFFSET) {
                 if version != VERSION {
                     problems.push(Error::UnsupportedVersion { version });
                 }
             }
         }
-        Some(h) => {
-            if h.magic != MAGIC {
-                problems.push(Error::BadMagic { found: h.magic });
-            }
-            if h.version != VERSION {
-                problems.push(Error::UnsupportedVersion { version: h.version });
-            }
-            if let Err(e) = h.check_body(bytes.len() - HEADER_LEN) {
-                problems.push(e);
-            }
-        }
+        Some(h) => problems = h.check_total_len(bytes.len() as u64),
     }
     Inspection {
         header,
         blob_len: bytes.len(),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+    use crate::{Key, Nonce};
+
+    fn sealed(plaintext: &[u8]) -> Vec<u8> {
+        Key::from_bytes(&[7; 32])
+            .seal_with_nonce(Nonce::assume_unique_for_key([1; 12]), plaintext)
+            .unwrap()
+    }
+
+    #[test]
+    fn offsets_are_those_of_the_spec_table() {
+        // FFCE-SPEC §1: magic 0, version 4, nonce 5, plaintext_len 17, tag 21, body 37.
+        assert_eq!(
+            (
+                VERSION_OFFSET,
+                NONCE_OFFSET,
+                PLAINTEXT_LEN_OFFSET,
+                TAG_OFFSET
+            ),
+            (4, 5, 17, 21)
+        );
+        assert_eq!(TAG_OFFSET + TAG_LEN, HEADER_LEN);
+        let blob = sealed(b"hello");
+        let header = Header::read(&blob).unwrap();
+        assert_eq!(blob[VERSION_OFFSET], header.version());
+        assert_eq!(
+            &blob[NONCE_OFFSET..NONCE_OFFSET + NONCE_LEN],
+            header.nonce()
+        );
+        assert_eq!(
+            blob[PLAINTEXT_LEN_OFFSET..PLAINTEXT_LEN_OFFSET + 4],
+            5u32.to_le_bytes()
+        );
+        assert_eq!(&blob[TAG_OFFSET..HEADER_LEN], header.tag());
+    }
+
+    #[test]
+    fn a_header_and_a_total_size_say_what_the_whole_object_would() {
+        let blob = sealed(b"hello, world");
+        let mut cases: Vec<Vec<u8>> = (0..=blob.len() + 3)
+            .map(|n| {
+                let mut b = blob.clone();
+                b.resize(n, 0);
+                b
+            })
+            .collect();
+        let mut v2 = blob.clone();
+        v2[VERSION_OFFSET] = 2;
+        let mut zip = v2.clone();
+        zip[..4].copy_from_slice(b"PK\x03\x04");
+        cases.extend([v2, zip]);
+        for whole in cases {
+            let Ok(header) = Header::read(&whole) else {
+                continue;
+            };
+            assert_eq!(
+                header.check_total_len(whole.len() as u64),
+                inspect(&whole).problems,
+                "{} bytes",
+                whole.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_total_size_is_checked_against_the_declared_length() {
+        let blob = sealed(b"hello");
+        let header = Header::read(&blob[..HEADER_LEN]).unwrap();
+        assert_eq!(header.check_total_len(42), vec![]);
+        assert_eq!(
+            header.check_total_len(40),
+            vec![Error::LengthMismatch {
+                declared: 5,
+                actual: 3
+            }]
+        );
+        // Far past what a 32-bit length can declare, on every platform.
+        assert_eq!(
+            header.check_total_len(MAX_FORMAT_BLOB_LEN + 1),
+            vec![Error::LengthMismatch {
+                declared: 5,
+                actual: usize::try_from(MAX_FORMAT_PLAINTEXT_LEN + 1).unwrap_or(usize::MAX),
+            }]
+        );
+        // A total shorter than a header: only the fields it covers are judged.
+        assert_eq!(header.check_total_len(3), vec![Error::TooShort { len: 3 }]);
     }
 }

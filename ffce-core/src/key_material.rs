@@ -165,8 +165,8 @@ pub fn parse_key_text(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyMater
     parse_text(bytes)
 }
 
-/// True when `bytes` (e.g. a command-line argument) would parse as text key material:
-/// used to avoid echoing a key that was passed where a path was expected.
+/// True when `bytes` (e.g. a value given where a file name was expected) would parse as
+/// text key material: a message about such a value must not echo it.
 pub fn looks_like_key_text(bytes: &[u8]) -> bool {
     parse_text(bytes).is_ok()
 }

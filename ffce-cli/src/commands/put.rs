@@ -166,7 +166,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
 pub(super) fn check_backup(body: &[u8], key: Option<&Key>) -> Result<(), ffce_core::Error> {
     match key {
         Some(key) => ffce_core::validate_authentic_upload(body, key).map(|_| ()),
-        None => ffce_core::validate_upload(body).map(|_| ()),
+        None => Ok(ffce_core::validate_upload(body).map(|_| ())?),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::files::group_digits;
 use crate::keys::{describe_key_source, load_optional_key};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_core::{Key, MAX_BLOB_LEN, ObjectKey};
+use ffce_core::{Key, ObjectKey, UploadError};
 use ffce_store::{Store, StoreError, VersionId, VersionedStore};
 
 /// Runs `ffce restore`.
@@ -115,11 +115,8 @@ async fn problem_with(
         .into());
     }
     if let Some(len) = entry.size.and_then(|s| usize::try_from(s).ok()) {
-        if len > MAX_BLOB_LEN {
-            return Ok(Some(ffce_core::Error::TooLarge {
-                len,
-                max: MAX_BLOB_LEN,
-            }));
+        if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::validate_upload_len(len) {
+            return Ok(Some(e.into()));
         }
     }
     let object = store.get(key, Some(version)).await?;

@@ -66,8 +66,33 @@ pub extern "C" fn ffce_no_std_check(seed: u8) -> u32 {
     if blob.len() != HEADER_LEN + plaintext.len() {
         return 6;
     }
+    #[cfg(feature = "bytes")]
+    if bytes_round_trip(&key, plaintext).is_none() {
+        return 7;
+    }
     0
 }
+
+/// Seals again and checks the blob as a `bytes::Bytes` upload body, then opens the
+/// validated blob without parsing it again.
+#[cfg(feature = "bytes")]
+fn bytes_round_trip(key: &ffce_core::Key, plaintext: &[u8]) -> Option<()> {
+    let nonce = Nonce::assume_unique_for_key([1; 12]);
+    let body = bytes::Bytes::from(key.seal_with_nonce(nonce, plaintext).ok()?);
+    let blob = ffce_core::validate_upload_bytes(body).ok()?;
+    let opened = key.open_blob(&blob.as_blob()).ok()?;
+    (*opened == *plaintext).then_some(())
+}
+
+/// Every error type of ffce-core is a `core::error::Error` without its `std` feature, so
+/// no_std callers can box them and walk their sources too.
+const _: () = {
+    const fn is_error<E: core::error::Error>() {}
+    is_error::<ffce_core::Error>();
+    is_error::<ffce_core::UploadError>();
+    is_error::<ffce_core::InvalidDeviceId>();
+    is_error::<ffce_core::key_material::KeyMaterialError>();
+};
 
 /// Never called (the library is only built); required because ffce-core allocates.
 struct NoHeap;
