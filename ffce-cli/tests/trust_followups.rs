@@ -1,0 +1,83 @@
+//! Follow-ups to "trust under a user's mistakes": one byte is "1 byte" everywhere,
+//! `verify --json` says what a file looks like and what the device will make of it as
+//! `inspect --json` does, and `get -o FILE` names what a stored non-blob looks like.
+//!
+//! Against the real `ffce` binary and, where a bucket is involved, the moto S3 test
+//! server; without `FFCE_TEST_S3_ENDPOINT` those tests fail, they never skip.
+
+mod common;
+#[path = "common/s3.rs"]
+mod s3;
+
+use std::path::Path;
+
+use common::*;
+use s3::*;
+
+const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Asserts `text` says "1 byte" and never "1 bytes".
+#[track_caller]
+fn says_one_byte(text: &str) {
+    assert!(
+        text.contains("(1 byte)") && !text.contains("1 bytes"),
+        "one byte is singular:\n{text}"
+    );
+}
+
+// ---- 1. one byte is "1 byte" --------------------------------------------------------
+
+#[test]
+fn deleting_a_one_byte_version_says_1_byte() {
+    let b = Bucket::versioned("one-byte-delete");
+    let dir = temp_dir();
+    let one = write_file(dir.path(), "one", b"x", 0o644);
+    let key = format!("{DEVICE}/backup.ffce");
+    b.plant(&key, &one, &[]);
+    let run = b.ffce(&["versions", "--json", DEVICE]);
+    run.expect_code(0);
+    let version = run.json()[0]["version_id"].as_str().unwrap().to_string();
+
+    let run = b.ffce(&["delete", DEVICE, "--version-id", &version, "--yes"]);
+    run.expect_code(0);
+    says_one_byte(&run.out());
+    assert_eq!(b.versions_of(&key).0.len(), 0, "the version is gone");
+}
+
+#[test]
+fn emptying_a_bucket_of_one_byte_says_1_byte() {
+    let b = Bucket::plain("one-byte-empty");
+    let dir = temp_dir();
+    let one = write_file(dir.path(), "one", b"x", 0o644);
+    b.plant(&format!("{DEVICE}/backup.ffce"), &one, &[]);
+
+    let run = b.ffce(&["bucket", "empty", "--dry-run"]);
+    run.expect_code(0);
+    let all = run.all();
+    says_one_byte(&all);
+
+    // Without --yes and no terminal: the refusal states the size too.
+    let run = b.ffce(&["bucket", "empty"]);
+    run.expect_code(5);
+    says_one_byte(&run.stderr);
+}
+
+#[test]
+fn key_material_of_one_byte_says_1_byte() {
+    let dir = temp_dir();
+    let blob = vector("dexie-backup").path();
+    for (contents, says) in [
+        (&b"AA==\n"[..], "found base64 decoding to 1 byte;"),
+        (&b"!"[..], "found 1 byte that is neither hex nor base64"),
+        (&b"abc\n"[..], "found 3 hex digits"),
+    ] {
+        let key = write_file(dir.path(), "k", contents, 0o600);
+        let r = run(["inspect", "--key-file", s(&key), s(&blob)]);
+        r.expect_code(2);
+        assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
+    }
+}
