@@ -15,6 +15,7 @@ use common::*;
 use s3::*;
 
 const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -64,6 +65,80 @@ fn emptying_a_bucket_of_one_byte_says_1_byte() {
     let run = b.ffce(&["bucket", "empty"]);
     run.expect_code(5);
     says_one_byte(&run.stderr);
+}
+
+// ---- 2. verify --json carries what inspect --json says ------------------------------
+
+#[test]
+fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() {
+    let dir = temp_dir();
+    let key = hex_key_file(dir.path(), "master.key", MASTER_11);
+    let json = fixtures_dir().join("plaintexts/dexie-config.json");
+    // A plaintext the device would cut at its NUL byte, sealed with the backup key.
+    let plain = write_file(dir.path(), "nul.json", b"{\"a\":1}\0{\"b\":2}", 0o600);
+    let nul = dir.path().join("nul.ffce");
+    run([
+        "encrypt",
+        "--master-key-file",
+        s(&key),
+        s(&plain),
+        "-o",
+        s(&nul),
+    ])
+    .expect_code(0);
+
+    for (file, keyed) in [(&json, false), (&nul, true)] {
+        let mut flags = vec!["--json"];
+        if keyed {
+            flags.extend(["--master-key-file", s(&key)]);
+        }
+        let inspect = run(["inspect"]
+            .iter()
+            .chain(&flags)
+            .chain(&[s(file)])
+            .copied()
+            .collect::<Vec<_>>())
+        .json();
+        let verify = run(["verify"]
+            .iter()
+            .chain(&flags)
+            .chain(&[s(file)])
+            .copied()
+            .collect::<Vec<_>>());
+        let record: serde_json::Value =
+            serde_json::from_str(verify.out().lines().next().unwrap()).unwrap();
+        for field in ["looks_like", "device_warnings"] {
+            assert!(
+                record.get(field).is_some(),
+                "{}: verify's record has no {field}: {record}",
+                file.display()
+            );
+            assert_eq!(
+                record[field],
+                inspect[field],
+                "{}: {field} as inspect says it",
+                file.display()
+            );
+        }
+    }
+    // And what they say, so that the comparison above is not of two nulls.
+    let r = run(["verify", "--json", s(&json)]);
+    r.expect_code(4);
+    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    assert_eq!(record["looks_like"]["kind"], "json", "{record}");
+    let r = run(["verify", "--json", "--master-key-file", s(&key), s(&nul)]);
+    r.expect_code(0);
+    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");
+    assert_eq!(record["device_warnings"][0]["code"], "nul_byte", "{record}");
+    assert_eq!(record["device_warnings"][0]["offset"], 7, "{record}");
+    // A file that could not be read has the same fields, empty.
+    let missing = dir.path().join("missing.ffce");
+    let r = run(["verify", "--json", s(&missing)]);
+    r.expect_code(3);
+    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");
+    assert_eq!(record["device_warnings"], serde_json::json!([]), "{record}");
 }
 
 #[test]
