@@ -141,6 +141,77 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
     assert_eq!(record["device_warnings"], serde_json::json!([]), "{record}");
 }
 
+// ---- 3. get -o names what a stored non-blob looks like ------------------------------
+
+#[test]
+fn get_to_a_file_names_what_a_stored_non_blob_looks_like() {
+    let b = Bucket::versioned("get-lookalike");
+    let dir = temp_dir();
+    let key = hex_key_file(dir.path(), "master.key", MASTER_11);
+    let json = fixtures_dir().join("plaintexts/dexie-config.json");
+    let b64 = write_file(
+        dir.path(),
+        "blob.b64",
+        {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(vector("dexie-backup").blob())
+                .into_bytes()
+        }
+        .as_slice(),
+        0o644,
+    );
+    for (planted, says) in [
+        (&json, "looks like a JSON plaintext, not an FFCE blob"),
+        (&b64, "base64 copy of an FFCE blob"),
+    ] {
+        b.plant(&format!("{DEVICE}/backup.ffce"), planted, &[]);
+
+        // Without -o (the header report) it was named already; with -o too now.
+        let run = b.ffce(&["get", DEVICE]);
+        run.expect_code(4);
+        assert!(run.stderr.contains(says), "get: {}", run.stderr);
+
+        let out = dir.path().join("out.ffce");
+        let run = b.ffce(&["get", DEVICE, "-o", s(&out)]);
+        run.expect_code(4);
+        assert!(run.stderr.contains(says), "get -o: {}", run.stderr);
+        assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+        assert!(!out.exists(), "nothing written");
+
+        let run = b.ffce(&[
+            "get",
+            DEVICE,
+            "--decrypt",
+            "--master-key-file",
+            s(&key),
+            "-o",
+            s(&out),
+        ]);
+        run.expect_code(4);
+        assert!(
+            run.stderr.contains(says),
+            "get --decrypt -o: {}",
+            run.stderr
+        );
+        assert!(!out.exists(), "nothing written");
+
+        // --no-verify writes it as stored, and says what it looks like.
+        let run = b.ffce(&["get", "--no-verify", DEVICE, "-o", s(&out)]);
+        run.expect_code(4);
+        assert!(
+            run.stderr.contains(says),
+            "get --no-verify -o: {}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(planted).unwrap()
+        );
+        std::fs::remove_file(&out).unwrap();
+    }
+}
+
 #[test]
 fn key_material_of_one_byte_says_1_byte() {
     let dir = temp_dir();
