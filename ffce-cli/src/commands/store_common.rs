@@ -54,8 +54,10 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
         "the s3:// URL".to_string()
     };
     let url = DeviceUrl::parse(uuid).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+    // clap fills `bucket` and `dir` only from the command line (`store_choice` reads
+    // the variables), so whatever is set here was typed and contradicts the URL.
     if let Some(bucket) = &store.bucket {
-        if *bucket != url.bucket && typed("--bucket") {
+        if *bucket != url.bucket {
             return Err(CliError::usage(format!(
                 "{shown} names bucket {} but --bucket gives {bucket}; give one of them",
                 url.bucket
@@ -63,12 +65,9 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
         }
     }
     if store.dir.is_some() {
-        if typed("--dir") {
-            return Err(CliError::usage(format!(
-                "{shown} names an S3 bucket, but --dir selects a local folder; give one of them"
-            )));
-        }
-        store.dir = None;
+        return Err(CliError::usage(format!(
+            "{shown} names an S3 bucket, but --dir selects a local folder; give one of them"
+        )));
     }
     if url.layout == Some(Layout::Nested) && store.layout == LayoutArg::Flat {
         return Err(CliError::usage(format!(
@@ -78,15 +77,6 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
     store.bucket = Some(url.bucket);
     *uuid = url.device.to_string();
     Ok(())
-}
-
-/// Whether `flag` was typed on the command line (rather than taken from the
-/// environment by clap).
-fn typed(flag: &str) -> bool {
-    std::env::args_os().skip(1).any(|a| {
-        a.to_str()
-            .is_some_and(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
-    })
 }
 
 /// A `--version-id` value, checked before it reaches a request.
