@@ -24,22 +24,6 @@ fn uuid(n: u32) -> String {
     format!("{n:08x}-2222-4333-8444-{n:012x}")
 }
 
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-/// Plants `(key, file)` pairs in one oracle call, in order.
-fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
-    let mut args = vec!["put-files".to_string(), b.name.clone()];
-    args.extend(
-        pairs
-            .iter()
-            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    oracle(&args);
-}
-
 /// The JSON records of `audit --json`, by UUID.
 fn by_uuid(records: &[Value]) -> BTreeMap<String, Value> {
     records

@@ -6,31 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
-
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `ffce` with HOME pointed at `home` and no store or AWS settings from outside.
-fn ffce_home(home: &Path) -> Command {
-    let mut cmd = ffce();
-    for var in [
-        "XDG_DATA_HOME",
-        "S3_BACKUP_BUCKET_NAME",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home);
-    cmd
-}
 
 fn run_in(home: &Path, args: &[&str]) -> Run {
     run_cmd(ffce_home(home).args(args), None)

@@ -9,17 +9,8 @@ mod common;
 #[path = "common/s3.rs"]
 mod s3;
 
-use std::path::Path;
-
 use common::*;
 use s3::*;
-
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Asserts `text` says "1 byte" and never "1 bytes".
 #[track_caller]
@@ -72,20 +63,10 @@ fn emptying_a_bucket_of_one_byte_says_1_byte() {
 #[test]
 fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() {
     let dir = temp_dir();
-    let key = hex_key_file(dir.path(), "master.key", MASTER_11);
+    let key = master_11(dir.path());
     let json = fixtures_dir().join("plaintexts/dexie-config.json");
     // A plaintext the device would cut at its NUL byte, sealed with the backup key.
-    let plain = write_file(dir.path(), "nul.json", b"{\"a\":1}\0{\"b\":2}", 0o600);
-    let nul = dir.path().join("nul.ffce");
-    run([
-        "encrypt",
-        "--master-key-file",
-        s(&key),
-        s(&plain),
-        "-o",
-        s(&nul),
-    ])
-    .expect_code(0);
+    let nul = seal(dir.path(), "nul", b"{\"a\":1}\0{\"b\":2}");
 
     for (file, keyed) in [(&json, false), (&nul, true)] {
         let mut flags = vec!["--json"];
@@ -147,7 +128,7 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
 fn get_to_a_file_names_what_a_stored_non_blob_looks_like() {
     let b = Bucket::versioned("get-lookalike");
     let dir = temp_dir();
-    let key = hex_key_file(dir.path(), "master.key", MASTER_11);
+    let key = master_11(dir.path());
     let json = fixtures_dir().join("plaintexts/dexie-config.json");
     let b64 = write_file(
         dir.path(),

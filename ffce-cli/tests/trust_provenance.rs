@@ -17,11 +17,6 @@ use s3::{Bucket, endpoint, ffce_aws};
 /// The derived backup key of master 11…11 (FFCE-SPEC §2 cross-check).
 const KEY_HEX: &str = "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d";
 const MASTER_HEX: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// No 12-hex-digit run of the master secret or the derived key in `text`.
 fn assert_no_key(text: &str) {
@@ -31,21 +26,6 @@ fn assert_no_key(text: &str) {
             assert!(!lower.contains(&key[i..i + 12]), "key leaked in:\n{text}");
         }
     }
-}
-
-/// `ffce` with HOME in `home` and no store or AWS settings from outside.
-fn ffce_home(home: &Path) -> Command {
-    let mut cmd = ffce();
-    for var in [
-        "XDG_DATA_HOME",
-        "S3_BACKUP_BUCKET_NAME",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home);
-    cmd
 }
 
 // ---- 1. A key from the environment is named: on stderr and in the report ----

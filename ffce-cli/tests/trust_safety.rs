@@ -21,16 +21,6 @@ use std::process::Command;
 use common::*;
 use s3::*;
 
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// The number of versions and delete markers `ffce versions --json` lists.
 fn version_count(b: &Bucket) -> usize {
     let run = b.ffce(&["versions", "--json", DEVICE]);

@@ -19,12 +19,6 @@ use std::path::Path;
 use common::*;
 use s3::*;
 
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// `ffce ARGS` against the test server with `--bucket NAME`.
 fn ffce_bucket(name: &str, args: &[&str]) -> Run {
     let ep = endpoint();

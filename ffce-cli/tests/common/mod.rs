@@ -36,6 +36,61 @@ pub fn ffce() -> Command {
     cmd
 }
 
+/// The device most tests use.
+pub const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+/// A second device.
+pub const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
+/// The fixtures' backup master secret (32 bytes of 0x11), in hex.
+pub const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+/// A path as the `&str` an argument list wants (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The nested layout's object key of `uuid`: `{uuid}/backup.ffce`.
+pub fn nested(uuid: &str) -> String {
+    format!("{uuid}/backup.ffce")
+}
+
+/// `ffce` with HOME pointed at `home` and no store or AWS settings from outside.
+pub fn ffce_home(home: &Path) -> Command {
+    let mut cmd = ffce();
+    for var in [
+        "XDG_DATA_HOME",
+        "S3_BACKUP_BUCKET_NAME",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home);
+    cmd
+}
+
+/// A master secret file `dir/master.key` holding [`MASTER_11`].
+pub fn master_11(dir: &Path) -> PathBuf {
+    hex_key_file(dir, "master.key", MASTER_11)
+}
+
+/// Seals `plaintext` with the backup key of [`MASTER_11`] through `ffce encrypt`, as
+/// `dir/NAME.ffce`.
+pub fn seal(dir: &Path, name: &str, plaintext: &[u8]) -> PathBuf {
+    let key = master_11(dir);
+    let input = write_file(dir, &format!("{name}.plain"), plaintext, 0o600);
+    let output = dir.join(format!("{name}.ffce"));
+    run([
+        "encrypt",
+        "--master-key-file",
+        s(&key),
+        s(&input),
+        "-o",
+        s(&output),
+    ])
+    .expect_code(0);
+    output
+}
+
 /// What a finished run produced.
 #[derive(Debug)]
 pub struct Run {

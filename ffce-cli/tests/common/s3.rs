@@ -219,3 +219,15 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
+
+/// Plants `(key, file)` pairs in one oracle call, in order (later = newer version).
+pub fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
+    let mut args = vec!["put-files".to_string(), b.name.clone()];
+    args.extend(
+        pairs
+            .iter()
+            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    oracle(&args);
+}
