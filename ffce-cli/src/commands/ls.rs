@@ -75,21 +75,13 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         "layout": layout.name(),
         "older_than": cutoff.map(|c| c.age().to_string()),
     });
-    if args.jsonl {
-        return print_lines(
+    if args.json || args.jsonl {
+        return print_records(
+            args.jsonl,
             head,
             devices.iter().map(|(key, e)| device_json(key, e)),
             strays.iter().map(|(reason, e)| stray_json(*reason, e)),
         );
-    }
-    if args.json {
-        let mut out = head;
-        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
-        out["stray_keys"] = strays
-            .iter()
-            .map(|(reason, e)| stray_json(*reason, e))
-            .collect();
-        return print_json(&out);
     }
 
     let mut out = String::new();
@@ -145,6 +137,24 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         }
     ));
     Ok(())
+}
+
+/// The listing for a program, shared by `ls` and `ls --deleted`: with `--json` one
+/// object, `head` with the `devices` and `stray_keys` arrays; with `--jsonl` one line
+/// per record ([`print_lines`]).
+fn print_records(
+    jsonl: bool,
+    head: Value,
+    devices: impl Iterator<Item = Value>,
+    strays: impl Iterator<Item = Value>,
+) -> CliResult {
+    if jsonl {
+        return print_lines(head, devices, strays);
+    }
+    let mut out = head;
+    out["devices"] = devices.collect();
+    out["stray_keys"] = strays.collect();
+    print_json(&out)
 }
 
 /// JSON Lines: each device, each stray key (`{"stray_key": ..}`), then
@@ -236,21 +246,13 @@ async fn deleted(
         "older_than": cutoff.map(|c| c.age().to_string()),
         "deleted": true,
     });
-    if args.jsonl {
-        return print_lines(
+    if args.json || args.jsonl {
+        return print_records(
+            args.jsonl,
             head,
             devices.iter().map(|(key, e)| device_json(key, e)),
             strays.iter().map(|(reason, e)| stray_json(*reason, e)),
         );
-    }
-    if args.json {
-        let mut out = head;
-        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
-        out["stray_keys"] = strays
-            .iter()
-            .map(|(reason, e)| stray_json(*reason, e))
-            .collect();
-        return print_json(&out);
     }
 
     let mut out = String::new();
