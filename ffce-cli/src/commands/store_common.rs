@@ -144,16 +144,10 @@ pub fn print_json(value: &Value) -> CliResult {
 /// when the reader has gone (a closed pipe, e.g. `| head`): not an error, but a
 /// streaming command should stop rather than work for nobody.
 pub fn print_json_line(value: &Value) -> CliResult<bool> {
-    use std::io::Write as _;
     let mut line = serde_json::to_string(value)
         .map_err(|e| CliError::other(format!("cannot format JSON: {e}")))?;
     line.push('\n');
-    let mut out = std::io::stdout().lock();
-    match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(CliError::other(format!("cannot write to stdout: {e}"))),
-    }
+    files::write_stdout_while_read(line.as_bytes())
 }
 
 /// Prints text on stdout (a closed pipe is not an error).
