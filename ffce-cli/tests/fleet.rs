@@ -462,17 +462,6 @@ fn deleted_devices() {
 
 // ---- streaming JSON Lines ------------------------------------------------------------
 
-/// Parses JSON Lines: every line one JSON object.
-fn lines_of(run: &Run) -> Vec<Value> {
-    run.out()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", run.out()))
-        })
-        .collect()
-}
-
 /// `audit --jsonl` and `ls --jsonl`: one JSON object per device (with its `uuid`),
 /// then one summary line; `--jsonl` conflicts with `--json`.
 #[test]
@@ -488,7 +477,7 @@ fn json_lines() {
 
     let run = b.ffce(&["audit", "--jsonl", "--older-than", "1h"]);
     run.expect_code(4);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let (devices, summary) = lines.split_at(n as usize);
     let mut seen: Vec<String> = devices
@@ -520,7 +509,7 @@ fn json_lines() {
         keys.path().to_str().unwrap(),
     ]);
     run.expect_code(4);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1);
     let records = by_uuid(&lines[..n as usize]);
     assert_eq!(records[&uuid(1)]["status"], "valid");
@@ -535,7 +524,7 @@ fn json_lines() {
     // ls: one line per device, then the summary.
     let run = b.ffce(&["ls", "--jsonl"]);
     run.expect_code(0);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let mut listed: Vec<String> = lines[..n as usize]
         .iter()
@@ -550,7 +539,7 @@ fn json_lines() {
     oracle(&["delete", &b.name, &nested(&uuid(2))]);
     let run = b.ffce(&["ls", "--deleted", "--jsonl"]);
     run.expect_code(0);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.out());
     assert_eq!(lines[0]["uuid"], uuid(2));
     assert!(lines[0]["deleted_at"].is_string());

@@ -86,8 +86,7 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
             .chain(&[s(file)])
             .copied()
             .collect::<Vec<_>>());
-        let record: serde_json::Value =
-            serde_json::from_str(verify.out().lines().next().unwrap()).unwrap();
+        let record = verify.json_lines().remove(0);
         for field in ["looks_like", "device_warnings"] {
             assert!(
                 record.get(field).is_some(),
@@ -105,11 +104,11 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
     // And what they say, so that the comparison above is not of two nulls.
     let r = run(["verify", "--json", s(&json)]);
     r.expect_code(4);
-    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"]["kind"], "json", "{record}");
     let r = run(["verify", "--json", "--master-key-file", s(&key), s(&nul)]);
     r.expect_code(0);
-    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");
     assert_eq!(record["device_warnings"][0]["code"], "nul_byte", "{record}");
     assert_eq!(record["device_warnings"][0]["offset"], 7, "{record}");
@@ -117,7 +116,7 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
     let missing = dir.path().join("missing.ffce");
     let r = run(["verify", "--json", s(&missing)]);
     r.expect_code(3);
-    let record: serde_json::Value = serde_json::from_str(r.out().lines().next().unwrap()).unwrap();
+    let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");
     assert_eq!(record["device_warnings"], serde_json::json!([]), "{record}");
 }

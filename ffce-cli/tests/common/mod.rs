@@ -123,6 +123,17 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
     }
 
+    /// Stdout parsed as JSON Lines: one value per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.out()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", self.out()))
+            })
+            .collect()
+    }
+
     /// Asserts the exit code, showing everything on failure.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Run {
