@@ -215,21 +215,12 @@ fn a_url_gives_way_to_nothing_typed_and_beats_the_environment() {
     let b = Bucket::versioned("url-typed");
     let dir = temp_dir();
     let url = format!("s3://{}/{DEVICE}/backup.ffce", b.name);
-    let ep = endpoint();
-    let url_run = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = ffce_aws();
-        cmd.args(args).args(["--endpoint-url", &ep]);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run_cmd(&mut cmd, None)
-    };
-    url_run(&["put", &url, s(&vector("dexie-backup").path())], &[]).expect_code(0);
+    ffce_endpoint(&["put", &url, s(&vector("dexie-backup").path())], &[]).expect_code(0);
 
     // Variables are defaults only: the URL's bucket wins over both.
     let folder = s(dir.path());
-    url_run(&["get", &url], &[("FFCE_DIR", folder)]).expect_code(0);
-    url_run(&["get", &url], &[("FFCE_BUCKET", "some-other-bucket")]).expect_code(0);
+    ffce_endpoint(&["get", &url], &[("FFCE_DIR", folder)]).expect_code(0);
+    ffce_endpoint(&["get", &url], &[("FFCE_BUCKET", "some-other-bucket")]).expect_code(0);
 
     // A typed --dir or another --bucket (in either spelling) contradicts it.
     for typed in [
@@ -239,7 +230,7 @@ fn a_url_gives_way_to_nothing_typed_and_beats_the_environment() {
     ] {
         let mut args = vec!["get", url.as_str()];
         args.extend(&typed);
-        let run = url_run(&args, &[]);
+        let run = ffce_endpoint(&args, &[]);
         run.expect_code(2);
         assert!(
             run.stderr.contains("give one of them"),
@@ -249,5 +240,5 @@ fn a_url_gives_way_to_nothing_typed_and_beats_the_environment() {
     }
     // The same bucket typed again is no contradiction.
     let same = format!("--bucket={}", b.name);
-    url_run(&["get", &url, &same], &[]).expect_code(0);
+    ffce_endpoint(&["get", &url, &same], &[]).expect_code(0);
 }
