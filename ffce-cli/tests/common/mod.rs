@@ -43,6 +43,26 @@ pub const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
 /// The fixtures' backup master secret (32 bytes of 0x11), in hex.
 pub const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
+/// The backup key derived from [`MASTER_11`] (FFCE-SPEC §2 cross-check), in hex.
+pub const KEY_11: &str = "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d";
+
+/// Asserts `text` shows the key `hex_key` in none of the ways it could leak: hex (either
+/// case), base64, or any 12-hex-digit run of it.
+#[track_caller]
+pub fn assert_no_key(text: &str, hex_key: &str) {
+    use base64::Engine as _;
+    let bytes = hex::decode(hex_key).unwrap();
+    let lower = text.to_lowercase();
+    for i in 0..=(hex_key.len() - 12) {
+        assert!(
+            !lower.contains(&hex_key[i..i + 12]),
+            "key hex leaked in:\n{text}"
+        );
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    assert!(!text.contains(&b64[..16]), "key base64 leaked in:\n{text}");
+}
+
 /// A path as the `&str` an argument list wants (test paths are UTF-8).
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
