@@ -103,24 +103,19 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
             ));
         }
     }
-    if !strays.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "stray keys (not backups in the {} layout):\n",
-            layout.name()
-        ));
-        for (reason, e) in &strays {
-            out.push_str(&format!(
-                "  {}  ({}, {}): {}\n",
+    push_strays(
+        &mut out,
+        &format!("stray keys (not backups in the {} layout)", layout.name()),
+        strays.iter().map(|(reason, e)| {
+            format!(
+                "{}  ({}, {}): {}",
                 e.key,
                 ffce_core::bytes(size(e)),
                 modified(e),
                 stray_explanation(*reason)
-            ));
-        }
-    }
+            )
+        }),
+    );
     print(&out)?;
     ui.info(format!(
         "{} device(s) with a backup{} in {root} ({} layout){}",
@@ -137,6 +132,21 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         }
     ));
     Ok(())
+}
+
+/// Appends the stray keys' section of a listing for people: a blank line after the
+/// devices, `title:`, then one indented line per key. Nothing when there is none.
+fn push_strays(out: &mut String, title: &str, lines: impl ExactSizeIterator<Item = String>) {
+    if lines.len() == 0 {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&format!("{title}:\n"));
+    for line in lines {
+        out.push_str(&format!("  {line}\n"));
+    }
 }
 
 /// The listing for a program, shared by `ls` and `ls --deleted`: with `--json` one
@@ -265,23 +275,21 @@ async fn deleted(
             out.push_str(&format!("{:<36}  {:<20}  {}\n", key.device(), when(e), key));
         }
     }
-    if !strays.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "deleted stray keys (not backups in the {} layout):\n",
+    push_strays(
+        &mut out,
+        &format!(
+            "deleted stray keys (not backups in the {} layout)",
             layout.name()
-        ));
-        for (reason, e) in &strays {
-            out.push_str(&format!(
-                "  {}  (deleted {}): {}\n",
+        ),
+        strays.iter().map(|(reason, e)| {
+            format!(
+                "{}  (deleted {}): {}",
                 e.key,
                 when(e),
                 stray_explanation(*reason)
-            ));
-        }
-    }
+            )
+        }),
+    );
     print(&out)?;
     ui.info(format!(
         "{} device(s) whose backup was deleted in {root} ({} layout); `ffce versions UUID` \
