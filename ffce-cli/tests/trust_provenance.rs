@@ -76,9 +76,9 @@ fn audit_verify_and_get_name_an_environment_key() {
     let home = temp_dir();
     let store = temp_dir();
     let blob = vector("dexie-backup").path();
-    run_cmd(
-        ffce_home(home.path()).args(["put", "--dir", s(store.path()), DEVICE, s(&blob)]),
-        None,
+    run_home(
+        home.path(),
+        &["put", "--dir", s(store.path()), DEVICE, s(&blob)],
     )
     .expect_code(0);
     for args in [
@@ -107,9 +107,9 @@ fn dir_flag_beats_ffce_bucket() {
     let home = temp_dir();
     let store = temp_dir();
     let blob = vector("dexie-backup").path();
-    run_cmd(
-        ffce_home(home.path()).args(["put", "--dir", s(store.path()), DEVICE, s(&blob)]),
-        None,
+    run_home(
+        home.path(),
+        &["put", "--dir", s(store.path()), DEVICE, s(&blob)],
     )
     .expect_code(0);
     let mut cmd = ffce_home(home.path());
@@ -149,9 +149,9 @@ fn bucket_flag_beats_ffce_dir() {
 fn both_flags_or_both_variables_are_a_usage_error() {
     let home = temp_dir();
     let store = temp_dir();
-    let run = run_cmd(
-        ffce_home(home.path()).args(["ls", "--bucket", "b-b-b", "--dir", s(store.path())]),
-        None,
+    let run = run_home(
+        home.path(),
+        &["ls", "--bucket", "b-b-b", "--dir", s(store.path())],
     );
     run.expect_code(2);
     assert!(
@@ -212,7 +212,7 @@ fn writes_to_the_default_store_say_so_even_with_q() {
         }
     }
     // Reading stays quiet with -q.
-    let run = run_cmd(ffce_home(home.path()).args(["-q", "ls"]), None);
+    let run = run_home(home.path(), &["-q", "ls"]);
     run.expect_code(0);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }

@@ -88,6 +88,11 @@ pub fn ffce_home(home: &Path) -> Command {
     cmd
 }
 
+/// Runs `ffce ARGS` (no stdin) with HOME pointed at `home` ([`ffce_home`]).
+pub fn run_home(home: &Path, args: &[&str]) -> Run {
+    run_cmd(ffce_home(home).args(args), None)
+}
+
 /// A master secret file `dir/master.key` holding [`MASTER_11`].
 pub fn master_11(dir: &Path) -> PathBuf {
     hex_key_file(dir, "master.key", MASTER_11)
