@@ -442,11 +442,18 @@ pub fn stdout_used() -> bool {
 
 /// Writes to stdout and flushes. A reader that went away (`| head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> CliResult {
+    write_stdout_while_read(bytes).map(drop)
+}
+
+/// [`write_stdout`], also saying whether anyone still reads: false once the reader
+/// has gone (a closed pipe), so that a streaming command can stop rather than work for
+/// nobody.
+pub fn write_stdout_while_read(bytes: &[u8]) -> CliResult<bool> {
     STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(CliError::other(format!("cannot write to stdout: {e}"))),
     }
 }

@@ -314,10 +314,7 @@ fn read_bounded(reader: impl Read, flag: &str, path: &Path) -> CliResult<Zeroizi
         return Err(too_long(
             flag,
             path,
-            &format!(
-                "more than {} bytes",
-                group_digits(MAX_KEY_FILE_LEN as usize)
-            ),
+            &format!("more than {}", ffce_core::Count(MAX_KEY_FILE_LEN, "byte")),
         ));
     }
     Ok(bytes)

@@ -460,28 +460,18 @@ impl Report {
             "structure": if self.structure_valid { "valid" } else { "invalid" },
             "authentication": self.authentication(),
             "authenticated": self.key.as_ref().map(|k| k.authenticated),
-            "looks_like": self.looks_like.map(|l| json!({
-                "kind": l.code(),
-                "message": lookalike_message(l),
-            })),
-            "device_warnings": self
-                .device_warnings
-                .iter()
-                .map(DeviceWarning::to_json)
-                .collect::<Vec<_>>(),
             "magic": self.magic.map(hex::encode),
             "version": self.version,
             "nonce": self.nonce.map(hex::encode),
             "plaintext_len": self.plaintext_len,
             "tag": self.tag.map(hex::encode),
             "blob_len": self.blob_len,
-            "errors": self.errors.iter().map(Problem::to_json).collect::<Vec<_>>(),
-            "warnings": self.warnings.iter().map(Problem::to_json).collect::<Vec<_>>(),
             "uploadable": self.uploadable,
         });
         let Value::Object(map) = &mut v else {
             unreachable!("json! of an object literal is an object")
         };
+        map.extend(self.findings_json());
         if let Some(source) = &self.source {
             map.insert("source".into(), json!(source));
         }
@@ -508,6 +498,37 @@ impl Report {
             );
         }
         v
+    }
+
+    /// What was found, as JSON fields: `errors` and `warnings` (`{code, message}`),
+    /// `looks_like` (`null`, or `{kind, message}` for an input that is not a blob) and
+    /// `device_warnings` (`{code, message, offset}`). Part of [`Report::to_json`], and of
+    /// each `verify --json` record, so that both say the same about a file.
+    pub fn findings_json(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::new();
+        map.insert(
+            "errors".into(),
+            self.errors.iter().map(Problem::to_json).collect(),
+        );
+        map.insert(
+            "warnings".into(),
+            self.warnings.iter().map(Problem::to_json).collect(),
+        );
+        map.insert(
+            "looks_like".into(),
+            json!(self.looks_like.map(|l| json!({
+                "kind": l.code(),
+                "message": lookalike_message(l),
+            }))),
+        );
+        map.insert(
+            "device_warnings".into(),
+            self.device_warnings
+                .iter()
+                .map(DeviceWarning::to_json)
+                .collect(),
+        );
+        map
     }
 
     /// An aligned, readable report (one `label  value` line per field), ending in a

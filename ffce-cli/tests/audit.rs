@@ -25,10 +25,6 @@ fn uuid(n: u32) -> String {
     format!("{n:08x}-1111-4222-8333-{n:012x}")
 }
 
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
 /// Structurally valid vectors (a keyless audit must call them valid).
 const WELL_FORMED: [&str; 10] = [
     "dexie-backup",
@@ -73,18 +69,6 @@ struct Planted {
 
 fn blob_len(name: &str) -> u64 {
     vector(name).blob_len as u64
-}
-
-/// Plants `(key, file)` pairs in one oracle call, in order (later = newer version).
-fn plant_all(b: &Bucket, pairs: &[(String, std::path::PathBuf)]) {
-    let mut args = vec!["put-files".to_string(), b.name.clone()];
-    args.extend(
-        pairs
-            .iter()
-            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    oracle(&args);
 }
 
 /// Plants every well-formed and every bad vector once, the stray keys, a device whose

@@ -15,17 +15,6 @@ use common::*;
 use s3::*;
 use serde_json::Value;
 
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
-
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// The dexie backup vector, its master-secret key file, and its plaintext.
 struct Dexie {
     blob: PathBuf,

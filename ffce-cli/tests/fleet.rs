@@ -24,22 +24,6 @@ fn uuid(n: u32) -> String {
     format!("{n:08x}-2222-4333-8444-{n:012x}")
 }
 
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-/// Plants `(key, file)` pairs in one oracle call, in order.
-fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
-    let mut args = vec!["put-files".to_string(), b.name.clone()];
-    args.extend(
-        pairs
-            .iter()
-            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    oracle(&args);
-}
-
 /// The JSON records of `audit --json`, by UUID.
 fn by_uuid(records: &[Value]) -> BTreeMap<String, Value> {
     records
@@ -478,17 +462,6 @@ fn deleted_devices() {
 
 // ---- streaming JSON Lines ------------------------------------------------------------
 
-/// Parses JSON Lines: every line one JSON object.
-fn lines_of(run: &Run) -> Vec<Value> {
-    run.out()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", run.out()))
-        })
-        .collect()
-}
-
 /// `audit --jsonl` and `ls --jsonl`: one JSON object per device (with its `uuid`),
 /// then one summary line; `--jsonl` conflicts with `--json`.
 #[test]
@@ -504,7 +477,7 @@ fn json_lines() {
 
     let run = b.ffce(&["audit", "--jsonl", "--older-than", "1h"]);
     run.expect_code(4);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let (devices, summary) = lines.split_at(n as usize);
     let mut seen: Vec<String> = devices
@@ -536,7 +509,7 @@ fn json_lines() {
         keys.path().to_str().unwrap(),
     ]);
     run.expect_code(4);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1);
     let records = by_uuid(&lines[..n as usize]);
     assert_eq!(records[&uuid(1)]["status"], "valid");
@@ -551,7 +524,7 @@ fn json_lines() {
     // ls: one line per device, then the summary.
     let run = b.ffce(&["ls", "--jsonl"]);
     run.expect_code(0);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let mut listed: Vec<String> = lines[..n as usize]
         .iter()
@@ -566,7 +539,7 @@ fn json_lines() {
     oracle(&["delete", &b.name, &nested(&uuid(2))]);
     let run = b.ffce(&["ls", "--deleted", "--jsonl"]);
     run.expect_code(0);
-    let lines = lines_of(&run);
+    let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.out());
     assert_eq!(lines[0]["uuid"], uuid(2));
     assert!(lines[0]["deleted_at"].is_string());

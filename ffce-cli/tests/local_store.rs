@@ -5,36 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::*;
-
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `ffce` with HOME pointed at `home` and no store or AWS settings from outside.
-fn ffce_home(home: &Path) -> Command {
-    let mut cmd = ffce();
-    for var in [
-        "XDG_DATA_HOME",
-        "S3_BACKUP_BUCKET_NAME",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home);
-    cmd
-}
-
-fn run_in(home: &Path, args: &[&str]) -> Run {
-    run_cmd(ffce_home(home).args(args), None)
-}
 
 /// put, get, ls and delete with `--dir`, in both layouts: files at exactly the bucket's
 /// keys, byte-identical round trips, idempotent delete, no temporary files left.
@@ -51,7 +22,7 @@ fn dir_store_round_trip_in_both_layouts() {
     ] {
         let dir = store.path().join(layout);
         let d = s(&dir);
-        let run = run_in(
+        let run = run_home(
             home.path(),
             &["put", "--dir", d, "--layout", layout, DEVICE, s(&v.path())],
         );
@@ -65,7 +36,7 @@ fn dir_store_round_trip_in_both_layouts() {
         );
 
         let out = out_dir.path().join(format!("{layout}.ffce"));
-        run_in(
+        run_home(
             home.path(),
             &["get", "--dir", d, "--layout", layout, DEVICE, "-o", s(&out)],
         )
@@ -74,7 +45,7 @@ fn dir_store_round_trip_in_both_layouts() {
 
         let key = hex_key_file(out_dir.path(), &format!("{layout}.key"), &v.master_secret);
         let plain = out_dir.path().join(format!("{layout}.json"));
-        run_in(
+        run_home(
             home.path(),
             &[
                 "get",
@@ -96,7 +67,7 @@ fn dir_store_round_trip_in_both_layouts() {
             v.plaintext_sha256.clone().unwrap()
         );
 
-        let run = run_in(
+        let run = run_home(
             home.path(),
             &["get", "--dir", d, "--layout", layout, DEVICE, "--json"],
         );
@@ -106,7 +77,7 @@ fn dir_store_round_trip_in_both_layouts() {
         assert_eq!(report["object"]["checksum"]["status"], "local_file");
         assert_eq!(report["source"], s(&path));
 
-        let run = run_in(
+        let run = run_home(
             home.path(),
             &["ls", "--dir", d, "--layout", layout, "--json"],
         );
@@ -117,20 +88,20 @@ fn dir_store_round_trip_in_both_layouts() {
         assert_eq!(listed["devices"][0]["size"], blob.len());
         assert_eq!(listed["stray_keys"].as_array().unwrap().len(), 0);
 
-        let run = run_in(
+        let run = run_home(
             home.path(),
             &["delete", "--dir", d, "--layout", layout, DEVICE, "--yes"],
         );
         run.expect_code(0);
         assert!(run.out().contains("permanently"), "{}", run.out());
         assert!(!path.exists());
-        let run = run_in(
+        let run = run_home(
             home.path(),
             &["delete", "--dir", d, "--layout", layout, DEVICE, "--yes"],
         );
         run.expect_code(0);
         assert!(run.stderr.contains("nothing was there"), "{}", run.stderr);
-        run_in(
+        run_home(
             home.path(),
             &["get", "--dir", d, "--layout", layout, DEVICE],
         )
@@ -146,7 +117,7 @@ fn embedded_default_store() {
     let home = temp_dir();
     let blob = vector("dexie-backup").path();
     let default = home.path().join(".local/share/ffce/backups");
-    let run = run_in(home.path(), &["put", DEVICE, s(&blob)]);
+    let run = run_home(home.path(), &["put", DEVICE, s(&blob)]);
     run.expect_code(0);
     assert!(
         run.stderr.contains(&format!(
@@ -157,14 +128,14 @@ fn embedded_default_store() {
         run.stderr
     );
     assert!(default.join(DEVICE).join("backup.ffce").is_file());
-    let run = run_in(home.path(), &["-q", "ls"]);
+    let run = run_home(home.path(), &["-q", "ls"]);
     run.expect_code(0);
     assert!(run.stderr.is_empty(), "-q: {}", run.stderr);
     assert!(run.out().contains(DEVICE));
     // The main job: put → ls → get → inspect.
     let out = home.path().join("back.ffce");
-    run_in(home.path(), &["get", DEVICE, "-o", s(&out)]).expect_code(0);
-    run_in(home.path(), &["inspect", s(&out)]).expect_code(0);
+    run_home(home.path(), &["get", DEVICE, "-o", s(&out)]).expect_code(0);
+    run_home(home.path(), &["inspect", s(&out)]).expect_code(0);
 
     let xdg = temp_dir();
     let mut cmd = ffce_home(home.path());
@@ -204,7 +175,7 @@ fn versioning_commands_need_a_bucket() {
     let store = temp_dir();
     let d = s(store.path());
     let blob = vector("dexie-backup").path();
-    run_in(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
+    run_home(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
     for args in [
         vec!["versions", "--dir", d, DEVICE],
         vec!["restore", "--dir", d, DEVICE, "--version-id", "abc"],
@@ -213,7 +184,7 @@ fn versioning_commands_need_a_bucket() {
         vec!["delete", "--dir", d, DEVICE, "--all-versions"],
         vec!["get", "--dir", d, DEVICE, "--version-id", "abc"],
     ] {
-        let run = run_in(home.path(), &args);
+        let run = run_home(home.path(), &args);
         run.expect_code(2);
         assert!(
             run.stderr.contains("needs an S3 bucket"),
@@ -233,7 +204,7 @@ fn local_conditional_writes() {
     let d = s(store.path());
     let first = vector("dexie-backup");
     let second = vector("binary-backup");
-    let run = run_in(
+    let run = run_home(
         home.path(),
         &[
             "put",
@@ -248,12 +219,12 @@ fn local_conditional_writes() {
     run.expect_code(0);
     let etag = run.json()["etag"].as_str().unwrap().to_string();
     assert_eq!(etag, first.blob_sha256);
-    run_in(
+    run_home(
         home.path(),
         &["put", "--dir", d, "--if-absent", DEVICE, s(&second.path())],
     )
     .expect_code(5);
-    run_in(
+    run_home(
         home.path(),
         &[
             "put",
@@ -266,7 +237,7 @@ fn local_conditional_writes() {
         ],
     )
     .expect_code(5);
-    run_in(
+    run_home(
         home.path(),
         &[
             "put",
@@ -281,7 +252,7 @@ fn local_conditional_writes() {
     .expect_code(5);
     let file = store.path().join(DEVICE).join("backup.ffce");
     assert_eq!(std::fs::read(&file).unwrap(), first.blob());
-    run_in(
+    run_home(
         home.path(),
         &[
             "put",
@@ -322,7 +293,7 @@ fn symlinks_out_of_the_store_are_refused() {
         vec!["get", "--dir", d, "--layout", "flat", OTHER],
         vec!["delete", "--dir", d, "--layout", "flat", OTHER, "--yes"],
     ] {
-        let run = run_in(home.path(), &args);
+        let run = run_home(home.path(), &args);
         run.expect_code(5);
         assert!(run.stderr.contains("symlink"), "{args:?}: {}", run.stderr);
     }
@@ -337,15 +308,15 @@ fn local_ls_reports_strays() {
     let store = temp_dir();
     let d = s(store.path());
     let blob = vector("dexie-backup").path();
-    run_in(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
-    run_in(
+    run_home(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
+    run_home(
         home.path(),
         &["put", "--dir", d, "--layout", "flat", OTHER, s(&blob)],
     )
     .expect_code(0);
     write_file(store.path(), "notes.txt", b"x", 0o644);
     std::fs::create_dir_all(store.path().join(DEVICE).join("deeper")).unwrap();
-    let run = run_in(home.path(), &["ls", "--dir", d, "--json"]);
+    let run = run_home(home.path(), &["ls", "--dir", d, "--json"]);
     run.expect_code(0);
     let out = run.json();
     assert_eq!(out["devices"].as_array().unwrap().len(), 1);
@@ -370,7 +341,7 @@ fn local_ls_reports_strays() {
     assert_eq!(strays, expected);
 
     let missing = store.path().join("does-not-exist");
-    let run = run_in(home.path(), &["ls", "--dir", s(&missing), "--json"]);
+    let run = run_home(home.path(), &["ls", "--dir", s(&missing), "--json"]);
     run.expect_code(3);
     assert_eq!(run.json()["error"]["kind"], "not_found");
 }

@@ -14,38 +14,11 @@ use std::process::Command;
 use common::*;
 use s3::{Bucket, endpoint, ffce_aws};
 
-/// The derived backup key of master 11…11 (FFCE-SPEC §2 cross-check).
-const KEY_HEX: &str = "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d";
-const MASTER_HEX: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// No 12-hex-digit run of the master secret or the derived key in `text`.
-fn assert_no_key(text: &str) {
-    let lower = text.to_lowercase();
-    for key in [KEY_HEX, MASTER_HEX] {
-        for i in 0..=(key.len() - 12) {
-            assert!(!lower.contains(&key[i..i + 12]), "key leaked in:\n{text}");
-        }
-    }
-}
-
-/// `ffce` with HOME in `home` and no store or AWS settings from outside.
-fn ffce_home(home: &Path) -> Command {
-    let mut cmd = ffce();
-    for var in [
-        "XDG_DATA_HOME",
-        "S3_BACKUP_BUCKET_NAME",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home);
-    cmd
+/// Neither the master secret nor the derived key in `text`, in any form.
+#[track_caller]
+fn assert_no_keys(text: &str) {
+    assert_no_key(text, KEY_11);
+    assert_no_key(text, MASTER_11);
 }
 
 // ---- 1. A key from the environment is named: on stderr and in the report ----
@@ -53,7 +26,7 @@ fn ffce_home(home: &Path) -> Command {
 #[test]
 fn key_from_the_environment_is_named_on_stderr_and_in_the_report() {
     let blob = vector("one-byte-backup").path();
-    for (var, value) in [("FFCE_MASTER_KEY", MASTER_HEX), ("FFCE_KEY", KEY_HEX)] {
+    for (var, value) in [("FFCE_MASTER_KEY", MASTER_11), ("FFCE_KEY", KEY_11)] {
         let mut cmd = ffce();
         cmd.env(var, value).args(["inspect", s(&blob)]);
         let run = run_cmd(&mut cmd, None);
@@ -70,7 +43,7 @@ fn key_from_the_environment_is_named_on_stderr_and_in_the_report() {
             .unwrap_or_else(|| panic!("no key line: {}", run.out()))
             .to_string();
         assert!(key_line.contains(var), "key line: {key_line}");
-        assert_no_key(&run.all());
+        assert_no_keys(&run.all());
 
         // -q hides the note, not the report's key line; JSON carries the source too.
         let mut cmd = ffce();
@@ -85,7 +58,7 @@ fn key_from_the_environment_is_named_on_stderr_and_in_the_report() {
     // From a file: the key line names the flag and the path, and stderr says nothing
     // about the environment.
     let dir = temp_dir();
-    let master = hex_key_file(dir.path(), "device.key", MASTER_HEX);
+    let master = hex_key_file(dir.path(), "device.key", MASTER_11);
     let run = common::run(["inspect", "--master-key-file", s(&master), s(&blob)]);
     run.expect_code(0);
     let out = run.out();
@@ -103,9 +76,9 @@ fn audit_verify_and_get_name_an_environment_key() {
     let home = temp_dir();
     let store = temp_dir();
     let blob = vector("dexie-backup").path();
-    run_cmd(
-        ffce_home(home.path()).args(["put", "--dir", s(store.path()), DEVICE, s(&blob)]),
-        None,
+    run_home(
+        home.path(),
+        &["put", "--dir", s(store.path()), DEVICE, s(&blob)],
     )
     .expect_code(0);
     for args in [
@@ -114,7 +87,7 @@ fn audit_verify_and_get_name_an_environment_key() {
         vec!["get", "--dir", s(store.path()), "--decrypt", DEVICE],
     ] {
         let mut cmd = ffce_home(home.path());
-        cmd.env("FFCE_MASTER_KEY", MASTER_HEX).args(&args);
+        cmd.env("FFCE_MASTER_KEY", MASTER_11).args(&args);
         let run = run_cmd(&mut cmd, None);
         run.expect_code(0);
         assert!(
@@ -123,7 +96,7 @@ fn audit_verify_and_get_name_an_environment_key() {
             run.out()
         );
         assert!(run.stderr.contains("FFCE_MASTER_KEY"), "{}", run.stderr);
-        assert_no_key(&run.all());
+        assert_no_keys(&run.all());
     }
 }
 
@@ -134,9 +107,9 @@ fn dir_flag_beats_ffce_bucket() {
     let home = temp_dir();
     let store = temp_dir();
     let blob = vector("dexie-backup").path();
-    run_cmd(
-        ffce_home(home.path()).args(["put", "--dir", s(store.path()), DEVICE, s(&blob)]),
-        None,
+    run_home(
+        home.path(),
+        &["put", "--dir", s(store.path()), DEVICE, s(&blob)],
     )
     .expect_code(0);
     let mut cmd = ffce_home(home.path());
@@ -176,9 +149,9 @@ fn bucket_flag_beats_ffce_dir() {
 fn both_flags_or_both_variables_are_a_usage_error() {
     let home = temp_dir();
     let store = temp_dir();
-    let run = run_cmd(
-        ffce_home(home.path()).args(["ls", "--bucket", "b-b-b", "--dir", s(store.path())]),
-        None,
+    let run = run_home(
+        home.path(),
+        &["ls", "--bucket", "b-b-b", "--dir", s(store.path())],
     );
     run.expect_code(2);
     assert!(
@@ -239,7 +212,7 @@ fn writes_to_the_default_store_say_so_even_with_q() {
         }
     }
     // Reading stays quiet with -q.
-    let run = run_cmd(ffce_home(home.path()).args(["-q", "ls"]), None);
+    let run = run_home(home.path(), &["-q", "ls"]);
     run.expect_code(0);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
@@ -328,19 +301,19 @@ fn key_file_dash_and_dev_stdin_read_the_key_from_stdin() {
     for path in ["-", "/dev/stdin"] {
         let run = run_stdin(
             ["decrypt", "--master-key-file", path, s(&blob), "-o", "-"],
-            format!("{MASTER_HEX}\n").as_bytes(),
+            format!("{MASTER_11}\n").as_bytes(),
         );
         run.expect_code(0);
         assert_eq!(run.stdout, b"F", "{path}: {}", run.stderr);
-        assert_no_key(&run.all());
+        assert_no_keys(&run.all());
     }
     // key derive too.
     let run = run_stdin(
         ["key", "derive", "--master-key-file", "-"],
-        MASTER_HEX.as_bytes(),
+        MASTER_11.as_bytes(),
     );
     run.expect_code(0);
-    assert_eq!(run.out(), format!("{KEY_HEX}\n"));
+    assert_eq!(run.out(), format!("{KEY_11}\n"));
 }
 
 #[test]
@@ -348,7 +321,7 @@ fn key_from_process_substitution_fifo() {
     let blob = vector("one-byte-backup").path();
     // `<(command)` hands ffce a pipe as /dev/fd/N.
     let script = format!(
-        "exec \"$FFCE\" decrypt --master-key-file <(printf '%s\\n' {MASTER_HEX}) \"$BLOB\" -o -"
+        "exec \"$FFCE\" decrypt --master-key-file <(printf '%s\\n' {MASTER_11}) \"$BLOB\" -o -"
     );
     let mut cmd = Command::new("bash");
     cmd.args(["-c", &script])
@@ -367,7 +340,7 @@ fn key_from_process_substitution_fifo() {
     assert!(made.success());
     let writer = {
         let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::write(fifo, KEY_HEX))
+        std::thread::spawn(move || std::fs::write(fifo, KEY_11))
     };
     let run = common::run(["decrypt", "--key-file", s(&fifo), s(&blob), "-o", "-"]);
     writer.join().unwrap().unwrap();
@@ -412,11 +385,11 @@ fn a_piped_key_is_read_only_up_to_a_limit() {
 #[test]
 fn key_derive_reads_ffce_master_key() {
     let mut cmd = ffce();
-    cmd.env("FFCE_MASTER_KEY", MASTER_HEX)
+    cmd.env("FFCE_MASTER_KEY", MASTER_11)
         .args(["key", "derive"]);
     let run = run_cmd(&mut cmd, None);
     run.expect_code(0);
-    assert_eq!(run.out(), format!("{KEY_HEX}\n"));
+    assert_eq!(run.out(), format!("{KEY_11}\n"));
     assert!(run.stderr.contains("FFCE_MASTER_KEY"), "{}", run.stderr);
 
     // Neither: a usage error that names both ways.
@@ -435,7 +408,7 @@ fn key_derive_reads_ffce_master_key() {
 fn hex_with_0x_prefix_is_accepted() {
     let blob = vector("one-byte-backup").path();
     let mut cmd = ffce();
-    cmd.env("FFCE_MASTER_KEY", format!("0x{MASTER_HEX}"))
+    cmd.env("FFCE_MASTER_KEY", format!("0x{MASTER_11}"))
         .args(["decrypt", s(&blob), "-o", "-"]);
     let run = run_cmd(&mut cmd, None);
     run.expect_code(0);
@@ -445,7 +418,7 @@ fn hex_with_0x_prefix_is_accepted() {
     let file = write_file(
         dir.path(),
         "k",
-        format!("0X{}\n", KEY_HEX.to_uppercase()).as_bytes(),
+        format!("0X{}\n", KEY_11.to_uppercase()).as_bytes(),
         0o600,
     );
     let run = common::run(["decrypt", "--key-file", s(&file), s(&blob), "-o", "-"]);
@@ -455,7 +428,7 @@ fn hex_with_0x_prefix_is_accepted() {
 
 #[test]
 fn a_bad_hex_digit_is_reported_at_its_position() {
-    let mut bad = KEY_HEX.to_string();
+    let mut bad = KEY_11.to_string();
     bad.replace_range(16..17, "g");
     let dir = temp_dir();
     let file = hex_key_file(dir.path(), "k", &bad);
@@ -468,7 +441,7 @@ fn a_bad_hex_digit_is_reported_at_its_position() {
         run.stderr
     );
     assert!(!run.stderr.contains("base64 decoding"), "{}", run.stderr);
-    assert_no_key(&run.all());
+    assert_no_keys(&run.all());
 
     // The same in a variable.
     let mut cmd = ffce();

@@ -11,35 +11,6 @@ use base64::Engine as _;
 use common::*;
 use serde_json::Value;
 
-const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A master secret file holding 32 bytes of 0x11 (the fixtures' backup master).
-fn master_11(dir: &Path) -> PathBuf {
-    hex_key_file(dir, "master.key", MASTER_11)
-}
-
-/// Seals `plaintext` with the backup key of master 11..11 through `ffce encrypt`.
-fn seal(dir: &Path, name: &str, plaintext: &[u8]) -> PathBuf {
-    let key = master_11(dir);
-    let input = write_file(dir, &format!("{name}.plain"), plaintext, 0o600);
-    let output = dir.join(format!("{name}.ffce"));
-    run([
-        "encrypt",
-        "--master-key-file",
-        s(&key),
-        s(&input),
-        "-o",
-        s(&output),
-    ])
-    .expect_code(0);
-    output
-}
-
 /// Runs ffce under a 1 GiB address-space limit, so that a command that tries to read a
 /// huge input fails at once instead of eating the machine's memory.
 fn run_limited(args: &[&str]) -> (Run, Duration) {

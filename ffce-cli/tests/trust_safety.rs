@@ -21,16 +21,6 @@ use std::process::Command;
 use common::*;
 use s3::*;
 
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// The number of versions and delete markers `ffce versions --json` lists.
 fn version_count(b: &Bucket) -> usize {
     let run = b.ffce(&["versions", "--json", DEVICE]);
@@ -54,15 +44,6 @@ fn master_key_file(dir: &Path, name: &str) -> PathBuf {
 /// A key file holding the derived AES key of vector `name`.
 fn derived_key_file(dir: &Path, name: &str) -> PathBuf {
     hex_key_file(dir, &format!("{name}.key"), &vector(name).key)
-}
-
-/// `ffce` with a clean environment and no home (so no embedded default store is
-/// touched by accident).
-fn run_local(home: &Path, args: &[&str]) -> Run {
-    let mut cmd = ffce();
-    cmd.env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"));
-    run_cmd(cmd.args(args), None)
 }
 
 // ---------------------------------------------------------------------------------
@@ -191,7 +172,7 @@ fn put_encrypt_of_a_blob_is_refused() {
         DEVICE,
         s(&blob),
     ];
-    let run = run_local(home.path(), &args);
+    let run = run_home(home.path(), &args);
     run.expect_code(2);
     assert!(
         run.stderr.contains("already an FFCE blob"),
@@ -203,7 +184,7 @@ fn put_encrypt_of_a_blob_is_refused() {
 
     let mut forced = args.to_vec();
     forced.push("--force");
-    run_local(home.path(), &forced).expect_code(0);
+    run_home(home.path(), &forced).expect_code(0);
     assert!(store.path().join(DEVICE).join("backup.ffce").is_file());
 }
 
@@ -247,7 +228,7 @@ fn put_refuses_the_configfs_key() {
             s(&v.path()),
         ],
     ] {
-        let run = run_local(home.path(), &args);
+        let run = run_home(home.path(), &args);
         run.expect_code(2);
         assert!(
             run.stderr.contains("configfs") && run.stderr.contains("no device can restore"),
@@ -260,7 +241,7 @@ fn put_refuses_the_configfs_key() {
         );
     }
     let derived = derived_key_file(home.path(), "dexie-backup");
-    run_local(
+    run_home(
         home.path(),
         &[
             "put",
@@ -341,14 +322,14 @@ fn local_delete_needs_yes() {
     let d = s(store.path());
     let blob = vector("dexie-backup").path();
     let file = store.path().join(DEVICE).join("backup.ffce");
-    run_local(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
+    run_home(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
 
-    let run = run_local(home.path(), &["delete", "--dir", d, DEVICE]);
+    let run = run_home(home.path(), &["delete", "--dir", d, DEVICE]);
     run.expect_code(5);
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(file.is_file(), "nothing was deleted");
 
-    let run = run_local(home.path(), &["delete", "--dir", d, DEVICE, "--yes"]);
+    let run = run_home(home.path(), &["delete", "--dir", d, DEVICE, "--yes"]);
     run.expect_code(0);
     assert!(!file.exists());
 }
@@ -382,7 +363,7 @@ fn local_delete_asks_on_a_terminal() {
     let d = s(store.path());
     let blob = vector("dexie-backup").path();
     let file = store.path().join(DEVICE).join("backup.ffce");
-    run_local(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
+    run_home(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
     let line = format!("'{}' delete --dir '{d}' {DEVICE}", ffce_path().display());
     for (answer, code, kept) in [("no\n", 5, true), ("yes\n", 0, false)] {
         let mut script = Command::new("script");
@@ -427,7 +408,7 @@ fn delete_of_nothing_says_so() {
 
     let home = temp_dir();
     let store = temp_dir();
-    let run = run_local(home.path(), &["delete", "--dir", s(store.path()), DEVICE]);
+    let run = run_home(home.path(), &["delete", "--dir", s(store.path()), DEVICE]);
     run.expect_code(0);
     assert!(run.stderr.contains("nothing was there"), "{}", run.stderr);
 }
@@ -464,20 +445,20 @@ fn put_if_absent_of_identical_bytes_writes_nothing() {
     let home = temp_dir();
     let store = temp_dir();
     let d = s(store.path());
-    run_local(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
-    let run = run_local(
+    run_home(home.path(), &["put", "--dir", d, DEVICE, s(&blob)]).expect_code(0);
+    let run = run_home(
         home.path(),
         &["put", "--dir", d, "--json", "--if-absent", DEVICE, s(&blob)],
     );
     run.expect_code(0);
     assert_eq!(run.json()["written"], false, "{}", run.out());
-    let run = run_local(
+    let run = run_home(
         home.path(),
         &["put", "--dir", d, "--if-absent", DEVICE, s(&blob)],
     );
     run.expect_code(0);
     assert!(run.out().contains("nothing was written"), "{}", run.out());
-    run_local(
+    run_home(
         home.path(),
         &["put", "--dir", d, "--if-absent", DEVICE, s(&other)],
     )

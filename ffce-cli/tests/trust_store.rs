@@ -19,21 +19,6 @@ use std::path::Path;
 use common::*;
 use s3::*;
 
-const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `ffce ARGS` against the test server with `--bucket NAME`.
-fn ffce_bucket(name: &str, args: &[&str]) -> Run {
-    let ep = endpoint();
-    let mut cmd = ffce_aws();
-    cmd.args(args)
-        .args(["--bucket", name, "--endpoint-url", &ep]);
-    run_cmd(&mut cmd, None)
-}
-
 /// Asserts stdout is exactly one JSON error object of `kind` with `code`, and returns
 /// its message.
 #[track_caller]
@@ -322,14 +307,6 @@ fn get_of_a_missing_key_hints_at_the_other_layout_and_uppercase() {
 
 // ---- 6. s3:// URLs wherever a UUID is expected ----
 
-/// `ffce ARGS --endpoint-url EP` with no --bucket (the URL names it).
-fn ffce_url(args: &[&str]) -> Run {
-    let ep = endpoint();
-    let mut cmd = ffce_aws();
-    cmd.args(args).args(["--endpoint-url", &ep]);
-    run_cmd(&mut cmd, None)
-}
-
 #[test]
 fn s3_urls_stand_for_the_device_and_its_bucket() {
     let b = Bucket::versioned("urls");
@@ -337,27 +314,27 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
     let nested_url = format!("s3://{}/{DEVICE}/backup.ffce", b.name);
     let device_url = format!("s3://{}/{DEVICE}", b.name);
 
-    ffce_url(&["put", &nested_url, s(&blob)]).expect_code(0);
+    ffce_endpoint(&["put", &nested_url, s(&blob)], &[]).expect_code(0);
     assert_eq!(b.keys(), vec![format!("{DEVICE}/backup.ffce")]);
 
-    let run = ffce_url(&["get", "--json", &device_url]);
+    let run = ffce_endpoint(&["get", "--json", &device_url], &[]);
     run.expect_code(0);
     assert_eq!(
         run.json()["source"],
         format!("s3://{}/{DEVICE}/backup.ffce", b.name)
     );
 
-    let run = ffce_url(&["versions", "--json", &nested_url]);
+    let run = ffce_endpoint(&["versions", "--json", &nested_url], &[]);
     run.expect_code(0);
     let version = run.json()[0]["version_id"].as_str().unwrap().to_string();
 
-    ffce_url(&["delete", &device_url]).expect_code(0);
-    ffce_url(&["restore", &nested_url, "--version-id", &version]).expect_code(0);
-    ffce_url(&["get", &nested_url]).expect_code(0);
+    ffce_endpoint(&["delete", &device_url], &[]).expect_code(0);
+    ffce_endpoint(&["restore", &nested_url, "--version-id", &version], &[]).expect_code(0);
+    ffce_endpoint(&["get", &nested_url], &[]).expect_code(0);
 
     // The same bucket given twice is fine; another one is a usage error naming both.
     b.ffce(&["get", &nested_url]).expect_code(0);
-    let run = ffce_url(&["get", &nested_url, "--bucket", "some-other-bucket"]);
+    let run = ffce_endpoint(&["get", &nested_url, "--bucket", "some-other-bucket"], &[]);
     run.expect_code(2);
     assert!(
         run.stderr.contains("some-other-bucket") && run.stderr.contains(&b.name),
@@ -365,13 +342,13 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
         run.stderr
     );
     // A bucket from the environment gives way to the URL's (the command line wins).
-    let ep = endpoint();
-    let mut cmd = ffce_aws();
-    cmd.args(["get", &nested_url, "--endpoint-url", &ep])
-        .env("FFCE_BUCKET", "some-other-bucket");
-    run_cmd(&mut cmd, None).expect_code(0);
+    ffce_endpoint(
+        &["get", &nested_url],
+        &[("FFCE_BUCKET", "some-other-bucket")],
+    )
+    .expect_code(0);
     // A URL naming the nested key contradicts --layout flat.
-    let run = ffce_url(&["get", &nested_url, "--layout", "flat"]);
+    let run = ffce_endpoint(&["get", &nested_url, "--layout", "flat"], &[]);
     run.expect_code(2);
     assert!(run.stderr.contains("--layout"), "{}", run.stderr);
     // A URL that names no device.
@@ -380,7 +357,7 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
         format!("s3://{}/{DEVICE}/other.bin", b.name),
         "s3://".to_string(),
     ] {
-        let run = ffce_url(&["get", &bad]);
+        let run = ffce_endpoint(&["get", &bad], &[]);
         run.expect_code(2);
         assert!(run.stderr.contains("s3://"), "{bad}: {}", run.stderr);
     }

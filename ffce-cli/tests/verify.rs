@@ -23,11 +23,7 @@ fn verify(extra: &[&str], files: &[String]) -> Run {
 
 /// JSON lines: one `file` record per input, in order, then one `total`.
 fn records(run: &Run) -> (Vec<Value>, Value) {
-    let mut lines: Vec<Value> = run
-        .out()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let mut lines = run.json_lines();
     let total = lines.pop().expect("a total record");
     assert_eq!(total["type"], "total");
     assert!(lines.iter().all(|r| r["type"] == "file"));

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
 use crate::KEY_LEN;
+use crate::numbers::{Count, bytes};
 
 /// Inputs longer than this are rejected without decoding: no key encoding is anywhere
 /// near it, and it keeps the work per call bounded.
@@ -86,9 +87,11 @@ impl fmt::Display for KeyMaterialError {
         f.write_str("found ")?;
         match self {
             KeyMaterialError::Empty => f.write_str("no key (empty or only whitespace)")?,
-            KeyMaterialError::HexLength { digits } => write!(f, "{digits} hex digits")?,
+            KeyMaterialError::HexLength { digits } => {
+                write!(f, "{}", Count(*digits as u64, "hex digit"))?
+            }
             KeyMaterialError::Base64Length { decoded } => {
-                write!(f, "base64 decoding to {decoded} bytes")?
+                write!(f, "base64 decoding to {}", bytes(*decoded))?
             }
             KeyMaterialError::TextNotRaw => f.write_str(
                 "32 bytes of printable text (not hex or base64 of a key, \
@@ -98,13 +101,14 @@ impl fmt::Display for KeyMaterialError {
                 len,
                 inner_whitespace,
             } => {
-                write!(f, "{len} bytes that are neither hex nor base64")?;
+                let verb = if *len == 1 { "is" } else { "are" };
+                write!(f, "{} that {verb} neither hex nor base64", bytes(*len))?;
                 if *inner_whitespace {
                     f.write_str(" (there is whitespace inside)")?;
                 }
             }
             KeyMaterialError::TooLong { len } => {
-                write!(f, "{len} bytes, far too long to be a key")?
+                write!(f, "{}, far too long to be a key", bytes(*len))?
             }
             KeyMaterialError::NotHex { .. } => {}
         }
@@ -367,7 +371,7 @@ mod tests {
             ),
             (b"   \n\t".to_vec(), "found no key"),
             (Vec::new(), "found no key"),
-            (vec![b'a'; 5000], "found 5000 bytes, far too long"),
+            (vec![b'a'; 5000], "found 5,000 bytes, far too long"),
             (KEY_HEX.as_bytes()[..32].to_vec(), "found 32 hex digits"),
             (
                 b"correct horse battery staple 123".to_vec(),

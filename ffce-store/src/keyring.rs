@@ -159,7 +159,10 @@ impl KeyDir {
         }
         if meta.len() > MAX_KEY_FILE_LEN {
             return Err(KeyFileError::NotAKeyFile {
-                found: format!("{} bytes, far too long to be a key", meta.len()),
+                found: format!(
+                    "{}, far too long to be a key",
+                    ffce_core::Count(meta.len(), "byte")
+                ),
                 path,
             });
         }

@@ -116,6 +116,23 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     );
     let keys = Arc::new(keys);
 
+    // What ran and how it went: the `--json` object (which adds the records) and the
+    // `--jsonl` summary line.
+    let run_json = |totals: &Totals, elapsed: f64, failure: Option<Failure>| {
+        json!({
+            "store": root,
+            "layout": layout.name(),
+            "mode": mode.name(),
+            "key_source": key_source,
+            "concurrency": concurrency,
+            "older_than": cutoff.map(|c| c.age().to_string()),
+            "totals": totals_json(totals, mode, cutoff.is_some()),
+            "retries": totals.retries,
+            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
+            "exit_code": failure.map_or(0, Failure::code),
+        })
+    };
+
     if args.jsonl {
         let mut totals = Totals::default();
         let mut results = audit::run(store.as_ref(), targets, keys, concurrency);
@@ -137,18 +154,7 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         totals.retries = store.retries();
         let failure = failure_of(&totals);
         let elapsed = started.elapsed().as_secs_f64();
-        print_json_line(&json!({ "summary": {
-            "store": root,
-            "layout": layout.name(),
-            "mode": mode.name(),
-            "key_source": key_source,
-            "concurrency": concurrency,
-            "older_than": cutoff.map(|c| c.age().to_string()),
-            "totals": totals_json(&totals, mode, cutoff.is_some()),
-            "retries": totals.retries,
-            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
-            "exit_code": failure.map_or(0, Failure::code),
-        }}))?;
+        print_json_line(&json!({ "summary": run_json(&totals, elapsed, failure) }))?;
         report_rate(&ui, totals.objects as usize, elapsed, concurrency);
         return outcome(failure, &totals);
     }
@@ -174,27 +180,17 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let failure = failure_of(&totals);
 
     if args.json {
-        print_json(&json!({
-            "store": root,
-            "layout": layout.name(),
-            "mode": mode.name(),
-            "key_source": key_source,
-            "concurrency": concurrency,
-            "older_than": cutoff.map(|c| c.age().to_string()),
-            "objects": findings
-                .iter()
-                .zip(&stale)
-                .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
-                .collect::<Vec<_>>(),
-            "stray_keys": strays
-                .iter()
-                .map(|(reason, e)| stray_json(*reason, e))
-                .collect::<Vec<_>>(),
-            "totals": totals_json(&totals, mode, cutoff.is_some()),
-            "retries": totals.retries,
-            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
-            "exit_code": failure.map_or(0, Failure::code),
-        }))?;
+        let mut out = run_json(&totals, elapsed, failure);
+        out["objects"] = findings
+            .iter()
+            .zip(&stale)
+            .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
+            .collect();
+        out["stray_keys"] = strays
+            .iter()
+            .map(|(reason, e)| stray_json(*reason, e))
+            .collect();
+        print_json(&out)?;
     } else {
         let out_ui = ui.for_stdout();
         let mut text = String::new();

@@ -25,6 +25,7 @@ use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
 use crate::store_choice;
 use crate::ui::Ui;
+use ffce_core::Count;
 use ffce_store::S3Store;
 use ffce_store::StoreError;
 use ffce_store::bucket::{Contents, Created, EmptyTally, Item, ItemFailure};
@@ -195,9 +196,9 @@ fn contents_json(c: &Contents) -> Value {
 /// "3 version(s) (1,234 bytes), 1 delete marker(s) and 2 incomplete upload(s)".
 fn describe(c: &Contents) -> String {
     format!(
-        "{} version(s) ({} bytes), {} delete marker(s) and {} incomplete upload(s)",
+        "{} version(s) ({}), {} delete marker(s) and {} incomplete upload(s)",
         group_digits(c.versions as usize),
-        group_digits(c.bytes as usize),
+        Count(c.bytes, "byte"),
         group_digits(c.delete_markers as usize),
         group_digits(c.uploads as usize)
     )
@@ -265,10 +266,10 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
 
     if !args.yes {
         let what = format!(
-            "permanently delete {} version(s) ({} bytes) and {} delete marker(s), and abort \
+            "permanently delete {} version(s) ({}) and {} delete marker(s), and abort \
              {} incomplete upload(s), in {url}",
             group_digits(found.versions as usize),
-            group_digits(found.bytes as usize),
+            Count(found.bytes, "byte"),
             group_digits(found.delete_markers as usize),
             group_digits(found.uploads as usize)
         );
@@ -417,10 +418,10 @@ async fn dry_run(ui: &Ui, store: &S3Store, args: &BucketEmptyArgs, url: &str) ->
                     format!("would delete  delete marker  {}  {}\n", v.key, v.version_id)
                 }
                 Item::Version(v) => format!(
-                    "would delete  version        {}  {}  ({} bytes)\n",
+                    "would delete  version        {}  {}  ({})\n",
                     v.key,
                     v.version_id,
-                    group_digits(v.size as usize)
+                    Count(v.size, "byte")
                 ),
                 Item::Upload(u) => {
                     format!("would abort   upload         {}  {}\n", u.key, u.upload_id)

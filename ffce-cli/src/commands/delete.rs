@@ -144,7 +144,7 @@ async fn delete_one_version(
         let what = if entry.is_delete_marker {
             "delete marker".to_string()
         } else {
-            format!("backup version ({} bytes)", size_text(entry.size))
+            format!("backup version ({})", size_text(entry.size))
         };
         let question =
             format!("Permanently delete {what} {version} of {location}? This cannot be undone.");
@@ -171,7 +171,7 @@ async fn delete_one_version(
     let kind = if deleted.is_delete_marker {
         "delete marker".to_string()
     } else {
-        format!("backup version ({} bytes)", size_text(deleted.size))
+        format!("backup version ({})", size_text(deleted.size))
     };
     let mut text = format!(
         "permanently deleted {kind} {} of {location}\n",
@@ -254,6 +254,9 @@ fn not_confirmed(what: &str) -> CliError {
     }
 }
 
+/// A version's size ("1 byte", "5,729 bytes"), or "? bytes" when the listing gave none.
 fn size_text(size: Option<u64>) -> String {
-    size.map_or("?".into(), |s| crate::files::group_digits(s as usize))
+    size.map_or("? bytes".into(), |s| {
+        ffce_core::Count(s, "byte").to_string()
+    })
 }

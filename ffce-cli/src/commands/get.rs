@@ -15,7 +15,7 @@ use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
 use crate::keys::{self, load_key_and_master};
-use crate::report::{build_report, open_error, warn_restore_problems};
+use crate::report::{build_report, lookalike_message, open_error, warn_restore_problems};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{ObjectKey, StrayReason};
@@ -93,8 +93,14 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
         return write_unverified(&ui, &args, path, &location, &object, out_opts);
     }
     if let Err(e) = ffce_core::Blob::parse(&object.body) {
+        // Named as the header report (no -o) names it: an object that is not a blob
+        // at all says what it looks like.
+        let what = match ffce_core::recognise(&object.body) {
+            Some(l) => lookalike_message(l).to_string(),
+            None => format!("the downloaded object is not a valid FFCE blob: {e}"),
+        };
         return Err(CliError::integrity(format!(
-            "{location}: the downloaded object is not a valid FFCE blob: {e}; nothing was written"
+            "{location}: {what}; nothing was written"
         )));
     }
     let written = match &cipher_key {
@@ -161,13 +167,17 @@ fn write_unverified(
     }
     match report.failure() {
         Some(failure) => {
-            let codes: Vec<&str> = report.errors.iter().map(|e| e.code).collect();
+            let what = match report.looks_like {
+                Some(l) => lookalike_message(l).to_string(),
+                None => {
+                    let codes: Vec<&str> = report.errors.iter().map(|e| e.code).collect();
+                    format!("not a valid FFCE blob ({})", codes.join(", "))
+                }
+            };
             Err(CliError::new(
                 failure,
                 format!(
-                    "{location}: not a valid FFCE blob ({}); written as stored to {} \
-                     for analysis (--no-verify)",
-                    codes.join(", "),
+                    "{location}: {what}; written as stored to {} for analysis (--no-verify)",
                     written.describe()
                 ),
             ))

@@ -4,8 +4,9 @@
 //! The report is printed in full even when the blob is bad, and the exit code then says
 //! so (4), so `ffce inspect --json x.ffce | jq` works for good and bad blobs alike.
 
+use super::store_common::{print, print_json};
 use crate::cli::InspectArgs;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
 use crate::files::{self, read_input_limited};
 use crate::keys::{self, load_optional_key_and_master};
 use crate::report::build_report;
@@ -26,14 +27,10 @@ pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
         .with_source(source)
         .with_key_source(keys::key_source(&args.key));
     report.warn_device(&ui);
-    let out = if args.json {
-        let mut text = serde_json::to_string_pretty(&report.to_json())
-            .map_err(|e| CliError::other(format!("cannot format the report: {e}")))?;
-        text.push('\n');
-        text
+    if args.json {
+        print_json(&report.to_json())?;
     } else {
-        report.render_human(&ui.for_stdout())
-    };
-    files::write_stdout(out.as_bytes())?;
+        print(&report.render_human(&ui.for_stdout()))?;
+    }
     report.error().map_or(Ok(()), Err)
 }

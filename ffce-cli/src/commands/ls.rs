@@ -77,21 +77,13 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         "layout": layout.name(),
         "older_than": cutoff.map(|c| c.age().to_string()),
     });
-    if args.jsonl {
-        return print_lines(
+    if args.json || args.jsonl {
+        return print_records(
+            args.jsonl,
             head,
             devices.iter().map(|(key, e)| device_json(key, e)),
             strays.iter().map(|(reason, e)| stray_json(*reason, e)),
         );
-    }
-    if args.json {
-        let mut out = head;
-        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
-        out["stray_keys"] = strays
-            .iter()
-            .map(|(reason, e)| stray_json(*reason, e))
-            .collect();
-        return print_json(&out);
     }
 
     let mut out = String::new();
@@ -113,24 +105,19 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
             ));
         }
     }
-    if !strays.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "stray keys (not backups in the {} layout):\n",
-            layout.name()
-        ));
-        for (reason, e) in &strays {
-            out.push_str(&format!(
-                "  {}  ({}, {}): {}\n",
+    push_strays(
+        &mut out,
+        &format!("stray keys (not backups in the {} layout)", layout.name()),
+        strays.iter().map(|(reason, e)| {
+            format!(
+                "{}  ({}, {}): {}",
                 e.key,
                 ffce_core::bytes(size(e)),
                 modified(e),
                 stray_explanation(*reason)
-            ));
-        }
-    }
+            )
+        }),
+    );
     print(&out)?;
     ui.info(format!(
         "{} device(s) with a backup{} in {root} ({} layout){}",
@@ -147,6 +134,39 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         }
     ));
     Ok(())
+}
+
+/// Appends the stray keys' section of a listing for people: a blank line after the
+/// devices, `title:`, then one indented line per key. Nothing when there is none.
+fn push_strays(out: &mut String, title: &str, lines: impl ExactSizeIterator<Item = String>) {
+    if lines.len() == 0 {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&format!("{title}:\n"));
+    for line in lines {
+        out.push_str(&format!("  {line}\n"));
+    }
+}
+
+/// The listing for a program, shared by `ls` and `ls --deleted`: with `--json` one
+/// object, `head` with the `devices` and `stray_keys` arrays; with `--jsonl` one line
+/// per record ([`print_lines`]).
+fn print_records(
+    jsonl: bool,
+    head: Value,
+    devices: impl Iterator<Item = Value>,
+    strays: impl Iterator<Item = Value>,
+) -> CliResult {
+    if jsonl {
+        return print_lines(head, devices, strays);
+    }
+    let mut out = head;
+    out["devices"] = devices.collect();
+    out["stray_keys"] = strays.collect();
+    print_json(&out)
 }
 
 /// JSON Lines: each device, each stray key (`{"stray_key": ..}`), then
@@ -238,21 +258,13 @@ async fn deleted(
         "older_than": cutoff.map(|c| c.age().to_string()),
         "deleted": true,
     });
-    if args.jsonl {
-        return print_lines(
+    if args.json || args.jsonl {
+        return print_records(
+            args.jsonl,
             head,
             devices.iter().map(|(key, e)| device_json(key, e)),
             strays.iter().map(|(reason, e)| stray_json(*reason, e)),
         );
-    }
-    if args.json {
-        let mut out = head;
-        out["devices"] = devices.iter().map(|(key, e)| device_json(key, e)).collect();
-        out["stray_keys"] = strays
-            .iter()
-            .map(|(reason, e)| stray_json(*reason, e))
-            .collect();
-        return print_json(&out);
     }
 
     let mut out = String::new();
@@ -265,23 +277,21 @@ async fn deleted(
             out.push_str(&format!("{:<36}  {:<20}  {}\n", key.device(), when(e), key));
         }
     }
-    if !strays.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "deleted stray keys (not backups in the {} layout):\n",
+    push_strays(
+        &mut out,
+        &format!(
+            "deleted stray keys (not backups in the {} layout)",
             layout.name()
-        ));
-        for (reason, e) in &strays {
-            out.push_str(&format!(
-                "  {}  (deleted {}): {}\n",
+        ),
+        strays.iter().map(|(reason, e)| {
+            format!(
+                "{}  (deleted {}): {}",
                 e.key,
                 when(e),
                 stray_explanation(*reason)
-            ));
-        }
-    }
+            )
+        }),
+    );
     print(&out)?;
     ui.info(format!(
         "{} device(s) whose backup was deleted in {root} ({} layout); `ffce versions UUID` \

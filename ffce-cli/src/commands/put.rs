@@ -149,7 +149,7 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
             outcome.location
         )
     };
-    out.push_str(&format!("size      {} bytes\n", group_digits(len)));
+    out.push_str(&format!("size      {}\n", ffce_core::bytes(len)));
     if let Some(etag) = &outcome.etag {
         out.push_str(&format!("etag      {etag}\n"));
     }

@@ -127,8 +127,8 @@ async fn problem_with(
 fn describe(problem: &ffce_core::Error) -> String {
     match problem {
         ffce_core::Error::TooLarge { len, max } => format!(
-            "it is {} bytes, over the {}-byte upload limit",
-            group_digits(*len),
+            "it is {}, over the {}-byte upload limit",
+            ffce_core::bytes(*len),
             group_digits(*max)
         ),
         other => other.to_string(),

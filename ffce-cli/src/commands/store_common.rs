@@ -56,8 +56,10 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
         "the s3:// URL".to_string()
     };
     let url = DeviceUrl::parse(uuid).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+    // clap fills `bucket` and `dir` only from the command line (`store_choice` reads
+    // the variables), so whatever is set here was typed and contradicts the URL.
     if let Some(bucket) = &store.bucket {
-        if *bucket != url.bucket && typed("--bucket") {
+        if *bucket != url.bucket {
             return Err(CliError::usage(format!(
                 "{shown} names bucket {} but --bucket gives {bucket}; give one of them",
                 url.bucket
@@ -65,12 +67,9 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
         }
     }
     if store.dir.is_some() {
-        if typed("--dir") {
-            return Err(CliError::usage(format!(
-                "{shown} names an S3 bucket, but --dir selects a local folder; give one of them"
-            )));
-        }
-        store.dir = None;
+        return Err(CliError::usage(format!(
+            "{shown} names an S3 bucket, but --dir selects a local folder; give one of them"
+        )));
     }
     if url.layout == Some(Layout::Nested) && store.layout == LayoutArg::Flat {
         return Err(CliError::usage(format!(
@@ -80,15 +79,6 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
     store.bucket = Some(url.bucket);
     *uuid = url.device.to_string();
     Ok(())
-}
-
-/// Whether `flag` was typed on the command line (rather than taken from the
-/// environment by clap).
-fn typed(flag: &str) -> bool {
-    std::env::args_os().skip(1).any(|a| {
-        a.to_str()
-            .is_some_and(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
-    })
 }
 
 /// A `--version-id` value, checked before it reaches a request.
@@ -172,16 +162,10 @@ pub fn print_json(value: &Value) -> CliResult {
 /// when the reader has gone (a closed pipe, e.g. `| head`): not an error, but a
 /// streaming command should stop rather than work for nobody.
 pub fn print_json_line(value: &Value) -> CliResult<bool> {
-    use std::io::Write as _;
     let mut line = serde_json::to_string(value)
         .map_err(|e| CliError::other(format!("cannot format JSON: {e}")))?;
     line.push('\n');
-    let mut out = std::io::stdout().lock();
-    match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(CliError::other(format!("cannot write to stdout: {e}"))),
-    }
+    files::write_stdout_while_read(line.as_bytes())
 }
 
 /// Prints text on stdout (a closed pipe is not an error).

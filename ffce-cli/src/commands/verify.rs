@@ -177,13 +177,14 @@ fn code(e: &CliError) -> &'static str {
 }
 
 /// One JSON record: `type` = `file`, `file`, `ok`, `status` (`ok`, `invalid`,
-/// `not_found`, `too_large`, `unreadable`), `errors`, `warnings`, and when the file was read also
-/// `valid`, `blob_len`, and with a key `authenticated` and `plaintext_sha256`.
+/// `not_found`, `too_large`, `unreadable`), `errors`, `warnings`, `looks_like` and
+/// `device_warnings` (as `inspect --json` has them, [`Report::findings_json`]; `null`
+/// and empty for a file that could not be read); when the file was read also `valid`,
+/// `blob_len`, and with a key `authenticated` and `plaintext_sha256`.
 fn record(path: &Path, outcome: &Outcome) -> Value {
     let file = shown(path);
     match outcome {
         Outcome::Checked(r) => {
-            let full = r.to_json();
             let mut v = json!({
                 "type": "file",
                 "file": file,
@@ -191,12 +192,13 @@ fn record(path: &Path, outcome: &Outcome) -> Value {
                 "status": if r.valid() { "ok" } else { "invalid" },
                 "valid": r.valid(),
                 "blob_len": r.blob_len,
-                "errors": full["errors"],
-                "warnings": full["warnings"],
             });
-            if r.key.is_some() {
-                v["authenticated"] = full["authenticated"].clone();
-                v["plaintext_sha256"] = full["plaintext_sha256"].clone();
+            if let Value::Object(map) = &mut v {
+                map.extend(r.findings_json());
+            }
+            if let Some(k) = &r.key {
+                v["authenticated"] = json!(k.authenticated);
+                v["plaintext_sha256"] = json!(k.plaintext_sha256.map(hex::encode));
             }
             v
         }
@@ -207,6 +209,8 @@ fn record(path: &Path, outcome: &Outcome) -> Value {
             "status": code(e),
             "errors": [{ "code": code(e), "message": e.message }],
             "warnings": [],
+            "looks_like": null,
+            "device_warnings": [],
         }),
     }
 }

@@ -36,6 +36,86 @@ pub fn ffce() -> Command {
     cmd
 }
 
+/// The device most tests use.
+pub const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+/// A second device.
+pub const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
+/// The fixtures' backup master secret (32 bytes of 0x11), in hex.
+pub const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+/// The backup key derived from [`MASTER_11`] (FFCE-SPEC §2 cross-check), in hex.
+pub const KEY_11: &str = "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d";
+
+/// Asserts `text` shows the key `hex_key` in none of the ways it could leak: hex (either
+/// case), base64, or any 12-hex-digit run of it.
+#[track_caller]
+pub fn assert_no_key(text: &str, hex_key: &str) {
+    use base64::Engine as _;
+    let bytes = hex::decode(hex_key).unwrap();
+    let lower = text.to_lowercase();
+    for i in 0..=(hex_key.len() - 12) {
+        assert!(
+            !lower.contains(&hex_key[i..i + 12]),
+            "key hex leaked in:\n{text}"
+        );
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    assert!(!text.contains(&b64[..16]), "key base64 leaked in:\n{text}");
+}
+
+/// A path as the `&str` an argument list wants (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The nested layout's object key of `uuid`: `{uuid}/backup.ffce`.
+pub fn nested(uuid: &str) -> String {
+    format!("{uuid}/backup.ffce")
+}
+
+/// `ffce` with HOME pointed at `home` and no store or AWS settings from outside.
+pub fn ffce_home(home: &Path) -> Command {
+    let mut cmd = ffce();
+    for var in [
+        "XDG_DATA_HOME",
+        "S3_BACKUP_BUCKET_NAME",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home);
+    cmd
+}
+
+/// Runs `ffce ARGS` (no stdin) with HOME pointed at `home` ([`ffce_home`]).
+pub fn run_home(home: &Path, args: &[&str]) -> Run {
+    run_cmd(ffce_home(home).args(args), None)
+}
+
+/// A master secret file `dir/master.key` holding [`MASTER_11`].
+pub fn master_11(dir: &Path) -> PathBuf {
+    hex_key_file(dir, "master.key", MASTER_11)
+}
+
+/// Seals `plaintext` with the backup key of [`MASTER_11`] through `ffce encrypt`, as
+/// `dir/NAME.ffce`.
+pub fn seal(dir: &Path, name: &str, plaintext: &[u8]) -> PathBuf {
+    let key = master_11(dir);
+    let input = write_file(dir, &format!("{name}.plain"), plaintext, 0o600);
+    let output = dir.join(format!("{name}.ffce"));
+    run([
+        "encrypt",
+        "--master-key-file",
+        s(&key),
+        s(&input),
+        "-o",
+        s(&output),
+    ])
+    .expect_code(0);
+    output
+}
+
 /// What a finished run produced.
 #[derive(Debug)]
 pub struct Run {
@@ -66,6 +146,17 @@ impl Run {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Stdout parsed as JSON Lines: one value per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.out()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l:?}\n{}", self.out()))
+            })
+            .collect()
     }
 
     /// Asserts the exit code, showing everything on failure.

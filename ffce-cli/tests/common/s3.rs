@@ -104,6 +104,26 @@ pub fn ffce_aws() -> Command {
     cmd
 }
 
+/// Runs `ffce ARGS --endpoint-url ENDPOINT` (no stdin) with the variables `env` set:
+/// no `--bucket`, for a bucket an `s3://` URL or a variable names.
+pub fn ffce_endpoint(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let ep = endpoint();
+    let mut cmd = ffce_aws();
+    cmd.args(args).args(["--endpoint-url", &ep]);
+    for (var, value) in env {
+        cmd.env(var, value);
+    }
+    run_cmd(&mut cmd, None)
+}
+
+/// Runs `ffce ARGS --bucket NAME --endpoint-url ENDPOINT` (no stdin), for a bucket
+/// that may not exist.
+pub fn ffce_bucket(name: &str, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.extend(["--bucket", name]);
+    ffce_endpoint(&all, &[])
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A bucket name no other test (or earlier run against the same server) uses.
@@ -156,11 +176,7 @@ impl Bucket {
 
     /// Runs `ffce ARGS --bucket NAME --endpoint-url ENDPOINT` (no stdin).
     pub fn ffce(&self, args: &[&str]) -> Run {
-        let ep = endpoint();
-        let mut cmd = ffce_aws();
-        cmd.args(args)
-            .args(["--bucket", &self.name, "--endpoint-url", &ep]);
-        run_cmd(&mut cmd, None)
+        ffce_bucket(&self.name, args)
     }
 
     /// The oracle's `head` of `key` (optionally a version).
@@ -218,4 +234,16 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     use sha2::{Digest, Sha256};
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// Plants `(key, file)` pairs in one oracle call, in order (later = newer version).
+pub fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
+    let mut args = vec!["put-files".to_string(), b.name.clone()];
+    args.extend(
+        pairs
+            .iter()
+            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    oracle(&args);
 }

@@ -20,7 +20,7 @@
 
 use aws_sdk_s3::config::ResponseChecksumValidation;
 use bytes::Bytes;
-use ffce_core::ObjectKey;
+use ffce_core::{Grouped, ObjectKey};
 
 use super::S3Store;
 use crate::error::{StoreError, StoreResult};
@@ -120,8 +120,10 @@ fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult
     let expected = usize::try_from(total_len).map_or(n, |t| t.min(n));
     if body.len() < expected {
         return Err(StoreError::message(format!(
-            "{url}: S3 sent {} of the first {expected} bytes of a {total_len}-byte object",
-            body.len()
+            "{url}: S3 sent {} of the first {} of a {}-byte object",
+            Grouped(body.len() as u64),
+            ffce_core::bytes(expected),
+            Grouped(total_len)
         )));
     }
     Ok(Fetched {

@@ -5,6 +5,7 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
 use ffce_core::ObjectKey;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -24,10 +25,15 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl S3Store {
-    pub(super) async fn list_versions_of(&self, key: &ObjectKey) -> StoreResult<Vec<VersionEntry>> {
-        let url = self.url(key);
-        let key_str = key.as_string();
-        let mut out = Vec::new();
+    /// Every page of ListObjectVersions under `prefix` (the whole bucket for `None`),
+    /// handed to `each` as it arrives, so that the caller decides what is kept.
+    /// `doing` names the listing in an error ("list the versions of s3://...").
+    async fn each_version_page(
+        &self,
+        prefix: Option<&str>,
+        doing: &(dyn Fn() -> String + Sync),
+        mut each: impl FnMut(&ListObjectVersionsOutput) + Send,
+    ) -> StoreResult<()> {
         let mut key_marker: Option<String> = None;
         let mut version_marker: Option<String> = None;
         loop {
@@ -35,12 +41,30 @@ impl S3Store {
                 .client
                 .list_object_versions()
                 .bucket(&self.bucket)
-                .prefix(&key_str)
+                .set_prefix(prefix.map(str::to_owned))
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take())
                 .send()
                 .await
-                .map_err(|e| self.classify_listing(e, || format!("list the versions of {url}")))?;
+                .map_err(|e| self.classify_listing(e, doing))?;
+            each(&page);
+            if page.is_truncated() != Some(true) {
+                return Ok(());
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() && version_marker.is_none() {
+                return Ok(()); // a server that says "truncated" without saying where to go on
+            }
+        }
+    }
+
+    pub(super) async fn list_versions_of(&self, key: &ObjectKey) -> StoreResult<Vec<VersionEntry>> {
+        let url = self.url(key);
+        let key_str = key.as_string();
+        let mut out = Vec::new();
+        let doing = || format!("list the versions of {url}");
+        self.each_version_page(Some(&key_str), &doing, |page| {
             // The prefix also matches longer keys (`{uuid}` is a prefix of
             // `{uuid}/backup.ffce`); keep exactly ours.
             for v in page.versions() {
@@ -71,15 +95,8 @@ impl S3Store {
                     });
                 }
             }
-            if page.is_truncated() != Some(true) {
-                break;
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            version_marker = page.next_version_id_marker().map(str::to_owned);
-            if key_marker.is_none() && version_marker.is_none() {
-                break; // a server that says "truncated" without saying where to go on
-            }
-        }
+        })
+        .await?;
         // Newest first: the latest entry, then by time (stable for equal times, which
         // keeps the server's own newest-first order within versions and markers).
         out.sort_by(|a, b| {
@@ -95,18 +112,8 @@ impl S3Store {
     pub(super) async fn list_deleted_keys(&self) -> StoreResult<Vec<DeletedEntry>> {
         let what = format!("s3://{}", self.bucket);
         let mut out = Vec::new();
-        let mut key_marker: Option<String> = None;
-        let mut version_marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_object_versions()
-                .bucket(&self.bucket)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(|e| self.classify_listing(e, || format!("list the versions in {what}")))?;
+        let doing = || format!("list the versions in {what}");
+        self.each_version_page(None, &doing, |page| {
             for m in page.delete_markers() {
                 if m.is_latest() == Some(true) {
                     out.push(DeletedEntry {
@@ -118,15 +125,8 @@ impl S3Store {
                     });
                 }
             }
-            if page.is_truncated() != Some(true) {
-                break;
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            version_marker = page.next_version_id_marker().map(str::to_owned);
-            if key_marker.is_none() && version_marker.is_none() {
-                break; // a server that says "truncated" without saying where to go on
-            }
-        }
+        })
+        .await?;
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
