@@ -298,15 +298,22 @@ fn stale_devices() {
     let b = Bucket::versioned("fleet-stale");
     let before = now_secs();
     plant_all(&b, &[(nested(&uuid(1)), vector("dexie-backup").path())]);
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    std::thread::sleep(std::time::Duration::from_secs(8));
     plant_all(&b, &[(nested(&uuid(2)), vector("bad-magic").path())]);
     let after = now_secs();
+    let planted = std::time::Instant::now();
+    // A cut-off between the two devices' ages at the moment each command runs: device 2
+    // is at most a second or two older than the time since it was planted (S3 times are
+    // whole seconds), device 1 is 8 s older still. A fixed cut-off would let device 2
+    // turn stale too on a loaded machine, where the commands below take seconds each.
+    let between = || format!("{}s", planted.elapsed().as_secs() + 4);
 
     let ls = b.ffce(&["ls", "--json"]);
     ls.expect_code(0);
     let listed = by_uuid(ls.json()["devices"].as_array().unwrap());
 
-    let run = b.ffce(&["audit", "--json", "--older-than", "3s"]);
+    let cutoff = between();
+    let run = b.ffce(&["audit", "--json", "--older-than", &cutoff]);
     run.expect_code(4);
     let out = run.json();
     let records = by_uuid(out["objects"].as_array().unwrap());
@@ -319,14 +326,15 @@ fn stale_devices() {
     assert_eq!(records[&uuid(1)]["stale"], true);
     assert_eq!(records[&uuid(2)]["stale"], false);
     assert_eq!(out["totals"]["stale"], 1, "{}", out["totals"]);
-    assert_eq!(out["older_than"], "3s");
+    assert_eq!(out["older_than"], cutoff.as_str());
 
     let run = b.ffce(&["audit", "--json", "--older-than", "1h"]);
     run.expect_code(4);
     assert_eq!(run.json()["totals"]["stale"], 0);
 
     // Human output: the stale device gets a line with its time, the summary a count.
-    let run = b.ffce(&["audit", "--older-than", "3s"]);
+    let cutoff = between();
+    let run = b.ffce(&["audit", "--older-than", &cutoff]);
     run.expect_code(4);
     let text = run.out();
     let lm1 = records[&uuid(1)]["last_modified"].as_str().unwrap();
@@ -342,14 +350,17 @@ fn stale_devices() {
         "{text}"
     );
     let summary = text.lines().last().unwrap();
-    assert!(summary.contains("1 stale (older than 3s)"), "{summary}");
+    assert!(
+        summary.contains(&format!("1 stale (older than {cutoff})")),
+        "{summary}"
+    );
 
     // ls --older-than: only the stale device, in both forms.
-    let run = b.ffce(&["ls", "--json", "--older-than", "3s"]);
+    let run = b.ffce(&["ls", "--json", "--older-than", &between()]);
     run.expect_code(0);
     let devices = by_uuid(run.json()["devices"].as_array().unwrap());
     assert_eq!(devices.keys().collect::<Vec<_>>(), vec![&uuid(1)]);
-    let run = b.ffce(&["ls", "--older-than", "3s"]);
+    let run = b.ffce(&["ls", "--older-than", &between()]);
     run.expect_code(0);
     assert!(run.out().contains(&uuid(1)) && !run.out().contains(&uuid(2)));
     let run = b.ffce(&["ls", "--json", "--older-than", "1h"]);
