@@ -170,7 +170,7 @@ async fn open_with(ui: &Ui, args: &StoreArgs, changes: bool) -> CliResult<Box<dy
         }
         StoreChoice::Default(dir) => {
             ui.info(format!(
-                "using the local backup store at {} (no --bucket or --dir given)",
+                "using the local backup store at {} (no --bucket, {BUCKET_ENV} or --dir given)",
                 dir.display()
             ));
             Ok(local(dir))
