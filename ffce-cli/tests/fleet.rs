@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use fault::FaultProxy;
+use fault::{FaultProxy, stream_json_lines};
 use s3::*;
 use serde_json::Value;
 
@@ -568,9 +568,7 @@ fn json_lines() {
 /// pipe long before the audit ends, and the slow device's line is the last one.
 #[test]
 fn audit_json_lines_stream_in_completion_order() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let b = Bucket::versioned("fleet-stream");
     let pairs: Vec<(String, PathBuf)> = (1..=5)
@@ -582,32 +580,18 @@ fn audit_json_lines_stream_in_completion_order() {
     proxy.plan(serde_json::json!({"rules": [
         {"fault": "latency", "seconds": 3, "method": "GET", "path": nested(&uuid(1))},
     ]}));
-    let mut cmd = ffce_aws();
-    cmd.args(["audit", "--jsonl", "--concurrency", "4"])
-        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn ffce");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let first_at = Instant::now();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    let ended_at = Instant::now();
-    assert_eq!(status.code(), Some(0), "{first}{rest}");
-    assert!(
-        ended_at - first_at >= Duration::from_millis(1500),
-        "the first line came only {:?} before the end: not streamed",
-        ended_at - first_at
+    let run = stream_json_lines(
+        &["audit", "--jsonl", "--concurrency", "4"],
+        &b.name,
+        &proxy.url,
     );
-    let lines: Vec<Value> = first
-        .lines()
-        .chain(rest.lines())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    assert_eq!(run.code, Some(0), "{}", run.text);
+    assert!(
+        run.first_line_lead >= Duration::from_millis(1500),
+        "the first line came only {:?} before the end: not streamed",
+        run.first_line_lead
+    );
+    let lines = run.lines;
     assert_eq!(lines.len(), 6);
     assert_ne!(lines[0]["uuid"], uuid(1));
     assert_eq!(lines[4]["uuid"], uuid(1), "completion order");

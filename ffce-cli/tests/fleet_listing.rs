@@ -19,29 +19,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
-use fault::FaultProxy;
+use fault::{FaultProxy, stream_json_lines};
 use s3::*;
 use serde_json::{Value, json};
 
 /// A made-up device UUID whose first hex digit is `digit`, distinct per `n`.
 fn uuid(digit: u32, n: u32) -> String {
     format!("{digit:x}{n:07x}-2222-4333-8444-{n:012x}")
-}
-
-fn nested(uuid: &str) -> String {
-    format!("{uuid}/backup.ffce")
-}
-
-/// Plants `(key, file)` pairs in one oracle call.
-fn plant_all(b: &Bucket, pairs: &[(String, PathBuf)]) {
-    let mut args = vec!["put-files".to_string(), b.name.clone()];
-    args.extend(
-        pairs
-            .iter()
-            .map(|(k, f)| format!("{k}={}", f.to_str().unwrap())),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    oracle(&args);
 }
 
 /// Keys outside the layout, one or more in each gap around the hex digits and a few
@@ -151,41 +135,24 @@ fn ls_lists_the_prefixes_at_once_and_every_key_once() {
 /// other devices' lines are out long before the end, and prefix f's devices come last.
 #[test]
 fn audit_reads_while_the_listing_goes_on() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let (b, devices) = fleet("listing-audit");
     let proxy = FaultProxy::start();
     proxy.plan(json!({"rules": [
         {"fault": "latency", "seconds": 4, "method": "GET", "path": "prefix=f"},
     ]}));
-    let mut cmd = ffce_aws();
-    cmd.args(["audit", "--jsonl", "--concurrency", "8"])
-        .args(["--bucket", &b.name, "--endpoint-url", &proxy.url])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn ffce");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let first_at = Instant::now();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    let ended_at = Instant::now();
-    assert_eq!(status.code(), Some(0), "{first}{rest}");
+    let run = stream_json_lines(
+        &["audit", "--jsonl", "--concurrency", "8"],
+        &b.name,
+        &proxy.url,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.text);
     assert!(
-        ended_at - first_at >= Duration::from_millis(2500),
+        run.first_line_lead >= Duration::from_millis(2500),
         "the first finding came only {:?} before the end: the reads waited for the \
          whole listing",
-        ended_at - first_at
+        run.first_line_lead
     );
-    let lines: Vec<Value> = first
-        .lines()
-        .chain(rest.lines())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = run.lines;
     let findings: Vec<&str> = lines.iter().filter_map(|l| l["uuid"].as_str()).collect();
     assert_eq!(findings.len(), devices.len(), "{lines:#?}");
     let (early, late) = findings.split_at(findings.len() - 2);

@@ -152,3 +152,42 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+/// What a streaming `ffce` run wrote, read as it came: its exit code, its stdout (one
+/// JSON value per line) and how long before the end of its output the first line came.
+pub struct Streamed {
+    pub code: Option<i32>,
+    pub text: String,
+    pub lines: Vec<Value>,
+    pub first_line_lead: Duration,
+}
+
+/// Runs `ffce ARGS --bucket BUCKET --endpoint-url URL` with stdout on a pipe, noting when
+/// its first line arrives, so a test can tell streamed output from output held to the end.
+pub fn stream_json_lines(args: &[&str], bucket: &str, url: &str) -> Streamed {
+    let mut child = crate::s3::ffce_aws()
+        .args(args)
+        .args(["--bucket", bucket, "--endpoint-url", url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ffce");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    out.read_line(&mut text).unwrap();
+    let first_at = std::time::Instant::now();
+    out.read_to_string(&mut text).unwrap();
+    let code = child.wait().unwrap().code();
+    let first_line_lead = first_at.elapsed();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    Streamed {
+        code,
+        text,
+        lines,
+        first_line_lead,
+    }
+}
