@@ -276,3 +276,201 @@ async fn listen_serves_the_same_routes_over_http() {
     assert_eq!(requests[0]["device"], DEVICE);
     assert_eq!(requests[0]["route"], "POST /devices/{uuid}/backup");
 }
+
+/// One HTTP/1.1 request read from `reader`: method, path, body. `None` at the end.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((method, path, body))
+}
+
+/// A stand-in for the Lambda Runtime API: hands out `events` one by one (request ids
+/// `req-1`, `req-2`, ...), sends each function response to the channel, and leaves the
+/// next `next` unanswered once the events are out.
+fn fake_runtime_api(events: Vec<Value>) -> (String, mpsc::Receiver<(String, Value)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::channel();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(events.into_iter().enumerate()));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let (events, tx) = (events.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                while let Some((method, path, body)) = read_request(&mut reader) {
+                    if method == "GET" && path.ends_with("/runtime/invocation/next") {
+                        let next = events.lock().unwrap().next();
+                        let Some((i, event)) = next else {
+                            std::thread::sleep(Duration::from_secs(600));
+                            return;
+                        };
+                        let body = event.to_string();
+                        let deadline = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap()
+                            .as_millis()
+                            + 60_000;
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                             Lambda-Runtime-Aws-Request-Id: req-{}\r\n\
+                             Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
+                             Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:backup\r\n\
+                             Content-Length: {}\r\n\r\n",
+                            i + 1,
+                            body.len()
+                        );
+                        let _ = writer.write_all(head.as_bytes());
+                        let _ = writer.write_all(body.as_bytes());
+                    } else {
+                        let _ = writer
+                            .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}");
+                        let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        let _ = tx.send((path, value));
+                    }
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_lambda_runtime_it_answers_api_gateway_events() {
+    let api = api("lambda-mode", Layout::Nested).await;
+    let key = device_key(22);
+    api.register(DEVICE, &key).await;
+    let blob = sealed(b"{\"formatName\":\"dexie\"}");
+    let as_json =
+        |e: aws_lambda_events::apigw::ApiGatewayV2httpRequest| serde_json::to_value(e).unwrap();
+    let post_event = event(
+        "post-base64.json",
+        "POST",
+        &backup_path(DEVICE),
+        &signed(&key, DEVICE),
+        EventBody::Base64(&blob),
+    );
+    let get_event = event(
+        "get.json",
+        "GET",
+        &backup_path(DEVICE),
+        &signed(&key, DEVICE),
+        EventBody::None,
+    );
+    // Not base64 although the event says so: `lambda_http` would panic here.
+    let bad_event = event(
+        "post-base64.json",
+        "POST",
+        &backup_path(DEVICE),
+        &signed(&key, DEVICE),
+        EventBody::RawBase64("!!not base64!!"),
+    );
+    let (runtime_api, responses) = fake_runtime_api(vec![
+        as_json(post_event),
+        as_json(get_event),
+        as_json(bad_event),
+    ]);
+
+    let endpoint = endpoint();
+    let mut child = backup_api(&[
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "backup"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("S3_BACKUP_BUCKET_NAME", api.store.bucket()),
+        ("DYNAMODB_DEVICES_TABLE_NAME", &api.table),
+        ("AWS_ENDPOINT_URL", &endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit())
+    .spawn()
+    .expect("start ffce-backup-api under the fake runtime");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server {
+        child,
+        addr: String::new(),
+        lines: {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        },
+    };
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(
+            responses
+                .recv_timeout(Duration::from_secs(30))
+                .expect("a function response"),
+        );
+    }
+    assert_eq!(
+        answers[0].0,
+        "/2018-06-01/runtime/invocation/req-1/response"
+    );
+    assert_eq!(answers[0].1["statusCode"], 200, "{}", answers[0].1);
+    let stored: Value = serde_json::from_str(answers[0].1["body"].as_str().unwrap()).unwrap();
+    assert_eq!(stored["message"], "Backup stored");
+
+    let get = &answers[1].1;
+    assert_eq!(get["statusCode"], 200);
+    assert_eq!(get["isBase64Encoded"], true);
+    assert_eq!(get["body"], Value::String(base64_of(&blob)));
+    assert_eq!(get["headers"]["content-type"], "application/octet-stream");
+
+    let bad = &answers[2].1;
+    assert_eq!(bad["statusCode"], 400);
+    assert_eq!(
+        bad["body"],
+        "{\"message\":\"Request body is not valid base64\"}"
+    );
+
+    // The log lines carry Lambda's request ids.
+    let mut ids = Vec::new();
+    while ids.len() < 3 {
+        let line = server
+            .lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a log line per invocation");
+        let line: Value = serde_json::from_str(&line).expect("JSON");
+        if line["message"] == "request" {
+            ids.push(line["request_id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids, ["req-1", "req-2", "req-3"]);
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
