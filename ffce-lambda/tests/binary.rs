@@ -174,7 +174,8 @@ fn http(
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
+    // A server that refuses a body may stop reading it: its answer still counts.
+    let _ = stream.write_all(body);
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the answer");
     let split = raw
@@ -250,10 +251,18 @@ async fn listen_serves_the_same_routes_over_http() {
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     let (status, _, _) = http(&server, "GET", "/health", &[], b"");
     assert_eq!(status, 404);
+    // Over Lambda's 6 MB request limit: refused before routing.
+    let huge = vec![b'F'; ffce_lambda::listen::MAX_REQUEST_BODY + 1];
+    let (status, _, body) = http(&server, "POST", &backup_path(DEVICE), &[], &huge);
+    assert_eq!(status, 413);
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "{\"message\":\"Request body is over 6291456 bytes\"}"
+    );
 
     // One log line per request, numbered in order under --listen.
     let mut requests = Vec::new();
-    while requests.len() < 4 {
+    while requests.len() < 5 {
         let line = server
             .lines
             .recv_timeout(Duration::from_secs(10))
@@ -267,12 +276,13 @@ async fn listen_serves_the_same_routes_over_http() {
         .iter()
         .map(|l| l["request_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["local-1", "local-2", "local-3", "local-4"]);
+    assert_eq!(ids, ["local-1", "local-2", "local-3", "local-4", "local-5"]);
     let statuses: Vec<u64> = requests
         .iter()
         .map(|l| l["status"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [200, 200, 400, 404]);
+    assert_eq!(statuses, [200, 200, 400, 404, 413]);
+    assert_eq!(requests[4]["route"], "unread body");
     assert_eq!(requests[0]["device"], DEVICE);
     assert_eq!(requests[0]["route"], "POST /devices/{uuid}/backup");
 }
