@@ -199,6 +199,8 @@ const DOCUMENTED_VARIABLES: &[&str] = &[
     "FFCE_DIR",
     "FFCE_MASTER_KEY",
     "FFCE_KEY",
+    "FFCE_API_URL",
+    "FFCE_DEVICE_KEY",
     "S3_BACKUP_BUCKET_NAME",
     "NO_COLOR",
     "XDG_DATA_HOME",
