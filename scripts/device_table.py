@@ -32,8 +32,9 @@ def client(endpoint):
         local = endpoint.startswith("http://127.") or endpoint.startswith("http://localhost")
         if local and not os.environ.get("AWS_ACCESS_KEY_ID"):
             kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")
-    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-        kwargs["region_name"] = "us-east-1"
+    # boto3 reads AWS_DEFAULT_REGION only; the Rust SDK (the API) reads AWS_REGION.
+    kwargs["region_name"] = (os.environ.get("AWS_REGION")
+                             or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
     return boto3.client("dynamodb", **kwargs)
 
 

@@ -465,7 +465,7 @@ fn keygen_makes_a_key_the_api_accepts() {
     let server = Server::start(&bucket.name, &table.name, "nested");
     let dir = temp_dir();
     let key_file = dir.path().join("device.pem");
-    let run = server.ffce(&["keygen", "-o", s(&key_file)]);
+    let run = common::run(["api", "keygen", "-o", s(&key_file)]);
     run.expect_code(0);
     let public = run.out().trim().to_string();
     assert_eq!(common::mode_of(&key_file), 0o600);
@@ -475,7 +475,7 @@ fn keygen_makes_a_key_the_api_accepts() {
             .starts_with("-----BEGIN PRIVATE KEY-----\n")
     );
     // Never overwritten.
-    let again = server.ffce(&["keygen", "-o", s(&key_file)]);
+    let again = common::run(["api", "keygen", "-o", s(&key_file)]);
     again.expect_code(5);
     assert_eq!(std::fs::read_to_string(&key_file).unwrap().len(), 241);
 
