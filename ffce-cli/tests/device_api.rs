@@ -508,3 +508,164 @@ fn keygen_makes_a_key_the_api_accepts() {
             .expect_code(3);
     }
 }
+
+#[test]
+fn arguments_keys_and_bodies_are_checked_before_any_request() {
+    // Nothing listens on port 9: a request would end in exit 1, so each other code
+    // shows the check happened first.
+    let dir = temp_dir();
+    let device = Device::new(dir.path(), DEVICE);
+    let key = s(&device.key_file);
+    let blob = seal(dir.path(), "b.ffce", PLAINTEXT);
+    let api = |args: &[&str]| {
+        let mut cmd = s3::ffce_aws();
+        cmd.env_remove("FFCE_API_URL").env_remove("FFCE_DEVICE_KEY");
+        cmd.arg("api").args(args);
+        common::run_cmd(&mut cmd, None)
+    };
+    let url = "http://127.0.0.1:9";
+
+    // The URL and the UUID.
+    let run = api(&[
+        "get",
+        DEVICE,
+        "--device-key",
+        key,
+        "--api-url",
+        "ftp://example.com",
+    ]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("http:// or https://"), "{}", run.stderr);
+    api(&["get", "not-a-uuid", "--device-key", key, "--api-url", url]).expect_code(2);
+    api(&["get", DEVICE, "--device-key", key]).expect_code(2);
+    // FFCE_API_URL and FFCE_DEVICE_KEY stand for the flags.
+    let mut cmd = s3::ffce_aws();
+    cmd.args(["api", "get", DEVICE])
+        .env("FFCE_API_URL", url)
+        .env("FFCE_DEVICE_KEY", dir.path().join("missing.pem"));
+    let run = common::run_cmd(&mut cmd, None);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("missing.pem: no such file"),
+        "{}",
+        run.stderr
+    );
+
+    // The device key: a P-384 key, a public key, a master secret where the device key
+    // belongs; named, never echoed.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/device-keys");
+    for (name, says) in [
+        ("p384-pkcs8.pem", "not a valid P-256 private key"),
+        ("public.pem", "\"PUBLIC KEY\", which holds no private key"),
+    ] {
+        let copy = write_file(
+            dir.path(),
+            name,
+            &std::fs::read(fixtures.join(name)).unwrap(),
+            0o600,
+        );
+        let run = api(&["delete", DEVICE, "--device-key", s(&copy), "--api-url", url]);
+        run.expect_code(2);
+        assert!(run.stderr.contains(says), "{name}: {}", run.stderr);
+    }
+    // (A master secret in hex is 64 hex digits, a valid scalar too: only base64 shows.)
+    let master = write_file(
+        dir.path(),
+        "master.b64",
+        format!("{}\n", b64(&[0x11; 32])).as_bytes(),
+        0o600,
+    );
+    let run = api(&[
+        "delete",
+        DEVICE,
+        "--device-key",
+        s(&master),
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("not a device key (44 bytes)"),
+        "{}",
+        run.stderr
+    );
+    common::assert_no_key(&run.all(), common::MASTER_11);
+    // Two things from stdin.
+    let run = api(&["post", DEVICE, "-", "--device-key", "-", "--api-url", url]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("stdin"), "{}", run.stderr);
+
+    // A body the API would refuse: exit 4, nothing sent.
+    let mut truncated = std::fs::read(&blob).unwrap();
+    truncated.truncate(truncated.len() - 1);
+    let bad = write_file(dir.path(), "bad.ffce", &truncated, 0o644);
+    let run = api(&[
+        "post",
+        DEVICE,
+        s(&bad),
+        "--device-key",
+        key,
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    let run = api(&[
+        "post",
+        DEVICE,
+        s(&t_plain(dir.path())),
+        "--device-key",
+        key,
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("--encrypt"), "{}", run.stderr);
+    // --if-none-match needs an etag to go with it.
+    let run = api(&[
+        "post",
+        DEVICE,
+        s(&blob),
+        "--if-none-match",
+        &sha256_hex(PLAINTEXT),
+        "--device-key",
+        key,
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("--if-none-match needs"),
+        "{}",
+        run.stderr
+    );
+    // An output that exists: refused before the request.
+    let run = api(&[
+        "get",
+        DEVICE,
+        "-o",
+        s(&blob),
+        "--device-key",
+        key,
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(5);
+
+    // And with all of that right, the request is made: no server, exit 1.
+    let run = api(&[
+        "post",
+        DEVICE,
+        s(&blob),
+        "--device-key",
+        key,
+        "--api-url",
+        url,
+    ]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("no answer"), "{}", run.stderr);
+}
+
+fn t_plain(dir: &Path) -> std::path::PathBuf {
+    write_file(dir, "plain.json", PLAINTEXT, 0o600)
+}
