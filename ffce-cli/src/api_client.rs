@@ -179,9 +179,14 @@ impl ApiClient {
             .map_err(|e| CliError::other(format!("cannot build the request: {e}")))?;
 
         let exchange = async {
+            // The whole chain: hyper's own words ("client error (Connect)") say nothing
+            // of the cause (refused, DNS, an untrusted certificate).
             let response = self.client.request(request).await.map_err(|e| {
-                CliError::other(format!("{method} {}: no answer: {e}", self.shown))
-                    .with_detail(ffce_store::error_chain(&e))
+                CliError::other(format!(
+                    "{method} {}: no answer: {}",
+                    self.shown,
+                    ffce_store::error_chain(&e)
+                ))
             })?;
             let status = response.status().as_u16();
             let etag = response
