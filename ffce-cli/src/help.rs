@@ -121,6 +121,12 @@ pub const ENVIRONMENT: &[Entry] = &[
         scope: Scope::Api,
     },
     Entry {
+        names: &["SSL_CERT_FILE", "SSL_CERT_DIR"],
+        about: "Root certificates for an https:// --api-url instead of the\n\
+                system's (a PEM file, a folder of them).",
+        scope: Scope::Api,
+    },
+    Entry {
         names: &["AWS_PROFILE"],
         about: "The AWS profile, when no --profile is given.",
         scope: Scope::S3,

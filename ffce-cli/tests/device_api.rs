@@ -669,3 +669,91 @@ fn arguments_keys_and_bodies_are_checked_before_any_request() {
 fn t_plain(dir: &Path) -> std::path::PathBuf {
     write_file(dir, "plain.json", PLAINTEXT, 0o600)
 }
+
+/// A one-request-at-a-time https server on 127.0.0.1 (Python's ssl, the TLS fixtures'
+/// certificate) that answers every signed GET with the API's 404; killed on drop.
+struct HttpsStub {
+    child: std::process::Child,
+    url: String,
+}
+
+impl HttpsStub {
+    fn start() -> HttpsStub {
+        use std::io::BufRead;
+        let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tls");
+        let script = r#"
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        signed = all(self.headers.get(h) for h in ("X-Device-UUID", "X-Device-Nonce",
+                     "X-Device-Timestamp", "X-Device-Signature"))
+        status, msg = (404, "No backup found for this device") if signed else (400, "unsigned")
+        body = json.dumps({"message": msg}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1] + "/server.pem", sys.argv[1] + "/server.key")
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+        let mut child = std::process::Command::new(s3::python())
+            .args(["-c", script])
+            .arg(&tls)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the https stub");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().expect("the stub's port");
+        HttpsStub {
+            child,
+            url: format!("https://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for HttpsStub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn https_urls_use_tls_with_verified_certificates() {
+    let stub = HttpsStub::start();
+    let dir = temp_dir();
+    let device = Device::new(dir.path(), DEVICE);
+    let get = |ca: Option<&Path>| {
+        let mut cmd = s3::ffce_aws();
+        cmd.env_remove("SSL_CERT_DIR").env_remove("SSL_CERT_FILE");
+        if let Some(ca) = ca {
+            cmd.env("SSL_CERT_FILE", ca);
+        }
+        cmd.args(["api", "get", DEVICE, "--api-url", &stub.url, "--device-key"])
+            .arg(&device.key_file);
+        common::run_cmd(&mut cmd, None)
+    };
+    // The stub's certificate is not from a system root: refused, exit 1, saying why.
+    let run = get(None);
+    run.expect_code(1);
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    // Trusting the test CA: the signed request reaches the server over TLS.
+    let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/tls/ca.pem");
+    let run = get(Some(&ca));
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("404: No backup found for this device"),
+        "{}",
+        run.stderr
+    );
+}
