@@ -203,6 +203,29 @@ fn flat_layout_stores_under_the_bare_uuid() {
         ])
         .expect_code(0);
 
+    // With a key for an existing blob, post sends the plaintext's SHA-256 as ETag; get
+    // without -o shows the report, authenticated, with that etag.
+    let master = master_11(t.dir.path());
+    t.api(&["post", "--master-key-file", s(&master), DEVICE, s(&blob)])
+        .expect_code(0);
+    assert_eq!(
+        t.bucket.head(DEVICE)["metadata"]["etag"],
+        sha256_hex(PLAINTEXT).as_str()
+    );
+    let run = t.api(&[
+        "get",
+        DEVICE,
+        "--decrypt",
+        "--master-key-file",
+        s(&master),
+        "--json",
+    ]);
+    run.expect_code(0);
+    let report = run.json();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["authenticated"], true, "{report}");
+    assert_eq!(report["etag"], sha256_hex(PLAINTEXT).as_str(), "{report}");
+
     t.api(&["delete", DEVICE]).expect_code(0);
     assert!(t.bucket.keys().is_empty());
     t.signed("GET", b"").expect(404);
