@@ -249,7 +249,7 @@ impl App {
 
     /// GET: the blob, its length and its `etag` metadata; 404 only for a missing object.
     async fn get(&self, key: &ObjectKey, request_id: &str) -> Response {
-        let object = match self.store.get(key, None).await {
+        let object = match self.store.get_only(key).await {
             Ok(o) => o,
             // S3 answers a missing key with 403 AccessDenied to a role without
             // s3:ListBucket (FFCE-SPEC §7).

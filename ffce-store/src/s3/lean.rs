@@ -1,14 +1,16 @@
 //! One-request operations for a caller whose role allows exactly one S3 action per
 //! route, as the device API's Lambda functions have (FFCE-SPEC §7): the `etag`
 //! metadata of the stored object from a HEAD (`s3:GetObject`), and a delete that looks
-//! nothing up first (`s3:DeleteObject` alone). [`Store::delete`](crate::Store::delete)
-//! asks first what is there, which such a role may not do.
+//! nothing up first (`s3:DeleteObject` alone), and a GET that does not look around a
+//! missing key (`s3:GetObject` alone). [`Store::delete`](crate::Store::delete) asks
+//! first what is there, and [`Store::get`](crate::Store::get) lists a missing key's
+//! versions to explain it, which such a role may not do.
 
 use ffce_core::{ObjectKey, PLAINTEXT_DIGEST_METADATA};
 
-use super::S3Store;
+use super::{MissingKey, S3Store};
 use crate::error::{StoreError, StoreResult};
-use crate::store::PlaintextDigest;
+use crate::store::{Object, PlaintextDigest};
 
 impl S3Store {
     /// The `etag` metadata (the plaintext's SHA-256) of the object at `key`, from one
@@ -51,5 +53,14 @@ impl S3Store {
                     .denied_action(|| format!("delete {url}"))
             })?;
         Ok(())
+    }
+
+    /// Downloads the latest object at `key` as [`Store::get`](crate::Store::get) does
+    /// (checksums verified, a cut-off body retried), with one GetObject request: a
+    /// missing key is [`StoreError::NotFound`] at once, never
+    /// [`StoreError::Deleted`], since telling the two apart takes a ListObjectVersions
+    /// that a GetObject-only role is refused (and a refused request per 404 besides).
+    pub async fn get_only(&self, key: &ObjectKey) -> StoreResult<Object> {
+        self.get_object(key, None, MissingKey::AsIs).await
     }
 }

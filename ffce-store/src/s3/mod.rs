@@ -519,10 +519,11 @@ impl S3Store {
         &self,
         key: &ObjectKey,
         version: Option<&VersionId>,
+        missing: MissingKey,
     ) -> StoreResult<Object> {
         let mut attempt = 1;
         loop {
-            match self.get_once(key, version).await {
+            match self.get_once(key, version, missing).await {
                 Ok(object) => return Ok(object),
                 Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
                     attempt += 1;
@@ -538,6 +539,7 @@ impl S3Store {
         &self,
         key: &ObjectKey,
         version: Option<&VersionId>,
+        missing: MissingKey,
     ) -> Result<Object, GetFailure> {
         let url = self.url(key);
         let what = match version {
@@ -558,7 +560,9 @@ impl S3Store {
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 return Err(GetFailure::Store(match self.classify(e, &what) {
-                    StoreError::NotFound { what } if version.is_none() => {
+                    StoreError::NotFound { what }
+                        if version.is_none() && missing == MissingKey::Explain =>
+                    {
                         self.explain_missing(key, what).await
                     }
                     // GET of a delete marker's version id: 405 Method Not Allowed.
@@ -721,7 +725,7 @@ impl Store for S3Store {
     }
 
     async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
-        self.get_object(key, version).await
+        self.get_object(key, version, MissingKey::Explain).await
     }
 
     async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
@@ -772,7 +776,7 @@ impl Store for S3Store {
     async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
         match scope {
             ReadScope::Whole => {
-                let object = self.get_object(key, None).await?;
+                let object = self.get_object(key, None, MissingKey::Explain).await?;
                 Ok(Fetched::from_body(object.body, scope))
             }
             ReadScope::Prefix(n) => self.read_prefix(key, n).await,
@@ -853,4 +857,14 @@ mod tests {
             "endpoint_url"
         );
     }
+}
+
+/// What a GET of the latest object does when the key is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MissingKey {
+    /// List the key's versions (one more request) to tell a deleted backup, whose
+    /// versions are kept, from one never stored ([`StoreError::Deleted`]).
+    Explain,
+    /// Answer [`StoreError::NotFound`] at once: for a role allowed `s3:GetObject` only.
+    AsIs,
 }

@@ -336,6 +336,29 @@ async fn s3_stored_digest_reads_the_etag_metadata() {
 }
 
 #[tokio::test]
+async fn s3_get_only_reads_like_get_and_does_not_explain_a_missing_key() {
+    let store = s3_store("get-only").await;
+    let k = key(0, Layout::Nested);
+    let blob = fixtures::sealed(b"{}");
+    store
+        .put(&k, blob.clone(), &ffce_store::PutOptions::for_body(&blob))
+        .await
+        .unwrap();
+    assert_eq!(store.get_only(&k).await.unwrap().body, blob);
+    store.delete_only(&k).await.unwrap();
+    // `get` lists the versions to say the backup was deleted; `get_only` makes no
+    // request beyond its GetObject, so it can only say "not found".
+    assert!(matches!(
+        store.get(&k, None).await,
+        Err(StoreError::Deleted { .. })
+    ));
+    assert!(matches!(
+        store.get_only(&k).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
 async fn s3_delete_only_adds_a_marker_and_accepts_a_missing_key() {
     let store = s3_store("delete-only").await;
     let k = key(0, Layout::Nested);
