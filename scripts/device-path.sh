@@ -19,7 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-die() { printf '\ndevice-path: FAILED: %s\n' "$*" >&2; exit 1; }
+# The failing step's command goes with the message: scripts/test.sh hides the steps.
+last_step=
+die() {
+    printf '\ndevice-path: FAILED: %s\n' "$*" >&2
+    [[ -z "$last_step" ]] || printf 'device-path: in the step: $ %s\n' "$last_step" >&2
+    exit 1
+}
 
 if [[ -z "${FFCE_DEVICE_PATH_NO_BUILD:-}" ]]; then
     cargo build --quiet --locked -p ffce-cli -p ffce-lambda
@@ -73,6 +79,7 @@ step() {
     shown=${shown//$repo/\$repo}
     shown=${shown//$device/\$DEVICE}
     [[ -z "$etag" ]] || shown=${shown//$etag/\$ETAG}
+    last_step=$shown
     printf '\n$ %s\n' "$shown"
     set +e
     out=$("$@" 2>"$work/stderr.txt")
