@@ -87,6 +87,7 @@ step() {
     set -e
     [[ -z "$out" ]] || printf '%s\n' "$out"
     [[ ! -s "$work/stderr.txt" ]] || cat "$work/stderr.txt" >&2
+    [[ "$code" == 0 ]] || printf '[exit %s]\n' "$code"
 }
 expect_code() { [[ "$code" == "$1" ]] || die "exit code $code, expected $1"; }
 expect_out() { [[ "$out" == *"$1"* ]] || die "the output does not say: $1"; }
@@ -107,17 +108,22 @@ expect_code 0
 expect_out "\"$table\""
 
 api_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf '\n$ S3_BACKUP_BUCKET_NAME=%s DYNAMODB_DEVICES_TABLE_NAME=%s ffce-backup-api --listen 127.0.0.1:%s &\n' \
-    "$bucket" "$table" "$api_port"
+last_step="S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table ffce-backup-api --listen 127.0.0.1:$api_port >api.log 2>&1 &"
+printf '\n$ %s\n' "$last_step"
 S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table \
-    ffce-backup-api --listen "127.0.0.1:$api_port" >"$work/api.log" 2>"$work/api.err" &
+    ffce-backup-api --listen "127.0.0.1:$api_port" >api.log 2>&1 &
 api_pid=$!
+ready=
 for _ in $(seq 100); do
-    kill -0 "$api_pid" 2>/dev/null || die "ffce-backup-api exited: $(cat "$work/api.err")"
-    "$python" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
-        "$api_port" 2>/dev/null && break
+    kill -0 "$api_pid" 2>/dev/null || die "ffce-backup-api exited: $(cat api.log)"
+    if "$python" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
+        "$api_port" 2>/dev/null; then
+        ready=1
+        break
+    fi
     sleep 0.1
 done
+[[ -n "$ready" ]] || die "ffce-backup-api did not listen on 127.0.0.1:$api_port within 10 s"
 export FFCE_API_URL="http://127.0.0.1:$api_port" FFCE_DEVICE_KEY=device.pem
 printf '$ export FFCE_API_URL=%s FFCE_DEVICE_KEY=device.pem\n' "$FFCE_API_URL"
 
@@ -127,18 +133,21 @@ expect_code 0
 public_key=$out
 [[ "$public_key" =~ ^B[A-Za-z0-9+/]{86}=$ ]] ||
     die "keygen did not print a base64 65-byte public key: $public_key"
+printf '\n$ DEVICE=%s\n' "$device"
 step python "$repo/scripts/device_table.py" register "$table" "$device" "$public_key"
 expect_code 0
 expect_out "\"public_key\": \"$public_key\""
 
 # The device's backup: a Dexie export, sealed with its master key and posted.
-cp "$repo/fixtures/plaintexts/dexie-config.json" backup.json
-(umask 077 && printf '%064d\n' 0 | tr 0 1 >master.key)
-etag=$(sha256sum backup.json | cut -d' ' -f1)
-printf '\n$ DEVICE=%s ETAG=$(sha256sum backup.json | cut -d" " -f1)\n' "$device"
+step cp "$repo/fixtures/plaintexts/dexie-config.json" backup.json
+expect_code 0
+printf '\n$ printf %%064d 0 | tr 0 1 >master.key    # a test master secret: 32 bytes of 0x11\n'
+(umask 077 && printf '%064d' 0 | tr 0 1 >master.key)
 step ffce api post --encrypt --master-key-file master.key "$device" backup.json
 expect_code 0
-expect_out "$etag"
+etag=$(sha256sum backup.json | cut -d' ' -f1)
+expect_out "etag      $etag"
+printf '\n$ ETAG=$(sha256sum backup.json | cut -d" " -f1)    # the etag the API stored: %s\n' "$etag"
 
 # The support engineer's view: the object in the bucket, decrypted, is the same JSON.
 step ffce get --bucket "$bucket" --decrypt --master-key-file master.key "$device" -o restored.json
