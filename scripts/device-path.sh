@@ -89,6 +89,19 @@ step() {
     [[ ! -s "$work/stderr.txt" ]] || cat "$work/stderr.txt" >&2
     [[ "$code" == 0 ]] || printf '[exit %s]\n' "$code"
 }
+# shell_step 'LINE': the same for a line with pipes or redirections, run by bash as typed
+# (with $repo and $DEVICE set as the README sets them).
+shell_step() {
+    last_step=$1
+    printf '\n$ %s\n' "$1"
+    set +e
+    out=$(repo=$repo DEVICE=$device bash -c "set -o pipefail; $1" 2>"$work/stderr.txt")
+    code=$?
+    set -e
+    [[ -z "$out" ]] || printf '%s\n' "$out"
+    [[ ! -s "$work/stderr.txt" ]] || cat "$work/stderr.txt" >&2
+    [[ "$code" == 0 ]] || printf '[exit %s]\n' "$code"
+}
 expect_code() { [[ "$code" == "$1" ]] || die "exit code $code, expected $1"; }
 expect_out() { [[ "$out" == *"$1"* ]] || die "the output does not say: $1"; }
 expect_err() { grep -qF -- "$1" "$work/stderr.txt" || die "stderr does not say: $1"; }
@@ -128,26 +141,26 @@ export FFCE_API_URL="http://127.0.0.1:$api_port" FFCE_DEVICE_KEY=device.pem
 printf '$ export FFCE_API_URL=%s FFCE_DEVICE_KEY=device.pem\n' "$FFCE_API_URL"
 
 # The device: a key pair, registered in the table by its public key.
-step ffce api keygen -o device.pem
+shell_step 'ffce api keygen -o device.pem | tee device.pub'
 expect_code 0
 public_key=$out
 [[ "$public_key" =~ ^B[A-Za-z0-9+/]{86}=$ ]] ||
     die "keygen did not print a base64 65-byte public key: $public_key"
 printf '\n$ DEVICE=%s\n' "$device"
-step python "$repo/scripts/device_table.py" register "$table" "$device" "$public_key"
+shell_step "python \$repo/scripts/device_table.py register $table \$DEVICE \$(cat device.pub)"
 expect_code 0
 expect_out "\"public_key\": \"$public_key\""
 
 # The device's backup: a Dexie export, sealed with its master key and posted.
 step cp "$repo/fixtures/plaintexts/dexie-config.json" backup.json
 expect_code 0
-printf '\n$ printf %%064d 0 | tr 0 1 >master.key    # a test master secret: 32 bytes of 0x11\n'
-(umask 077 && printf '%064d' 0 | tr 0 1 >master.key)
+shell_step '(umask 077; printf %064d 0 | tr 0 1 >master.key)    # a test master secret: 32 bytes of 0x11'
+expect_code 0
 step ffce api post --encrypt --master-key-file master.key "$device" backup.json
 expect_code 0
 etag=$(sha256sum backup.json | cut -d' ' -f1)
 expect_out "etag      $etag"
-printf '\n$ ETAG=$(sha256sum backup.json | cut -d" " -f1)    # the etag the API stored: %s\n' "$etag"
+printf '\n$ ETAG=$(sha256sum backup.json | cut -d" " -f1)\n'
 
 # The support engineer's view: the object in the bucket, decrypted, is the same JSON.
 step ffce get --bucket "$bucket" --decrypt --master-key-file master.key "$device" -o restored.json
