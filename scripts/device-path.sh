@@ -75,10 +75,10 @@ out=
 code=0
 step() {
     local shown="$*"
-    shown=${shown//$endpoint/\$AWS_ENDPOINT_URL}
-    shown=${shown//$repo/\$repo}
-    shown=${shown//$device/\$DEVICE}
-    [[ -z "$etag" ]] || shown=${shown//$etag/\$ETAG}
+    shown=${shown//"$endpoint"/\$AWS_ENDPOINT_URL}
+    shown=${shown//"$repo"/\$repo}
+    shown=${shown//"$device"/\$DEVICE}
+    [[ -z "$etag" ]] || shown=${shown//"$etag"/\$ETAG}
     last_step=$shown
     printf '\n$ %s\n' "$shown"
     set +e
