@@ -2,8 +2,8 @@
 # The whole test suite, on a fresh machine or a developer's: builds the pinned Python
 # virtualenv (moto, boto3, cryptography), starts moto's S3 server on loopback, checks the
 # fixtures against their independent generator, runs every Rust test (unit, integration
-# against the real server, the device API against `ffce-backup-api`, doc tests), and
-# stops the server again.
+# against the real server, the device API against `ffce-backup-api`, doc tests), runs the
+# README's device path end to end (scripts/device-path.sh), and stops the server again.
 #
 # The S3 tests never skip: if the server cannot start, this script fails.
 set -euo pipefail
@@ -40,3 +40,8 @@ cargo test --workspace --locked "$@"
 # ffce-core's optional ring backend must pass the same suite (Wycheproof included).
 echo "== cargo test -p ffce-core --features ring" >&2
 cargo test -p ffce-core --features ring --locked "$@"
+
+# The README's "device path, end to end", command by command, on its own moto and API
+# servers: the walkthrough cannot rot unnoticed. The binaries are built above.
+echo "== scripts/device-path.sh (the README's device path)" >&2
+FFCE_VENV="$venv" FFCE_DEVICE_PATH_NO_BUILD=1 scripts/device-path.sh >/dev/null
