@@ -24,7 +24,7 @@ use crate::numbers::{Count, Grouped, bytes};
 /// Names longer than this many characters are cut (with `…`).
 const MAX_NAME_CHARS: usize = 80;
 /// At most this many object keys or tables are listed; the rest are only counted.
-const MAX_LISTED: usize = 256;
+pub const MAX_LISTED: usize = 256;
 
 /// What a plaintext is, described without its values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
