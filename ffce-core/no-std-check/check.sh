@@ -18,6 +18,9 @@ cargo build --quiet --locked --features content
 echo "no_std check: bytes feature"
 cargo build --quiet --locked --features bytes
 
+echo "no_std check: device-auth feature"
+cargo build --quiet --locked --features device-auth
+
 echo "no_std check: canary (ffce-core/std on) must fail"
 if out=$(cargo build --quiet --locked --features std-canary 2>&1); then
     echo "FAIL: the std canary built, so this check cannot detect a crate that links std" >&2

@@ -50,6 +50,8 @@
 //! - `ring`: the `ring` AEAD backend.
 //! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export, and
 //!   `ffce_core::firmware`, whether the device would restore a plaintext.
+//! - `device-auth`: `ffce_core::device_auth`, the device API's signed request headers
+//!   (P-256 ECDSA): sign them on a device, parse and verify them in a server; no_std.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -61,6 +63,8 @@ mod aead;
 #[cfg(feature = "content")]
 pub mod content;
 mod device;
+#[cfg(feature = "device-auth")]
+pub mod device_auth;
 mod error;
 #[cfg(feature = "content")]
 pub mod firmware;

@@ -70,7 +70,33 @@ pub extern "C" fn ffce_no_std_check(seed: u8) -> u32 {
     if bytes_round_trip(&key, plaintext).is_none() {
         return 7;
     }
+    #[cfg(feature = "device-auth")]
+    if device_auth_round_trip(seed).is_none() {
+        return 8;
+    }
     0
+}
+
+/// Signs a device request, then parses and verifies its headers as a server does.
+#[cfg(feature = "device-auth")]
+fn device_auth_round_trip(seed: u8) -> Option<()> {
+    use ffce_core::DeviceId;
+    use ffce_core::device_auth::{
+        AuthHeaders, DevicePublicKey, DeviceSigningKey, RawAuthHeaders, format_timestamp, verify,
+    };
+    let key = DeviceSigningKey::from_scalar_bytes(&[seed | 1; 32]).ok()?;
+    let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").ok()?;
+    let now = 1_746_792_000 + i64::from(seed);
+    let signed = key.sign(&device, &[seed; 32], &format_timestamp(now));
+    let raw = RawAuthHeaders {
+        uuid: Some(signed.uuid()),
+        nonce: Some(signed.nonce()),
+        timestamp: Some(signed.timestamp()),
+        signature: Some(signed.signature()),
+    };
+    let headers = AuthHeaders::parse(signed.uuid(), raw, now).ok()?;
+    let public = DevicePublicKey::from_table_base64(&key.public_key().to_table_base64()).ok()?;
+    verify(&public, &headers).ok()
 }
 
 /// Seals again and checks the blob as a `bytes::Bytes` upload body, then opens the
@@ -92,6 +118,12 @@ const _: () = {
     is_error::<ffce_core::UploadError>();
     is_error::<ffce_core::InvalidDeviceId>();
     is_error::<ffce_core::key_material::KeyMaterialError>();
+    #[cfg(feature = "device-auth")]
+    is_error::<ffce_core::device_auth::AuthError>();
+    #[cfg(feature = "device-auth")]
+    is_error::<ffce_core::device_auth::KeyFileError>();
+    #[cfg(feature = "device-auth")]
+    is_error::<ffce_core::device_auth::PublicKeyError>();
 };
 
 /// Never called (the library is only built); required because ffce-core allocates.

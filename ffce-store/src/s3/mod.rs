@@ -47,6 +47,7 @@ use crate::store::{
 
 mod activity;
 pub(crate) mod errors;
+mod lean;
 mod list;
 mod profile;
 mod ranged;

@@ -299,3 +299,61 @@ async fn local_concurrent_tasks_share_one_store() {
     let store: Arc<dyn Store> = Arc::new(store);
     suite::concurrent_tasks_share_one_store(store).await;
 }
+
+// ---------------------------------------------------------------------------------
+// S3 only: the one-request operations of a narrow role (a Lambda function)
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn s3_stored_digest_reads_the_etag_metadata() {
+    let store = s3_store("stored-digest").await;
+    let with = key(0, Layout::Nested);
+    let without = key(1, Layout::Flat);
+    let plaintext = fixtures::plaintext(100);
+    let blob = fixtures::sealed(&plaintext);
+    assert_eq!(store.stored_digest(&with).await.unwrap(), None, "no object");
+    store
+        .put(
+            &with,
+            blob.clone(),
+            &fixtures::backup_options(&blob, &plaintext),
+        )
+        .await
+        .unwrap();
+    store
+        .put(
+            &without,
+            blob.clone(),
+            &ffce_store::PutOptions::for_body(&blob),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.stored_digest(&with).await.unwrap(),
+        Some(PlaintextDigest::Sha256(fixtures::sha256(&plaintext)))
+    );
+    assert_eq!(store.stored_digest(&without).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn s3_delete_only_adds_a_marker_and_accepts_a_missing_key() {
+    let store = s3_store("delete-only").await;
+    let k = key(0, Layout::Nested);
+    let blob = fixtures::sealed(b"{}");
+    store
+        .put(&k, blob.clone(), &ffce_store::PutOptions::for_body(&blob))
+        .await
+        .unwrap();
+    store.delete_only(&k).await.unwrap();
+    assert!(matches!(
+        store.get(&k, None).await,
+        Err(StoreError::Deleted { .. } | StoreError::NotFound { .. })
+    ));
+    let versions = ffce_store::VersionedStore::list_versions(&store, &k)
+        .await
+        .unwrap();
+    assert!(versions[0].is_delete_marker && versions[0].is_latest);
+    assert_eq!(versions.len(), 2, "the data is kept under the marker");
+    // A missing key: success, as S3 answers.
+    store.delete_only(&key(1, Layout::Flat)).await.unwrap();
+}

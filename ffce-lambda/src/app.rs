@@ -1,0 +1,356 @@
+//! The router and the three handlers of FFCE-SPEC §7, shared by the Lambda function and
+//! `--listen`: one [`App`] per process (configuration and clients built once), one
+//! [`App::handle`] per request, one JSON log line per request.
+
+use std::time::Instant;
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use bytes::Bytes;
+use ffce_core::{CONTENT_TYPE, DeviceId, ObjectKey, validate_upload_bytes};
+use ffce_store::{PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreError};
+use http::{HeaderValue, Method, StatusCode, header};
+
+use crate::config::Config;
+use crate::devices::{Devices, Lookup};
+use crate::event::{UndecodableBody, request_from_event, response_to_event};
+use crate::reply::{self, Refusal, Request, Response, etag_value};
+use crate::{auth, logging};
+
+/// The one route of the API.
+pub const BACKUP_ROUTE: &str = "/devices/{uuid}/backup";
+
+/// The function: its configuration and clients, built once per process.
+#[derive(Clone, Debug)]
+pub struct App {
+    config: Config,
+    store: S3Store,
+    devices: Devices,
+}
+
+/// A client could not be built at start-up.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl App {
+    /// Builds the S3 and DynamoDB clients for `config` from the AWS environment
+    /// (region, credentials, `AWS_ENDPOINT_URL`). No request is made.
+    pub async fn connect(config: Config) -> Result<App, StartError> {
+        let s3 = S3Config {
+            // Lambda's 15 s budget: a stalled attempt is abandoned after 5 s and retried.
+            attempt_timeout: std::time::Duration::from_secs(5),
+            timeout: Some(std::time::Duration::from_secs(12)),
+            ..S3Config::new(config.bucket.clone())
+        };
+        let store = S3Store::connect(&s3)
+            .await
+            .map_err(|e| StartError(format!("S3: {e}")))?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let devices = Devices::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
+        Ok(App::new(config, store, devices))
+    }
+
+    /// An app from clients built elsewhere.
+    pub fn new(config: Config, store: S3Store, devices: Devices) -> App {
+        App {
+            config,
+            store,
+            devices,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Answers one API Gateway v2 event (Lambda mode); `request_id` is Lambda's.
+    pub async fn handle_event(
+        &self,
+        event: ApiGatewayV2httpRequest,
+        request_id: &str,
+    ) -> ApiGatewayV2httpResponse {
+        response_to_event(self.handle(request_from_event(event), request_id).await)
+    }
+
+    /// Answers one request and logs one line about it (see [`logging`]).
+    pub async fn handle(&self, request: Request, request_id: &str) -> Response {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let (route, device, response) = self.route(&request, request_id).await;
+        logging::request_line(&logging::RequestLine {
+            request_id,
+            method: method.as_str(),
+            route,
+            device: device.as_deref(),
+            status: response.status().as_u16(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+        response
+    }
+
+    /// The route's name for the log, the device (once its UUID is valid) and the answer.
+    async fn route(
+        &self,
+        request: &Request,
+        request_id: &str,
+    ) -> (&'static str, Option<String>, Response) {
+        let Some(path_uuid) = backup_path_uuid(request.uri().path()) else {
+            return ("unmatched", None, reply::message(404, "Not found"));
+        };
+        let route = match *request.method() {
+            Method::POST => "POST /devices/{uuid}/backup",
+            Method::GET => "GET /devices/{uuid}/backup",
+            Method::DELETE => "DELETE /devices/{uuid}/backup",
+            _ => {
+                let mut response = reply::message(405, "Method not allowed");
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+                return ("unmatched", None, response);
+            }
+        };
+        // The path parameter as the Python functions take it: stripped.
+        let path_uuid = path_uuid.trim();
+        // Stricter than the Python functions: no AWS call for a path that is no UUID.
+        let device = match DeviceId::parse(path_uuid) {
+            Ok(d) => d,
+            Err(e) => {
+                return (
+                    route,
+                    None,
+                    reply::message(400, &format!("Invalid device UUID: {e}")),
+                );
+            }
+        };
+        let response = self
+            .authenticated(request, path_uuid, device, request_id)
+            .await;
+        (route, Some(path_uuid.to_string()), response)
+    }
+
+    async fn authenticated(
+        &self,
+        request: &Request,
+        path_uuid: &str,
+        device: DeviceId,
+        request_id: &str,
+    ) -> Response {
+        let public_key = match self.devices.lookup(path_uuid).await {
+            Ok(Lookup::NotRegistered) => return reply::message(401, "Device not registered"),
+            Ok(Lookup::Registered { public_key }) => public_key,
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "device table lookup failed");
+                return reply::message(500, "Internal server error");
+            }
+        };
+        let public_key = match public_key.as_deref().map(auth::parse_public_key) {
+            Some(Ok(key)) => key,
+            Some(Err(e)) => {
+                tracing::error!(request_id, error = %e, "device item unusable");
+                return reply::message(500, "Internal server error");
+            }
+            None => {
+                tracing::error!(request_id, "device item has no public_key string");
+                return reply::message(500, "Internal server error");
+            }
+        };
+        if let Err(refusal) = auth::check(request, path_uuid, &public_key) {
+            return refusal.into_response();
+        }
+        let key = ObjectKey::new(device, self.config.layout);
+        match *request.method() {
+            Method::POST => self.post(request, &key, path_uuid, request_id).await,
+            Method::GET => self.get(&key, request_id).await,
+            _ => self.delete(&key, path_uuid, request_id).await,
+        }
+    }
+
+    /// POST: validate fully, honour `If-None-Match` against the stored `etag`, store,
+    /// then note `last_backup_date`.
+    async fn post(
+        &self,
+        request: &Request,
+        key: &ObjectKey,
+        path_uuid: &str,
+        request_id: &str,
+    ) -> Response {
+        if request.extensions().get::<UndecodableBody>().is_some() {
+            return reply::message(400, "Request body is not valid base64");
+        }
+        let body: Bytes = request.body().clone();
+        if let Err(e) = validate_upload_bytes(body.clone()) {
+            return reply::message(e.http_status(), &e.to_string());
+        }
+        let etag = match header_digest(request, header::ETAG) {
+            Ok(d) => d,
+            Err(refusal) => return refusal.into_response(),
+        };
+        if let Some(etag) = etag {
+            let if_none_match = request
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().trim_matches('"'))
+                .filter(|v| !v.is_empty());
+            if let Some(wanted) = if_none_match {
+                if wanted.eq_ignore_ascii_case(&hex_lower(&etag)) {
+                    // The documented meaning: the device's last upload is still the
+                    // stored one. A backup deleted meanwhile is uploaded again.
+                    match self.store.stored_digest(key).await {
+                        Ok(Some(PlaintextDigest::Sha256(stored))) if stored == etag => {
+                            let mut response = http::Response::new(Bytes::new());
+                            *response.status_mut() = StatusCode::NOT_MODIFIED;
+                            response
+                                .headers_mut()
+                                .insert(header::ETAG, etag_value(&hex_lower(&etag)));
+                            return response;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            // Not knowing costs one upload, not a refusal.
+                            tracing::warn!(request_id, error = %e, "reading the stored etag failed; storing");
+                        }
+                    }
+                }
+            }
+        }
+        let options = PutOptions {
+            plaintext_sha256: etag,
+            ..PutOptions::for_body(&body)
+        };
+        if let Err(e) = self.store.put(key, body, &options).await {
+            tracing::error!(request_id, error = %e, "PutObject failed");
+            return reply::message(500, "Failed to store the backup");
+        }
+        // `%Y-%m-%dT%H:%M:%SZ`, as the Python functions write it.
+        let date = ffce_store::format_time(std::time::SystemTime::now());
+        if let Err(e) = self.devices.set_last_backup(path_uuid, &date).await {
+            tracing::warn!(request_id, error = %e, "setting last_backup_date failed (ignored)");
+        }
+        let mut response = reply::json(
+            200,
+            &serde_json::json!({ "message": "Backup stored", "last_backup_date": date }),
+        );
+        if let Some(etag) = etag {
+            response
+                .headers_mut()
+                .insert(header::ETAG, etag_value(&hex_lower(&etag)));
+        }
+        response
+    }
+
+    /// GET: the blob, its length and its `etag` metadata; 404 only for a missing object.
+    async fn get(&self, key: &ObjectKey, request_id: &str) -> Response {
+        let object = match self.store.get(key, None).await {
+            Ok(o) => o,
+            // S3 answers a missing key with 403 AccessDenied to a role without
+            // s3:ListBucket (FFCE-SPEC §7).
+            Err(
+                StoreError::NotFound { .. }
+                | StoreError::Deleted { .. }
+                | StoreError::PermissionDenied { .. },
+            ) => return reply::message(404, "No backup found for this device"),
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "GetObject failed");
+                return reply::message(500, "Failed to read the backup");
+            }
+        };
+        let etag = match object.plaintext_digest {
+            Some(PlaintextDigest::Sha256(d)) => hex_lower(&d),
+            Some(PlaintextDigest::NotASha256) | None => String::new(),
+        };
+        let len = object.body.len();
+        let mut response = http::Response::new(object.body);
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        headers.insert(header::ETAG, etag_value(&etag));
+        response
+    }
+
+    /// DELETE: one DeleteObject (idempotent), then `last_backup_date` removed.
+    async fn delete(&self, key: &ObjectKey, path_uuid: &str, request_id: &str) -> Response {
+        if let Err(e) = self.store.delete_only(key).await {
+            tracing::error!(request_id, error = %e, "DeleteObject failed");
+            return reply::message(500, "Failed to delete the backup");
+        }
+        if let Err(e) = self.devices.clear_last_backup(path_uuid).await {
+            tracing::warn!(request_id, error = %e, "removing last_backup_date failed (ignored)");
+        }
+        reply::message(200, "Backup deleted")
+    }
+}
+
+/// The `{uuid}` of `/devices/{uuid}/backup`, as it stands in the path.
+fn backup_path_uuid(path: &str) -> Option<&str> {
+    let uuid = path.strip_prefix("/devices/")?.strip_suffix("/backup")?;
+    (!uuid.is_empty() && !uuid.contains('/')).then_some(uuid)
+}
+
+/// The optional `ETag` request header: the plaintext's SHA-256 in hex, quotes stripped.
+fn header_digest(request: &Request, name: header::HeaderName) -> Result<Option<[u8; 32]>, Refusal> {
+    let Some(value) = request.headers().get(&name) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim().trim_matches('"');
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let mut digest = [0u8; 32];
+    match hex::decode_to_slice(text, &mut digest) {
+        Ok(()) => Ok(Some(digest)),
+        Err(_) => Err(Refusal::new(
+            400,
+            "ETag must be the SHA-256 of the backup's plaintext as 64 hex digits",
+        )),
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_backup_path_routes() {
+        let id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+        assert_eq!(backup_path_uuid(&format!("/devices/{id}/backup")), Some(id));
+        for path in [
+            "/",
+            "/devices//backup",
+            "/devices/a/b/backup",
+            "/devices/x/backup/",
+            "/device/x/backup",
+        ] {
+            assert_eq!(backup_path_uuid(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn etag_headers_are_64_hex_digits() {
+        let with = |v: &str| {
+            let mut r = http::Request::new(Bytes::new());
+            r.headers_mut()
+                .insert(header::ETAG, HeaderValue::from_str(v).unwrap());
+            header_digest(&r, header::ETAG).map_err(|refusal| refusal.status)
+        };
+        assert_eq!(
+            with(&format!("\"{}\"", "Ab".repeat(32))),
+            Ok(Some([0xab; 32]))
+        );
+        assert_eq!(with("\"\""), Ok(None));
+        assert_eq!(with(&"ab".repeat(31)), Err(400));
+        assert_eq!(with(&format!("+{}", "a".repeat(63))), Err(400));
+    }
+}

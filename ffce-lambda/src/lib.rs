@@ -1,0 +1,54 @@
+//! The FFCE device backup API (FFCE-SPEC §7) in Rust: `POST`, `GET` and `DELETE`
+//! `/devices/{uuid}/backup`, on `ffce-core` (upload validation, device authentication)
+//! and `ffce-store` (the bucket), with the device table in DynamoDB.
+//!
+//! The binary `ffce-backup-api` runs as an AWS Lambda function behind an API Gateway
+//! HTTP API (payload 2.0) when `AWS_LAMBDA_RUNTIME_API` is set, or as a plain HTTP
+//! server with `--listen ADDR`; both modes hand requests to the one router,
+//! [`App::handle`]. The library is that router, so tests and other programs can drive
+//! it directly ([`App::handle_event`] takes an API Gateway event).
+//!
+//! Stricter than the Python functions it replaces, on purpose: the path's UUID is
+//! checked before any AWS call (400); an upload passes `ffce-core`'s full validation
+//! (400 naming the problem, 413 over 524,288 bytes); `If-None-Match` is compared with
+//! the stored object's `etag` metadata; a GET answers 404 only for a missing object.
+//!
+//! # Environment
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `S3_BACKUP_BUCKET_NAME` | the bucket (required) |
+//! | `DYNAMODB_DEVICES_TABLE_NAME` | the device table (required) |
+//! | `BACKUP_KEY_LAYOUT` | `nested` (default, `{uuid}/backup.ffce`) or `flat` (`{uuid}`) |
+//! | `AWS_REGION`, credentials, `AWS_ENDPOINT_URL` | as for any AWS SDK program |
+//!
+//! A missing or invalid variable stops the binary with exit code 2, naming it.
+//!
+//! # Running it locally
+//!
+//! Against the moto test server (`scripts/s3-server.sh start` prints its endpoint),
+//! which serves S3 and DynamoDB on one port:
+//!
+//! ```text
+//! export AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_REGION=us-east-1 \
+//!        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+//!        S3_BACKUP_BUCKET_NAME=my-bucket DYNAMODB_DEVICES_TABLE_NAME=firefly-devices
+//! ffce-backup-api --listen 127.0.0.1:8080
+//! ```
+//!
+//! Each request is logged as one JSON line on stdout ([`logging`]).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod app;
+mod auth;
+pub mod config;
+pub mod devices;
+pub mod event;
+pub mod listen;
+pub mod logging;
+pub mod reply;
+
+pub use app::{App, BACKUP_ROUTE, StartError};
+pub use config::{Config, ConfigError};
