@@ -1,19 +1,46 @@
-//! Device authentication (FFCE-SPEC §7): NOT YET BUILT IN. Until `ffce-core`'s
-//! `device-auth` feature is available here, every authenticated route fails closed
-//! with 500, so no request is ever served unauthenticated.
+//! Device authentication (FFCE-SPEC §7, every route), after the device table lookup:
+//! the four signed headers, checked by `ffce_core::device_auth` against the server's
+//! clock (±10 s) and the device's registered public key.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ffce_core::device_auth::{
+    self, AuthHeaders, DevicePublicKey, NONCE_HEADER, RawAuthHeaders, SIGNATURE_HEADER,
+    TIMESTAMP_HEADER, UUID_HEADER,
+};
 
 use crate::reply::{Refusal, Request};
 
-/// Stands for the device's registered key until authentication is built in.
-#[derive(Debug)]
-pub struct PublicKeyStub;
-
-/// Accepts any text (the check below refuses every request anyway).
-pub fn parse_public_key(_text: &str) -> Result<PublicKeyStub, std::convert::Infallible> {
-    Ok(PublicKeyStub)
+/// Reads the device item's `public_key` attribute; an unusable one is a server fault.
+pub fn parse_public_key(text: &str) -> Result<DevicePublicKey, device_auth::PublicKeyError> {
+    DevicePublicKey::from_table_base64(text)
 }
 
-/// Refuses every request: authentication is not built in yet.
-pub fn check(_request: &Request, _path_uuid: &str, _key: &PublicKeyStub) -> Result<(), Refusal> {
-    Err(Refusal::new(500, "Device authentication is not available"))
+/// Seconds since the Unix epoch on the server's clock.
+pub fn now_unix_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Checks the request's headers for the device `path_uuid` (the path parameter as
+/// sent) registered with `public_key`; the refusal is the §7 answer (400, 401, 403)
+/// whose message names the header and the problem, never a header's value.
+pub fn check(
+    request: &Request,
+    path_uuid: &str,
+    public_key: &DevicePublicKey,
+) -> Result<(), Refusal> {
+    // Header names are case-insensitive (`http` lowercases them); a value that is not
+    // visible ASCII is no valid value, and counts as absent.
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let raw = RawAuthHeaders {
+        uuid: header(UUID_HEADER),
+        nonce: header(NONCE_HEADER),
+        timestamp: header(TIMESTAMP_HEADER),
+        signature: header(SIGNATURE_HEADER),
+    };
+    AuthHeaders::parse(path_uuid, raw, now_unix_secs())
+        .and_then(|headers| device_auth::verify(public_key, &headers))
+        .map_err(|e| Refusal::new(e.http_status(), e.to_string()))
 }

@@ -1,0 +1,541 @@
+//! Handler-level tests: API Gateway HTTP API (payload 2.0) events, from the JSON
+//! fixtures in `tests/events/`, run through the shared router (`App::handle_event`)
+//! against the real moto server (S3 and DynamoDB on one endpoint). Each test has its
+//! own bucket and table; see `common/mod.rs`.
+
+mod common;
+
+use aws_lambda_events::encodings::Body;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use common::*;
+use ffce_core::device_auth;
+use ffce_core::{DeviceId, Layout, ObjectKey};
+use ffce_lambda::devices::Devices;
+use ffce_lambda::{App, Config};
+use ffce_store::{PlaintextDigest, Store, StoreError};
+use serde_json::json;
+use sha2::Digest as _;
+
+// ---------------------------------------------------------------------------------
+// POST
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn post_base64_body_is_stored_with_its_etag_and_last_backup_date() {
+    let api = api("post", Layout::Nested).await;
+    let key = device_key(1);
+    api.register(DEVICE, &key).await;
+    let plaintext = br#"{"formatName":"dexie","data":{}}"#;
+    let blob = sealed(plaintext);
+    let etag = sha256_hex(plaintext);
+
+    let r = post(&api, &key, &blob, &[("ETag", &format!("\"{etag}\""))]).await;
+    assert_eq!(r.status_code, 200, "{r:?}");
+    let body = json_body(&r);
+    assert_eq!(body["message"], "Backup stored");
+    let date = body["last_backup_date"].as_str().expect("last_backup_date");
+    assert!(is_utc_second(date), "{date}");
+    let skew = device_auth::parse_timestamp(date).unwrap() - device_auth_now();
+    assert!(
+        skew.abs() <= 5,
+        "last_backup_date {date} is the time of the upload"
+    );
+    assert_eq!(header(&r, "etag"), Some(format!("\"{etag}\"").as_str()));
+
+    // Behind the API: the bytes, the plaintext digest as `etag` metadata, the item.
+    let stored = api.store.get(&api.key(DEVICE), None).await.expect("stored");
+    assert_eq!(&stored.body[..], &blob[..]);
+    assert_eq!(
+        stored.plaintext_digest,
+        Some(PlaintextDigest::Sha256(
+            sha2::Sha256::digest(plaintext).into()
+        ))
+    );
+    let item = api.item(DEVICE).await;
+    assert_eq!(
+        item["last_backup_date"],
+        AttributeValue::S(date.to_string())
+    );
+}
+
+#[tokio::test]
+async fn post_plain_bodies_are_validated_in_full() {
+    let api = api("post-plain", Layout::Nested).await;
+    let key = device_key(2);
+    api.register(DEVICE, &key).await;
+    let send = |text: &'static str| {
+        let api = &api;
+        let key = &key;
+        async move {
+            api.send(event(
+                "post-plain.json",
+                "POST",
+                &backup_path(DEVICE),
+                &signed(key, DEVICE),
+                EventBody::Plain(text),
+            ))
+            .await
+        }
+    };
+    // The Python functions check the magic only: this one they would store.
+    let r = send("FFCE and then not a header").await;
+    assert_eq!(
+        status_and_message(&r),
+        (
+            400,
+            ffce_core::validate_upload(b"FFCE and then not a header")
+                .unwrap_err()
+                .to_string()
+        )
+    );
+    assert_eq!(
+        message(&r),
+        "blob is 26 bytes, shorter than the 37-byte FFCE header"
+    );
+    let r = send("{\"formatName\":\"dexie\"}").await;
+    assert_eq!(r.status_code, 400);
+    assert!(message(&r).contains("FFCE"), "{}", message(&r));
+    let r = send("").await;
+    assert_eq!(
+        status_and_message(&r),
+        (400, "Request body is required".into())
+    );
+    // The plain-body fixture as it stands: four bytes, "FFCE".
+    assert!(matches!(
+        api.store.get(&api.key(DEVICE), None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn post_malformed_blobs_are_400_naming_the_problem_and_nothing_is_stored() {
+    let api = api("post-malformed", Layout::Nested).await;
+    let key = device_key(3);
+    api.register(DEVICE, &key).await;
+    let blob = sealed(b"{\"formatName\":\"dexie\"}");
+
+    let truncated = &blob[..blob.len() - 5];
+    let r = post(&api, &key, truncated, &[]).await;
+    assert_eq!(r.status_code, 400);
+    let expected = ffce_core::validate_upload(truncated).unwrap_err();
+    assert!(matches!(
+        expected,
+        ffce_core::UploadError::LengthMismatch { .. }
+    ));
+    assert_eq!(message(&r), expected.to_string());
+
+    let mut version_2 = blob.clone();
+    version_2[4] = 2;
+    let r = post(&api, &key, &version_2, &[]).await;
+    assert_eq!(r.status_code, 400);
+    assert_eq!(
+        message(&r),
+        ffce_core::validate_upload(&version_2)
+            .unwrap_err()
+            .to_string()
+    );
+
+    let r = api
+        .send(event(
+            "post-base64.json",
+            "POST",
+            &backup_path(DEVICE),
+            &signed(&key, DEVICE),
+            EventBody::RawBase64("not*base64"),
+        ))
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (400, "Request body is not valid base64".into())
+    );
+
+    let r = post(&api, &key, &blob, &[("ETag", "not-a-digest")]).await;
+    assert_eq!(
+        status_and_message(&r),
+        (
+            400,
+            "ETag must be the SHA-256 of the backup's plaintext as 64 hex digits".into()
+        )
+    );
+
+    assert!(matches!(
+        api.store.get(&api.key(DEVICE), None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+}
+
+#[tokio::test]
+async fn post_over_524288_bytes_is_413_and_exactly_524288_is_stored() {
+    let api = api("post-size", Layout::Nested).await;
+    let key = device_key(4);
+    api.register(DEVICE, &key).await;
+    let largest = sealed(&vec![b'x'; ffce_core::MAX_PLAINTEXT_LEN]);
+    assert_eq!(largest.len(), 524_288);
+    let r = post(&api, &key, &largest, &[]).await;
+    assert_eq!(r.status_code, 200, "{}", message(&r));
+
+    let mut over = largest.clone();
+    over.push(0);
+    let r = post(&api, &key, &over, &[]).await;
+    assert_eq!(r.status_code, 413);
+    assert_eq!(
+        message(&r),
+        ffce_core::validate_upload(&over).unwrap_err().to_string()
+    );
+    assert!(message(&r).contains("524,289"), "{}", message(&r));
+    assert_eq!(versions(&api, DEVICE).await, 1, "the 413 wrote nothing");
+}
+
+#[tokio::test]
+async fn if_none_match_is_compared_with_the_stored_etag() {
+    let api = api("if-none-match", Layout::Nested).await;
+    let key = device_key(5);
+    api.register(DEVICE, &key).await;
+    let (p1, p2) = (b"{\"n\":1}".as_slice(), b"{\"n\":2}".as_slice());
+    let (e1, e2) = (sha256_hex(p1), sha256_hex(p2));
+
+    // Nothing stored yet: the upload happens even though ETag == If-None-Match.
+    let r = post(
+        &api,
+        &key,
+        &sealed(p1),
+        &[("ETag", &e1), ("If-None-Match", &e1)],
+    )
+    .await;
+    assert_eq!(r.status_code, 200, "{}", message(&r));
+    assert_eq!(versions(&api, DEVICE).await, 1);
+
+    // The stored object is that plaintext: 304 with the ETag, nothing written.
+    let r = post(
+        &api,
+        &key,
+        &sealed(p1),
+        &[
+            ("ETag", &format!("\"{e1}\"")),
+            ("If-None-Match", &format!("\"{e1}\"")),
+        ],
+    )
+    .await;
+    assert_eq!(r.status_code, 304);
+    assert_eq!(header(&r, "etag"), Some(format!("\"{e1}\"").as_str()));
+    assert!(r.body.is_none());
+    assert_eq!(versions(&api, DEVICE).await, 1, "a 304 writes nothing");
+
+    // The request's two headers agree but the stored object is another plaintext:
+    // the Python functions answer 304 here; the documented meaning stores it.
+    let r = post(
+        &api,
+        &key,
+        &sealed(p2),
+        &[("ETag", &e2), ("If-None-Match", &e2)],
+    )
+    .await;
+    assert_eq!(r.status_code, 200);
+    assert_eq!(versions(&api, DEVICE).await, 2);
+
+    // A backup deleted meanwhile is uploaded again.
+    assert_eq!(delete(&api, &key).await.status_code, 200);
+    let r = post(
+        &api,
+        &key,
+        &sealed(p2),
+        &[("ETag", &e2), ("If-None-Match", &e2)],
+    )
+    .await;
+    assert_eq!(r.status_code, 200);
+    assert!(api.store.get(&api.key(DEVICE), None).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------------
+// GET and DELETE
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn get_answers_the_blob_base64_with_etag_and_content_length() {
+    let api = api("get", Layout::Nested).await;
+    let key = device_key(6);
+    api.register(DEVICE, &key).await;
+    let plaintext = b"{\"formatName\":\"dexie\",\"rows\":[1,2,3]}";
+    let blob = sealed(plaintext);
+    let etag = sha256_hex(plaintext);
+    assert_eq!(
+        post(&api, &key, &blob, &[("ETag", &etag)])
+            .await
+            .status_code,
+        200
+    );
+
+    let r = get(&api, &key).await;
+    assert_eq!(r.status_code, 200);
+    assert!(r.is_base64_encoded);
+    assert_eq!(r.body, Some(Body::Binary(blob.clone())));
+    assert_eq!(header(&r, "content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        header(&r, "content-length"),
+        Some(blob.len().to_string().as_str())
+    );
+    assert_eq!(header(&r, "etag"), Some(format!("\"{etag}\"").as_str()));
+    // What Lambda hands API Gateway: the body as base64 text.
+    let wire = serde_json::to_value(&r).unwrap();
+    assert_eq!(wire["isBase64Encoded"], true);
+    assert_eq!(wire["statusCode"], 200);
+    assert_eq!(wire["body"], json!(BASE64.encode(&blob)));
+}
+
+#[tokio::test]
+async fn get_without_etag_metadata_and_get_of_nothing() {
+    let api = api("get-missing", Layout::Nested).await;
+    let key = device_key(7);
+    api.register(DEVICE, &key).await;
+    let r = get(&api, &key).await;
+    assert_eq!(
+        status_and_message(&r),
+        (404, "No backup found for this device".into())
+    );
+    let blob = sealed(b"{}");
+    assert_eq!(post(&api, &key, &blob, &[]).await.status_code, 200);
+    let r = get(&api, &key).await;
+    assert_eq!(r.status_code, 200);
+    assert_eq!(header(&r, "etag"), Some("\"\""));
+}
+
+#[tokio::test]
+async fn delete_removes_the_backup_and_last_backup_date_and_is_idempotent() {
+    let api = api("delete", Layout::Nested).await;
+    let key = device_key(8);
+    api.register(DEVICE, &key).await;
+    assert_eq!(post(&api, &key, &sealed(b"{}"), &[]).await.status_code, 200);
+    assert!(api.item(DEVICE).await.contains_key("last_backup_date"));
+
+    let r = delete(&api, &key).await;
+    assert_eq!(status_and_message(&r), (200, "Backup deleted".into()));
+    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+    assert!(matches!(
+        api.store.get(&api.key(DEVICE), None).await,
+        Err(StoreError::Deleted { .. } | StoreError::NotFound { .. })
+    ));
+    assert_eq!(get(&api, &key).await.status_code, 404);
+    // Again: still 200 (S3's DeleteObject is idempotent), and the item is still there.
+    assert_eq!(
+        status_and_message(&delete(&api, &key).await),
+        (200, "Backup deleted".into())
+    );
+    assert!(api.item(DEVICE).await.contains_key("public_key"));
+}
+
+#[tokio::test]
+async fn flat_layout_stores_and_serves_uuid_keys() {
+    for layout in [Layout::Flat, Layout::Nested] {
+        let api = api("layout", layout).await;
+        let key = device_key(9);
+        api.register(DEVICE, &key).await;
+        let blob = sealed(b"{\"layout\":true}");
+        assert_eq!(post(&api, &key, &blob, &[]).await.status_code, 200);
+        let here = ObjectKey::new(DeviceId::parse(DEVICE).unwrap(), layout);
+        let other_layout = match layout {
+            Layout::Flat => Layout::Nested,
+            Layout::Nested => Layout::Flat,
+        };
+        let there = ObjectKey::new(DeviceId::parse(DEVICE).unwrap(), other_layout);
+        let listed: Vec<String> = api
+            .store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(listed, vec![here.as_string()], "{layout:?}");
+        assert!(api.store.get(&there, None).await.is_err());
+        let r = get(&api, &key).await;
+        assert_eq!(r.body, Some(Body::Binary(blob)), "{layout:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Authentication and routing
+// ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unregistered_device_is_401_before_any_header_check() {
+    let api = api("unregistered", Layout::Nested).await;
+    api.register(OTHER_DEVICE, &device_key(10)).await;
+    for method in ["POST", "GET", "DELETE"] {
+        let r = api
+            .send(event(
+                "post-base64.json",
+                method,
+                &backup_path(DEVICE),
+                &[],
+                EventBody::Base64(b"FFCE"),
+            ))
+            .await;
+        assert_eq!(
+            status_and_message(&r),
+            (401, "Device not registered".into()),
+            "{method}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn device_authentication_refusals() {
+    let api = api("auth", Layout::Nested).await;
+    let key = device_key(11);
+    api.register(DEVICE, &key).await;
+    let blob = sealed(b"{}");
+    let send = |headers: Vec<(String, String)>| {
+        let api = &api;
+        let blob = &blob;
+        async move {
+            api.send(event(
+                "post-base64.json",
+                "POST",
+                &backup_path(DEVICE),
+                &headers,
+                EventBody::Base64(blob),
+            ))
+            .await
+        }
+    };
+    // Registered, but no headers: 400 naming the first missing one.
+    let r = send(vec![]).await;
+    assert_eq!(
+        status_and_message(&r),
+        (400, "Missing authentication header X-Device-UUID".into())
+    );
+    // Signed by another key.
+    let r = send(signed(&device_key(12), DEVICE)).await;
+    assert_eq!(status_and_message(&r), (401, "Invalid signature".into()));
+    // Another device's UUID in the header.
+    let mut h = signed(&key, DEVICE);
+    h[0].1 = OTHER_DEVICE.to_string();
+    assert_eq!(send(h).await.status_code, 403);
+    // 11 s old, and 11 s ahead: outside the ±10 s window.
+    let now = device_auth_now();
+    for at in [now - 11, now + 11] {
+        let r = send(signed_at(&key, DEVICE, at)).await;
+        assert_eq!(r.status_code, 401);
+        assert!(message(&r).contains("at most 10 s"), "{}", message(&r));
+    }
+    assert!(matches!(
+        api.store.get(&api.key(DEVICE), None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // The table's public key is not a P-256 point: a server fault.
+    api.dynamo
+        .put_item()
+        .table_name(&api.table)
+        .item("uuid", AttributeValue::S(OTHER_DEVICE.into()))
+        .item("public_key", AttributeValue::S("AAAA".into()))
+        .send()
+        .await
+        .unwrap();
+    let r = api
+        .send(event(
+            "get.json",
+            "GET",
+            &backup_path(OTHER_DEVICE),
+            &signed(&key, OTHER_DEVICE),
+            EventBody::None,
+        ))
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (500, "Internal server error".into())
+    );
+}
+
+/// An app whose clients point at a closed port: any AWS call fails.
+async fn unreachable_app() -> App {
+    isolate_aws_environment();
+    let dead = "http://127.0.0.1:9";
+    let store = s3_store(dead, "no-such-bucket".into()).await;
+    let devices = Devices::new(dynamo_client(dead).await, "no-such-table");
+    let config = Config {
+        bucket: "no-such-bucket".into(),
+        table: "no-such-table".into(),
+        layout: Layout::Nested,
+    };
+    App::new(config, store, devices)
+}
+
+#[tokio::test]
+async fn invalid_uuid_is_400_before_any_aws_call() {
+    let app = unreachable_app().await;
+    for bad in [
+        "3f2504e0-4f89-41d3-9a0c-0305e82c330",
+        "3f2504e04f8941d39a0c0305e82c3301",
+        "{3f2504e0-4f89-41d3-9a0c-0305e82c3301}",
+        "3f2504e0-4f89-41d3-9a0c-0305e82c330g",
+    ] {
+        let r = app
+            .handle_event(
+                event("get.json", "GET", &backup_path(bad), &[], EventBody::None),
+                "t",
+            )
+            .await;
+        assert_eq!(r.status_code, 400, "{bad}");
+        assert!(
+            message(&r).starts_with("Invalid device UUID: not a device UUID"),
+            "{}",
+            message(&r)
+        );
+    }
+    // The control: a valid UUID does reach AWS, which is not there.
+    let r = app
+        .handle_event(
+            event(
+                "get.json",
+                "GET",
+                &backup_path(DEVICE),
+                &[],
+                EventBody::None,
+            ),
+            "t",
+        )
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (500, "Internal server error".into())
+    );
+}
+
+#[tokio::test]
+async fn other_paths_are_404_and_other_methods_405_without_aws_calls() {
+    let app = unreachable_app().await;
+    for path in [
+        "/",
+        "/devices",
+        &format!("/devices/{DEVICE}"),
+        &format!("/devices/{DEVICE}/backup/x"),
+    ] {
+        let r = app
+            .handle_event(event("get.json", "GET", path, &[], EventBody::None), "t")
+            .await;
+        assert_eq!(status_and_message(&r), (404, "Not found".into()), "{path}");
+    }
+    for method in ["PUT", "PATCH", "HEAD"] {
+        let r = app
+            .handle_event(
+                event(
+                    "get.json",
+                    method,
+                    &backup_path(DEVICE),
+                    &[],
+                    EventBody::None,
+                ),
+                "t",
+            )
+            .await;
+        assert_eq!(
+            status_and_message(&r),
+            (405, "Method not allowed".into()),
+            "{method}"
+        );
+        assert_eq!(header(&r, "allow"), Some("GET, POST, DELETE"));
+    }
+}

@@ -1,0 +1,400 @@
+//! The harness of the handler-level tests: the moto server (S3 and DynamoDB on one
+//! endpoint, `FFCE_TEST_S3_ENDPOINT`, exported by `scripts/test.sh`; without it the
+//! tests fail, saying so, and never skip), a fresh bucket and device table per test,
+//! device keys and signed headers, and API Gateway v2 events from `tests/events/`.
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ffce_core::device_auth::{self, DeviceSigningKey};
+use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
+use ffce_lambda::devices::Devices;
+use ffce_lambda::{App, Config};
+use ffce_store::{PlaintextDigest, S3Config, S3Store, Store, StoreError};
+use serde_json::{Value, json};
+use sha2::Digest as _;
+
+pub const DEVICE: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+pub const OTHER_DEVICE: &str = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+
+// ---------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------
+
+pub fn endpoint() -> String {
+    let endpoint = match std::env::var("FFCE_TEST_S3_ENDPOINT") {
+        Ok(e) if !e.is_empty() => e,
+        _ => panic!(
+            "FFCE_TEST_S3_ENDPOINT is not set: these tests need the moto test server. Run \
+             them through `scripts/test.sh`, or start it with `export $(scripts/s3-server.sh start)`."
+        ),
+    };
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:"),
+        "FFCE_TEST_S3_ENDPOINT={endpoint:?} is not a loopback server"
+    );
+    endpoint
+}
+
+pub static AWS_ENVIRONMENT: Once = Once::new();
+
+/// Dummy credentials and nothing from the developer's AWS set-up, set once before the
+/// first client is built (the SDK reads credentials from the environment).
+pub fn isolate_aws_environment() {
+    AWS_ENVIRONMENT.call_once(|| {
+        // SAFETY: every test calls this before it builds a client, and `call_once`
+        // holds the others back until it returns; nothing reads the environment
+        // outside std's lock meanwhile.
+        unsafe {
+            for var in [
+                "AWS_PROFILE",
+                "AWS_DEFAULT_PROFILE",
+                "AWS_SESSION_TOKEN",
+                "AWS_ENDPOINT_URL",
+                "AWS_ENDPOINT_URL_S3",
+                "AWS_ENDPOINT_URL_DYNAMODB",
+                "AWS_DEFAULT_REGION",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                "AWS_ROLE_ARN",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            ] {
+                std::env::remove_var(var);
+            }
+            for (var, value) in [
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config"),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    "/nonexistent/ffce-test/aws-credentials",
+                ),
+            ] {
+                std::env::set_var(var, value);
+            }
+        }
+    });
+}
+
+pub static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn unique(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("ffce-api-{tag}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// The app under test on a fresh bucket and device table, and clients to look behind it.
+pub struct Api {
+    pub app: App,
+    pub store: S3Store,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub layout: Layout,
+}
+
+pub async fn dynamo_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+pub async fn s3_store(endpoint: &str, bucket: String) -> S3Store {
+    let config = S3Config {
+        endpoint_url: Some(endpoint.to_string()),
+        region: Some("us-east-1".into()),
+        max_attempts: 1,
+        ..S3Config::new(bucket)
+    };
+    S3Store::connect(&config).await.expect("an S3 client")
+}
+
+pub async fn api(tag: &str, layout: Layout) -> Api {
+    let endpoint = endpoint();
+    isolate_aws_environment();
+    let store = s3_store(&endpoint, unique(tag)).await;
+    store
+        .create_provisioned(None)
+        .await
+        .unwrap_or_else(|e| panic!("create bucket {}: {e}", store.bucket()));
+    let dynamo = dynamo_client(&endpoint).await;
+    let table = unique(tag);
+    dynamo
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("uuid")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("uuid")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {table}: {e:?}"));
+    let config = Config {
+        bucket: store.bucket().to_string(),
+        table: table.clone(),
+        layout,
+    };
+    let app = App::new(
+        config,
+        store.clone(),
+        Devices::new(dynamo.clone(), table.clone()),
+    );
+    Api {
+        app,
+        store,
+        dynamo,
+        table,
+        layout,
+    }
+}
+
+impl Api {
+    pub async fn register(&self, uuid: &str, key: &DeviceSigningKey) {
+        self.dynamo
+            .put_item()
+            .table_name(&self.table)
+            .item("uuid", AttributeValue::S(uuid.to_string()))
+            .item(
+                "public_key",
+                AttributeValue::S(key.public_key().to_table_base64()),
+            )
+            .send()
+            .await
+            .expect("register the device");
+    }
+
+    pub async fn item(&self, uuid: &str) -> HashMap<String, AttributeValue> {
+        self.dynamo
+            .get_item()
+            .table_name(&self.table)
+            .key("uuid", AttributeValue::S(uuid.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("read the device item")
+            .item
+            .expect("the device item exists")
+    }
+
+    pub fn key(&self, uuid: &str) -> ObjectKey {
+        ObjectKey::new(DeviceId::parse(uuid).unwrap(), self.layout)
+    }
+
+    pub async fn send(&self, event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        self.app.handle_event(event, "test-request").await
+    }
+}
+
+pub fn device_key(seed: u8) -> DeviceSigningKey {
+    DeviceSigningKey::from_scalar_bytes(&[seed; 32]).expect("a valid scalar")
+}
+
+/// The four signed headers a device sends now.
+pub fn signed(key: &DeviceSigningKey, uuid: &str) -> Vec<(String, String)> {
+    signed_at(key, uuid, device_auth_now())
+}
+
+pub fn device_auth_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn signed_at(key: &DeviceSigningKey, uuid: &str, unix_secs: i64) -> Vec<(String, String)> {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut nonce = [0x5a; 32];
+    nonce[..4].copy_from_slice(&n.to_be_bytes());
+    let timestamp = device_auth::format_timestamp(unix_secs);
+    key.sign(&DeviceId::parse(uuid).unwrap(), &nonce, &timestamp)
+        .pairs()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// How an event carries its body.
+pub enum EventBody<'a> {
+    None,
+    Base64(&'a [u8]),
+    Plain(&'a str),
+    /// `isBase64Encoded: true` with this text as it stands.
+    RawBase64(&'a str),
+}
+
+/// An event from a fixture, with its method, path and headers replaced.
+pub fn event(
+    fixture: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: EventBody<'_>,
+) -> ApiGatewayV2httpRequest {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/events")
+            .join(fixture),
+    )
+    .expect("read the fixture");
+    let mut e: Value = serde_json::from_str(&text).expect("fixture JSON");
+    e["rawPath"] = json!(path);
+    e["requestContext"]["http"]["path"] = json!(path);
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["routeKey"] = json!(format!("{method} /devices/{{uuid}}/backup"));
+    for (name, value) in headers {
+        e["headers"][name.to_ascii_lowercase()] = json!(value);
+    }
+    match body {
+        EventBody::None => {
+            e.as_object_mut().unwrap().remove("body");
+            e["isBase64Encoded"] = json!(false);
+        }
+        EventBody::Base64(bytes) => {
+            e["body"] = json!(BASE64.encode(bytes));
+            e["isBase64Encoded"] = json!(true);
+        }
+        EventBody::Plain(text) => {
+            e["body"] = json!(text);
+            e["isBase64Encoded"] = json!(false);
+        }
+        EventBody::RawBase64(text) => {
+            e["body"] = json!(text);
+            e["isBase64Encoded"] = json!(true);
+        }
+    }
+    serde_json::from_value(e).expect("an API Gateway v2 event")
+}
+
+pub fn backup_path(uuid: &str) -> String {
+    format!("/devices/{uuid}/backup")
+}
+
+/// `plaintext` sealed with a fixed test key.
+pub fn sealed(plaintext: &[u8]) -> Vec<u8> {
+    MasterSecret::from_bytes([0x11; 32])
+        .derive(Purpose::Backup)
+        .seal(plaintext)
+        .expect("seal")
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex_lower(&sha2::Sha256::digest(bytes))
+}
+
+pub fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn header<'a>(r: &'a ApiGatewayV2httpResponse, name: &str) -> Option<&'a str> {
+    r.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The JSON body of an answer, after checking its content type.
+pub fn json_body(r: &ApiGatewayV2httpResponse) -> Value {
+    assert_eq!(header(r, "content-type"), Some("application/json"), "{r:?}");
+    assert!(!r.is_base64_encoded);
+    match &r.body {
+        Some(Body::Text(t)) => serde_json::from_str(t).expect("a JSON body"),
+        other => panic!("expected a text body, got {other:?}"),
+    }
+}
+
+pub fn message(r: &ApiGatewayV2httpResponse) -> String {
+    json_body(r)["message"]
+        .as_str()
+        .expect("a message")
+        .to_string()
+}
+
+pub fn status_and_message(r: &ApiGatewayV2httpResponse) -> (i64, String) {
+    (r.status_code, message(r))
+}
+
+pub fn auth_headers_with(
+    key: &DeviceSigningKey,
+    uuid: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut h = signed(key, uuid);
+    h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    h
+}
+
+pub async fn post(
+    api: &Api,
+    key: &DeviceSigningKey,
+    blob: &[u8],
+    extra: &[(&str, &str)],
+) -> ApiGatewayV2httpResponse {
+    api.send(event(
+        "post-base64.json",
+        "POST",
+        &backup_path(DEVICE),
+        &auth_headers_with(key, DEVICE, extra),
+        EventBody::Base64(blob),
+    ))
+    .await
+}
+
+pub async fn get(api: &Api, key: &DeviceSigningKey) -> ApiGatewayV2httpResponse {
+    api.send(event(
+        "get.json",
+        "GET",
+        &backup_path(DEVICE),
+        &signed(key, DEVICE),
+        EventBody::None,
+    ))
+    .await
+}
+
+pub async fn delete(api: &Api, key: &DeviceSigningKey) -> ApiGatewayV2httpResponse {
+    api.send(event(
+        "get.json",
+        "DELETE",
+        &backup_path(DEVICE),
+        &signed(key, DEVICE),
+        EventBody::None,
+    ))
+    .await
+}
+
+/// The stored object's versions (the bucket is versioned): how many writes happened.
+pub async fn versions(api: &Api, uuid: &str) -> usize {
+    ffce_store::VersionedStore::list_versions(&api.store, &api.key(uuid))
+        .await
+        .expect("list versions")
+        .len()
+}
+
+pub fn is_utc_second(text: &str) -> bool {
+    device_auth::parse_timestamp(text).is_ok() && text.len() == 20 && text.ends_with('Z')
+}
