@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh machine or a developer's: builds the pinned Python
 # virtualenv (moto, boto3, cryptography), starts moto's S3 server on loopback, checks the
 # fixtures against their independent generator, runs every Rust test (unit, integration
-# against the real server, doc tests), and stops the server again.
+# against the real server, the device API against `ffce-backup-api`, doc tests), and
+# stops the server again.
 #
 # The S3 tests never skip: if the server cannot start, this script fails.
 set -euo pipefail
@@ -27,6 +28,12 @@ echo "   $FFCE_TEST_S3_ENDPOINT" >&2
 
 echo "== fault-injecting proxy self-test (boto3 through the proxy)" >&2
 "$FFCE_TEST_PYTHON" scripts/fault_proxy_selftest.py
+
+# Every binary first: the device API tests (ffce-cli/tests/device_api.rs) run
+# `ffce-backup-api --listen` from the target folder, beside `ffce`; moto above serves
+# their DynamoDB device tables on the same endpoint as S3.
+echo "== cargo build --workspace --bins" >&2
+cargo build --workspace --bins --locked
 
 echo "== cargo test --workspace" >&2
 cargo test --workspace --locked "$@"

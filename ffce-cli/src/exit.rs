@@ -159,6 +159,10 @@ impl From<ffce_core::Error> for CliError {
     }
 }
 
+// The device API's HTTP statuses (`ffce api`) become these kinds in
+// `api_client::status_error`: 401/403 Refused, 404 NotFound, 400/413 Integrity (the CLI
+// checks every other part of a request itself, so the API refused the body), 5xx Other.
+
 /// The result type of every command.
 pub type CliResult<T = ()> = Result<T, CliError>;
 

@@ -29,6 +29,8 @@ pub enum Scope {
     S3,
     /// Commands that write an output file.
     Output,
+    /// Commands that talk to the device backup API (`--api-url`).
+    Api,
 }
 
 impl Scope {
@@ -41,16 +43,18 @@ impl Scope {
             Scope::Store => Some("layout"),
             Scope::S3 => Some("endpoint_url"),
             Scope::Output => Some("force"),
+            Scope::Api => Some("api_url"),
         }
     }
 
-    const ALL: [Scope; 6] = [
+    const ALL: [Scope; 7] = [
         Scope::Always,
         Scope::MasterKey,
         Scope::DerivedKey,
         Scope::Store,
         Scope::S3,
         Scope::Output,
+        Scope::Api,
     ];
 }
 
@@ -104,6 +108,23 @@ pub const ENVIRONMENT: &[Entry] = &[
         about: "An already-derived AES key (64 hex digits or base64), when no key\n\
                 file is given and FFCE_MASTER_KEY is not set.",
         scope: Scope::DerivedKey,
+    },
+    Entry {
+        names: &["FFCE_API_URL"],
+        about: "The device backup API's base URL, when no --api-url is given.",
+        scope: Scope::Api,
+    },
+    Entry {
+        names: &["FFCE_DEVICE_KEY"],
+        about: "The path of the device's P-256 private key file, when no\n\
+                --device-key is given (a path, never the key itself).",
+        scope: Scope::Api,
+    },
+    Entry {
+        names: &["SSL_CERT_FILE", "SSL_CERT_DIR"],
+        about: "Root certificates for an https:// --api-url instead of the\n\
+                system's (a PEM file, a folder of them).",
+        scope: Scope::Api,
     },
     Entry {
         names: &["AWS_PROFILE"],

@@ -16,6 +16,7 @@ use std::fs;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
+use ffce_core::device_auth::DeviceSigningKey;
 use ffce_core::{Key, MasterSecret, Purpose};
 use zeroize::Zeroizing;
 
@@ -272,39 +273,80 @@ fn same_file_as_stdin(_path: &Path) -> bool {
 /// may access a regular file. `-` is stdin; other streams (`/dev/stdin`, a FIFO, a
 /// shell's `<(command)`) are read like files, up to the size limit.
 fn read_key_file(ui: &Ui, path: &Path, flag: &str) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
+    let bytes = read_key_file_bytes(ui, path, flag, KEY_FORMATS)?;
+    key_material::parse_key_material(&bytes).map_err(|e| {
+        CliError::usage(format!(
+            "{flag} {} does not hold a key: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// What a master-secret or AES key file may hold, for the too-long message.
+const KEY_FORMATS: &str = "64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes";
+
+/// What a device key file may hold, for the too-long message.
+const DEVICE_KEY_FORMATS: &str = "PKCS#8 PEM or DER, SEC1 PEM or DER, or the 32-byte scalar in hex";
+
+/// Reads the device's P-256 private key (`ffce api --device-key`, or the path in
+/// `FFCE_DEVICE_KEY`, read by clap): the same file handling as the other key files
+/// (streams, size limit, permission warning), then the formats of
+/// `ffce_core::device_auth`. Exit codes: 3 no such file, 2 not a device key, 1 I/O.
+pub fn read_device_key(ui: &Ui, path: &Path) -> CliResult<DeviceSigningKey> {
+    let flag = "--device-key";
+    let bytes = read_key_file_bytes(ui, path, flag, DEVICE_KEY_FORMATS)?;
+    DeviceSigningKey::from_key_file_bytes(&bytes).map_err(|e| {
+        CliError::usage(format!(
+            "{flag} {} does not hold a device key: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The bytes of a key file, wiped on drop (see [`read_key_file`]); `formats` says what
+/// the file should hold when it is far too long.
+fn read_key_file_bytes(
+    ui: &Ui,
+    path: &Path,
+    flag: &str,
+    formats: &str,
+) -> CliResult<Zeroizing<Vec<u8>>> {
     let shown = path.display();
-    let bytes = if files::is_stdio(path) {
+    if files::is_stdio(path) {
         refuse_terminal(flag, path)?;
-        read_bounded(std::io::stdin().lock(), flag, path)?
-    } else {
-        let meta = match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => return Err(not_a_file(path, flag, None)),
-            Ok(meta) => meta,
-            Err(e) => return Err(not_a_file(path, flag, Some(e))),
-        };
-        if meta.is_file() {
-            warn_if_shared(ui, path, &meta);
-            if meta.len() > MAX_KEY_FILE_LEN {
-                return Err(too_long(
-                    flag,
-                    path,
-                    &format!("found {}", ffce_core::Count(meta.len(), "byte")),
-                ));
-            }
-        } else if same_file_as_stdin(path) {
-            refuse_terminal(flag, path)?;
-        }
-        let file = fs::File::open(path)
-            .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
-        read_bounded(file, flag, path)?
+        return read_bounded(std::io::stdin().lock(), flag, path, formats);
+    }
+    let meta = match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(not_a_file(path, flag, None)),
+        Ok(meta) => meta,
+        Err(e) => return Err(not_a_file(path, flag, Some(e))),
     };
-    key_material::parse_key_material(&bytes)
-        .map_err(|e| CliError::usage(format!("{flag} {shown} does not hold a key: {e}")))
+    if meta.is_file() {
+        warn_if_shared(ui, path, &meta);
+        if meta.len() > MAX_KEY_FILE_LEN {
+            return Err(too_long(
+                flag,
+                path,
+                &format!("found {}", ffce_core::Count(meta.len(), "byte")),
+                formats,
+            ));
+        }
+    } else if same_file_as_stdin(path) {
+        refuse_terminal(flag, path)?;
+    }
+    let file = fs::File::open(path)
+        .map_err(|e| CliError::other(format!("cannot read {flag} {shown}: {e}")))?;
+    read_bounded(file, flag, path, formats)
 }
 
 /// Reads at most [`MAX_KEY_FILE_LEN`] bytes into a buffer that is wiped on drop (and
 /// never reallocated, which would leave an unwiped copy); more is refused.
-fn read_bounded(reader: impl Read, flag: &str, path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+fn read_bounded(
+    reader: impl Read,
+    flag: &str,
+    path: &Path,
+    formats: &str,
+) -> CliResult<Zeroizing<Vec<u8>>> {
     let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
     reader
         .take(MAX_KEY_FILE_LEN + 1)
@@ -315,15 +357,16 @@ fn read_bounded(reader: impl Read, flag: &str, path: &Path) -> CliResult<Zeroizi
             flag,
             path,
             &format!("more than {}", ffce_core::Count(MAX_KEY_FILE_LEN, "byte")),
+            formats,
         ));
     }
     Ok(bytes)
 }
 
-fn too_long(flag: &str, path: &Path, found: &str) -> CliError {
+fn too_long(flag: &str, path: &Path, found: &str, formats: &str) -> CliError {
     CliError::usage(format!(
         "{flag} {}: {found}, far too long to be a key (a key file holds at most {} \
-         bytes); expected 64 hex digits, base64 of 32 bytes, or exactly 32 raw bytes",
+         bytes); expected {formats}",
         path.display(),
         group_digits(MAX_KEY_FILE_LEN as usize)
     ))

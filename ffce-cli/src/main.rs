@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
+mod api_client;
 mod cli;
 mod commands;
 mod exit;
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
 
 /// Whether the command was asked for JSON output.
 fn wants_json(command: &cli::Command) -> bool {
-    use cli::{BucketCommand, Command};
+    use cli::{ApiCommand, BucketCommand, Command};
     match command {
         Command::Inspect(a) => a.json,
         Command::Verify(a) => a.json,
@@ -63,6 +64,10 @@ fn wants_json(command: &cli::Command) -> bool {
         Command::Bucket(BucketCommand::Create(a)) => a.json,
         Command::Bucket(BucketCommand::Check(a)) => a.json,
         Command::Bucket(BucketCommand::Empty(a)) => a.json,
+        Command::Api(ApiCommand::Post(a)) => a.json,
+        Command::Api(ApiCommand::Get(a)) => a.json,
+        Command::Api(ApiCommand::Delete(a)) => a.json,
+        Command::Api(ApiCommand::Keygen(a)) => a.json,
         Command::Encrypt(_)
         | Command::Decrypt(_)
         | Command::Key(_)

@@ -199,7 +199,12 @@ const DOCUMENTED_VARIABLES: &[&str] = &[
     "FFCE_DIR",
     "FFCE_MASTER_KEY",
     "FFCE_KEY",
+    "FFCE_API_URL",
+    "FFCE_DEVICE_KEY",
     "S3_BACKUP_BUCKET_NAME",
+    // read by rustls-native-certs for `ffce api` over https
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
     "NO_COLOR",
     "XDG_DATA_HOME",
     "HOME",

@@ -3,7 +3,7 @@
 //! UUID as the device sent it.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The key attribute of the table.
@@ -58,6 +58,20 @@ impl Devices {
         &self.table
     }
 
+    /// A failed request in one line: DynamoDB's error code and message when it
+    /// answered, the SDK's explanation (no response dump) otherwise.
+    fn error<E, R>(&self, action: &str, e: &SdkError<E, R>) -> TableError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let detail = match e.code() {
+            Some(code) => format!("{code}: {}", e.message().unwrap_or("(no message)")),
+            None => DisplayErrorContext(e).to_string(),
+        };
+        TableError(format!("{action} on {}: {detail}", self.table))
+    }
+
     /// Looks the device up by its key, reading only the public key.
     pub async fn lookup(&self, uuid: &str) -> Result<Lookup, TableError> {
         let out = self
@@ -69,13 +83,7 @@ impl Devices {
             .expression_attribute_names("#k", PUBLIC_KEY_ATTRIBUTE)
             .send()
             .await
-            .map_err(|e| {
-                TableError(format!(
-                    "GetItem on {}: {}",
-                    self.table,
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| self.error("GetItem", &e))?;
         // A projection of an item without the attribute is an empty map, not no item.
         Ok(match out.item {
             None => Lookup::NotRegistered,
@@ -102,13 +110,7 @@ impl Devices {
             .expression_attribute_values(":d", AttributeValue::S(date.to_string()))
             .send()
             .await
-            .map_err(|e| {
-                TableError(format!(
-                    "UpdateItem on {}: {}",
-                    self.table,
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| self.error("UpdateItem", &e))?;
         Ok(())
     }
 
@@ -124,13 +126,7 @@ impl Devices {
             .expression_attribute_names("#k", KEY_ATTRIBUTE)
             .send()
             .await
-            .map_err(|e| {
-                TableError(format!(
-                    "UpdateItem on {}: {}",
-                    self.table,
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| self.error("UpdateItem", &e))?;
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::reply;
+use crate::{logging, reply};
 
 /// The largest body read from a connection: Lambda's own request limit (6 MB). Bodies
 /// between the API's 512 KiB and this reach the router, which answers 413 after the
@@ -57,11 +57,12 @@ async fn answer(
     request: hyper::Request<Incoming>,
     id: &str,
 ) -> hyper::Response<Full<Bytes>> {
+    let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+    let refusal = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => {
-            app.handle(http::Request::from_parts(parts, collected.to_bytes()), id)
-                .await
+            let request = http::Request::from_parts(parts, collected.to_bytes());
+            return app.handle(request, id).await.map(Full::new);
         }
         Err(e) if e.is::<http_body_util::LengthLimitError>() => reply::message(
             413,
@@ -69,5 +70,14 @@ async fn answer(
         ),
         Err(_) => reply::message(400, "Request body could not be read"),
     };
-    response.map(Full::new)
+    // Refused before routing, still one line like every other request.
+    logging::request_line(&logging::RequestLine {
+        request_id: id,
+        method: parts.method.as_str(),
+        route: "unread body",
+        device: None,
+        status: refusal.status().as_u16(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    });
+    refusal.map(Full::new)
 }

@@ -16,7 +16,8 @@ pub struct RequestLine<'a> {
     pub request_id: &'a str,
     /// The HTTP method.
     pub method: &'a str,
-    /// `POST /devices/{uuid}/backup` and so on, or `unmatched`.
+    /// `POST /devices/{uuid}/backup` and so on, `unmatched`, or (`--listen`)
+    /// `unread body` for a body refused before routing.
     pub route: &'a str,
     /// The path's device UUID, once it is a valid one.
     pub device: Option<&'a str>,

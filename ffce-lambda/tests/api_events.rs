@@ -539,3 +539,56 @@ async fn other_paths_are_404_and_other_methods_405_without_aws_calls() {
         assert_eq!(header(&r, "allow"), Some("GET, POST, DELETE"));
     }
 }
+
+#[tokio::test]
+async fn s3_faults_other_than_a_missing_object_are_500() {
+    let api = api("s3-fault", Layout::Nested).await;
+    let key = device_key(14);
+    api.register(DEVICE, &key).await;
+    // The same device table, but a bucket that does not exist: NoSuchBucket is a fault
+    // of the deployment, not "no backup".
+    let missing = s3_store(&endpoint(), unique("no-bucket")).await;
+    let app = App::new(
+        Config {
+            bucket: missing.bucket().to_string(),
+            table: api.table.clone(),
+            layout: Layout::Nested,
+        },
+        missing,
+        Devices::new(api.dynamo.clone(), api.table.clone()),
+    );
+    let r = app
+        .handle_event(
+            event(
+                "get.json",
+                "GET",
+                &backup_path(DEVICE),
+                &signed(&key, DEVICE),
+                EventBody::None,
+            ),
+            "t",
+        )
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (500, "Failed to read the backup".into())
+    );
+    let r = app
+        .handle_event(
+            event(
+                "post-base64.json",
+                "POST",
+                &backup_path(DEVICE),
+                &signed(&key, DEVICE),
+                EventBody::Base64(&sealed(b"{}")),
+            ),
+            "t",
+        )
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (500, "Failed to store the backup".into())
+    );
+    // Nothing stored, so no last_backup_date either.
+    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+}

@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::{CliError, CliResult};
 use crate::ui::Ui;
 
+mod api;
 mod audit;
 mod bucket;
 mod completions;
@@ -42,6 +43,7 @@ pub fn run(mut cli: Cli, ui: Ui) -> CliResult {
         Command::Restore(args) => block_on(restore::run(ui, args)),
         Command::Bucket(cmd) => block_on(bucket::run(ui, cmd)),
         Command::Audit(args) => block_on(audit::run(ui, args)),
+        Command::Api(cmd) => api::run(ui, cmd),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(ui, args),
     }
@@ -50,7 +52,7 @@ pub fn run(mut cli: Cli, ui: Ui) -> CliResult {
 /// Runs one store command to completion. A current-thread runtime is enough: the
 /// commands wait on the network, and the audit moves its CPU work to the runtime's
 /// blocking pool.
-fn block_on(command: impl Future<Output = CliResult>) -> CliResult {
+pub(super) fn block_on(command: impl Future<Output = CliResult>) -> CliResult {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

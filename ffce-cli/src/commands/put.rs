@@ -186,7 +186,7 @@ pub(super) fn require_backup_key(key: &Key, consequence: &str) -> CliResult {
 }
 
 /// Whether `bytes` start like an FFCE v1 blob (magic and version), whatever follows.
-fn looks_like_blob(bytes: &[u8]) -> bool {
+pub(super) fn looks_like_blob(bytes: &[u8]) -> bool {
     bytes.len() >= ffce_core::HEADER_LEN
         && bytes.starts_with(&ffce_core::MAGIC)
         && bytes.get(ffce_core::MAGIC.len()) == Some(&ffce_core::VERSION)
