@@ -320,9 +320,12 @@ def main():
           "every request (DynamoDB get_item and update_item, S3 put/get).")
     ok_start = su["Python"] / su["Rust"] >= 10
     ok_mem = pr / pp <= 0.25
-    print(f"goals: start-up >= 10x faster: {'met' if ok_start else 'NOT met'} "
-          f"({su['Python'] / su['Rust']:.1f}x); peak memory <= 1/4: {'met' if ok_mem else 'NOT met'} "
-          f"({pr / pp:.3f})")
+    if args.rust_profile == "release":
+        print(f"goals: start-up >= 10x faster: {'met' if ok_start else 'NOT met'} "
+              f"({su['Python'] / su['Rust']:.1f}x); peak memory <= 1/4: {'met' if ok_mem else 'NOT met'} "
+              f"({pr / pp:.3f})")
+    else:
+        print(f"goals: not judged on a {args.rust_profile} build (the goals are for the release build)")
     print("result: " + json.dumps({
         "rust_profile": args.rust_profile, "startups": args.startups, "requests": args.requests,
         "startup_ms": {n: round(v * 1000, 1) for n, v in su.items()},
