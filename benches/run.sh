@@ -4,7 +4,7 @@
 #
 #   benches/run.sh            full run (Criterion defaults: 3 s warm-up, 5 s, 100 samples)
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
-#                             benches/api-vs-python.sh --short (about 20-30 s more)
+#                             benches/api-vs-python.sh --short (about 20 s more once built)
 #
 # Compilation happens first and is not part of the timed part. Results go to
 # target/criterion/backend-{aes-gcm,ring}/ (CRITERION_HOME), so the two backends' runs of
