@@ -15,9 +15,10 @@ export FFCE_TEST_PYTHON="$venv/bin/python"
 echo "== fixtures: regenerate with Python cryptography and compare" >&2
 "$FFCE_TEST_PYTHON" fixtures/generate.py --check
 
-echo "== deploy template: cfn-lint and the provisioning checks" >&2
-"$venv/bin/cfn-lint" deploy/s3-device-backups.yaml
+echo "== deploy templates: cfn-lint, the provisioning and the device API checks" >&2
+"$venv/bin/cfn-lint" deploy/s3-device-backups.yaml deploy/backup-api.yaml
 "$FFCE_TEST_PYTHON" deploy/check_template.py
+"$FFCE_TEST_PYTHON" deploy/check_api_template.py
 
 echo "== S3 test server (moto) on loopback" >&2
 server_env=$(scripts/s3-server.sh start)
