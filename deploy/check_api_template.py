@@ -36,7 +36,7 @@ DYNAMODB = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
 
 # Per route: the exact actions on each resource, without and with a customer managed key.
 EXPECTED = {
-    "POST": {"s3": {"s3:PutObject", "s3:GetObject"}, "kms": {"kms:GenerateDataKey"}},
+    "POST": {"s3": {"s3:PutObject", "s3:GetObject"}, "kms": {"kms:GenerateDataKey", "kms:Decrypt"}},
     "GET": {"s3": {"s3:GetObject"}, "kms": {"kms:Decrypt"}},
     "DELETE": {"s3": {"s3:DeleteObject"}, "kms": set()},
 }
