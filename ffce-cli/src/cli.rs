@@ -410,8 +410,9 @@ pub struct LsArgs {
     /// One JSON object with `devices` and `stray_keys`.
     #[arg(long)]
     pub json: bool,
-    /// JSON Lines: one object per device (with its `uuid`), then one per stray key
-    /// (`{"stray_key": {...}}`), then `{"summary": {...}}`.
+    /// JSON Lines, streamed: one object per device (with its `uuid`) and one per stray
+    /// key (`{"stray_key": {...}}`), printed as each page of the listing arrives (pages
+    /// in any order, keys in order within a page), then `{"summary": {...}}`.
     #[arg(long, conflicts_with = "json")]
     pub jsonl: bool,
     /// List only the devices whose backup was last written more than DURATION ago
