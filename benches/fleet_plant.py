@@ -30,7 +30,8 @@ Plus the stray keys of scripts/s3_oracle.py (README.txt, an uppercase UUID, ...)
 
 Prints one JSON object: "devices", "strays", "bytes", "expected" (keyless audit
 totals), "expected_keyed" (`--key-dir` audit totals), "expected_verify" (keyless
-`ffce verify` of every file), "expected_stale", "stale_cutoff_epoch", "elapsed_seconds".
+`ffce verify` of every file), "expected_stale", "empty_objects" (0-byte backups), "stale_cutoff_epoch",
+"elapsed_seconds".
 """
 
 import argparse
@@ -108,6 +109,7 @@ def main():
              "invalid_by_reason": {}, "stray": 0, "errors": 0, "gone": 0, "no_key": 0}
     verify = {"files": 0, "ok": 0, "invalid": 0}
     stale_count = 0
+    empty = 0
     objects = []  # (key, body, stale)
     keys = []  # (uuid, secret or None)
     bad_i = 0
@@ -124,6 +126,7 @@ def main():
             name = BAD_POOL[bad_i % len(BAD_POOL)]
             bad_i += 1
             body = bad_blobs[name]
+            empty += not body
             reason = manifest[name]["structure"]
             for t in (expected, keyed):
                 t["invalid"] += 1
@@ -198,6 +201,7 @@ def main():
         "expected_keyed": keyed,
         "expected_verify": verify,
         "expected_stale": stale_count,
+        "empty_objects": empty,
         "stale_cutoff_epoch": cutoff,
         "elapsed_seconds": round(time.monotonic() - start, 3),
     }, sys.stdout, sort_keys=True)

@@ -405,3 +405,17 @@ fn a_prefix_that_cannot_be_listed_fails_the_command() {
         assert_eq!(proxy.faulted().len(), 2, "{args:?}: both attempts failed");
     }
 }
+
+/// The default concurrency is the one the fleet bench chose (128 requests in flight:
+/// the best throughput of its sweep, see README "Fleet health"): the audit reports it,
+/// and the help says it.
+#[test]
+fn the_default_concurrency_is_128() {
+    let (b, _) = fleet("listing-default-concurrency");
+    let run = b.ffce(&["audit", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["concurrency"], 128);
+    let help = ffce().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[default: 128]"), "{help}");
+}
