@@ -2,7 +2,7 @@
 # Fleet health at scale: `ffce ls` and `ffce audit` against the tools people already use,
 # in one run, on one S3-compatible server that the script starts on loopback.
 #
-#   benches/fleet.sh            full run: s3s-fs, 10,000 devices, then 100,000
+#   benches/fleet.sh            full run: s3s-fs, 10,000 devices, then 100,000 (~20 min)
 #   benches/fleet.sh --short    CI smoke run: moto, 300 devices, ffce only (under a minute)
 #   options: --devices N (10000)  --large N (100000; 0 skips it)
 #            --sweep "8 16 32 64 128 256" (audit --concurrency values at --devices)
