@@ -57,7 +57,7 @@ while [[ $# -gt 0 ]]; do
     --rclone-transfers) transfers=${2:?}; shift 2 ;;
     --no-peers) peers=0; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--short] [--devices N] [--large N] [--sweep \"C...\"] [--rclone-transfers \"T...\"] [--keep]" >&2; exit 2 ;;
   esac
 done
