@@ -5,6 +5,7 @@
 #   benches/run.sh            full run (Criterion defaults: 3 s warm-up, 5 s, 100 samples)
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
 #                             benches/api-vs-python.sh --short (about 20 s more once built)
+#                             and benches/fleet.sh --short (about 30 s more)
 #
 # Compilation happens first and is not part of the timed part. Results go to
 # target/criterion/backend-{aes-gcm,ring}/ (CRITERION_HOME), so the two backends' runs of
@@ -157,9 +158,12 @@ if missing:
     sys.exit(1)
 PY
 
-# The device API against its Python baseline, in its own smoke mode, so that script cannot
-# rot either (its figures from a debug build are not the README's).
+# The device API against its Python baseline and the fleet bench (moto, 300 devices, ffce
+# only), each in its own smoke mode, so that neither script can rot (their figures from a
+# debug build are not the README's; run each script alone for the full comparison).
 if [[ $mode == short ]]; then
   echo
   bash benches/api-vs-python.sh --short
+  echo
+  bash benches/fleet.sh --short
 fi

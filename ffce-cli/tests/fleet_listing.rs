@@ -165,6 +165,54 @@ fn audit_reads_while_the_listing_goes_on() {
     assert_eq!(summary["stray"], STRAYS.len(), "{summary}");
 }
 
+/// `ls --jsonl` prints each page's devices and stray keys as the page arrives, not
+/// after the whole listing: with the listing of prefix `f` held back 4 s, the other
+/// devices' lines are on the pipe long before the end, prefix f's devices come last,
+/// and the summary still counts every device and stray key once.
+#[test]
+fn ls_json_lines_stream_as_the_pages_arrive() {
+    let (b, devices) = fleet("listing-ls-stream");
+    let proxy = FaultProxy::start();
+    proxy.plan(json!({"rules": [
+        {"fault": "latency", "seconds": 4, "method": "GET", "path": "prefix=f"},
+    ]}));
+    let run = stream_json_lines(&["ls", "--jsonl"], &b.name, &proxy.url);
+    assert_eq!(run.code, Some(0), "{}", run.text);
+    assert!(
+        run.first_line_lead >= Duration::from_millis(2500),
+        "the first line came only {:?} before the end: the listing was held to the end",
+        run.first_line_lead
+    );
+    let lines = run.lines;
+    let uuids: Vec<&str> = lines.iter().filter_map(|l| l["uuid"].as_str()).collect();
+    let mut sorted: Vec<&str> = uuids.clone();
+    sorted.sort();
+    let mut expected: Vec<&str> = devices.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(sorted, expected, "every device once: {lines:#?}");
+    let (early, late) = uuids.split_at(uuids.len() - 2);
+    assert!(
+        early.iter().all(|u| !u.starts_with('f')) && late.iter().all(|u| u.starts_with('f')),
+        "prefix f's devices come last: {uuids:?}"
+    );
+    let mut strays: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["stray_key"]["key"].as_str())
+        .collect();
+    strays.sort();
+    let mut expected: Vec<&str> = STRAYS.to_vec();
+    expected.sort();
+    assert_eq!(strays, expected, "every stray key once");
+    let last = lines.last().unwrap();
+    assert_eq!(last["summary"]["devices"], devices.len(), "{last}");
+    assert_eq!(last["summary"]["stray_keys"], STRAYS.len(), "{last}");
+    assert_eq!(
+        lines.len(),
+        devices.len() + STRAYS.len() + 1,
+        "one line per device and stray key, then the summary"
+    );
+}
+
 /// `audit --json` (the whole document, in key order) reports the same: every device
 /// once, sorted, and every stray key.
 #[test]
@@ -341,6 +389,7 @@ fn a_prefix_that_cannot_be_listed_fails_the_command() {
         &["audit", "--max-attempts", "2"][..],
         &["audit", "--jsonl", "--max-attempts", "2"],
         &["ls", "--json", "--max-attempts", "2"],
+        &["ls", "--jsonl", "--max-attempts", "2"],
     ] {
         proxy.plan(json!({"rules": [
             {"fault": "status", "status": 500, "method": "GET", "path": "prefix=7"},
@@ -355,4 +404,18 @@ fn a_prefix_that_cannot_be_listed_fails_the_command() {
         );
         assert_eq!(proxy.faulted().len(), 2, "{args:?}: both attempts failed");
     }
+}
+
+/// The default concurrency is the one the fleet bench chose (128 requests in flight:
+/// the best throughput of its sweep, see README "Fleet health"): the audit reports it,
+/// and the help says it.
+#[test]
+fn the_default_concurrency_is_128() {
+    let (b, _) = fleet("listing-default-concurrency");
+    let run = b.ffce(&["audit", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["concurrency"], 128);
+    let help = ffce().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[default: 128]"), "{help}");
 }

@@ -13,12 +13,21 @@
 //! the marker's time and version id (`VersionedStore::list_deleted`); the local store
 //! keeps no versions, so there it is a usage error.
 //!
-//! `--jsonl` prints the same records one per line (devices, then `{"stray_key": ..}`
-//! lines), then `{"summary": {..}}`, each line flushed as it is written.
+//! `--jsonl` prints the same records one per line, each page's as soon as that page of
+//! the listing arrives (`Store::list_pages`), so the first line comes after one round
+//! trip and nothing is held but the page in hand: a fleet of any size lists in the
+//! memory of one page. Pages arrive in any order (the prefixes are listed at once);
+//! within a page, devices and `{"stray_key": ..}` lines are in key order. Then
+//! `{"summary": {..}}`, each line flushed as it is written. (`ls --deleted --jsonl`
+//! prints the same kinds of lines after its listing, sorted.)
 
 use serde_json::{Value, json};
 
-use super::store_common::{list_store, print, print_json, print_json_line, stray_explanation};
+use futures_util::StreamExt as _;
+
+use super::store_common::{
+    list_pages, list_store, print, print_json, print_json_line, stray_explanation,
+};
 use crate::cli::LsArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
@@ -40,6 +49,14 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     if args.deleted {
         return deleted(&ui, &args, store.as_ref(), layout, cutoff).await;
     }
+    let head = json!({
+        "store": root,
+        "layout": layout.name(),
+        "older_than": cutoff.map(|c| c.age().to_string()),
+    });
+    if args.jsonl {
+        return stream_lines(store.as_ref(), &args, layout, cutoff, head).await;
+    }
     let mut devices = Vec::new();
     let mut strays = Vec::new();
     for entry in list_store(store.as_ref(), &args.store).await? {
@@ -54,34 +71,13 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
     }
     devices.sort_by_key(|(key, _)| key.device());
 
-    let device_json = |key: &ObjectKey, e: &ListEntry| {
-        json!({
-            "uuid": key.device().to_string(),
-            "key": key.as_string(),
-            "location": store.describe(key),
-            "size": e.size,
-            "last_modified": e.last_modified.map(format_time),
-        })
-    };
-    let stray_json = |reason: StrayReason, e: &ListEntry| {
-        json!({
-            "key": e.key,
-            "size": e.size,
-            "last_modified": e.last_modified.map(format_time),
-            "reason": reason.code(),
-            "explanation": stray_explanation(reason),
-        })
-    };
-    let head = json!({
-        "store": root,
-        "layout": layout.name(),
-        "older_than": cutoff.map(|c| c.age().to_string()),
-    });
-    if args.json || args.jsonl {
+    if args.json {
         return print_records(
-            args.jsonl,
+            false,
             head,
-            devices.iter().map(|(key, e)| device_json(key, e)),
+            devices
+                .iter()
+                .map(|(key, e)| device_json(store.as_ref(), key, e)),
             strays.iter().map(|(reason, e)| stray_json(*reason, e)),
         );
     }
@@ -134,6 +130,68 @@ pub async fn run(ui: Ui, args: LsArgs) -> CliResult {
         }
     ));
     Ok(())
+}
+
+/// A listed device for a program.
+fn device_json(store: &dyn Store, key: &ObjectKey, e: &ListEntry) -> Value {
+    json!({
+        "uuid": key.device().to_string(),
+        "key": key.as_string(),
+        "location": store.describe(key),
+        "size": e.size,
+        "last_modified": e.last_modified.map(format_time),
+    })
+}
+
+/// A listed stray key for a program.
+fn stray_json(reason: StrayReason, e: &ListEntry) -> Value {
+    json!({
+        "key": e.key,
+        "size": e.size,
+        "last_modified": e.last_modified.map(format_time),
+        "reason": reason.code(),
+        "explanation": stray_explanation(reason),
+    })
+}
+
+/// `ls --jsonl`: each page's lines as the page arrives, then the summary. A listing
+/// that fails part-way ends with its error (exit 1) and no summary line, so a reader
+/// never takes the lines so far for the whole fleet.
+async fn stream_lines(
+    store: &dyn Store,
+    args: &LsArgs,
+    layout: Layout,
+    cutoff: Option<Cutoff>,
+    head: Value,
+) -> CliResult {
+    let mut devices = 0u64;
+    let mut strays = 0u64;
+    let mut pages = list_pages(store, &args.store);
+    while let Some(page) = pages.next().await {
+        for entry in page? {
+            let line = match ListedKey::classify(&entry.key, layout) {
+                ListedKey::Backup(key) => {
+                    if cutoff.is_some_and(|c| !c.is_stale(entry.last_modified)) {
+                        continue;
+                    }
+                    devices += 1;
+                    device_json(store, &key, &entry)
+                }
+                ListedKey::Stray(reason) => {
+                    strays += 1;
+                    json!({ "stray_key": stray_json(reason, &entry) })
+                }
+            };
+            // A reader that has gone (`| head`) ends the listing; that is not an error.
+            if !print_json_line(&line)? {
+                return Ok(());
+            }
+        }
+    }
+    let mut summary = head;
+    summary["devices"] = json!(devices);
+    summary["stray_keys"] = json!(strays);
+    print_json_line(&json!({ "summary": summary })).map(drop)
 }
 
 /// Appends the stray keys' section of a listing for people: a blank line after the
