@@ -15,15 +15,15 @@ use hyper::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::put::{check_backup, looks_like_blob, require_backup_key};
+use super::put::{UploadBody, Verb, prepare_upload};
 use super::store_common::{device_arg, print, print_json};
 use crate::api_client::{ApiClient, status_error};
 use crate::cli::{
     ApiArgs, ApiCommand, ApiDeleteArgs, ApiGetArgs, ApiKeygenArgs, ApiPostArgs, KeyArgs,
 };
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, OutputOptions, group_digits};
-use crate::keys::{self, describe_key_source, load_key, load_key_and_master, load_optional_key};
+use crate::files::{self, OutputOptions};
+use crate::keys::{self, load_key_and_master};
 use crate::report::{build_report, lookalike_message, open_error, warn_restore_problems};
 use crate::ui::Ui;
 use ffce_core::DeviceId;
@@ -85,6 +85,12 @@ fn etag_arg(flag: &str, text: &str) -> CliResult<String> {
     Ok(etag)
 }
 
+/// `api post`'s wording of its refusals.
+const SEND: Verb = Verb {
+    present: "send",
+    past: "sent",
+};
+
 /// `ffce api post UUID FILE`.
 async fn post(ui: Ui, args: ApiPostArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
@@ -104,59 +110,13 @@ async fn post(ui: Ui, args: ApiPostArgs) -> CliResult {
     } else {
         args.file.display().to_string()
     };
-
-    let cipher_key = if args.encrypt {
-        Some(load_key(&ui, &args.key)?)
-    } else {
-        load_optional_key(&ui, &args.key)?
-    };
-    if let Some(k) = &cipher_key {
-        require_backup_key(k, "nothing was sent")?;
-    }
-    // The blob, and the plaintext's digest when it is known: sealed here, or opened with
-    // the key given for an existing blob.
-    let (blob, digest) = match (&cipher_key, args.encrypt) {
-        (Some(k), true) => {
-            let plaintext = files::read_secret_input_limited(&args.file, &files::UPLOAD_PLAINTEXT)?;
-            if looks_like_blob(&plaintext) && !args.force {
-                return Err(CliError::usage(format!(
-                    "{shown} is already an FFCE blob: --encrypt would seal it a second time \
-                     and no device could restore it; run the same command without --encrypt \
-                     (or pass --force to seal it anyway); nothing was sent"
-                )));
-            }
-            if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
-                return Err(CliError::integrity(format!(
-                    "{shown}: plaintext is {} bytes, over the {}-byte limit of a sealed \
-                     upload; nothing was sent",
-                    group_digits(plaintext.len()),
-                    group_digits(ffce_core::MAX_PLAINTEXT_LEN),
-                )));
-            }
-            let digest: [u8; 32] = Sha256::digest(&plaintext[..]).into();
-            (k.seal(&plaintext)?, Some(digest))
-        }
-        _ => (
-            files::read_input_limited(&args.file, &files::UPLOAD_BLOB)?,
-            None,
-        ),
-    };
-    let check_key = cipher_key.as_ref().filter(|_| !args.encrypt);
-    if let Err(e) = check_backup(&blob, check_key) {
-        let hint = match e {
-            ffce_core::Error::BadMagic { .. } if !args.encrypt => {
-                " (to send a plaintext, seal it with --encrypt)".to_string()
-            }
-            ffce_core::Error::AuthenticationFailed => {
-                format!(" (checked with {})", describe_key_source(&args.key))
-            }
-            _ => String::new(),
-        };
-        return Err(CliError::integrity(format!(
-            "{shown}: not an acceptable backup body: {e}{hint}; nothing was sent"
-        )));
-    }
-    let digest = match (digest, check_key) {
+    let UploadBody {
+        blob,
+        plaintext_sha256,
+        checked_with,
+    } = prepare_upload(&ui, &args.file, &args.key, args.encrypt, args.force, &SEND)?;
+    // The plaintext's digest: sealed here, or opened with the key given for a blob.
+    let digest = match (plaintext_sha256, checked_with) {
         (Some(d), _) => Some(d),
         (None, Some(k)) => Some(Sha256::digest(&*k.open(&blob)?).into()),
         (None, None) => None,

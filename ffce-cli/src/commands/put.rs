@@ -11,12 +11,14 @@
 //! `backup` (exit 2), and, when a key is given for an existing blob, a blob that does
 //! not open with it (exit 4). `restore` shares these checks ([`check_backup`]).
 
+use std::path::Path;
+
 use bytes::Bytes;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::store_common::{device_arg, object_key, print, print_json};
-use crate::cli::PutArgs;
+use crate::cli::{KeyArgs, PutArgs};
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, group_digits};
 use crate::keys::{self, describe_key_source, load_key, load_optional_key};
@@ -49,72 +51,19 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
             ));
         }
     }
-    let shown = if files::is_stdio(&args.file) {
-        "stdin".to_string()
-    } else {
-        args.file.display().to_string()
-    };
-
     keys::refuse_shared_stdin(&args.key, &[&args.file])?;
-    // With --encrypt the key seals FILE; without, a key given means "FILE must open
-    // with it" (a blob that does not would be a backup the device cannot restore).
-    let cipher_key = if args.encrypt {
-        Some(load_key(&ui, &args.key)?)
-    } else {
-        load_optional_key(&ui, &args.key)?
-    };
-    if let Some(cipher_key) = &cipher_key {
-        require_backup_key(cipher_key, "nothing was uploaded")?;
-    }
-
-    let (blob, plaintext_sha256) = match (&cipher_key, args.encrypt) {
-        (Some(cipher_key), true) => {
-            let plaintext = files::read_secret_input_limited(&args.file, &files::UPLOAD_PLAINTEXT)?;
-            if looks_like_blob(&plaintext) && !args.force {
-                return Err(CliError::usage(format!(
-                    "{shown} is already an FFCE blob: --encrypt would seal it a second time \
-                     and no device could restore it; to upload it as it is, run the same \
-                     command without --encrypt (or pass --force to seal it anyway); \
-                     nothing was uploaded"
-                )));
-            }
-            if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
-                return Err(CliError::integrity(format!(
-                    "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the \
-                     {}-byte upload limit (at most {} bytes of plaintext); nothing was uploaded",
-                    group_digits(plaintext.len()),
-                    group_digits(plaintext.len() + ffce_core::HEADER_LEN),
-                    group_digits(ffce_core::MAX_BLOB_LEN),
-                    group_digits(ffce_core::MAX_PLAINTEXT_LEN),
-                )));
-            }
-            let digest: [u8; 32] = Sha256::digest(&plaintext[..]).into();
-            let blob = cipher_key.seal(&plaintext)?;
-            (blob, Some(digest))
-        }
-        _ => (
-            files::read_input_limited(&args.file, &files::UPLOAD_BLOB)?,
-            None,
-        ),
-    };
-
-    // A blob sealed just now needs no authentication; one given as it is does, when
-    // there is a key to check it with.
-    let check_key = cipher_key.as_ref().filter(|_| !args.encrypt);
-    if let Err(e) = check_backup(&blob, check_key) {
-        let hint = match e {
-            ffce_core::Error::BadMagic { .. } if !args.encrypt => {
-                " (to upload a plaintext, seal it with --encrypt)".to_string()
-            }
-            ffce_core::Error::AuthenticationFailed => {
-                format!(" (checked with {})", describe_key_source(&args.key))
-            }
-            _ => String::new(),
-        };
-        return Err(CliError::integrity(format!(
-            "{shown}: not an acceptable backup body: {e}{hint}; nothing was uploaded"
-        )));
-    }
+    let UploadBody {
+        blob,
+        plaintext_sha256,
+        ..
+    } = prepare_upload(
+        &ui,
+        &args.file,
+        &args.key,
+        args.encrypt,
+        args.force,
+        &UPLOAD,
+    )?;
     let content_sha256: [u8; 32] = Sha256::digest(&blob).into();
     let len = blob.len();
 
@@ -158,6 +107,113 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     }
     out.push_str(&format!("sha256    {}\n", hex::encode(content_sha256)));
     print(&out)
+}
+
+/// How an upload command words what it does, in its refusals: "to upload it as it is",
+/// "nothing was uploaded".
+pub(super) struct Verb {
+    /// The verb: `upload`, `send`.
+    pub present: &'static str,
+    /// Its past participle: `uploaded`, `sent`.
+    pub past: &'static str,
+}
+
+/// `ffce put`'s wording.
+pub(super) const UPLOAD: Verb = Verb {
+    present: "upload",
+    past: "uploaded",
+};
+
+/// A backup body read, sealed if asked, and checked: what `put` and `api post` send.
+pub(super) struct UploadBody {
+    /// The blob.
+    pub blob: Vec<u8>,
+    /// The plaintext's SHA-256, when FILE was a plaintext sealed here.
+    pub plaintext_sha256: Option<[u8; 32]>,
+    /// The key that authenticated a blob given as it is; `None` when the blob was sealed
+    /// here or no key was given.
+    pub checked_with: Option<Key>,
+}
+
+/// Reads FILE as an upload's body. With `encrypt`, FILE is a plaintext, sealed with the
+/// key (refused if it already is a blob, unless `force`, or too long to seal within the
+/// upload limit). Without, FILE is a blob that must pass the cloud's upload rules and,
+/// when a key is given, open with it (a blob that does not is a backup the device
+/// cannot restore). A key for any purpose but `backup` is refused either way.
+pub(super) fn prepare_upload(
+    ui: &Ui,
+    file: &Path,
+    key_args: &KeyArgs,
+    encrypt: bool,
+    force: bool,
+    verb: &Verb,
+) -> CliResult<UploadBody> {
+    let Verb { present, past } = verb;
+    let shown = if files::is_stdio(file) {
+        "stdin".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let cipher_key = if encrypt {
+        Some(load_key(ui, key_args)?)
+    } else {
+        load_optional_key(ui, key_args)?
+    };
+    if let Some(cipher_key) = &cipher_key {
+        require_backup_key(cipher_key, &format!("nothing was {past}"))?;
+    }
+    // `encrypt` always has a key (`load_key`); without it, a key given checks the blob.
+    let cipher_key = match (encrypt, cipher_key) {
+        (true, Some(cipher_key)) => cipher_key,
+        (_, checked_with) => {
+            let blob = files::read_input_limited(file, &files::UPLOAD_BLOB)?;
+            if let Err(e) = check_backup(&blob, checked_with.as_ref()) {
+                let hint = match e {
+                    ffce_core::Error::BadMagic { .. } => {
+                        format!(" (to {present} a plaintext, seal it with --encrypt)")
+                    }
+                    ffce_core::Error::AuthenticationFailed => {
+                        format!(" (checked with {})", describe_key_source(key_args))
+                    }
+                    _ => String::new(),
+                };
+                return Err(CliError::integrity(format!(
+                    "{shown}: not an acceptable backup body: {e}{hint}; nothing was {past}"
+                )));
+            }
+            return Ok(UploadBody {
+                blob,
+                plaintext_sha256: None,
+                checked_with,
+            });
+        }
+    };
+    let plaintext = files::read_secret_input_limited(file, &files::UPLOAD_PLAINTEXT)?;
+    if looks_like_blob(&plaintext) && !force {
+        return Err(CliError::usage(format!(
+            "{shown} is already an FFCE blob: --encrypt would seal it a second time and no \
+             device could restore it; to {present} it as it is, run the same command without \
+             --encrypt (or pass --force to seal it anyway); nothing was {past}"
+        )));
+    }
+    if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
+        return Err(CliError::integrity(format!(
+            "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the {}-byte \
+             upload limit (at most {} bytes of plaintext); nothing was {past}",
+            group_digits(plaintext.len()),
+            group_digits(plaintext.len() + ffce_core::HEADER_LEN),
+            group_digits(ffce_core::MAX_BLOB_LEN),
+            group_digits(ffce_core::MAX_PLAINTEXT_LEN),
+        )));
+    }
+    let plaintext_sha256: [u8; 32] = Sha256::digest(&plaintext[..]).into();
+    // Sealed just now: needs no authentication, but must still be a valid upload.
+    let blob = cipher_key.seal(&plaintext)?;
+    Ok(UploadBody {
+        blob,
+        plaintext_sha256: Some(plaintext_sha256),
+        checked_with: None,
+    })
 }
 
 /// The checks a body passes before it becomes a device's live backup, shared by `put`
