@@ -268,6 +268,31 @@ impl Written {
 
 pub use ffce_core::content::group_digits;
 
+/// The output options of a download (`get`, `api get`): plaintext with `--decrypt`,
+/// else the blob; and, when an output path is given, the checks of [`check_output`]
+/// plus the refusal of `--json` with `-o -` (both would write to stdout).
+pub fn download_output<'a>(
+    output: Option<&Path>,
+    decrypt: bool,
+    force: bool,
+    json: bool,
+) -> CliResult<OutputOptions<'a>> {
+    let opts = if decrypt {
+        OutputOptions::plaintext(force)
+    } else {
+        OutputOptions::blob(force)
+    };
+    if let Some(path) = output {
+        if json && is_stdio(path) {
+            return Err(CliError::usage(
+                "--json and -o - would both write to stdout; give -o a file",
+            ));
+        }
+        check_output(path, &opts)?;
+    }
+    Ok(opts)
+}
+
 /// Checks, before any work is done, that `path` could be written with `opts`: not the
 /// input file, not an existing file without `force`, not a directory. For `-`, checks
 /// that stdout is not a terminal when the content is a blob.

@@ -75,6 +75,41 @@ fn usage_errors_exit_2() {
     run(["encrypt", "x"]).expect_code(2); // no -o
 }
 
+/// `get` and `api get` share their output checks: `--json` with `-o -` would put the
+/// report and the bytes on one stdout, so both refuse it as a usage error before
+/// anything is fetched (no bucket or API is set up here); stdout gets only the error.
+#[test]
+fn downloads_refuse_json_and_stdout_together() {
+    let uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    for cmd in [
+        vec!["get", uuid, "--json", "-o", "-"],
+        // Nothing listens on port 9, and the key file is not there: neither is reached.
+        vec![
+            "api",
+            "get",
+            uuid,
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--device-key",
+            "/nonexistent/device.pem",
+            "--json",
+            "-o",
+            "-",
+        ],
+    ] {
+        let run = run(&cmd);
+        run.expect_code(2);
+        assert!(
+            run.stderr
+                .contains("--json and -o - would both write to stdout; give -o a file"),
+            "{cmd:?}: {}",
+            run.stderr
+        );
+        // With --json, stdout holds only the error, as JSON.
+        assert_eq!(run.json()["error"]["kind"], "usage", "{cmd:?}");
+    }
+}
+
 /// `ffce man | head -1`: a reader that goes away is not an error (and not a panic).
 #[test]
 fn closed_stdout_is_not_an_error() {

@@ -184,19 +184,8 @@ async fn post(ui: Ui, args: ApiPostArgs) -> CliResult {
 /// `ffce api get UUID [-o FILE]`.
 async fn get(ui: Ui, args: ApiGetArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
-    let out_opts = if args.decrypt {
-        OutputOptions::plaintext(args.force)
-    } else {
-        OutputOptions::blob(args.force)
-    };
-    if let Some(path) = &args.output {
-        if args.json && files::is_stdio(path) {
-            return Err(CliError::usage(
-                "--json and -o - would both write to stdout; give -o a file",
-            ));
-        }
-        files::check_output(path, &out_opts)?;
-    }
+    let out_opts =
+        files::download_output(args.output.as_deref(), args.decrypt, args.force, args.json)?;
     refuse_shared_stdin(&args.api, &args.key, None)?;
     let (cipher_key, master) = if args.decrypt {
         let (k, m) = load_key_and_master(&ui, &args.key)?;

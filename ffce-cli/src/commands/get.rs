@@ -29,19 +29,8 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
     let device = device_arg(&args.uuid)?;
     let key = object_key(device, &args.store);
     let version = args.version_id.as_deref().map(version_arg).transpose()?;
-    let out_opts = if args.decrypt {
-        OutputOptions::plaintext(args.force)
-    } else {
-        OutputOptions::blob(args.force)
-    };
-    if let Some(path) = &args.output {
-        if args.json && files::is_stdio(path) {
-            return Err(CliError::usage(
-                "--json and -o - would both write to stdout; give -o a file",
-            ));
-        }
-        files::check_output(path, &out_opts)?;
-    }
+    let out_opts =
+        files::download_output(args.output.as_deref(), args.decrypt, args.force, args.json)?;
     let (cipher_key, master) = if args.decrypt {
         let (key, master) = load_key_and_master(&ui, &args.key)?;
         (Some(key), master)
