@@ -61,6 +61,7 @@ pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as v
 pub use error::{
     InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain, seconds,
 };
+pub use listing::ListPace;
 pub use local::LocalStore;
 pub use near_miss::{NearMiss, near_misses};
 pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};

@@ -31,6 +31,7 @@ use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
+use crate::listing::ListPace;
 
 /// The operations every backend has.
 ///
@@ -108,8 +109,9 @@ pub trait Store: Send + Sync {
     ///
     /// The default hands over [`list`](Self::list) as one page; the S3 store lists
     /// the sixteen hex prefixes of the device UUIDs and the keys outside the layout at
-    /// the same time, one request per page.
-    fn list_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+    /// the same time, one request per page, as many of them at once as `pace` says.
+    fn list_pages(&self, pace: ListPace) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+        let _ = pace;
         stream::once(self.list()).boxed()
     }
 

@@ -57,7 +57,7 @@ use ffce_store::audit::{self, Finding, Status, Target, Totals};
 use ffce_store::format_time;
 use ffce_store::keyring::{KeyDir, KeySource};
 use ffce_store::stale::Cutoff;
-use ffce_store::{ListEntry, StoreError};
+use ffce_store::{ListEntry, ListPace, StoreError};
 
 /// Runs `ffce audit`.
 pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
@@ -109,7 +109,12 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
     let listing = Arc::new(Mutex::new(Listing::default()));
     let bar = ui.progress_bar(0, !args.json && !args.jsonl, "auditing");
     let targets = targets(
-        list_pages(store.as_ref(), &args.store),
+        // The listing only as far ahead of the reads as keeps them busy (`ListPace`).
+        list_pages(
+            store.as_ref(),
+            &args.store,
+            ListPace::Feeding { reads: concurrency },
+        ),
         layout,
         listing.clone(),
         bar.clone(),

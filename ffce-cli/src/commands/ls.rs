@@ -35,7 +35,7 @@ use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Layout, ListedKey, ObjectKey, StrayReason};
 use ffce_store::stale::Cutoff;
-use ffce_store::{DeletedEntry, ListEntry, Store, format_time};
+use ffce_store::{DeletedEntry, ListEntry, ListPace, Store, format_time};
 use std::time::SystemTime;
 
 /// Runs `ffce ls`.
@@ -166,7 +166,7 @@ async fn stream_lines(
 ) -> CliResult {
     let mut devices = 0u64;
     let mut strays = 0u64;
-    let mut pages = list_pages(store, &args.store);
+    let mut pages = list_pages(store, &args.store, ListPace::Fastest);
     while let Some(page) = pages.next().await {
         for entry in page? {
             let line = match ListedKey::classify(&entry.key, layout) {

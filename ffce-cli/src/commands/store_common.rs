@@ -11,7 +11,7 @@ use crate::cli::{Command, LayoutArg, StoreArgs};
 use crate::exit::{CliError, CliResult};
 use crate::files;
 use ffce_core::{DeviceId, Layout, ObjectKey, StrayReason};
-use ffce_store::{DeviceUrl, ListEntry, Store, StoreError, VersionId};
+use ffce_store::{DeviceUrl, ListEntry, ListPace, Store, StoreError, VersionId};
 
 use crate::store_choice::{self, StoreChoice};
 
@@ -132,10 +132,11 @@ pub async fn list_store(store: &dyn Store, args: &StoreArgs) -> CliResult<Vec<Li
 pub fn list_pages<'a>(
     store: &'a dyn Store,
     args: &StoreArgs,
+    pace: ListPace,
 ) -> BoxStream<'a, Result<Vec<ListEntry>, StoreError>> {
     let default_store = matches!(store_choice::choose(args), Ok(StoreChoice::Default(_)));
     store
-        .list_pages()
+        .list_pages(pace)
         .filter(move |page| {
             std::future::ready(!(default_store && matches!(page, Err(StoreError::NoFolder { .. }))))
         })

@@ -5,8 +5,10 @@
 //! - One ListObjectsV2 request per page, never more: a span's next page is asked for
 //!   with the continuation token of the one before, and a gap's listing stops at the
 //!   first key past its end (the rest of that page is dropped, no further page asked).
-//! - Memory is bounded by the spans and the page size: each span holds at most one
-//!   page that its reader has not taken yet, and asks for the next only when polled.
+//! - Memory is bounded by the spans listed at once and the page size: each span holds
+//!   at most one page that its reader has not taken yet, and asks for the next only
+//!   when polled. [`ListPace`] says how many spans are listed at once: all nineteen
+//!   for `ls`, fewer for an audit, whose reads take the keys more slowly than they come.
 //! - Pages come in completion order; [`Store::list`](crate::Store::list) sorts them
 //!   into key order.
 
@@ -16,13 +18,18 @@ use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use super::S3Store;
 use crate::error::StoreResult;
-use crate::listing::{Span, spans};
+use crate::listing::{ListPace, Span, spans};
 use crate::store::ListEntry;
 
 impl S3Store {
     /// Every object of the bucket, page by page as the pages arrive, each key once.
-    pub(super) fn list_all_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
-        stream::select_all(spans().into_iter().map(|span| self.list_span(span))).boxed()
+    pub(super) fn list_all_pages(
+        &self,
+        pace: ListPace,
+    ) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+        stream::iter(spans().into_iter().map(|span| self.list_span(span)))
+            .flatten_unordered(Some(pace.spans_at_once()))
+            .boxed()
     }
 
     /// One span's pages, in order. An error ends the span's listing (and is its last

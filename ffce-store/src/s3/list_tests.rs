@@ -4,8 +4,11 @@
 //! order, and no more requests are made than pages.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::listing::ListPace;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::{HttpRequest, HttpResponse};
@@ -33,6 +36,28 @@ struct FakeBucket {
     requests: Arc<Mutex<Vec<String>>>,
     /// How many of the next requests to answer `503 SlowDown`.
     throttle: Arc<Mutex<usize>>,
+    /// How long each page takes to come (none: at once).
+    delay: Option<Duration>,
+    /// Requests in flight now, and the most there ever were at once.
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+}
+
+/// One request in flight, until dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn start(bucket: &FakeBucket) -> InFlight {
+        let now = bucket.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        bucket.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(bucket.in_flight.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -124,7 +149,15 @@ impl HttpConnector for FakeBucket {
         response
             .headers_mut()
             .insert("content-type", "application/xml".to_string());
-        HttpConnectorFuture::ready(Ok(response))
+        let Some(delay) = self.delay else {
+            return HttpConnectorFuture::ready(Ok(response));
+        };
+        let in_flight = InFlight::start(self);
+        HttpConnectorFuture::new(async move {
+            tokio::time::sleep(delay).await;
+            drop(in_flight);
+            Ok(response)
+        })
     }
 }
 
@@ -189,7 +222,7 @@ async fn every_key_once_and_one_request_per_page() {
     let store = store(&fake, 1);
 
     let mut seen: Vec<String> = Vec::new();
-    let mut pages = store.list_pages();
+    let mut pages = store.list_pages(ListPace::Fastest);
     while let Some(page) = pages.next().await {
         seen.extend(page.unwrap().into_iter().map(|e| e.key));
     }
@@ -222,6 +255,32 @@ async fn every_key_once_and_one_request_per_page() {
         .collect();
     assert_eq!(listed, keys.into_iter().collect::<Vec<_>>(), "key order");
     assert_eq!(fake.requests.lock().unwrap().len(), requests.len());
+}
+
+/// The pace sets how many spans are listed at once: an audit's only as many as its
+/// reads need (4 for 128 reads, 1 for a few), `ls`'s all nineteen.
+#[tokio::test]
+async fn the_pace_bounds_the_listing_requests_in_flight() {
+    let (keys, _) = keys();
+    for (pace, most) in [
+        (ListPace::Feeding { reads: 128 }, 4),
+        (ListPace::Feeding { reads: 8 }, 1),
+        (ListPace::Fastest, 19),
+    ] {
+        let fake = FakeBucket {
+            keys: Arc::new(keys.clone()),
+            delay: Some(Duration::from_millis(20)),
+            ..FakeBucket::default()
+        };
+        let store = store(&fake, 1);
+        let mut listed = 0;
+        let mut pages = store.list_pages(pace);
+        while let Some(page) = pages.next().await {
+            listed += page.unwrap().len();
+        }
+        assert_eq!(listed, keys.len(), "{pace:?}");
+        assert_eq!(fake.most_in_flight.load(Ordering::SeqCst), most, "{pace:?}");
+    }
 }
 
 /// Throttled listing requests are retried by the SDK (standard mode, with backoff)

@@ -40,6 +40,7 @@ use futures_util::stream::{BoxStream, StreamExt as _};
 
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, TimeoutLimit, VersionId};
+use crate::listing::ListPace;
 use crate::store::{
     Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
     PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore, unquote_etag,
@@ -738,7 +739,7 @@ impl Store for S3Store {
 
     /// The pages of [`list_pages`](Store::list_pages), sorted.
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {
-        let mut pages = self.list_all_pages();
+        let mut pages = self.list_all_pages(ListPace::Fastest);
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             out.extend(page?);
@@ -747,9 +748,10 @@ impl Store for S3Store {
         Ok(out)
     }
 
-    /// The sixteen hex prefixes and the keys outside the layout at once (`list.rs`).
-    fn list_pages(&self) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
-        self.list_all_pages()
+    /// The sixteen hex prefixes and the keys outside the layout, as many at once as
+    /// `pace` says (`list.rs`).
+    fn list_pages(&self, pace: ListPace) -> BoxStream<'_, StoreResult<Vec<ListEntry>>> {
+        self.list_all_pages(pace)
     }
 
     fn retries(&self) -> u64 {

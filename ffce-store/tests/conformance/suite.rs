@@ -413,7 +413,7 @@ pub async fn list_in_key_order_both_layouts(store: &dyn Store) {
     }
     // Page by page (on S3 the prefixes at once), the same entries, each once.
     let mut paged = Vec::new();
-    let mut pages = store.list_pages();
+    let mut pages = store.list_pages(ffce_store::ListPace::Fastest);
     while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
         paged.extend(page.unwrap());
     }
