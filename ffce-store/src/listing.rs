@@ -30,11 +30,11 @@ pub enum ListPace {
     /// Why 32: a listing page brings up to 1,000 keys per round trip, which 32 reads
     /// take more than ten GET round trips to get through; so the reads never wait on
     /// the listing, and the listing's memory follows the audit's concurrency, not the
-    /// fleet's size. Measured (benches/fleet.sh's server, 128 reads in flight): the
-    /// same audit rate with 4 spans at once as with all 19, and a peak RSS at 100,000
-    /// objects 7% above the one at 10,000 (26.8 vs 25.2 MiB), where all 19 at once
-    /// gave 31% (34.6 vs 26.5 MiB): in a fleet of more than 19,000 keys every span's
-    /// page is full, and nineteen of them were in memory at once.
+    /// fleet's size. Measured (benches/fleet.sh's server, 128 reads in flight, the
+    /// listing on its own connections): the same audit rate with 4 spans at once as
+    /// with all 19, and a peak RSS of `audit --jsonl` at 100,000 objects of 26.8 MiB
+    /// against 25.2 at 10,000; all 19 at once gave 34.6 against 26.5. In a fleet of
+    /// more than 19,000 keys every span's page is full, and nineteen were in memory.
     Feeding {
         /// The reads the listing feeds.
         reads: usize,

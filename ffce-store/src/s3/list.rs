@@ -41,7 +41,7 @@ impl S3Store {
             move |state: Option<Option<String>>| async move {
                 let token = state?;
                 let page = self
-                    .client
+                    .lister
                     .list_objects_v2()
                     .bucket(&self.bucket)
                     .set_prefix(span.prefix())

@@ -184,7 +184,8 @@ fn store(fake: &FakeBucket, max_attempts: u32) -> S3Store {
         .build();
     S3Store {
         bucket: "bucket".into(),
-        client: Client::from_conf(conf),
+        client: Client::from_conf(conf.clone()),
+        lister: Client::from_conf(conf),
         max_attempts,
         path_style: false,
         profile: None,
