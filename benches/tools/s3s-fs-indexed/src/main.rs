@@ -60,7 +60,7 @@ async fn main() -> std::io::Result<()> {
     let service = service.build();
 
     let listener = TcpListener::bind((opt.host.as_str(), opt.port)).await?;
-    tracing::info!("server is running at http://{}", listener.local_addr()?);
+    eprintln!("server is running at http://{}", listener.local_addr()?);
     let http = ConnBuilder::new(TokioExecutor::new());
     loop {
         let (socket, _) = match listener.accept().await {
