@@ -2,31 +2,33 @@
 # Fleet health at scale: `ffce ls` and `ffce audit` against the tools people already use,
 # in one run, on one S3-compatible server that the script starts on loopback.
 #
-#   benches/fleet.sh            full run: s3s-fs, 10,000 devices, then 100,000 (~20 min)
+#   benches/fleet.sh            full run: 10,000 devices with the peers, then 100,000 (~15 min)
 #   benches/fleet.sh --short    CI smoke run: moto, 300 devices, ffce only (under a minute)
 #   options: --devices N (10000)  --large N (100000; 0 skips it)
 #            --sweep "8 16 32 64 128 256" (audit --concurrency values at --devices)
 #            --rclone-transfers "4 64"  --no-peers (ffce only)  --keep (keep the work folder)
+#            --server s3s-fs-indexed|s3s-fs (the full run's server; the first by default)
 #
-# Full run. The server is s3s-fs 0.14 from crates.io (built once with `cargo install
-# --locked` into target/bench-tools/, not timed), serving a data folder under
+# Full run. The server is benches/tools/s3s-fs-indexed: s3s-fs 0.14 (crates.io) with its
+# two listings answered from a sorted index of the keys, made at start-up, as S3 answers
+# them (a seek, then the page). s3s-fs itself walks the whole bucket folder for every
+# list page, so on it listing time grows with the square of the fleet and a listing bench
+# measures the walk; `--server s3s-fs` runs on it all the same (with the flat layout at
+# --large, so that its walk reads one folder, not one per device). Either is built once
+# (--locked) into target/bench-tools/, not timed, and serves a data folder under
 # target/fleet-bench/ on a free 127.0.0.1 port. Its request log (RUST_LOG=s3s::ops=debug:
 # one "resolved route, op: X" line per request) is how requests are counted, for every
 # tool alike. benches/fleet_plant.py writes the objects straight into that folder (s3s-fs
-# serves plain files), each device with its own master secret (a key folder for
-# `--key-dir`), a known number of malformed backups, of devices with a wrong key or no
-# key file, and of stale ones (mtime 60 days ago), plus a few stray keys; the bench fails
-# if any count of ffce's is not what was planted. At --devices, in this order:
+# serves plain files) before the server starts, each device with its own master secret (a
+# key folder for `--key-dir`), a known number of malformed backups, of devices with a
+# wrong key or no key file, and of stale ones (mtime 60 days ago), plus a few stray keys;
+# the bench fails if any count of ffce's is not what was planted. At --devices, in this
+# order:
 #   ffce ls --jsonl | aws s3 ls --recursive | ffce audit --json --older-than 30d
 #   (structure only) | ffce audit --json --key-dir (per-device keys) | ffce audit --jsonl
 #   at each --sweep concurrency | aws s3 sync + ffce verify | rclone copy (each
 #   --rclone-transfers) + ffce verify.
-# At --large (a second bucket on the same server, flat layout: s3s-fs walks every folder
-# of the bucket for every list page, and one folder per device would make its listing,
-# not ffce, the thing measured): ffce audit --jsonl and ffce ls --jsonl. s3s-fs (like
-# moto) filters the whole bucket on every list page, so its listing time grows with the
-# square of the fleet, unlike S3's: at --large, listing is reported in requests and
-# client CPU, not wall time.
+# At --large (a second bucket on the same server): ffce audit --jsonl and ffce ls --jsonl.
 # Each step is timed by /usr/bin/time: wall time, user+sys CPU (of the client and its
 # children) and peak RSS; the server's CPU comes from /proc. Tables in Markdown on stdout,
 # progress on stderr, and a last `result: {json}` line.
@@ -48,6 +50,7 @@ sweep="8 16 32 64 128 256"
 transfers="4 64"
 keep=0
 peers=1
+server_kind=s3s-fs-indexed
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --short) mode=short; shift ;;
@@ -57,8 +60,9 @@ while [[ $# -gt 0 ]]; do
     --rclone-transfers) transfers=${2:?}; shift 2 ;;
     --no-peers) peers=0; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--short] [--devices N] [--large N] [--sweep \"C...\"] [--rclone-transfers \"T...\"] [--keep]" >&2; exit 2 ;;
+    --server) server_kind=${2:?}; shift 2 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--short] [--devices N] [--large N] [--sweep \"C...\"] [--rclone-transfers \"T...\"] [--no-peers] [--server S] [--keep]" >&2; exit 2 ;;
   esac
 done
 if [[ $mode == short ]]; then
@@ -69,6 +73,13 @@ for n in "$devices" $sweep $transfers; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "fleet: not a positive number: $n" >&2; exit 2; }
 done
 [[ $large =~ ^[0-9]+$ ]] || { echo "fleet: not a number: $large" >&2; exit 2; }
+case "$server_kind" in
+  # s3s-fs walks every folder of the bucket for every list page: at --large, the flat
+  # layout (one folder, not one per device) keeps its listing from being all that is measured.
+  s3s-fs) large_layout=flat ;;
+  s3s-fs-indexed) large_layout=nested ;;
+  *) echo "fleet: --server is s3s-fs-indexed or s3s-fs, not $server_kind" >&2; exit 2 ;;
+esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -103,11 +114,19 @@ else
   cargo build --release --locked -p ffce-cli >&2
   ffce="$target/release/ffce"
   build="release"
-  s3s="$target/bench-tools/bin/s3s-fs"
-  if [[ ! -x $s3s ]]; then
-    log "building s3s-fs 0.14 from crates.io into $target/bench-tools (once; not timed)"
-    cargo install s3s-fs --version '^0.14' --features binary --locked \
-      --root "$target/bench-tools" >&2
+  # Both servers are built once under target/bench-tools and not timed.
+  if [[ $server_kind == s3s-fs ]]; then
+    s3s="$target/bench-tools/bin/s3s-fs"
+    if [[ ! -x $s3s ]]; then
+      log "building s3s-fs 0.14 from crates.io into $target/bench-tools (once; not timed)"
+      cargo install s3s-fs --version '^0.14' --features binary --locked \
+        --root "$target/bench-tools" >&2
+    fi
+  else
+    log "building benches/tools/s3s-fs-indexed (release; not timed)"
+    cargo build --release --locked --manifest-path benches/tools/s3s-fs-indexed/Cargo.toml \
+      --target-dir "$target/bench-tools/build" >&2
+    s3s="$target/bench-tools/build/release/s3s-fs-indexed"
   fi
 fi
 
@@ -151,17 +170,27 @@ else
   log "planting $devices devices in the data folder (not timed)"
   "$py" benches/fleet_plant.py --dir "$state/data" "$bucket" "$devices" \
     --key-dir "$work/keys" >"$work/planted.json"
+  if [[ $large -gt 0 ]]; then
+    # Planted before the server starts: s3s-fs-indexed indexes the folder at start-up.
+    log "planting $large devices in a second bucket, $large_layout layout (not timed)"
+    "$py" benches/fleet_plant.py --dir "$state/data" "$big_bucket" "$large" \
+      --layout "$large_layout" --seed 14 >"$work/planted_large.json"
+  fi
   port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   RUST_LOG=s3s::ops=debug "$s3s" --host 127.0.0.1 --port "$port" \
     --access-key test --secret-key test "$state/data" >"$server_log" 2>&1 &
   server_pid=$!
   endpoint="http://127.0.0.1:$port"
-  for _ in $(seq 100); do
-    grep -q "server is running" "$server_log" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$server_log" >&2; log "s3s-fs did not start"; exit 1; }
+  # Ready when the port takes connections (s3s-fs-indexed indexes the folder first: about
+  # a minute for 110,000 cold files); a server that dies or takes over 5 minutes fails the bench.
+  ready=0
+  for _ in $(seq 3000); do
+    kill -0 "$server_pid" 2>/dev/null || { cat "$server_log" >&2; log "$server_kind did not start"; exit 1; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ready=1; break; fi
     sleep 0.1
   done
-  server="s3s-fs $("$s3s" --version | awk '{print $2}')"
+  [[ $ready == 1 ]] || { log "$server_kind did not listen on $port within 5 minutes"; exit 1; }
+  server="$server_kind $("$s3s" --version | awk '{print $2}')"
 fi
 log "$server on $endpoint"
 
@@ -228,16 +257,13 @@ if [[ $peers == 1 ]]; then
   rm -rf -- "$work/sync" "$work"/rclone_*/
 fi
 if [[ $large -gt 0 ]]; then
-  log "planting $large devices in a second bucket, flat layout (not timed)"
-  "$py" benches/fleet_plant.py --dir "$state/data" "$big_bucket" "$large" --layout flat \
-    --seed 14 >"$work/planted_large.json"
-  step large_audit "$ffce" -q audit --jsonl --layout flat --bucket "$big_bucket" "${ep[@]}"
-  step large_ls "$ffce" -q ls --jsonl --layout flat --bucket "$big_bucket" "${ep[@]}"
+  step large_audit "$ffce" -q audit --jsonl --layout "$large_layout" --bucket "$big_bucket" "${ep[@]}"
+  step large_ls "$ffce" -q ls --jsonl --layout "$large_layout" --bucket "$big_bucket" "${ep[@]}"
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 "$py" - "$work" "$mode" "$build" "$server" "$devices" "$large" "$sweep" "$transfers" \
-  "$load_before" "$load_after" "$(getconf CLK_TCK)" "$peers" <<'EOF'
+  "$load_before" "$load_after" "$(getconf CLK_TCK)" "$peers" "${large_layout:-nested}" <<'EOF'
 import json, os, platform, re, subprocess, sys
 
 work, mode, build, server = sys.argv[1:5]
@@ -246,6 +272,7 @@ sweep = [int(c) for c in sys.argv[7].split()]
 transfers = [int(t) for t in sys.argv[8].split()]
 load_before, load_after, clk = sys.argv[9], sys.argv[10], int(sys.argv[11])
 full, peers = mode == "full", sys.argv[12] == "1"
+large_layout = sys.argv[13]
 planted = json.load(open(os.path.join(work, "planted.json")))
 log_lines = open(os.path.join(work, "server.log"), errors="replace").read().splitlines()
 route = re.compile(r"resolved route, op: (\w+)")
@@ -401,7 +428,7 @@ for c in sweep:
     r[f"sweep_{c}"] = row(f"C = {c}", [f"sweep_{c}"], n)
 
 if large:
-    print(f"\n#### {large:,} objects (flat layout), same server\n")
+    print(f"\n#### {large:,} objects ({large_layout} layout), same server\n")
     print(head)
     r["large_audit"] = row("`ffce audit --jsonl`", ["large_audit"], large)
     r["large_ls"] = row("`ffce ls --jsonl`", ["large_ls"], large)
