@@ -44,10 +44,9 @@ pub enum ListPace {
 impl ListPace {
     /// How many of the nineteen spans are listed at the same time.
     pub(crate) fn spans_at_once(self) -> usize {
-        let all = SPANS;
         match self {
-            ListPace::Fastest => all,
-            ListPace::Feeding { reads } => reads.div_ceil(32).clamp(1, all),
+            ListPace::Fastest => SPANS,
+            ListPace::Feeding { reads } => reads.div_ceil(32).clamp(1, SPANS),
         }
     }
 }

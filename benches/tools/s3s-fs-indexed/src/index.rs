@@ -121,7 +121,7 @@ impl Index {
                 }
             }
             if listed == max_keys {
-                page.next_after = last.take().filter(|_| max_keys > 0);
+                page.next_after = last.take();
                 return page;
             }
             listed += 1;
