@@ -9,6 +9,8 @@
 #[path = "common/api.rs"]
 mod api;
 mod common;
+#[path = "common/fault.rs"]
+mod fault;
 #[path = "common/s3.rs"]
 mod s3;
 
@@ -479,6 +481,98 @@ fn server_faults_are_500_and_exit_1() {
     table.register(OTHER, &b64(&[4; 33]));
     let other = Device::new(dir.path(), OTHER);
     raw(&server, "GET", OTHER, &other.headers(), b"").expect(500);
+}
+
+/// §7: after the object is written (POST) or deleted (DELETE), a failure to set or
+/// remove `last_backup_date` on the device item is logged and ignored: the answer is
+/// still 200. The server's DynamoDB requests go through the fault proxy, which fails
+/// every one after the first (the device lookup), the SDK's retries included.
+#[test]
+fn a_failed_last_backup_date_update_is_logged_and_ignored() {
+    let dir = temp_dir();
+    let bucket = Bucket::versioned("api-date-fault");
+    let table = Table::new("api-date-fault");
+    let device = Device::new(dir.path(), DEVICE);
+    table.register(DEVICE, &device.public_key);
+    let proxy = fault::FaultProxy::start();
+    let server = Server::start_with_env(
+        &bucket.name,
+        &table.name,
+        "nested",
+        &[("AWS_ENDPOINT_URL_DYNAMODB", &proxy.url)],
+    );
+    let after_lookup = serde_json::json!({"rules": [
+        {"fault": "status", "status": 500, "method": "POST", "nth": [2, 20]}
+    ]});
+    let faulted_targets = || -> Vec<String> {
+        proxy
+            .faulted()
+            .iter()
+            .map(|e| {
+                let headers = e["headers"].as_object().unwrap();
+                let target = headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+                    .map(|(_, v)| v.as_str().unwrap().to_string());
+                target.unwrap_or_else(|| panic!("no X-Amz-Target in {e}"))
+            })
+            .collect()
+    };
+    let key = format!("{DEVICE}/backup.ffce");
+    let blob = std::fs::read(seal(dir.path(), "b.ffce", PLAINTEXT)).unwrap();
+
+    // POST: stored and 200, though the date could not be set.
+    proxy.plan(after_lookup.clone());
+    let reply = raw(&server, "POST", DEVICE, &device.headers(), &blob);
+    reply.expect(200);
+    assert_eq!(reply.message(), "Backup stored");
+    let targets = faulted_targets();
+    assert!(!targets.is_empty(), "the proxy failed nothing");
+    assert!(
+        targets.iter().all(|t| t.ends_with(".UpdateItem")),
+        "{targets:?}"
+    );
+    assert_eq!(stored_sha256(&bucket, &key), sha256_hex(&blob));
+    assert!(table.item(DEVICE).get("last_backup_date").is_none());
+    assert!(
+        server
+            .log()
+            .contains("setting last_backup_date failed (ignored)"),
+        "{}",
+        server.log()
+    );
+
+    // A POST with the table reachable sets the date; then a DELETE that cannot remove
+    // it: deleted and 200, and the date stays.
+    proxy.plan(serde_json::json!({}));
+    raw(&server, "POST", DEVICE, &device.headers(), &blob).expect(200);
+    let date = assert_backup_date(&table.item(DEVICE)["last_backup_date"]);
+    proxy.plan(after_lookup);
+    let reply = raw(&server, "DELETE", DEVICE, &device.headers(), b"");
+    reply.expect(200);
+    assert_eq!(reply.message(), "Backup deleted");
+    let targets = faulted_targets();
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| t.ends_with(".UpdateItem")),
+        "{targets:?}"
+    );
+    assert!(bucket.keys().is_empty());
+    assert_eq!(
+        assert_backup_date(&table.item(DEVICE)["last_backup_date"]),
+        date
+    );
+    assert!(
+        server
+            .log()
+            .contains("removing last_backup_date failed (ignored)"),
+        "{}",
+        server.log()
+    );
+}
+
+/// The SHA-256 (hex) of the body a plain GET of `key` returns.
+fn stored_sha256(bucket: &Bucket, key: &str) -> String {
+    bucket.get(key)["body_sha256"].as_str().unwrap().to_string()
 }
 
 #[test]

@@ -110,6 +110,12 @@ impl Server {
     /// Starts the server for `bucket` and `table` with `layout` (`nested` or `flat`),
     /// and waits until it accepts connections.
     pub fn start(bucket: &str, table: &str, layout: &str) -> Server {
+        Server::start_with_env(bucket, table, layout, &[])
+    }
+
+    /// [`Server::start`], with these environment variables set on top (for example
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, to send the table's requests through a fault proxy).
+    pub fn start_with_env(bucket: &str, table: &str, layout: &str, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("server.log");
         for _ in 0..3 {
@@ -140,6 +146,7 @@ impl Server {
                     "AWS_SHARED_CREDENTIALS_FILE",
                     "/nonexistent/ffce-test/aws-credentials",
                 )
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(std::fs::File::create(&log).unwrap())
                 .stderr(std::fs::File::create(dir.path().join("server.err")).unwrap());
