@@ -45,15 +45,9 @@ for n in "$startups" "$requests"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "api-vs-python: not a positive number: $n" >&2; exit 2; }
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-log() { printf 'api-vs-python: %s\n' "$*" >&2; }
-
-venv=$(scripts/python-env.sh)
-py="$venv/bin/python"
-
-target=$(cargo metadata --no-deps --format-version 1 \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+. "$(dirname "$0")/lib.sh" api-vs-python
+bench_python
+bench_target
 log "building ffce-backup-api ($profile; not timed)"
 if [[ $profile == release ]]; then
   cargo build --release --locked -p ffce-lambda --bin ffce-backup-api >&2
@@ -65,14 +59,12 @@ bin="$target/$profile/ffce-backup-api"
 state="$target/api-bench"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ffce-api-bench.XXXXXX")
 cleanup() {
-  FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh stop >/dev/null 2>&1 || true
+  bench_moto_stop "$state"
   if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
 }
 trap cleanup EXIT
 
-mkdir -p "$state"
-server_env=$(FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh start)
-endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+bench_moto_start "$state"
 log "moto on $endpoint"
 
 "$py" benches/api/api_bench.py --endpoint "$endpoint" --rust "$bin" --rust-profile "$profile" \

@@ -46,17 +46,9 @@ for n in "$devices" "$concurrency" "$threads" "$bad_every"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "audit-vs-sync: not a positive number: $n" >&2; exit 2; }
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-log() { printf 'audit-vs-sync: %s\n' "$*" >&2; }
-
-venv=$(scripts/python-env.sh)
-py="$venv/bin/python"
-aws="$venv/bin/aws"
-[[ -x $aws ]] || { log "no aws in $venv (scripts/requirements-test.txt pins awscli)"; exit 1; }
-
-target=$(cargo metadata --no-deps --format-version 1 \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+. "$(dirname "$0")/lib.sh" audit-vs-sync
+bench_python
+bench_target
 log "building ffce (release; not timed)"
 cargo build --release --locked -p ffce-cli >&2
 ffce="$target/release/ffce"
@@ -64,22 +56,15 @@ ffce="$target/release/ffce"
 state="$target/audit-bench"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ffce-audit-bench.XXXXXX")
 cleanup() {
-  FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh stop >/dev/null 2>&1 || true
+  bench_moto_stop "$state"
   if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
 }
 trap cleanup EXIT
 
-mkdir -p "$state"
-server_env=$(FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh start)
-endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+bench_moto_start "$state"
 log "moto on $endpoint"
 
-# Dummy credentials and nothing from the caller's AWS set-up, for ffce and aws alike.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
-  FFCE_BUCKET FFCE_DIR FFCE_MASTER_KEY FFCE_KEY S3_BACKUP_BUCKET_NAME
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+bench_isolate_aws
 
 bucket="ffce-audit-bench-$$"
 "$ffce" -q bucket create --bucket "$bucket" --endpoint-url "$endpoint"

@@ -81,9 +81,7 @@ case "$server_kind" in
   *) echo "fleet: --server is s3s-fs-indexed or s3s-fs, not $server_kind" >&2; exit 2 ;;
 esac
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-log() { printf 'fleet: %s\n' "$*" >&2; }
+. "$(dirname "$0")/lib.sh" fleet
 
 need_apt() {  # need_apt COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -97,13 +95,8 @@ need_apt() {  # need_apt COMMAND PACKAGE
 need_apt /usr/bin/time time
 [[ $mode == full && -n $transfers ]] && need_apt rclone rclone
 
-venv=$(scripts/python-env.sh)
-py="$venv/bin/python"
-aws="$venv/bin/aws"
-[[ -x $aws ]] || { log "no aws in $venv (scripts/requirements-test.txt pins awscli)"; exit 1; }
-
-target=$(cargo metadata --no-deps --format-version 1 \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+bench_python
+bench_target
 if [[ $mode == short ]]; then
   log "building ffce (debug; not timed)"
   cargo build --locked -p ffce-cli >&2
@@ -136,9 +129,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ffce-fleet-bench.XXXXXX")
 server_pid=""
 cleanup() {
   if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  if [[ $mode == short ]]; then
-    FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh stop >/dev/null 2>&1 || true
-  fi
+  if [[ $mode == short ]]; then bench_moto_stop "$state"; fi
   rm -rf -- "$state/data"
   if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf -- "$work"; fi
 }
@@ -146,20 +137,14 @@ trap cleanup EXIT
 rm -rf -- "$state/data"
 mkdir -p "$state/data"
 
-# Dummy credentials and nothing from the caller's AWS set-up, for ffce, aws and rclone.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
-  AWS_CA_BUNDLE FFCE_BUCKET FFCE_DIR FFCE_MASTER_KEY FFCE_KEY S3_BACKUP_BUCKET_NAME
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+bench_isolate_aws
 
 bucket=ffce-fleet
 big_bucket=ffce-fleet-large
 server_log="$work/server.log"
 : >"$server_log"
 if [[ $mode == short ]]; then
-  server_env=$(FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh start)
-  endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+  bench_moto_start "$state"
   server="moto (scripts/s3-server.sh)"
   "$ffce" -q bucket create --bucket "$bucket" --endpoint-url "$endpoint" >&2
   log "planting $devices devices with PUTs (not timed)"

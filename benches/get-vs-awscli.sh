@@ -20,23 +20,19 @@ case "${1:-}" in
   *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
 esac
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-venv=$(scripts/python-env.sh)
-py="$venv/bin/python"
+. "$(dirname "$0")/lib.sh" get-vs-awscli
+bench_python
+bench_target
 
-echo "building ffce (release)..." >&2
+log "building ffce (release; not timed)"
 cargo build --quiet --release --locked -p ffce-cli
-ffce="$root/target/release/ffce"
+ffce="$target/release/ffce"
 
-export FFCE_S3_STATE_DIR="$root/target/e2e-bench"
-mkdir -p "$FFCE_S3_STATE_DIR"
-server_env=$(scripts/s3-server.sh start)
-endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+state="$target/e2e-bench"
 work=$(mktemp -d)
-trap 'scripts/s3-server.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+trap 'bench_moto_stop "$state"; rm -rf "$work"' EXIT
+bench_moto_start "$state"
+bench_isolate_aws
 bucket=e2e-bench
 "$ffce" -q bucket create --bucket "$bucket" --endpoint-url "$endpoint" >/dev/null
 
