@@ -185,7 +185,8 @@ fn store(fake: &FakeBucket, max_attempts: u32) -> S3Store {
     S3Store {
         bucket: "bucket".into(),
         client: Client::from_conf(conf.clone()),
-        lister: Client::from_conf(conf),
+        lister: Client::from_conf(conf.clone()),
+        ranged: Client::from_conf(conf),
         max_attempts,
         path_style: false,
         profile: None,

@@ -14,22 +14,22 @@
 //! - Downloads ask for the checksum (`x-amz-checksum-mode: ENABLED`) and the store
 //!   compares the body with it itself, in whichever of S3's five algorithms the object
 //!   carries (`crate::checksum`; `aws s3 cp` stores CRC32): it does not rely on the
-//!   server or the SDK to have checked (S3-compatible test servers do not). The ETag is never used as
-//!   a digest (under SSE-KMS it is not an MD5).
+//!   server or the SDK to have checked (S3-compatible test servers do not). The ETag
+//!   is never used as a digest (under SSE-KMS it is not an MD5).
 //! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
 //!
-//! Files: this one (configuration, single objects), `errors` (classification),
-//! `list` (the whole bucket's listing, its spans at once), `versions` (the [`VersionedStore`] operations), `ranged` (the header reads of an
-//! audit); bucket-wide operations are in [`crate::bucket`].
+//! Files: this one (the store and its single-object operations), `connect` (the
+//! [`S3Config`] and how the clients are built from it), `errors` (classification),
+//! `list` (the whole bucket's listing, its spans at once), `versions` (the
+//! [`VersionedStore`] operations), `ranged` (the header reads of an audit), `lean`
+//! (one-request operations for the device API's roles), `activity` (what the store is
+//! waiting for), `profile` (the named-profile check); bucket-wide operations are in
+//! [`crate::bucket`].
 
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::Region;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
 use base64::Engine as _;
@@ -47,6 +47,7 @@ use crate::store::{
 };
 
 mod activity;
+mod connect;
 pub(crate) mod errors;
 mod lean;
 mod list;
@@ -55,165 +56,8 @@ mod ranged;
 mod versions;
 
 pub use activity::{Activity, Waiting};
+pub use connect::{S3Config, check_bucket_name};
 use errors::{classify, classify_listing, sdk_checksum_mismatch};
-
-/// How to reach a bucket: everything the store needs, in plain values (no command-line
-/// types). Unset fields fall back to the AWS SDK's own chain (environment variables,
-/// profiles, SSO, instance metadata).
-///
-/// ```
-/// use std::time::Duration;
-/// use ffce_store::S3Config;
-///
-/// let config = S3Config {
-///     endpoint_url: Some("http://127.0.0.1:9000".into()),
-///     max_attempts: 5,
-///     ..S3Config::new("firefly-device-backups")
-/// };
-/// assert!(config.validate().is_ok());
-/// assert_eq!(config.attempt_timeout, Duration::from_secs(60));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct S3Config {
-    /// The bucket.
-    pub bucket: String,
-    /// The AWS region; `None`: from the environment or profile.
-    pub region: Option<String>,
-    /// A named AWS profile; `None`: the default chain. [`S3Store::connect`] refuses a
-    /// profile that is in neither AWS file, as the AWS CLI does (the SDK would ignore
-    /// it whenever credentials are in the environment).
-    pub profile: Option<String>,
-    /// A custom endpoint (an S3-compatible server); implies path-style addressing.
-    pub endpoint_url: Option<String>,
-    /// Attempts per request, the first included (the SDK's standard retry mode).
-    pub max_attempts: u32,
-    /// The limit of one attempt; a stalled attempt is abandoned and retried.
-    pub attempt_timeout: Duration,
-    /// The limit of a whole operation, retries included; `None`: no limit beyond the
-    /// attempts'.
-    pub timeout: Option<Duration>,
-}
-
-impl S3Config {
-    /// The defaults for `bucket`: 3 attempts of at most 60 s each, the SDK's chain for
-    /// everything else.
-    pub fn new(bucket: impl Into<String>) -> S3Config {
-        S3Config {
-            bucket: bucket.into(),
-            region: None,
-            profile: None,
-            endpoint_url: None,
-            max_attempts: 3,
-            attempt_timeout: Duration::from_secs(60),
-            timeout: None,
-        }
-    }
-
-    /// Checks the values before any configuration is loaded: a plausible bucket name,
-    /// at least one attempt, timeouts above zero and at most a day, an http(s)
-    /// endpoint. Each error is [`StoreError::Config`] naming the field.
-    pub fn validate(&self) -> StoreResult<()> {
-        let bad = |setting: &'static str, problem: &str| {
-            Err(StoreError::Config {
-                setting,
-                problem: problem.to_string(),
-            })
-        };
-        if !check_bucket_name(&self.bucket) {
-            return bad(
-                "bucket",
-                "not a bucket name (3 to 255 letters, digits, '.', '-' or '_')",
-            );
-        }
-        if self.max_attempts == 0 {
-            return bad("max_attempts", "must be at least 1 (the first try counts)");
-        }
-        let day = Duration::from_secs(86_400);
-        for (setting, value) in [
-            ("attempt_timeout", Some(self.attempt_timeout)),
-            ("timeout", self.timeout),
-        ] {
-            if value.is_some_and(|t| t.is_zero() || t > day) {
-                return bad(setting, "must be above 0 and at most 86400 seconds");
-            }
-        }
-        if let Some(url) = &self.endpoint_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return bad("endpoint_url", "must start with http:// or https://");
-            }
-        }
-        Ok(())
-    }
-
-    /// True when a custom endpoint is configured here or by the SDK's environment
-    /// variables (a profile's `endpoint_url` is not seen here; set
-    /// [`endpoint_url`](Self::endpoint_url) as well if a profile points at an
-    /// S3-compatible server without virtual-host DNS).
-    fn custom_endpoint(&self) -> bool {
-        if self.endpoint_url.is_some() {
-            return true;
-        }
-        let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-        !ignored
-            && ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-                .iter()
-                .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
-    }
-}
-
-/// A second HTTP client like the SDK's default one (hyper 1, rustls with aws-lc, the
-/// proxy from the environment), so that listing the whole bucket has a connection pool
-/// of its own.
-///
-/// Why: a listing page is up to about 300 KB of XML, and hyper grows a connection's
-/// read buffer to fit and keeps it for the connection's life. On one shared pool,
-/// every connection that ever carried a page keeps a buffer that size, and during an
-/// audit of a large fleet (115 pages at 100,000 objects, 128 reads in flight) that
-/// becomes many of the reads' connections: heaptrack put 10 MB of a 25 MB peak heap in
-/// those buffers at 100,000 objects. On their own pool the pages grow only the
-/// listing's few connections. Measured with [`ListPace`] (benches/fleet.sh's server):
-/// `audit --jsonl` peaked at 27.0–28.0 MiB at 100,000 objects and 25.3–27.1 MiB at
-/// 10,000; on one pool, 33.2–35.1 MiB at 100,000.
-fn listing_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
-}
-
-/// The store's own retry partition, without the SDK's shared retry quota.
-///
-/// The SDK's standard mode takes 5 tokens of a process-wide bucket of 500 for each
-/// retry and returns few of them, so a fleet audit throttled for a while (`503
-/// SlowDown` on a few hundred reads) runs out of quota and its reads fail unretried.
-/// The store bounds its own load instead: each request is tried at most
-/// `max_attempts` times, each retry after its own exponential backoff with jitter,
-/// and an audit keeps at most `--concurrency` requests in flight, so other reads go
-/// on while one waits.
-fn retry_partition() -> aws_sdk_s3::config::retry::RetryPartition {
-    aws_sdk_s3::config::retry::RetryPartition::custom("ffce-store")
-        .token_bucket(aws_smithy_runtime::client::retries::TokenBucket::unlimited())
-        .build()
-}
-
-/// True for a plausible bucket name: 3–255 characters of letters, digits, `.`, `-` and
-/// `_` (today's rules are stricter; this admits legacy names and nothing that could
-/// change a URL's meaning).
-pub fn check_bucket_name(name: &str) -> bool {
-    (3..=255).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-}
 
 /// A bucket and a client for it. Cheap to share: build it once (e.g. per Lambda
 /// process) and call it from any tokio runtime.
@@ -226,6 +70,10 @@ pub struct S3Store {
     // The same client on a connection pool of its own, for listing the whole bucket
     // (see `listing_http_client`).
     pub(crate) lister: Client,
+    // The same client with the SDK's response-checksum validation off, for ranged reads
+    // (see `ranged`). Set once here: a per-request config override merges the client's
+    // configuration again for every request, which a fleet audit pays per object.
+    pub(crate) ranged: Client,
     // The SDK retries requests, not the reading of a response body; `get` retries a
     // download cut off mid-body itself, up to the same number of attempts.
     max_attempts: u32,
@@ -253,65 +101,6 @@ enum GetFailure {
 }
 
 impl S3Store {
-    /// Validates `config`, loads the AWS configuration and builds a client. No request
-    /// is made. A missing region is [`StoreError::Config`] for `region`; a named profile
-    /// that is in neither the AWS config file nor the credentials file (`AWS_CONFIG_FILE`
-    /// and `AWS_SHARED_CREDENTIALS_FILE` are honoured) is [`StoreError::Config`] for
-    /// `profile`, naming the files.
-    pub async fn connect(config: &S3Config) -> StoreResult<S3Store> {
-        config.validate()?;
-        if let Some(name) = &config.profile {
-            profile::check_exists(name).await?;
-        }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
-        if let Some(profile) = &config.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &config.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(url) = &config.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        // Each attempt has its own limit, so a stalled request is abandoned and retried
-        // instead of hanging forever; the operation timeout bounds the whole on top.
-        let mut timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .operation_attempt_timeout(config.attempt_timeout);
-        if let Some(t) = config.timeout {
-            timeouts = timeouts.operation_timeout(t);
-        }
-        loader = loader.timeout_config(timeouts.build());
-        let sdk_config = loader.load().await;
-        if sdk_config.region().is_none() {
-            return Err(StoreError::Config {
-                setting: "region",
-                problem: "no AWS region configured".into(),
-            });
-        }
-        let activity = Activity::new(config.max_attempts.max(1));
-        let mut conf = aws_sdk_s3::config::Builder::from(&sdk_config)
-            .interceptor(activity.interceptor())
-            .retry_partition(retry_partition());
-        let path_style = config.custom_endpoint();
-        if path_style {
-            conf = conf.force_path_style(true);
-        }
-        let lister = Client::from_conf(conf.clone().http_client(listing_http_client()).build());
-        Ok(S3Store {
-            bucket: config.bucket.clone(),
-            client: Client::from_conf(conf.build()),
-            lister,
-            max_attempts: config.max_attempts.max(1),
-            path_style,
-            profile: config.profile.clone(),
-            attempt_timeout: config.attempt_timeout,
-            timeout: config.timeout,
-            activity,
-        })
-    }
-
     /// The bucket's name.
     pub fn bucket(&self) -> &str {
         &self.bucket
@@ -839,59 +628,6 @@ fn stored_checksums(
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bucket_names() {
-        assert!(check_bucket_name("firefly-device-backups"));
-        assert!(check_bucket_name("a.b_c"));
-        for bad in ["", "ab", "a/b", "a?b", "a b", "bucket#x"] {
-            assert!(!check_bucket_name(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn configs_are_validated_by_field() {
-        let setting = |c: S3Config| match c.validate() {
-            Err(StoreError::Config { setting, .. }) => setting,
-            other => panic!("{other:?}"),
-        };
-        assert!(S3Config::new("good-bucket").validate().is_ok());
-        assert_eq!(setting(S3Config::new("a/b")), "bucket");
-        let base = || S3Config::new("good-bucket");
-        assert_eq!(
-            setting(S3Config {
-                max_attempts: 0,
-                ..base()
-            }),
-            "max_attempts"
-        );
-        assert_eq!(
-            setting(S3Config {
-                attempt_timeout: Duration::ZERO,
-                ..base()
-            }),
-            "attempt_timeout"
-        );
-        assert_eq!(
-            setting(S3Config {
-                timeout: Some(Duration::from_secs(86_401)),
-                ..base()
-            }),
-            "timeout"
-        );
-        assert_eq!(
-            setting(S3Config {
-                endpoint_url: Some("ftp://x".into()),
-                ..base()
-            }),
-            "endpoint_url"
-        );
-    }
 }
 
 /// What a GET of the latest object does when the key is missing.

@@ -14,11 +14,10 @@
 //!   the whole body, which is used as it is.
 //! - The SDK's retries (`max_attempts`, standard mode) apply to every request. A
 //!   request that still fails is that object's result; the others go on.
-//! - The SDK's response-checksum validation is off for ranged reads: a checksum covers
-//!   the whole object, never a part of it. Whole reads go through the same code as a
+//! - The SDK's response-checksum validation is off for ranged reads (the store's
+//!   `ranged` client): a checksum covers the whole object, never a part of it. Whole reads go through the same code as a
 //!   `get`, which compares the stored SHA-256 itself.
 
-use aws_sdk_s3::config::ResponseChecksumValidation;
 use bytes::Bytes;
 use ffce_core::{Grouped, ObjectKey};
 
@@ -34,16 +33,11 @@ impl S3Store {
             return self.size_only(key, &url, false).await;
         }
         let resp = self
-            .client
+            .ranged
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_string())
             .range(format!("bytes=0-{}", n - 1))
-            .customize()
-            .config_override(
-                aws_sdk_s3::config::Builder::default()
-                    .response_checksum_validation(ResponseChecksumValidation::WhenRequired),
-            )
             .send()
             .await;
         let resp = match resp {
