@@ -13,6 +13,13 @@
 //! (400 naming the problem, 413 over 524,288 bytes); `If-None-Match` is compared with
 //! the stored object's `etag` metadata; a GET answers 404 only for a missing object.
 //!
+//! One difference that is not stricter: a path UUID in uppercase is looked up in the
+//! device table, and compared with `X-Device-UUID`, as sent (as the Python functions
+//! do), but its object goes under the canonical lowercase key, where the Python
+//! functions would use the key as sent. A backup that they stored under an uppercase
+//! key is therefore not found here (`ffce ls` lists such a key as a stray,
+//! `uppercase_uuid`).
+//!
 //! # Environment
 //!
 //! | variable | meaning |

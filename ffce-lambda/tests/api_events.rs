@@ -355,6 +355,83 @@ async fn flat_layout_stores_and_serves_uuid_keys() {
     }
 }
 
+/// A path UUID in uppercase (FFCE-SPEC §5: the cloud accepts either case). As the Python
+/// functions do, the device table is read, and `X-Device-UUID` compared, with the path
+/// parameter as sent. Unlike them, the object goes under the canonical lowercase key, the
+/// one every other ffce tool reads (a key in uppercase is a stray `uppercase_uuid` to
+/// `ffce ls`): one device, one object, whichever case it sends.
+#[tokio::test]
+async fn an_uppercase_path_uuid_is_looked_up_as_sent_and_stored_lowercase() {
+    let api = api("upper", Layout::Nested).await;
+    let upper = DEVICE.to_uppercase();
+    let key = device_key(15);
+    api.register(&upper, &key).await;
+    let headers = || {
+        let mut h = signed(&key, DEVICE);
+        assert!(h[0].0.eq_ignore_ascii_case("X-Device-UUID"), "{h:?}");
+        h[0].1 = upper.clone();
+        h
+    };
+    let blob = sealed(b"{\"upper\":true}");
+    let r = api
+        .send(event(
+            "post-base64.json",
+            "POST",
+            &backup_path(&upper),
+            &headers(),
+            EventBody::Base64(&blob),
+        ))
+        .await;
+    assert_eq!(status_and_message(&r), (200, "Backup stored".into()));
+    let listed: Vec<String> = api
+        .store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(listed, vec![format!("{DEVICE}/backup.ffce")]);
+    assert!(api.item(&upper).await.contains_key("last_backup_date"));
+    // GET with the same path reads it back.
+    let r = api
+        .send(event(
+            "get.json",
+            "GET",
+            &backup_path(&upper),
+            &headers(),
+            EventBody::None,
+        ))
+        .await;
+    assert_eq!(r.status_code, 200);
+    assert_eq!(r.body, Some(Body::Binary(blob)));
+    // The table knows the device only as sent: the lowercase path is not registered.
+    let r = api
+        .send(event(
+            "get.json",
+            "GET",
+            &backup_path(DEVICE),
+            &signed(&key, DEVICE),
+            EventBody::None,
+        ))
+        .await;
+    assert_eq!(
+        status_and_message(&r),
+        (401, "Device not registered".into())
+    );
+    // The header must equal the path exactly, as in the Python functions.
+    let r = api
+        .send(event(
+            "get.json",
+            "GET",
+            &backup_path(&upper),
+            &signed(&key, DEVICE),
+            EventBody::None,
+        ))
+        .await;
+    assert_eq!(r.status_code, 403);
+}
+
 // ---------------------------------------------------------------------------------
 // Authentication and routing
 // ---------------------------------------------------------------------------------
