@@ -205,6 +205,12 @@ impl Api {
             .expect("the device item exists")
     }
 
+    /// Every key in the bucket, in key order.
+    pub async fn keys(&self) -> Vec<String> {
+        let listed = self.store.list().await.expect("list the bucket");
+        listed.into_iter().map(|e| e.key).collect()
+    }
+
     pub fn key(&self, uuid: &str) -> ObjectKey {
         ObjectKey::new(DeviceId::parse(uuid).unwrap(), self.layout)
     }
