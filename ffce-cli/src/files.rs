@@ -271,12 +271,18 @@ pub use ffce_core::content::group_digits;
 /// The output options of a download (`get`, `api get`): plaintext with `--decrypt`,
 /// else the blob; and, when an output path is given, the checks of [`check_output`]
 /// plus the refusal of `--json` with `-o -` (both would write to stdout).
+///
+/// Also takes over SIGINT and SIGTERM ([`interrupt`]) before the download starts, not
+/// only once the output file is created: a process inherits ignored signals (a
+/// non-interactive shell's background job has SIGINT ignored), and a download that
+/// ignores SIGINT while the server stalls would wait out every attempt's timeout.
 pub fn download_output<'a>(
     output: Option<&Path>,
     decrypt: bool,
     force: bool,
     json: bool,
 ) -> CliResult<OutputOptions<'a>> {
+    interrupt::install();
     let opts = if decrypt {
         OutputOptions::plaintext(force)
     } else {

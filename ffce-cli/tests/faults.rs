@@ -780,18 +780,32 @@ fn send(child: &std::process::Child, signal: rustix::process::Signal) {
     rustix::process::kill_process(pid, signal).expect("signal the child we started");
 }
 
-/// `ffce get UUID -o OUT` through the proxy, started in the background.
+/// `ffce get UUID -o OUT` through the proxy, started in the background with SIGINT and
+/// SIGTERM ignored, as a non-interactive shell's background job inherits them (`sh`
+/// sets that, then execs ffce in its place). ffce must take the signals over itself:
+/// CI saw a download that inherited an ignored SIGINT wait out its timeouts (exit 1).
 fn spawn_get(
     proxy: &FaultProxy,
     bucket: &Bucket,
     out: &Path,
     extra: &[&str],
 ) -> std::process::Child {
-    let mut cmd = ffce_aws();
-    cmd.args(["get", UUID, "-o", out.to_str().unwrap()])
+    let mut ffce = ffce_aws();
+    ffce.args(["get", UUID, "-o", out.to_str().unwrap()])
         .args(["--bucket", &bucket.name, "--endpoint-url", &proxy.url])
-        .args(extra)
-        .stdin(std::process::Stdio::null())
+        .args(extra);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("trap '' INT TERM; exec \"$0\" \"$@\"")
+        .arg(ffce.get_program())
+        .args(ffce.get_args());
+    for (name, value) in ffce.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     cmd.spawn().expect("spawn ffce get")
