@@ -169,9 +169,10 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 /// A store error as the command reports it: the one place where `ffce-store`'s errors
 /// become exit codes and where their messages gain the flags a user can act on.
 ///
-/// Exit codes: 3 not found (also a missing bucket or folder); 4 checksum; 5 guards (conditional writes, unsafe path);
-/// 2 a setting or a version operation the chosen store cannot do (the command line
-/// asked for it); 1 for credentials, bucket, permission, conflicts and other failures.
+/// Exit codes: 3 not found (also a missing bucket or folder); 4 checksum; 5 guards
+/// (conditional writes, unsafe path); 2 a setting or a version operation the chosen
+/// store cannot do (the command line asked for it); 1 for credentials, bucket,
+/// permission, conflicts and other failures.
 /// Details (SDK error chains) go to `-v`.
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> CliError {

@@ -6,7 +6,7 @@
 //! new file, never partial or empty. An existing destination is kept unless the caller
 //! passes `force` (the no-clobber rename closes the race between check and write). A
 //! SIGINT/SIGTERM while a temporary file exists removes it before the process exits
-//! (see [`interrupt`]).
+//! (see [`crate::interrupt`]).
 
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
@@ -271,18 +271,12 @@ pub use ffce_core::content::group_digits;
 /// The output options of a download (`get`, `api get`): plaintext with `--decrypt`,
 /// else the blob; and, when an output path is given, the checks of [`check_output`]
 /// plus the refusal of `--json` with `-o -` (both would write to stdout).
-///
-/// Also takes over SIGINT and SIGTERM ([`interrupt`]) before the download starts, not
-/// only once the output file is created: a process inherits ignored signals (a
-/// non-interactive shell's background job has SIGINT ignored), and a download that
-/// ignores SIGINT while the server stalls would wait out every attempt's timeout.
 pub fn download_output<'a>(
     output: Option<&Path>,
     decrypt: bool,
     force: bool,
     json: bool,
 ) -> CliResult<OutputOptions<'a>> {
-    interrupt::install();
     let opts = if decrypt {
         OutputOptions::plaintext(force)
     } else {
@@ -402,7 +396,6 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
     set_mode(&mut builder, mode);
-    interrupt::install();
     let mut temp = Guarded::create(&builder, dir).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => CliError::not_found(format!(
             "cannot write {shown}: folder {} does not exist",
@@ -486,50 +479,6 @@ pub fn write_stdout_while_read(bytes: &[u8]) -> CliResult<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(CliError::other(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-/// Removing temporary files when the process is interrupted: the registry is
-/// `ffce_store::temp` (the local store's writes are in it too); the command owns the
-/// signals.
-///
-/// On the first SIGINT/SIGTERM a thread (an ordinary thread, not a signal handler, so
-/// it may lock and call `remove_file`) deletes every registered temporary file and
-/// exits 130 (SIGINT) or 143 (SIGTERM), the codes a shell reports for those signals.
-pub mod interrupt {
-    use std::io::{self, Write as _};
-    use std::sync::Once;
-
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    use signal_hook::iterator::Signals;
-
-    static INSTALL: Once = Once::new();
-
-    /// Takes over SIGINT and SIGTERM (once per process). If that is impossible the
-    /// default action stays: the process dies and a temporary file may remain.
-    pub fn install() {
-        INSTALL.call_once(|| {
-            let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
-                return;
-            };
-            let _ = std::thread::Builder::new()
-                .name("ffce-signals".into())
-                .spawn(move || {
-                    if let Some(signal) = signals.forever().next() {
-                        ffce_store::temp::remove_pending(|removed| {
-                            if removed > 0 {
-                                // Not eprintln!: it panics when stderr is closed, and
-                                // this thread must reach exit().
-                                let _ = writeln!(
-                                    io::stderr(),
-                                    "ffce: interrupted; the incomplete output was removed"
-                                );
-                            }
-                            std::process::exit(128 + signal)
-                        })
-                    }
-                });
-        });
     }
 }
 

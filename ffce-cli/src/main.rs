@@ -16,6 +16,7 @@ mod commands;
 mod exit;
 mod files;
 mod help;
+mod interrupt;
 mod keys;
 mod report;
 mod store_choice;
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     // (environment, files), so `--help` shows it.
     let cli =
         cli::Cli::from_arg_matches(&help::command().get_matches()).unwrap_or_else(|e| e.exit());
+    // Before any command runs, so none keeps a SIGINT/SIGTERM it inherited ignored.
+    interrupt::install();
     let ui = ui::Ui::from_cli(&cli);
     let json = wants_json(&cli.command);
     match commands::run(cli, ui) {

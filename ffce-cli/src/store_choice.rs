@@ -17,7 +17,6 @@ use ffce_store::{LocalStore, S3Config, S3Store, Store};
 
 use crate::cli::{S3Args, StoreArgs};
 use crate::exit::{CliError, CliResult};
-use crate::files::interrupt;
 use crate::ui::Ui;
 
 /// Environment variable naming the bucket when no `--bucket` or `--dir` is given.
@@ -130,12 +129,9 @@ pub async fn open_for_change(ui: &Ui, args: &StoreArgs) -> CliResult<Box<dyn Sto
 }
 
 async fn open_with(ui: &Ui, args: &StoreArgs, changes: bool) -> CliResult<Box<dyn Store>> {
-    let local = |dir: PathBuf| {
-        // The local store writes through registered temporary files; the command
-        // removes them on SIGINT/SIGTERM.
-        interrupt::install();
-        Box::new(LocalStore::new(dir))
-    };
+    // The local store writes through registered temporary files, which `interrupt`
+    // (installed by `main`) removes on SIGINT/SIGTERM.
+    let local = |dir: PathBuf| Box::new(LocalStore::new(dir));
     let (choice, origin) = choose_from(args)?;
     if let Some(origin) = origin {
         let ignored = overridden(origin);

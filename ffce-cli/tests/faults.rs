@@ -780,18 +780,19 @@ fn send(child: &std::process::Child, signal: rustix::process::Signal) {
     rustix::process::kill_process(pid, signal).expect("signal the child we started");
 }
 
-/// `ffce get UUID -o OUT` through the proxy, started in the background with SIGINT and
-/// SIGTERM ignored, as a non-interactive shell's background job inherits them (`sh`
-/// sets that, then execs ffce in its place). ffce must take the signals over itself:
-/// CI saw a download that inherited an ignored SIGINT wait out its timeouts (exit 1).
-fn spawn_get(
+/// `ffce ARGS... --bucket B --endpoint-url PROXY EXTRA...`, started in the background
+/// with SIGINT and SIGTERM ignored, as a non-interactive shell's background job
+/// inherits them (`sh` sets that, then execs ffce in its place). ffce must take the
+/// signals over itself: CI saw a download that inherited an ignored SIGINT wait out its
+/// timeouts (exit 1).
+fn spawn_with_signals_ignored(
     proxy: &FaultProxy,
     bucket: &Bucket,
-    out: &Path,
+    args: &[&str],
     extra: &[&str],
 ) -> std::process::Child {
     let mut ffce = ffce_aws();
-    ffce.args(["get", UUID, "-o", out.to_str().unwrap()])
+    ffce.args(args)
         .args(["--bucket", &bucket.name, "--endpoint-url", &proxy.url])
         .args(extra);
     let mut cmd = std::process::Command::new("sh");
@@ -808,7 +809,35 @@ fn spawn_get(
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    cmd.spawn().expect("spawn ffce get")
+    cmd.spawn().expect("spawn ffce")
+}
+
+/// Waits for the proxy to see ffce's first request, sends `signal`, and returns how
+/// ffce ended. Bounded: a child still running 15 s after the signal is killed and the
+/// test fails (the default timeouts would keep it for minutes).
+fn interrupt_when_stalled(
+    proxy: &FaultProxy,
+    mut child: std::process::Child,
+    signal: rustix::process::Signal,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while proxy.log().is_empty() {
+        assert!(Instant::now() < deadline, "ffce never reached the proxy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    send(&child, signal);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{signal:?} was ignored: ffce still ran 15 s later");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -817,26 +846,41 @@ fn signal_while_the_download_hangs_leaves_nothing() {
     let (old, _) = blobs();
     let bucket = bucket_with("sigdl", &old, true);
     let proxy = FaultProxy::start();
-    for signal in [Signal::INT, Signal::TERM] {
+    for (signal, code) in [(Signal::INT, 130), (Signal::TERM, 143)] {
         proxy.plan(json!({"rules": [{"fault": "stall", "method": "GET"}]}));
         let dir = temp_dir();
         let out = dir.path().join("out");
-        let mut child = spawn_get(&proxy, &bucket, &out, &[]);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while proxy.log().is_empty() {
-            assert!(Instant::now() < deadline, "ffce never reached the proxy");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        send(&child, signal);
-        let status = child.wait().unwrap();
-        // No output was started, so the default action (killed by the signal) or the
-        // handler's 128+N are both fine; what matters is that nothing is left.
-        assert!(
-            matches!(status.code(), None | Some(130) | Some(143)),
-            "{signal:?}: {status:?}"
-        );
+        let args = ["get", UUID, "-o", out.to_str().unwrap()];
+        let child = spawn_with_signals_ignored(&proxy, &bucket, &args, &[]);
+        let status = interrupt_when_stalled(&proxy, child, signal);
+        assert_eq!(status.code(), Some(code), "{signal:?}");
         assert_nothing_written(dir.path(), &out, &format!("{signal:?} while stalled"));
     }
+}
+
+/// Every command owns SIGINT and SIGTERM from its start, not only those that write a
+/// file: a `put` or an `ls` that inherited them ignored would otherwise wait out every
+/// attempt's timeout while the server stalls.
+#[test]
+fn a_stalled_put_or_listing_ends_on_a_signal_it_inherited_ignored() {
+    use rustix::process::Signal;
+    let (old, new) = blobs();
+    let bucket = bucket_with("sigput", &old, true);
+    let proxy = FaultProxy::start();
+    let file = new.path();
+    let file = file.to_str().unwrap();
+    let cases: [(&str, &[&str], Signal, i32); 2] = [
+        ("PUT", &["put", UUID, file], Signal::INT, 130),
+        ("GET", &["ls"], Signal::TERM, 143),
+    ];
+    for (method, args, signal, code) in cases {
+        proxy.plan(json!({"rules": [{"fault": "stall", "method": method}]}));
+        let child = spawn_with_signals_ignored(&proxy, &bucket, args, &[]);
+        let status = interrupt_when_stalled(&proxy, child, signal);
+        assert_eq!(status.code(), Some(code), "{args:?}, {signal:?}");
+    }
+    // The stalled put never reached S3.
+    assert_eq!(latest_digest(&bucket), old.blob_sha256);
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //!
 //! An SDK interceptor sees each attempt start and end; [`Activity::waiting`] reads the
 //! state: how long the oldest attempt in flight has gone unanswered (with many
-//! requests at once, the others coming and going must not hide a stalled one). The library only records: printing (and when) is the caller's business.
+//! requests at once, the others coming and going must not hide a stalled one). The
+//! library only records: printing (and when) is the caller's business.
 //!
 //! An attempt cut off by a timeout never reaches the "after attempt" hook, so each
 //! attempt is counted by a guard kept in the operation's config bag: the next attempt

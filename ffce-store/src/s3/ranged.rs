@@ -15,8 +15,9 @@
 //! - The SDK's retries (`max_attempts`, standard mode) apply to every request. A
 //!   request that still fails is that object's result; the others go on.
 //! - The SDK's response-checksum validation is off for ranged reads (the store's
-//!   `ranged` client): a checksum covers the whole object, never a part of it. Whole reads go through the same code as a
-//!   `get`, which compares the stored SHA-256 itself.
+//!   `ranged` client): a checksum covers the whole object, never a part of it.
+//!   Whole reads go through the same code as a `get`, which compares the stored
+//!   SHA-256 itself.
 
 use bytes::Bytes;
 use ffce_core::{Grouped, ObjectKey};
