@@ -15,9 +15,12 @@ use ffce_core::Layout;
 use ffce_store::Store as _;
 use serde_json::Value;
 
-/// The binary with a clean environment plus `vars`.
+/// The binary with a clean environment plus `vars`. `FFCE_TEST_API_SERVER` names another
+/// program to run in its place (scripts/lambda-arm64.sh: the arm64 build under qemu).
 fn backup_api(vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ffce-backup-api"));
+    let program = std::env::var_os("FFCE_TEST_API_SERVER")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_ffce-backup-api").into());
+    let mut cmd = Command::new(program);
     cmd.env_clear();
     for (k, v) in vars {
         cmd.env(k, v);

@@ -26,8 +26,15 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The server binary: beside `ffce` in cargo's target folder.
+/// The server binary: beside `ffce` in cargo's target folder, unless
+/// `FFCE_TEST_API_SERVER` names another program to run in its place (scripts/lambda-arm64.sh
+/// runs these tests against the arm64 build under qemu that way).
 pub fn server_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("FFCE_TEST_API_SERVER") {
+        let path = PathBuf::from(path);
+        assert!(path.exists(), "FFCE_TEST_API_SERVER: no {}", path.display());
+        return path;
+    }
     let path = ffce_path()
         .parent()
         .unwrap()
