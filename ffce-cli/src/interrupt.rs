@@ -1,5 +1,8 @@
-//! What SIGINT and SIGTERM do: remove the temporary files still pending and exit 130
-//! (SIGINT) or 143 (SIGTERM), the codes a shell reports for those signals.
+//! What SIGINT and SIGTERM do: remove the temporary files still pending, then end the
+//! process by that same signal, as if it had not been caught. A shell then reports 130
+//! (SIGINT) or 143 (SIGTERM), and, unlike after a plain `exit(130)`, a script that ran
+//! ffce knows it was interrupted: bash stops a loop whose command died of SIGINT, but
+//! goes on to the next command after one that exited by itself, whatever the code.
 //!
 //! The registry of temporary files is `ffce_store::temp`: a download's output (see
 //! `files::write_output`) and the local store's writes are in it. [`install`] runs at
@@ -9,7 +12,8 @@
 //! server stalled would wait out every attempt's timeout instead of stopping.
 //!
 //! On the first signal an ordinary thread, not a signal handler (so it may lock and
-//! call `remove_file`), deletes every registered file and exits.
+//! call `remove_file`), deletes every registered file, restores the signal's default
+//! action and raises it again.
 
 use std::io::{self, Write as _};
 use std::sync::Once;
@@ -40,6 +44,8 @@ pub fn install() {
                                 "ffce: interrupted; the incomplete output was removed"
                             );
                         }
+                        // Dies here; the exit code is the fallback should that fail.
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
                         std::process::exit(128 + signal)
                     })
                 }

@@ -34,12 +34,12 @@ struct Paused {
 }
 
 impl Paused {
-    /// Waits for the exit and returns the code and the rest of stderr.
-    fn finish(mut self) -> (Option<i32>, String) {
+    /// Waits for the end and returns how it ended and the rest of stderr.
+    fn finish(mut self) -> (Ended, String) {
         let status = self.child.wait().unwrap();
         let mut rest = String::new();
         self.stderr.read_to_string(&mut rest).unwrap();
-        (status.code(), rest)
+        (Ended::of(&status), rest)
     }
 }
 
@@ -84,18 +84,18 @@ fn decrypt_until_paused(dir: &Path, out: &Path, force: bool) -> Paused {
     }
 }
 
-fn signal_leaves_nothing(signal: Signal, code: i32) {
+fn signal_leaves_nothing(signal: Signal, number: i32) {
     let dir = temp_dir();
     let out = dir.path().join("out.bin");
     let paused = decrypt_until_paused(dir.path(), &out, false);
     assert!(!out.exists());
     send(&paused.child, signal);
     let temp = paused.temp.clone();
-    let (status, stderr) = paused.finish();
+    let (ended, stderr) = paused.finish();
     assert_eq!(
-        status,
-        Some(code),
-        "exit {code} after {signal:?}; stderr: {stderr}"
+        ended,
+        Ended::Signal(number),
+        "ended by {signal:?} itself; stderr: {stderr}"
     );
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(!temp.exists(), "the temporary file was removed");
@@ -105,12 +105,12 @@ fn signal_leaves_nothing(signal: Signal, code: i32) {
 
 #[test]
 fn sigterm_while_writing_leaves_no_file() {
-    signal_leaves_nothing(Signal::TERM, 143);
+    signal_leaves_nothing(Signal::TERM, SIGTERM);
 }
 
 #[test]
 fn sigint_while_writing_leaves_no_file() {
-    signal_leaves_nothing(Signal::INT, 130);
+    signal_leaves_nothing(Signal::INT, SIGINT);
 }
 
 #[test]
@@ -120,8 +120,8 @@ fn signal_during_forced_replace_keeps_the_old_file() {
     let paused = decrypt_until_paused(dir.path(), &out, true);
     send(&paused.child, Signal::TERM);
     let temp = paused.temp.clone();
-    let (status, stderr) = paused.finish();
-    assert_eq!(status, Some(143), "{stderr}");
+    let (ended, stderr) = paused.finish();
+    assert_eq!(ended, Ended::Signal(SIGTERM), "{stderr}");
     assert!(!temp.exists());
     assert_eq!(std::fs::read(&out).unwrap(), b"old contents");
     assert_eq!(entries(dir.path()), ["k", "out.bin"]);
@@ -188,10 +188,11 @@ fn sigterm_at_any_moment_never_leaves_a_partial_file() {
         std::thread::sleep(full * percent / 100);
         send(&child, Signal::TERM);
         let status = child.wait().unwrap();
-        // Killed before the handler existed (no code), cleaned up (143), or done (0).
+        // Ended by SIGTERM (before the handler existed, or after it cleaned up), or done.
+        let ended = Ended::of(&status);
         assert!(
-            matches!(status.code(), None | Some(143) | Some(0)),
-            "{status:?}"
+            matches!(ended, Ended::Signal(SIGTERM) | Ended::Exit(0)),
+            "{ended:?}"
         );
         if out.exists() {
             assert_eq!(

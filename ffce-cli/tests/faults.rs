@@ -846,14 +846,14 @@ fn signal_while_the_download_hangs_leaves_nothing() {
     let (old, _) = blobs();
     let bucket = bucket_with("sigdl", &old, true);
     let proxy = FaultProxy::start();
-    for (signal, code) in [(Signal::INT, 130), (Signal::TERM, 143)] {
+    for (signal, number) in [(Signal::INT, SIGINT), (Signal::TERM, SIGTERM)] {
         proxy.plan(json!({"rules": [{"fault": "stall", "method": "GET"}]}));
         let dir = temp_dir();
         let out = dir.path().join("out");
         let args = ["get", UUID, "-o", out.to_str().unwrap()];
         let child = spawn_with_signals_ignored(&proxy, &bucket, &args, &[]);
         let status = interrupt_when_stalled(&proxy, child, signal);
-        assert_eq!(status.code(), Some(code), "{signal:?}");
+        assert_eq!(Ended::of(&status), Ended::Signal(number), "{signal:?}");
         assert_nothing_written(dir.path(), &out, &format!("{signal:?} while stalled"));
     }
 }
@@ -870,14 +870,18 @@ fn a_stalled_put_or_listing_ends_on_a_signal_it_inherited_ignored() {
     let file = new.path();
     let file = file.to_str().unwrap();
     let cases: [(&str, &[&str], Signal, i32); 2] = [
-        ("PUT", &["put", UUID, file], Signal::INT, 130),
-        ("GET", &["ls"], Signal::TERM, 143),
+        ("PUT", &["put", UUID, file], Signal::INT, SIGINT),
+        ("GET", &["ls"], Signal::TERM, SIGTERM),
     ];
-    for (method, args, signal, code) in cases {
+    for (method, args, signal, number) in cases {
         proxy.plan(json!({"rules": [{"fault": "stall", "method": method}]}));
         let child = spawn_with_signals_ignored(&proxy, &bucket, args, &[]);
         let status = interrupt_when_stalled(&proxy, child, signal);
-        assert_eq!(status.code(), Some(code), "{args:?}, {signal:?}");
+        assert_eq!(
+            Ended::of(&status),
+            Ended::Signal(number),
+            "{args:?}, {signal:?}"
+        );
     }
     // The stalled put never reached S3.
     assert_eq!(latest_digest(&bucket), old.blob_sha256);
@@ -894,10 +898,10 @@ fn signal_while_writing_the_download_leaves_nothing() {
     let keys = temp_dir();
     let key = hex_key_file(keys.path(), "master.key", &new.master_secret);
     let key = key.to_str().unwrap();
-    for (signal, code, decrypt, existing) in [
-        (Signal::TERM, 143, false, false),
-        (Signal::INT, 130, true, false),
-        (Signal::TERM, 143, true, true),
+    for (signal, number, decrypt, existing) in [
+        (Signal::TERM, SIGTERM, false, false),
+        (Signal::INT, SIGINT, true, false),
+        (Signal::TERM, SIGTERM, true, true),
     ] {
         let ctx = format!("{signal:?}, decrypt {decrypt}, existing output {existing}");
         let dir = temp_dir();
@@ -941,7 +945,7 @@ fn signal_while_writing_the_download_leaves_nothing() {
         let mut rest = String::new();
         let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
         let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(code), "{ctx}: {rest}");
+        assert_eq!(Ended::of(&status), Ended::Signal(number), "{ctx}: {rest}");
         assert!(!temp.exists(), "{ctx}: the temporary file was left behind");
         if existing {
             assert_eq!(std::fs::read(&out).unwrap(), b"precious", "{ctx}");

@@ -116,6 +116,30 @@ pub fn seal(dir: &Path, name: &str, plaintext: &[u8]) -> PathBuf {
     output
 }
 
+/// How a process ended: by itself with a code, or by a signal.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Exit(i32),
+    Signal(i32),
+}
+
+/// SIGINT and SIGTERM's numbers (Linux).
+pub const SIGINT: i32 = 2;
+pub const SIGTERM: i32 = 15;
+
+impl Ended {
+    /// After cleaning up on SIGINT/SIGTERM, ffce ends by that signal, not by exit(128+N):
+    /// a shell shows 130/143 either way, but only death by the signal stops a script.
+    pub fn of(status: &ExitStatus) -> Ended {
+        use std::os::unix::process::ExitStatusExt as _;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ended::Exit(code),
+            (None, Some(signal)) => Ended::Signal(signal),
+            (None, None) => panic!("neither an exit code nor a signal: {status:?}"),
+        }
+    }
+}
+
 /// What a finished run produced.
 #[derive(Debug)]
 pub struct Run {
