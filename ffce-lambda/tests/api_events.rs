@@ -378,41 +378,17 @@ async fn an_uppercase_path_uuid_is_looked_up_as_sent_and_stored_lowercase() {
     assert_eq!(api.keys().await, vec![format!("{DEVICE}/backup.ffce")]);
     assert!(api.item(&upper).await.contains_key("last_backup_date"));
     // GET with the same path reads it back.
-    let r = api
-        .send(event(
-            "get.json",
-            "GET",
-            &backup_path(&upper),
-            &headers(),
-            EventBody::None,
-        ))
-        .await;
+    let r = get_with(&api, &upper, &headers()).await;
     assert_eq!(r.status_code, 200);
     assert_eq!(r.body, Some(Body::Binary(blob)));
     // The table knows the device only as sent: the lowercase path is not registered.
-    let r = api
-        .send(event(
-            "get.json",
-            "GET",
-            &backup_path(DEVICE),
-            &signed(&key, DEVICE),
-            EventBody::None,
-        ))
-        .await;
+    let r = get(&api, &key).await;
     assert_eq!(
         status_and_message(&r),
         (401, "Device not registered".into())
     );
     // The header must equal the path exactly, as in the Python functions.
-    let r = api
-        .send(event(
-            "get.json",
-            "GET",
-            &backup_path(&upper),
-            &signed(&key, DEVICE),
-            EventBody::None,
-        ))
-        .await;
+    let r = get_with(&api, &upper, &signed(&key, DEVICE)).await;
     assert_eq!(r.status_code, 403);
 }
 
@@ -498,15 +474,7 @@ async fn device_authentication_refusals() {
         .send()
         .await
         .unwrap();
-    let r = api
-        .send(event(
-            "get.json",
-            "GET",
-            &backup_path(OTHER_DEVICE),
-            &signed(&key, OTHER_DEVICE),
-            EventBody::None,
-        ))
-        .await;
+    let r = get_with(&api, OTHER_DEVICE, &signed(&key, OTHER_DEVICE)).await;
     assert_eq!(
         status_and_message(&r),
         (500, "Internal server error".into())

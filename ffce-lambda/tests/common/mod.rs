@@ -372,11 +372,21 @@ pub async fn post(
 }
 
 pub async fn get(api: &Api, key: &DeviceSigningKey) -> ApiGatewayV2httpResponse {
+    get_with(api, DEVICE, &signed(key, DEVICE)).await
+}
+
+/// A GET of `/devices/{path_uuid}/backup` with `headers` as given (any spelling of the
+/// UUID, any signer).
+pub async fn get_with(
+    api: &Api,
+    path_uuid: &str,
+    headers: &[(String, String)],
+) -> ApiGatewayV2httpResponse {
     api.send(event(
         "get.json",
         "GET",
-        &backup_path(DEVICE),
-        &signed(key, DEVICE),
+        &backup_path(path_uuid),
+        headers,
         EventBody::None,
     ))
     .await
