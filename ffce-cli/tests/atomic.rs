@@ -84,7 +84,7 @@ fn decrypt_until_paused(dir: &Path, out: &Path, force: bool) -> Paused {
     }
 }
 
-fn signal_leaves_nothing(signal: Signal, number: i32) {
+fn signal_leaves_nothing(signal: Signal) {
     let dir = temp_dir();
     let out = dir.path().join("out.bin");
     let paused = decrypt_until_paused(dir.path(), &out, false);
@@ -94,7 +94,7 @@ fn signal_leaves_nothing(signal: Signal, number: i32) {
     let (ended, stderr) = paused.finish();
     assert_eq!(
         ended,
-        Ended::Signal(number),
+        Ended::by(signal),
         "ended by {signal:?} itself; stderr: {stderr}"
     );
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -105,12 +105,12 @@ fn signal_leaves_nothing(signal: Signal, number: i32) {
 
 #[test]
 fn sigterm_while_writing_leaves_no_file() {
-    signal_leaves_nothing(Signal::TERM, SIGTERM);
+    signal_leaves_nothing(Signal::TERM);
 }
 
 #[test]
 fn sigint_while_writing_leaves_no_file() {
-    signal_leaves_nothing(Signal::INT, SIGINT);
+    signal_leaves_nothing(Signal::INT);
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn signal_during_forced_replace_keeps_the_old_file() {
     send(&paused.child, Signal::TERM);
     let temp = paused.temp.clone();
     let (ended, stderr) = paused.finish();
-    assert_eq!(ended, Ended::Signal(SIGTERM), "{stderr}");
+    assert_eq!(ended, Ended::by(Signal::TERM), "{stderr}");
     assert!(!temp.exists());
     assert_eq!(std::fs::read(&out).unwrap(), b"old contents");
     assert_eq!(entries(dir.path()), ["k", "out.bin"]);
@@ -191,7 +191,7 @@ fn sigterm_at_any_moment_never_leaves_a_partial_file() {
         // Ended by SIGTERM (before the handler existed, or after it cleaned up), or done.
         let ended = Ended::of(&status);
         assert!(
-            matches!(ended, Ended::Signal(SIGTERM) | Ended::Exit(0)),
+            ended == Ended::by(Signal::TERM) || ended == Ended::Exit(0),
             "{ended:?}"
         );
         if out.exists() {

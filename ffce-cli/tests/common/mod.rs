@@ -123,10 +123,6 @@ pub enum Ended {
     Signal(i32),
 }
 
-/// SIGINT and SIGTERM's numbers (Linux).
-pub const SIGINT: i32 = 2;
-pub const SIGTERM: i32 = 15;
-
 impl Ended {
     /// After cleaning up on SIGINT/SIGTERM, ffce ends by that signal, not by exit(128+N):
     /// a shell shows 130/143 either way, but only death by the signal stops a script.
@@ -137,6 +133,11 @@ impl Ended {
             (None, Some(signal)) => Ended::Signal(signal),
             (None, None) => panic!("neither an exit code nor a signal: {status:?}"),
         }
+    }
+
+    /// Ended by `signal`.
+    pub fn by(signal: rustix::process::Signal) -> Ended {
+        Ended::Signal(signal.as_raw())
     }
 }
 
