@@ -2,9 +2,9 @@
 //! every writer of the bucket shares, so it lives beside the format.
 //!
 //! A key is never typed by the user: [`ObjectKey`] is made only from a validated
-//! [`DeviceId`] and a [`Layout`], so no raw string reaches an S3 request or a local path
-//! (a UUID is hex digits and hyphens, which cannot climb out of a directory or smuggle a
-//! query string). The reverse direction, [`ListedKey::classify`], turns a key found in a
+//! [`DeviceId`] (or a validated spelling of one) and a [`Layout`], so no raw string
+//! reaches an S3 request or a local path (a UUID is hex digits and hyphens, which cannot
+//! climb out of a directory or smuggle a query string). The reverse direction, [`ListedKey::classify`], turns a key found in a
 //! listing back into a device, or explains why it is a stray key.
 
 use alloc::string::{String, ToString};
@@ -126,17 +126,60 @@ impl Layout {
 }
 
 /// The key of one device's backup object, built only from a [`DeviceId`] and a
-/// [`Layout`].
+/// [`Layout`], and written with the UUID in lowercase unless made by
+/// [`ObjectKey::as_spelled`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ObjectKey {
     device: DeviceId,
     layout: Layout,
+    /// Which of the UUID's 32 hex digits are written in uppercase (bit `i` for digit
+    /// `i`); 0, the canonical lowercase key, unless made by [`ObjectKey::as_spelled`].
+    /// A mask rather than the text keeps the key `Copy` and unable to hold anything
+    /// but a spelling of its own UUID.
+    uppercase_digits: u32,
 }
 
 impl ObjectKey {
-    /// The key of `device`'s backup in `layout`.
+    /// The key of `device`'s backup in `layout`, with the UUID in lowercase: the key
+    /// every ffce writer reads and writes.
     pub fn new(device: DeviceId, layout: Layout) -> ObjectKey {
-        ObjectKey { device, layout }
+        ObjectKey {
+            device,
+            layout,
+            uppercase_digits: 0,
+        }
+    }
+
+    /// The key of a device's backup in `layout` with the UUID spelled exactly as
+    /// `uuid` spells it (hex digits of either case, as [`DeviceId::parse`] accepts).
+    ///
+    /// A writer that used the UUID as a device sent it (the Python device API) may
+    /// have stored a backup under an uppercase or mixed-case key; S3 keys are
+    /// case-sensitive, so only this spelling names that object. Writers still write
+    /// [`ObjectKey::new`]'s lowercase key.
+    ///
+    /// ```
+    /// use ffce_core::{Layout, ObjectKey};
+    ///
+    /// let key = ObjectKey::as_spelled("3F2504E0-4f89-41d3-9a0c-0305e82c3301", Layout::Nested)?;
+    /// assert_eq!(key.as_string(), "3F2504E0-4f89-41d3-9a0c-0305e82c3301/backup.ffce");
+    /// assert!(!key.is_canonical());
+    /// assert_eq!(key.canonical().as_string(), "3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce");
+    /// # Ok::<(), ffce_core::InvalidDeviceId>(())
+    /// ```
+    pub fn as_spelled(uuid: &str, layout: Layout) -> Result<ObjectKey, InvalidDeviceId> {
+        let device = DeviceId::parse(uuid)?;
+        let uppercase_digits = uuid
+            .bytes()
+            .filter(|b| *b != b'-')
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_uppercase())
+            .fold(0u32, |mask, (i, _)| mask | 1 << i);
+        Ok(ObjectKey {
+            device,
+            layout,
+            uppercase_digits,
+        })
     }
 
     /// The device.
@@ -149,19 +192,50 @@ impl ObjectKey {
         self.layout
     }
 
-    /// The key as a string: `{uuid}/backup.ffce` or `{uuid}`, lowercase.
+    /// Whether the UUID is written in lowercase, as writers write it.
+    pub fn is_canonical(&self) -> bool {
+        self.uppercase_digits == 0
+    }
+
+    /// The same device's key with the UUID in lowercase.
+    pub fn canonical(&self) -> ObjectKey {
+        ObjectKey::new(self.device, self.layout)
+    }
+
+    /// The UUID as this key spells it.
+    fn uuid_text(&self) -> String {
+        let lower = self.device.to_string();
+        if self.is_canonical() {
+            return lower;
+        }
+        let mut digit = 0;
+        lower
+            .chars()
+            .map(|c| {
+                if c == '-' {
+                    return c;
+                }
+                let upper = self.uppercase_digits & (1 << digit) != 0;
+                digit += 1;
+                if upper { c.to_ascii_uppercase() } else { c }
+            })
+            .collect()
+    }
+
+    /// The key as a string: `{uuid}/backup.ffce` or `{uuid}`, lowercase unless made
+    /// by [`ObjectKey::as_spelled`].
     pub fn as_string(&self) -> String {
         match self.layout {
-            Layout::Nested => format!("{}/{BACKUP_FILE_NAME}", self.device),
-            Layout::Flat => self.device.to_string(),
+            Layout::Nested => format!("{}/{BACKUP_FILE_NAME}", self.uuid_text()),
+            Layout::Flat => self.uuid_text(),
         }
     }
 
     /// The key's path segments, for the local store: `[uuid, "backup.ffce"]` or `[uuid]`.
     pub fn segments(&self) -> Vec<String> {
         match self.layout {
-            Layout::Nested => vec![self.device.to_string(), BACKUP_FILE_NAME.to_string()],
-            Layout::Flat => vec![self.device.to_string()],
+            Layout::Nested => vec![self.uuid_text(), BACKUP_FILE_NAME.to_string()],
+            Layout::Flat => vec![self.uuid_text()],
         }
     }
 }
@@ -186,8 +260,8 @@ pub enum ListedKey {
 pub enum StrayReason {
     /// A backup key of the other layout (a listing in that layout finds it).
     OtherLayout(Layout),
-    /// A backup key whose UUID is not lowercase; an [`ObjectKey`] never names it (the
-    /// lowercase key names a different object).
+    /// A backup key whose UUID is not lowercase; writers never write it (the lowercase
+    /// key names a different object), and only [`ObjectKey::as_spelled`] names it.
     NotCanonical,
     /// Not a backup key of either layout.
     Unrecognised,
@@ -277,6 +351,31 @@ mod tests {
             format!("{ID}/backup.ffce")
         );
         assert_eq!(ObjectKey::new(id, Layout::Flat).as_string(), ID);
+    }
+
+    #[test]
+    fn keys_as_spelled_keep_each_digits_case() {
+        let mixed = "3F2504e0-4f89-41D3-9a0C-0305E82c3301";
+        for layout in [Layout::Nested, Layout::Flat] {
+            let key = ObjectKey::as_spelled(mixed, layout).unwrap();
+            let canonical = ObjectKey::new(DeviceId::parse(ID).unwrap(), layout);
+            assert!(!key.is_canonical());
+            assert_ne!(key, canonical);
+            assert_eq!(key.canonical(), canonical);
+            assert_eq!(key.device(), canonical.device());
+            let text = key.as_string();
+            assert_eq!(text, canonical.as_string().replacen(ID, mixed, 1));
+            assert_eq!(key.segments().join("/"), text);
+            let all_upper = ObjectKey::as_spelled(&ID.to_uppercase(), layout).unwrap();
+            assert_eq!(
+                all_upper.as_string(),
+                canonical.as_string().replacen(ID, &ID.to_uppercase(), 1)
+            );
+            let lower = ObjectKey::as_spelled(ID, layout).unwrap();
+            assert!(lower.is_canonical());
+            assert_eq!(lower, canonical);
+        }
+        assert!(ObjectKey::as_spelled("3F2504E0", Layout::Nested).is_err());
     }
 
     #[test]

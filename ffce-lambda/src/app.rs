@@ -166,10 +166,14 @@ impl App {
             return refusal.into_response();
         }
         let key = ObjectKey::new(device, self.config.layout);
+        // The key the Python functions would have used for this path: the UUID as sent.
+        let as_sent = ObjectKey::as_spelled(path_uuid, self.config.layout)
+            .ok()
+            .filter(|k| !k.is_canonical());
         match *request.method() {
             Method::POST => self.post(request, &key, path_uuid, request_id).await,
-            Method::GET => self.get(&key, request_id).await,
-            _ => self.delete(&key, path_uuid, request_id).await,
+            Method::GET => self.get(&key, as_sent, request_id).await,
+            _ => self.delete(&key, as_sent, path_uuid, request_id).await,
         }
     }
 
@@ -248,16 +252,21 @@ impl App {
     }
 
     /// GET: the blob, its length and its `etag` metadata; 404 only for a missing object.
-    async fn get(&self, key: &ObjectKey, request_id: &str) -> Response {
-        let object = match self.store.get_only(key).await {
+    ///
+    /// With no object at the lowercase key, a path UUID not in lowercase reads the key as
+    /// sent (`as_sent`), where the Python functions stored that device's backups.
+    async fn get(&self, key: &ObjectKey, as_sent: Option<ObjectKey>, request_id: &str) -> Response {
+        let mut read = self.store.get_only(key).await;
+        if let (Err(e), Some(as_sent)) = (&read, as_sent) {
+            if is_missing(e) {
+                read = self.store.get_only(&as_sent).await;
+            }
+        }
+        let object = match read {
             Ok(o) => o,
-            // S3 answers a missing key with 403 AccessDenied to a role without
-            // s3:ListBucket (FFCE-SPEC §7).
-            Err(
-                StoreError::NotFound { .. }
-                | StoreError::Deleted { .. }
-                | StoreError::PermissionDenied { .. },
-            ) => return reply::message(404, "No backup found for this device"),
+            Err(e) if is_missing(&e) => {
+                return reply::message(404, "No backup found for this device");
+            }
             Err(e) => {
                 tracing::error!(request_id, error = %e, "GetObject failed");
                 return reply::message(500, "Failed to read the backup");
@@ -277,16 +286,39 @@ impl App {
     }
 
     /// DELETE: one DeleteObject (idempotent), then `last_backup_date` removed.
-    async fn delete(&self, key: &ObjectKey, path_uuid: &str, request_id: &str) -> Response {
-        if let Err(e) = self.store.delete_only(key).await {
-            tracing::error!(request_id, error = %e, "DeleteObject failed");
-            return reply::message(500, "Failed to delete the backup");
+    ///
+    /// A path UUID not in lowercase deletes the key as sent too, first, so that a GET
+    /// cannot fall back to a backup the Python functions stored there. If that delete
+    /// fails, the lowercase object is left as it was and the answer is 500.
+    async fn delete(
+        &self,
+        key: &ObjectKey,
+        as_sent: Option<ObjectKey>,
+        path_uuid: &str,
+        request_id: &str,
+    ) -> Response {
+        for key in as_sent.iter().chain([key]) {
+            if let Err(e) = self.store.delete_only(key).await {
+                tracing::error!(request_id, error = %e, "DeleteObject failed");
+                return reply::message(500, "Failed to delete the backup");
+            }
         }
         if let Err(e) = self.devices.clear_last_backup(path_uuid).await {
             tracing::warn!(request_id, error = %e, "removing last_backup_date failed (ignored)");
         }
         reply::message(200, "Backup deleted")
     }
+}
+
+/// Whether a read failed because there is no backup to read. S3 answers a missing key
+/// with 403 AccessDenied to a role without s3:ListBucket (FFCE-SPEC §7).
+fn is_missing(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::NotFound { .. }
+            | StoreError::Deleted { .. }
+            | StoreError::PermissionDenied { .. }
+    )
 }
 
 /// The `{uuid}` of `/devices/{uuid}/backup`, as it stands in the path.

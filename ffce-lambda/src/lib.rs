@@ -13,12 +13,14 @@
 //! (400 naming the problem, 413 over 524,288 bytes); `If-None-Match` is compared with
 //! the stored object's `etag` metadata; a GET answers 404 only for a missing object.
 //!
-//! One difference that is not stricter: a path UUID in uppercase is looked up in the
-//! device table, and compared with `X-Device-UUID`, as sent (as the Python functions
-//! do), but its object goes under the canonical lowercase key, where the Python
-//! functions would use the key as sent. A backup that they stored under an uppercase
-//! key is therefore not found here (`ffce ls` lists such a key as a stray,
-//! `uppercase_uuid`).
+//! A path UUID not in lowercase is looked up in the device table, and compared with
+//! `X-Device-UUID`, as sent (as the Python functions do). Its backup goes under the
+//! canonical lowercase key, the one every ffce tool reads, where the Python functions
+//! used the key as sent; so that backups they stored that way stay reachable, a GET that
+//! finds no lowercase object reads the key as sent, and a DELETE deletes both keys. A
+//! POST's `If-None-Match` is compared with the lowercase object only, so such a device
+//! uploads once more before its next `304`. (`ffce ls` lists a key not in lowercase as
+//! a stray, `uppercase_uuid`.)
 //!
 //! # Environment
 //!

@@ -392,6 +392,66 @@ async fn an_uppercase_path_uuid_is_looked_up_as_sent_and_stored_lowercase() {
     assert_eq!(r.status_code, 403);
 }
 
+/// A backup the Python functions stored under the path UUID as the device sent it (here
+/// in mixed case) stays reachable: a GET with that path serves it while there is no
+/// lowercase object, serves the newer lowercase one after a POST, and a DELETE removes
+/// both keys, so that the old one cannot come back.
+#[tokio::test]
+async fn a_backup_stored_under_the_uuid_as_sent_is_served_until_replaced_and_deleted() {
+    for layout in [Layout::Nested, Layout::Flat] {
+        let api = api("as-sent", layout).await;
+        let spelled = format!("{}{}", DEVICE[..9].to_uppercase(), &DEVICE[9..]);
+        let key = device_key(16);
+        api.register(&spelled, &key).await;
+        let headers = || {
+            let mut h = signed(&key, DEVICE);
+            assert!(h[0].0.eq_ignore_ascii_case("X-Device-UUID"), "{h:?}");
+            h[0].1 = spelled.clone();
+            h
+        };
+        let legacy = ObjectKey::as_spelled(&spelled, layout).unwrap();
+        let old = sealed(b"{\"written by\":\"python\"}");
+        api.store
+            .put(
+                &legacy,
+                old.clone().into(),
+                &ffce_store::PutOptions::for_body(&old),
+            )
+            .await
+            .expect("plant the old backup");
+
+        let r = get_with(&api, &spelled, &headers()).await;
+        assert_eq!(r.status_code, 200, "{layout:?}: {r:?}");
+        assert_eq!(r.body, Some(Body::Binary(old.clone())), "{layout:?}");
+        // The lowercase path is another device to the table, and has no fallback.
+        let r = get_with(&api, DEVICE, &signed(&key, DEVICE)).await;
+        assert_eq!(r.status_code, 401, "{layout:?}");
+
+        let new = sealed(b"{\"written by\":\"ffce\"}");
+        let r = send_to(&api, "POST", &spelled, &headers(), EventBody::Base64(&new)).await;
+        assert_eq!(r.status_code, 200, "{layout:?}");
+        let mut both = vec![api.key(DEVICE).as_string(), legacy.as_string()];
+        both.sort();
+        assert_eq!(api.keys().await, both, "{layout:?}");
+        let r = get_with(&api, &spelled, &headers()).await;
+        assert_eq!(r.body, Some(Body::Binary(new)), "{layout:?}");
+
+        let r = send_to(&api, "DELETE", &spelled, &headers(), EventBody::None).await;
+        assert_eq!(
+            status_and_message(&r),
+            (200, "Backup deleted".into()),
+            "{layout:?}"
+        );
+        assert_eq!(api.keys().await, Vec::<String>::new(), "{layout:?}");
+        let r = get_with(&api, &spelled, &headers()).await;
+        assert_eq!(
+            status_and_message(&r),
+            (404, "No backup found for this device".into()),
+            "{layout:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Authentication and routing
 // ---------------------------------------------------------------------------------

@@ -382,23 +382,31 @@ pub async fn get_with(
     path_uuid: &str,
     headers: &[(String, String)],
 ) -> ApiGatewayV2httpResponse {
-    api.send(event(
-        "get.json",
-        "GET",
-        &backup_path(path_uuid),
-        headers,
-        EventBody::None,
-    ))
-    .await
+    send_to(api, "GET", path_uuid, headers, EventBody::None).await
 }
 
 pub async fn delete(api: &Api, key: &DeviceSigningKey) -> ApiGatewayV2httpResponse {
+    send_to(api, "DELETE", DEVICE, &signed(key, DEVICE), EventBody::None).await
+}
+
+/// `method` on `/devices/{path_uuid}/backup` with `headers` and `body` as given.
+pub async fn send_to(
+    api: &Api,
+    method: &str,
+    path_uuid: &str,
+    headers: &[(String, String)],
+    body: EventBody<'_>,
+) -> ApiGatewayV2httpResponse {
+    let fixture = match body {
+        EventBody::None => "get.json",
+        _ => "post-base64.json",
+    };
     api.send(event(
-        "get.json",
-        "DELETE",
-        &backup_path(DEVICE),
-        &signed(key, DEVICE),
-        EventBody::None,
+        fixture,
+        method,
+        &backup_path(path_uuid),
+        headers,
+        body,
     ))
     .await
 }
