@@ -18,6 +18,8 @@
 bench_name=${1:?usage: . benches/lib.sh NAME}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=../scripts/lib.sh
+. scripts/lib.sh
 
 log() { printf '%s: %s\n' "$bench_name" "$*" >&2; }
 
@@ -29,20 +31,16 @@ bench_python() {
 }
 
 bench_target() {
-  target=$(cargo metadata --no-deps --format-version 1 \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  target=$(cargo_target_dir)
 }
 
 bench_moto_start() {
-  local state=${1:?}
-  mkdir -p "$state"
-  local server_env
-  server_env=$(FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh start)
-  endpoint=${server_env#FFCE_TEST_S3_ENDPOINT=}
+  moto_start "${1:?}"
+  endpoint=$FFCE_TEST_S3_ENDPOINT
 }
 
 bench_moto_stop() {
-  FFCE_S3_STATE_DIR="${1:?}" scripts/s3-server.sh stop >/dev/null 2>&1 || true
+  moto_stop "${1:?}"
 }
 
 bench_isolate_aws() {

@@ -23,8 +23,9 @@ esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-target=$(cargo metadata --no-deps --format-version 1 \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+# shellcheck source=../scripts/lib.sh
+. scripts/lib.sh
+target=$(cargo_target_dir)
 out="$target/criterion"
 
 # --noplot: plots cost seconds per benchmark and nobody looks at them here.

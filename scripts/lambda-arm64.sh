@@ -15,6 +15,8 @@
 # packages gcc-aarch64-linux-gnu and qemu-user; run as root or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 log() { printf 'lambda-arm64: %s\n' "$*" >&2; }
 test=1
@@ -42,8 +44,7 @@ rustup target add "$triple" >&2
 log "building ffce-backup-api for $triple (release)"
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
     cargo build --release --locked --target "$triple" -p ffce-lambda --bin ffce-backup-api >&2
-target=$(cargo metadata --no-deps --format-version 1 |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(cargo_target_dir)
 bin="$target/$triple/release/ffce-backup-api"
 
 # The newest glibc symbol version the binary asks for: the runtime's glibc must have it.
@@ -66,7 +67,7 @@ log "wrote $target/lambda/ffce-backup-api/bootstrap ($(stat -c %s "$bin") bytes)
 work=$(mktemp -d)
 state="$target/lambda-arm64-moto"
 cleanup() {
-    FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh stop >/dev/null 2>&1 || true
+    moto_stop "$state"
     rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -80,9 +81,7 @@ chmod +x "$work/ffce-backup-api"
 
 venv=$(scripts/python-env.sh)
 export FFCE_TEST_PYTHON="$venv/bin/python"
-mkdir -p "$state"
-server_env=$(FFCE_S3_STATE_DIR="$state" scripts/s3-server.sh start)
-export "${server_env?}"
+moto_start "$state"
 log "moto on $FFCE_TEST_S3_ENDPOINT; the device API tests against the arm64 binary under qemu"
 export FFCE_TEST_API_SERVER="$work/ffce-backup-api"
 cargo test --locked -p ffce-cli --test device_api
