@@ -275,6 +275,11 @@ pub struct StoreArgs {
     pub layout: LayoutArg,
     #[command(flatten)]
     pub s3: S3Args,
+    /// The exact key an `s3://` URL named, when its UUID is not in lowercase (set by
+    /// `store_common::resolve_device_urls`, never by a flag): such a key is another
+    /// object than the lowercase one, which a bare UUID of either case names.
+    #[arg(skip)]
+    pub url_key: Option<ffce_core::ObjectKey>,
 }
 
 /// How to reach S3: the usual AWS settings, plus limits on retries and waiting. Shared by

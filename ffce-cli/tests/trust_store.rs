@@ -285,8 +285,10 @@ fn get_of_a_missing_key_hints_at_the_other_layout_and_uppercase() {
         let run = b.ffce(&["get", "--layout", layout, DEVICE]);
         run.expect_code(3);
         assert!(
-            run.stderr.contains(&format!("{upper}/backup.ffce"))
-                && run.stderr.contains("uppercase"),
+            run.stderr.contains(&format!(
+                "`ffce get s3://{}/{upper}/backup.ffce` reads that key",
+                b.name
+            )),
             "{layout}: {}",
             run.stderr
         );
@@ -361,6 +363,83 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
         run.expect_code(2);
         assert!(run.stderr.contains("s3://"), "{bad}: {}", run.stderr);
     }
+}
+
+/// A URL names one exact key: one with the UUID in uppercase, as the Python device API
+/// stored a backup when the device sent its UUID so, is read, listed, deleted and
+/// restored by its URL, and the lowercase object beside it is left alone; a bare UUID
+/// of either case still names the lowercase key, and put still writes only that one.
+#[test]
+fn a_url_with_the_uuid_in_uppercase_names_that_exact_key() {
+    let b = Bucket::versioned("urls-upper");
+    let dir = temp_dir();
+    let upper = DEVICE.to_uppercase();
+    let upper_key = format!("{upper}/backup.ffce");
+    let upper_url = format!("s3://{}/{upper_key}", b.name);
+    let old = vector("dexie-backup").path();
+    let new = seal(dir.path(), "new.ffce", b"{\"new\":true}");
+    b.plant(&upper_key, &old, &[]);
+    b.plant(&upper_key, &old, &[]);
+    b.ffce(&["put", &upper, s(&new)]).expect_code(0);
+    let lower = b.versions_of(&nested(DEVICE)).0;
+    assert_eq!(
+        lower.len(),
+        1,
+        "a bare uppercase UUID writes the lowercase key"
+    );
+
+    let run = ffce_endpoint(&["get", "--json", &upper_url], &[]);
+    run.expect_code(0);
+    assert_eq!(run.json()["source"], upper_url);
+    let out = dir.path().join("old.ffce");
+    ffce_endpoint(&["get", &upper_url, "-o", s(&out)], &[]).expect_code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&old).unwrap());
+    let out = dir.path().join("new-by-uuid.ffce");
+    b.ffce(&["get", &upper, "-o", s(&out)]).expect_code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&new).unwrap());
+
+    let run = ffce_endpoint(&["versions", "--json", &upper_url], &[]);
+    run.expect_code(0);
+    assert_eq!(run.json().as_array().unwrap().len(), 2);
+
+    let run = ffce_endpoint(&["delete", "--json", &upper_url], &[]);
+    run.expect_code(0);
+    let deleted = run.json();
+    assert_eq!(deleted["location"], upper_url);
+    assert_eq!(deleted["delete_marker_added"], true);
+    let undo = deleted["undo"].as_str().unwrap();
+    assert_eq!(
+        undo,
+        format!(
+            "ffce restore {upper_url} --version-id {} --endpoint-url {}",
+            deleted["previous_version_id"].as_str().unwrap(),
+            endpoint()
+        )
+    );
+    assert_eq!(b.keys(), vec![nested(DEVICE)], "the lowercase object stays");
+    assert_eq!(b.versions_of(&nested(DEVICE)).0, lower);
+
+    // The undo command, run as printed, brings the uppercase key back.
+    run_cmd(ffce_aws().args(undo.split(' ').skip(1)), None).expect_code(0);
+    let mut keys = b.keys();
+    keys.sort();
+    let mut want = vec![upper_key.clone(), nested(DEVICE)];
+    want.sort();
+    assert_eq!(keys, want);
+
+    // put by the URL writes the lowercase key, as every writer does.
+    ffce_endpoint(&["put", &upper_url, s(&new)], &[]).expect_code(0);
+    assert_eq!(b.versions_of(&nested(DEVICE)).0.len(), 2);
+    assert_eq!(b.versions_of(&upper_key).0.len(), 3);
+
+    // ls names the way to read it.
+    let run = b.ffce(&["ls"]);
+    run.expect_code(0);
+    assert!(
+        run.all().contains("reads this one by its s3:// URL"),
+        "{}",
+        run.all()
+    );
 }
 
 // ---- 7. get --no-verify fetches a broken backup for analysis ----

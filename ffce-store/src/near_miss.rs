@@ -1,6 +1,6 @@
 //! Where a backup may be when it is not at its key: under the other layout
 //! (`{uuid}` instead of `{uuid}/backup.ffce`, or the reverse) or with the UUID in
-//! uppercase (ffce reads and writes only the lowercase key, as the cloud does). Asked
+//! uppercase (ffce writes only the lowercase key, and reads another only by its URL). Asked
 //! only after a "not found", to turn it into a hint.
 
 use ffce_core::{ListedKey, ObjectKey, StrayReason};

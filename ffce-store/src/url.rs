@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use ffce_core::{DeviceId, Layout};
+use ffce_core::{DeviceId, Layout, ObjectKey};
 
 use crate::s3::check_bucket_name;
 
@@ -20,6 +20,9 @@ pub struct DeviceUrl {
     /// `None` for `s3://b/uuid`, which names the device in either layout (the caller's
     /// layout setting decides).
     pub layout: Option<Layout>,
+    /// The UUID as the URL spells it: a URL names one exact key, which may be a key
+    /// that another writer stored with the UUID in uppercase.
+    uuid: String,
 }
 
 /// Why a string is not a device URL.
@@ -80,7 +83,29 @@ impl DeviceUrl {
             bucket: bucket.to_string(),
             device,
             layout,
+            uuid: uuid.to_string(),
         })
+    }
+
+    /// The exact key the URL names, in `layout` when the URL does not name one: with
+    /// the UUID spelled as in the URL, so that a key stored with the UUID in uppercase
+    /// (by the Python device API, which used the UUID as the device sent it) can be
+    /// read, listed and deleted. [`ObjectKey::is_canonical`] tells whether it is the
+    /// lowercase key that writers write.
+    ///
+    /// ```
+    /// use ffce_core::Layout;
+    /// use ffce_store::DeviceUrl;
+    /// let url = DeviceUrl::parse("s3://backups/3F2504E0-4F89-41D3-9A0C-0305E82C3301").unwrap();
+    /// let key = url.key(Layout::Flat);
+    /// assert_eq!(key.as_string(), "3F2504E0-4F89-41D3-9A0C-0305E82C3301");
+    /// assert!(!key.is_canonical());
+    /// ```
+    pub fn key(&self, layout: Layout) -> ObjectKey {
+        let layout = self.layout.unwrap_or(layout);
+        // Parsed by DeviceId::parse above, so as_spelled cannot refuse it.
+        ObjectKey::as_spelled(&self.uuid, layout)
+            .unwrap_or_else(|_| ObjectKey::new(self.device, layout))
     }
 }
 

@@ -17,8 +17,8 @@
 use serde_json::json;
 
 use super::store_common::{
-    can_ask, confirm, device_arg, object_key, print, print_json, restore_command, selects_bucket,
-    version_arg,
+    can_ask, confirm, device_arg, key_argument, object_key, print, print_json, restore_command,
+    selects_bucket, version_arg,
 };
 use crate::cli::DeleteArgs;
 use crate::exit::{CliError, CliResult};
@@ -84,7 +84,7 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         .previous_version_id
         .as_deref()
         .filter(|_| outcome.delete_marker_added)
-        .map(|v| restore_command(&args.store, device, v));
+        .map(|v| restore_command(&args.store, &key, v));
     if args.json {
         if !outcome.existed {
             ui.warn(nothing_there(&location));
@@ -116,7 +116,8 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         match &undo {
             Some(cmd) => text.push_str(&format!("undo with: {cmd}\n")),
             None => text.push_str(&format!(
-                "undo: pick a version from `ffce versions {device}` and `ffce restore` it\n"
+                "undo: pick a version from `ffce versions {}` and `ffce restore` it\n",
+                key_argument(&key, &location)
             )),
         }
         return print(&text);

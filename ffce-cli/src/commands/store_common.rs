@@ -38,13 +38,18 @@ pub fn device_arg(input: &str) -> CliResult<DeviceId> {
 /// The command line wins over the environment: a bucket or folder from `FFCE_BUCKET`
 /// or `FFCE_DIR` gives way to the URL's bucket, but a `--bucket` naming another bucket,
 /// a `--dir`, or `--layout flat` with a URL naming the nested key are usage errors.
+///
+/// A URL names one exact key. When its UUID is not in lowercase (a key the Python
+/// device API stored as a device sent it), get, delete, versions and restore act on
+/// that key ([`StoreArgs::url_key`]); put still writes the lowercase key, as every
+/// writer does.
 pub fn resolve_device_urls(command: &mut Command) -> CliResult {
-    let (uuid, store) = match command {
-        Command::Put(a) => (&mut a.uuid, &mut a.store),
-        Command::Get(a) => (&mut a.uuid, &mut a.store),
-        Command::Delete(a) => (&mut a.uuid, &mut a.store),
-        Command::Versions(a) => (&mut a.uuid, &mut a.store),
-        Command::Restore(a) => (&mut a.uuid, &mut a.store),
+    let (uuid, store, writes) = match command {
+        Command::Put(a) => (&mut a.uuid, &mut a.store, true),
+        Command::Get(a) => (&mut a.uuid, &mut a.store, false),
+        Command::Delete(a) => (&mut a.uuid, &mut a.store, false),
+        Command::Versions(a) => (&mut a.uuid, &mut a.store, false),
+        Command::Restore(a) => (&mut a.uuid, &mut a.store, false),
         _ => return Ok(()),
     };
     if !DeviceUrl::is_url(uuid) {
@@ -76,6 +81,8 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
             "{shown} names the nested key (UUID/backup.ffce), but --layout flat was given"
         )));
     }
+    let key = url.key(Layout::from(store.layout));
+    store.url_key = (!writes && !key.is_canonical()).then_some(key);
     store.bucket = Some(url.bucket);
     *uuid = url.device.to_string();
     Ok(())
@@ -91,9 +98,21 @@ pub fn version_arg(input: &str) -> CliResult<VersionId> {
     })
 }
 
-/// The object key of `device` in the layout `args` asks for.
+/// The object key of `device` in the layout `args` asks for: the lowercase key, unless
+/// an `s3://` URL named the device's key with the UUID in another case.
 pub fn object_key(device: DeviceId, args: &StoreArgs) -> ObjectKey {
-    ObjectKey::new(device, Layout::from(args.layout))
+    args.url_key
+        .unwrap_or_else(|| ObjectKey::new(device, Layout::from(args.layout)))
+}
+
+/// How a command line names `key`, whose location is `location`: the device's UUID,
+/// or for a key not in lowercase its `s3://` URL, the only way to name that key.
+pub fn key_argument(key: &ObjectKey, location: &str) -> String {
+    if key.is_canonical() {
+        key.device().to_string()
+    } else {
+        shell_word(location)
+    }
 }
 
 /// Why a listed key is not a backup of the layout, with the command that shows it
@@ -106,7 +125,9 @@ pub fn stray_explanation(reason: StrayReason) -> String {
             layout.name()
         ),
         StrayReason::NotCanonical => {
-            "UUID not in lowercase; ffce reads and writes only the lowercase key".to_string()
+            "UUID not in lowercase; ffce writes only the lowercase key, and reads this one \
+             by its s3:// URL"
+                .to_string()
         }
         other => other.describe().to_string(),
     }
@@ -174,15 +195,34 @@ pub fn print(text: &str) -> CliResult {
     files::write_stdout(text.as_bytes())
 }
 
-/// The exact command that brings `version` back, with the store flags the user gave.
-pub fn restore_command(args: &StoreArgs, device: DeviceId, version: &str) -> String {
-    let mut cmd = format!("ffce restore {device} --version-id {}", shell_word(version));
-    if let Ok(StoreChoice::Bucket(bucket)) = store_choice::choose(args) {
-        cmd.push_str(&format!(" --bucket {}", shell_word(&bucket)));
-    }
-    if Layout::from(args.layout) == Layout::Flat {
-        cmd.push_str(" --layout flat");
-    }
+/// The exact command that brings `version` of `key` back, with the store flags the
+/// user gave (a key not in lowercase by its `s3://` URL, the only way to name it).
+pub fn restore_command(args: &StoreArgs, key: &ObjectKey, version: &str) -> String {
+    let bucket = match store_choice::choose(args) {
+        Ok(StoreChoice::Bucket(bucket)) => Some(bucket),
+        _ => None,
+    };
+    let mut cmd = match (&bucket, key.is_canonical()) {
+        (Some(bucket), false) => format!(
+            "ffce restore {} --version-id {}",
+            shell_word(&format!("s3://{bucket}/{key}")),
+            shell_word(version)
+        ),
+        _ => {
+            let mut cmd = format!(
+                "ffce restore {} --version-id {}",
+                key.device(),
+                shell_word(version)
+            );
+            if let Some(bucket) = &bucket {
+                cmd.push_str(&format!(" --bucket {}", shell_word(bucket)));
+            }
+            if key.layout() == Layout::Flat {
+                cmd.push_str(" --layout flat");
+            }
+            cmd
+        }
+    };
     for (flag, value) in args.s3.given_flags() {
         cmd.push_str(&format!(" {flag} {}", shell_word(value)));
     }

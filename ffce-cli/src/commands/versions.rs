@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::store_common::{device_arg, object_key, print, print_json};
+use super::store_common::{device_arg, key_argument, object_key, print, print_json};
 use crate::cli::VersionsArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::group_digits;
@@ -76,7 +76,8 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
     if versions.first().is_some_and(|v| v.is_delete_marker) {
         ui.info(format!(
             "{location} is deleted (its latest version is a delete marker); \
-             `ffce restore {device} --version-id V` brings a version back"
+             `ffce restore {} --version-id V` brings a version back",
+            key_argument(&key, &location)
         ));
     }
     Ok(())
