@@ -281,17 +281,24 @@ fn get_of_a_missing_key_hints_at_the_other_layout_and_uppercase() {
     let b = Bucket::versioned("near-miss-upper");
     let upper = DEVICE.to_uppercase();
     b.plant(&format!("{upper}/backup.ffce"), &blob, &[]);
-    for layout in ["nested", "flat"] {
+    b.plant(&upper, &blob, &[]);
+    for (layout, hint) in [
+        ("nested", format!("s3://{}/{upper}/backup.ffce", b.name)),
+        ("flat", format!("s3://{}/{upper} --layout flat", b.name)),
+    ] {
         let run = b.ffce(&["get", "--layout", layout, DEVICE]);
         run.expect_code(3);
+        // Each hint names the command that reads the key it found.
         assert!(
-            run.stderr.contains(&format!(
-                "`ffce get s3://{}/{upper}/backup.ffce` reads that key",
-                b.name
-            )),
+            run.stderr
+                .contains(&format!("`ffce get {hint}` reads that key")),
             "{layout}: {}",
             run.stderr
         );
+        let words: Vec<&str> = hint.split(' ').collect();
+        let found = ffce_endpoint(&[&["get", "--json"][..], &words].concat(), &[]);
+        found.expect_code(0);
+        assert_eq!(found.json()["source"], words[0], "{layout}");
     }
     // Nothing anywhere: no hint.
     let b = Bucket::versioned("near-miss-none");

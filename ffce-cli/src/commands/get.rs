@@ -195,11 +195,16 @@ async fn with_near_misses(store: &dyn Store, key: &ObjectKey, err: StoreError) -
                 layout.name()
             ),
             // An S3 key names itself by its URL; a local file is only copied or moved.
+            // (A URL without `/backup.ffce` takes the layout from --layout.)
             _ if miss.location.starts_with("s3://") => format!(
                 "; but {} exists, with the UUID not in lowercase (as the Python device API \
-                 stored it): `ffce get {}` reads that key",
+                 stored it): `ffce get {}{}` reads that key",
                 miss.location,
-                shell_word(&miss.location)
+                shell_word(&miss.location),
+                match layout_of(&miss.key) {
+                    ffce_core::Layout::Flat => " --layout flat",
+                    ffce_core::Layout::Nested => "",
+                }
             ),
             _ => format!(
                 "; but {} exists, with the UUID not in lowercase: ffce writes and reads \
