@@ -439,6 +439,28 @@ fn a_url_with_the_uuid_in_uppercase_names_that_exact_key() {
     assert_eq!(b.versions_of(&nested(DEVICE)).0.len(), 2);
     assert_eq!(b.versions_of(&upper_key).0.len(), 3);
 
+    // A flat key: its URL takes the layout from --layout, so the undo gives it too.
+    let flat_url = format!("s3://{}/{upper}", b.name);
+    b.plant(&upper, &old, &[]);
+    b.plant(&upper, &old, &[]);
+    let run = ffce_endpoint(&["delete", "--json", &flat_url, "--layout", "flat"], &[]);
+    run.expect_code(0);
+    let undo = run.json()["undo"].as_str().unwrap().to_string();
+    assert!(
+        undo.starts_with(&format!(
+            "ffce restore {flat_url} --layout flat --version-id "
+        )),
+        "{undo}"
+    );
+    assert!(!b.keys().contains(&upper));
+    run_cmd(ffce_aws().args(undo.split(' ').skip(1)), None).expect_code(0);
+    assert!(b.keys().contains(&upper));
+    assert_eq!(
+        b.versions_of(&upper_key).0.len(),
+        3,
+        "the nested key untouched"
+    );
+
     // ls names the way to read it.
     let run = b.ffce(&["ls"]);
     run.expect_code(0);

@@ -106,12 +106,14 @@ pub fn object_key(device: DeviceId, args: &StoreArgs) -> ObjectKey {
 }
 
 /// How a command line names `key`, whose location is `location`: the device's UUID,
-/// or for a key not in lowercase its `s3://` URL, the only way to name that key.
+/// or for a key not in lowercase its `s3://` URL, the only way to name that key (with
+/// `--layout flat` for a flat key, as a URL without `/backup.ffce` takes the layout
+/// from that flag).
 pub fn key_argument(key: &ObjectKey, location: &str) -> String {
-    if key.is_canonical() {
-        key.device().to_string()
-    } else {
-        shell_word(location)
+    match (key.is_canonical(), key.layout()) {
+        (true, _) => key.device().to_string(),
+        (false, Layout::Nested) => shell_word(location),
+        (false, Layout::Flat) => format!("{} --layout flat", shell_word(location)),
     }
 }
 
@@ -205,7 +207,7 @@ pub fn restore_command(args: &StoreArgs, key: &ObjectKey, version: &str) -> Stri
     let mut cmd = match (&bucket, key.is_canonical()) {
         (Some(bucket), false) => format!(
             "ffce restore {} --version-id {}",
-            shell_word(&format!("s3://{bucket}/{key}")),
+            key_argument(key, &format!("s3://{bucket}/{key}")),
             shell_word(version)
         ),
         _ => {
