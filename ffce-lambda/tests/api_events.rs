@@ -358,12 +358,7 @@ async fn an_uppercase_path_uuid_is_looked_up_as_sent_and_stored_lowercase() {
     let upper = DEVICE.to_uppercase();
     let key = device_key(15);
     api.register(&upper, &key).await;
-    let headers = || {
-        let mut h = signed(&key, DEVICE);
-        assert!(h[0].0.eq_ignore_ascii_case("X-Device-UUID"), "{h:?}");
-        h[0].1 = upper.clone();
-        h
-    };
+    let headers = || signed_as_sent(&key, &upper);
     let blob = sealed(b"{\"upper\":true}");
     let r = api
         .send(event(
@@ -403,12 +398,7 @@ async fn a_backup_stored_under_the_uuid_as_sent_is_served_until_replaced_and_del
         let spelled = format!("{}{}", DEVICE[..9].to_uppercase(), &DEVICE[9..]);
         let key = device_key(16);
         api.register(&spelled, &key).await;
-        let headers = || {
-            let mut h = signed(&key, DEVICE);
-            assert!(h[0].0.eq_ignore_ascii_case("X-Device-UUID"), "{h:?}");
-            h[0].1 = spelled.clone();
-            h
-        };
+        let headers = || signed_as_sent(&key, &spelled);
         let legacy = ObjectKey::as_spelled(&spelled, layout).unwrap();
         let old = sealed(b"{\"written by\":\"python\"}");
         api.store

@@ -229,6 +229,18 @@ pub fn signed(key: &DeviceSigningKey, uuid: &str) -> Vec<(String, String)> {
     signed_at(key, uuid, device_auth_now())
 }
 
+/// The four signed headers, with `X-Device-UUID` spelled as `as_sent` (any case of the
+/// device's UUID), as a device that sends its UUID in uppercase does.
+pub fn signed_as_sent(key: &DeviceSigningKey, as_sent: &str) -> Vec<(String, String)> {
+    let mut headers = signed(key, as_sent);
+    let uuid = headers
+        .iter_mut()
+        .find(|(name, _)| name.eq_ignore_ascii_case("X-Device-UUID"))
+        .expect("an X-Device-UUID header");
+    uuid.1 = as_sent.to_string();
+    headers
+}
+
 pub fn device_auth_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
