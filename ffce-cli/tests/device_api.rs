@@ -571,6 +571,71 @@ fn a_failed_last_backup_date_update_is_logged_and_ignored() {
 }
 
 /// The SHA-256 (hex) of the body a plain GET of `key` returns.
+/// A DELETE whose path UUID is not in lowercase deletes the key as sent first (where the
+/// Python functions stored that device's backups), then the lowercase key. When the first
+/// delete fails, the answer is 500 and both objects are still there, so that the device
+/// can try again; nothing is half done. The server's S3 requests go through the fault
+/// proxy, which fails every DeleteObject of the uppercase key.
+#[test]
+fn a_failed_delete_of_the_key_as_sent_is_500_and_deletes_nothing() {
+    let dir = temp_dir();
+    let bucket = Bucket::versioned("api-as-sent-fault");
+    let table = Table::new("api-as-sent-fault");
+    let upper = DEVICE.to_uppercase();
+    let device = Device::new(dir.path(), DEVICE);
+    table.register(&upper, &device.public_key);
+    let headers = || {
+        let mut h = device.headers();
+        for (name, value) in &mut h {
+            if name.eq_ignore_ascii_case("X-Device-UUID") {
+                *value = upper.clone();
+            }
+        }
+        h
+    };
+    let proxy = fault::FaultProxy::start();
+    let server = Server::start_with_env(
+        &bucket.name,
+        &table.name,
+        "nested",
+        &[("AWS_ENDPOINT_URL_S3", &proxy.url)],
+    );
+    let blob = seal(dir.path(), "b.ffce", PLAINTEXT);
+    bucket.plant(&format!("{upper}/backup.ffce"), &blob, &[]);
+    raw(
+        &server,
+        "POST",
+        &upper,
+        &headers(),
+        &std::fs::read(&blob).unwrap(),
+    )
+    .expect(200);
+    let mut both = vec![
+        format!("{DEVICE}/backup.ffce"),
+        format!("{upper}/backup.ffce"),
+    ];
+    both.sort();
+    assert_eq!(bucket.keys(), both);
+
+    proxy.plan(serde_json::json!({"rules": [
+        {"fault": "status", "status": 500, "method": "DELETE", "path": format!("/{upper}/")}
+    ]}));
+    let reply = raw(&server, "DELETE", &upper, &headers(), b"");
+    reply.expect(500);
+    assert_eq!(reply.message(), "Failed to delete the backup");
+    let faulted = proxy.faulted();
+    assert!(!faulted.is_empty(), "the proxy failed nothing");
+    assert!(
+        faulted.iter().all(|e| e["method"] == "DELETE"),
+        "{faulted:?}"
+    );
+    assert_eq!(bucket.keys(), both, "nothing deleted");
+
+    proxy.plan(serde_json::json!({}));
+    raw(&server, "DELETE", &upper, &headers(), b"").expect(200);
+    assert!(bucket.keys().is_empty(), "{:?}", bucket.keys());
+}
+
 fn stored_sha256(bucket: &Bucket, key: &str) -> String {
     bucket.get(key)["body_sha256"].as_str().unwrap().to_string()
 }
