@@ -182,6 +182,27 @@ impl ObjectKey {
         })
     }
 
+    /// The backup key `key` is, in either layout and with the UUID in any case (as
+    /// [`ObjectKey::as_spelled`] names it); `None` for any other key. Seen from one
+    /// layout, [`ListedKey::classify`] says what such a key is.
+    ///
+    /// ```
+    /// use ffce_core::{Layout, ObjectKey};
+    ///
+    /// let key = ObjectKey::parse("3F2504E0-4F89-41D3-9A0C-0305E82C3301").unwrap();
+    /// assert_eq!(key.layout(), Layout::Flat);
+    /// assert!(!key.is_canonical());
+    /// assert!(ObjectKey::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301/other.ffce").is_none());
+    /// ```
+    pub fn parse(key: &str) -> Option<ObjectKey> {
+        let (uuid, layout) = match key.split_once('/') {
+            Some((head, BACKUP_FILE_NAME)) => (head, Layout::Nested),
+            Some(_) => return None,
+            None => (key, Layout::Flat),
+        };
+        ObjectKey::as_spelled(uuid, layout).ok()
+    }
+
     /// The device.
     pub fn device(&self) -> DeviceId {
         self.device
@@ -294,22 +315,14 @@ impl StrayReason {
 impl ListedKey {
     /// Classifies a key from a listing, seen from `layout`.
     pub fn classify(key: &str, layout: Layout) -> ListedKey {
-        let (uuid_part, found) = match key.split_once('/') {
-            Some((head, tail)) if tail == BACKUP_FILE_NAME => (head, Layout::Nested),
-            Some(_) => return ListedKey::Stray(StrayReason::Unrecognised),
-            None => (key, Layout::Flat),
-        };
-        let Ok(device) = DeviceId::parse(uuid_part) else {
-            return ListedKey::Stray(StrayReason::Unrecognised);
-        };
-        let canonical = ObjectKey::new(device, found);
-        if canonical.as_string() != key {
-            return ListedKey::Stray(StrayReason::NotCanonical);
+        match ObjectKey::parse(key) {
+            None => ListedKey::Stray(StrayReason::Unrecognised),
+            Some(found) if !found.is_canonical() => ListedKey::Stray(StrayReason::NotCanonical),
+            Some(found) if found.layout() != layout => {
+                ListedKey::Stray(StrayReason::OtherLayout(found.layout()))
+            }
+            Some(found) => ListedKey::Backup(found),
         }
-        if found != layout {
-            return ListedKey::Stray(StrayReason::OtherLayout(found));
-        }
-        ListedKey::Backup(canonical)
     }
 }
 
@@ -376,6 +389,26 @@ mod tests {
             assert_eq!(lower, canonical);
         }
         assert!(ObjectKey::as_spelled("3F2504E0", Layout::Nested).is_err());
+    }
+
+    #[test]
+    fn parse_is_the_inverse_of_as_string() {
+        let mixed = "3F2504e0-4f89-41D3-9a0C-0305E82c3301";
+        for layout in [Layout::Nested, Layout::Flat] {
+            for spelled in [ID, mixed] {
+                let key = ObjectKey::as_spelled(spelled, layout).unwrap();
+                assert_eq!(ObjectKey::parse(&key.as_string()), Some(key));
+            }
+        }
+        for other in [
+            "",
+            "readme.txt",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301/",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce/x",
+            "x/3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce",
+        ] {
+            assert_eq!(ObjectKey::parse(other), None, "{other:?}");
+        }
     }
 
     #[test]
