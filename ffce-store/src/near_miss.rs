@@ -11,8 +11,8 @@ use crate::store::Store;
 /// An object that is probably the backup that was not found at its key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NearMiss {
-    /// Its key in the store.
-    pub key: String,
+    /// Its key in the store, spelled as stored (see [`ObjectKey::as_spelled`]).
+    pub key: ObjectKey,
     /// Where it is, for output (`s3://bucket/key` or a local path).
     pub location: String,
     /// Why it is not at the key asked for: [`StrayReason::OtherLayout`] or
@@ -34,7 +34,8 @@ pub async fn near_misses(store: &dyn Store, key: &ObjectKey) -> StoreResult<Vec<
                 reason @ (StrayReason::OtherLayout(_) | StrayReason::NotCanonical),
             ) => Some(NearMiss {
                 location: format!("{}/{}", root.trim_end_matches('/'), e.key),
-                key: e.key,
+                // Both reasons are backup keys, which parse.
+                key: ObjectKey::parse(&e.key)?,
                 reason,
             }),
             _ => None,
@@ -67,17 +68,20 @@ mod tests {
 
         let nested = ObjectKey::new(device, Layout::Nested);
         let mut found = near_misses(&store, &nested).await.unwrap();
-        found.sort_by(|a, b| a.key.cmp(&b.key));
-        let got: Vec<_> = found.iter().map(|m| (m.key.as_str(), m.reason)).collect();
+        found.sort_by_key(|m| m.key.as_string());
+        let got: Vec<_> = found
+            .iter()
+            .map(|m| (m.key.as_string(), m.reason))
+            .collect();
         assert_eq!(
             got,
             vec![
                 (
-                    "3F2504E0-4F89-41D3-9A0C-0305E82C3301/backup.ffce",
+                    "3F2504E0-4F89-41D3-9A0C-0305E82C3301/backup.ffce".to_string(),
                     StrayReason::NotCanonical
                 ),
                 (
-                    "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+                    "3f2504e0-4f89-41d3-9a0c-0305e82c3301".to_string(),
                     StrayReason::OtherLayout(Layout::Flat)
                 ),
             ]
@@ -88,7 +92,7 @@ mod tests {
                 .await
                 .unwrap()
                 .iter()
-                .all(|m| m.key != flat.as_string())
+                .all(|m| m.key != flat)
         );
     }
 }

@@ -84,7 +84,7 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         .previous_version_id
         .as_deref()
         .filter(|_| outcome.delete_marker_added)
-        .map(|v| restore_command(&args.store, &key, v));
+        .map(|v| restore_command(&args.store, &key, &location, v));
     if args.json {
         if !outcome.existed {
             ui.warn(nothing_there(&location));

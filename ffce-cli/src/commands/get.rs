@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::store_common::{device_arg, object_key, print, print_json, shell_word, version_arg};
+use super::store_common::{device_arg, key_argument, object_key, print, print_json, version_arg};
 use crate::cli::GetArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
@@ -194,37 +194,23 @@ async fn with_near_misses(store: &dyn Store, key: &ObjectKey, err: StoreError) -
                 layout.name(),
                 layout.name()
             ),
-            // An S3 key names itself by its URL; a local file is only copied or moved.
-            // (A URL without `/backup.ffce` takes the layout from --layout.)
+            // An S3 key is named by its URL; a local file is only copied or moved.
             _ if miss.location.starts_with("s3://") => format!(
                 "; but {} exists, with the UUID not in lowercase (as the Python device API \
-                 stored it): `ffce get {}{}` reads that key",
+                 stored it): `ffce get {}` reads that key",
                 miss.location,
-                shell_word(&miss.location),
-                match layout_of(&miss.key) {
-                    ffce_core::Layout::Flat => " --layout flat",
-                    ffce_core::Layout::Nested => "",
-                }
+                key_argument(&miss.key, &miss.location)
             ),
             _ => format!(
                 "; but {} exists, with the UUID not in lowercase: ffce writes and reads \
                  the lowercase key, so copy or move it to {}",
                 miss.location,
-                ObjectKey::new(key.device(), layout_of(&miss.key))
+                miss.key.canonical()
             ),
         };
         error.message.push_str(&hint);
     }
     error
-}
-
-/// The layout a listed key has (nested when it has a `/`).
-fn layout_of(key: &str) -> ffce_core::Layout {
-    if key.contains('/') {
-        ffce_core::Layout::Nested
-    } else {
-        ffce_core::Layout::Flat
-    }
 }
 
 /// Compares a plaintext digest with the object's `etag` metadata, when it has one.

@@ -197,34 +197,23 @@ pub fn print(text: &str) -> CliResult {
     files::write_stdout(text.as_bytes())
 }
 
-/// The exact command that brings `version` of `key` back, with the store flags the
-/// user gave (a key not in lowercase by its `s3://` URL, the only way to name it).
-pub fn restore_command(args: &StoreArgs, key: &ObjectKey, version: &str) -> String {
-    let bucket = match store_choice::choose(args) {
-        Ok(StoreChoice::Bucket(bucket)) => Some(bucket),
-        _ => None,
-    };
-    let mut cmd = match (&bucket, key.is_canonical()) {
-        (Some(bucket), false) => format!(
-            "ffce restore {} --version-id {}",
-            key_argument(key, &format!("s3://{bucket}/{key}")),
-            shell_word(version)
-        ),
-        _ => {
-            let mut cmd = format!(
-                "ffce restore {} --version-id {}",
-                key.device(),
-                shell_word(version)
-            );
-            if let Some(bucket) = &bucket {
-                cmd.push_str(&format!(" --bucket {}", shell_word(bucket)));
-            }
-            if key.layout() == Layout::Flat {
-                cmd.push_str(" --layout flat");
-            }
-            cmd
+/// The exact command that brings `version` of `key` (at `location`) back, with the
+/// store flags the user gave.
+pub fn restore_command(args: &StoreArgs, key: &ObjectKey, location: &str, version: &str) -> String {
+    let mut cmd = format!(
+        "ffce restore {} --version-id {}",
+        key_argument(key, location),
+        shell_word(version)
+    );
+    // A key not in lowercase is named by its URL, which holds the bucket and layout.
+    if key.is_canonical() {
+        if let Ok(StoreChoice::Bucket(bucket)) = store_choice::choose(args) {
+            cmd.push_str(&format!(" --bucket {}", shell_word(&bucket)));
         }
-    };
+        if key.layout() == Layout::Flat {
+            cmd.push_str(" --layout flat");
+        }
+    }
     for (flag, value) in args.s3.given_flags() {
         cmd.push_str(&format!(" {flag} {}", shell_word(value)));
     }
