@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use bytes::Bytes;
-use ffce_core::{CONTENT_TYPE, DeviceId, ObjectKey, validate_upload_bytes};
+use ffce_core::{CONTENT_TYPE, ObjectKey, validate_upload_bytes};
 use ffce_store::{PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreError};
 use http::{HeaderValue, Method, StatusCode, header};
 
@@ -120,8 +120,9 @@ impl App {
         // The path parameter as the Python functions take it: stripped.
         let path_uuid = path_uuid.trim();
         // Stricter than the Python functions: no AWS call for a path that is no UUID.
-        let device = match DeviceId::parse(path_uuid) {
-            Ok(d) => d,
+        // The key keeps the UUID's spelling: the Python functions stored under it.
+        let sent = match ObjectKey::as_spelled(path_uuid, self.config.layout) {
+            Ok(k) => k,
             Err(e) => {
                 return (
                     route,
@@ -131,7 +132,7 @@ impl App {
             }
         };
         let response = self
-            .authenticated(request, path_uuid, device, request_id)
+            .authenticated(request, path_uuid, sent, request_id)
             .await;
         (route, Some(path_uuid.to_string()), response)
     }
@@ -140,7 +141,7 @@ impl App {
         &self,
         request: &Request,
         path_uuid: &str,
-        device: DeviceId,
+        sent: ObjectKey,
         request_id: &str,
     ) -> Response {
         let public_key = match self.devices.lookup(path_uuid).await {
@@ -165,11 +166,9 @@ impl App {
         if let Err(refusal) = auth::check(request, path_uuid, &public_key) {
             return refusal.into_response();
         }
-        let key = ObjectKey::new(device, self.config.layout);
-        // The key the Python functions would have used for this path: the UUID as sent.
-        let as_sent = ObjectKey::as_spelled(path_uuid, self.config.layout)
-            .ok()
-            .filter(|k| !k.is_canonical());
+        // The lowercase key, which ffce writes, and the key as sent when it differs.
+        let key = sent.canonical();
+        let as_sent = (!sent.is_canonical()).then_some(sent);
         match *request.method() {
             Method::POST => self.post(request, &key, path_uuid, request_id).await,
             Method::GET => self.get(&key, as_sent, request_id).await,
