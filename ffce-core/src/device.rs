@@ -4,8 +4,9 @@
 //! A key is never typed by the user: [`ObjectKey`] is made only from a validated
 //! [`DeviceId`] (or a validated spelling of one) and a [`Layout`], so no raw string
 //! reaches an S3 request or a local path (a UUID is hex digits and hyphens, which cannot
-//! climb out of a directory or smuggle a query string). The reverse direction, [`ListedKey::classify`], turns a key found in a
-//! listing back into a device, or explains why it is a stray key.
+//! climb out of a directory or smuggle a query string). The reverse direction,
+//! [`ListedKey::classify`], turns a key found in a listing back into a device, or
+//! explains why it is a stray key.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

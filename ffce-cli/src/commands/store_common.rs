@@ -205,7 +205,8 @@ pub fn restore_command(args: &StoreArgs, key: &ObjectKey, location: &str, versio
         key_argument(key, location),
         shell_word(version)
     );
-    // A key not in lowercase is named by its URL, which holds the bucket and layout.
+    // A key not in lowercase is named by its URL (key_argument), which holds the bucket
+    // and, with --layout flat for a flat key, the layout.
     if key.is_canonical() {
         if let Ok(StoreChoice::Bucket(bucket)) = store_choice::choose(args) {
             cmd.push_str(&format!(" --bucket {}", shell_word(&bucket)));
