@@ -84,5 +84,5 @@ export FFCE_TEST_PYTHON="$venv/bin/python"
 moto_start "$state"
 log "moto on $FFCE_TEST_S3_ENDPOINT; the device API tests against the arm64 binary under qemu"
 export FFCE_TEST_API_SERVER="$work/ffce-backup-api"
-cargo test --locked -p ffce-cli --test device_api
+cargo test --locked -p ffce-cli --test integration device_api::
 cargo test --locked -p ffce-lambda --test binary

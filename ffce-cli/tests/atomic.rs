@@ -8,7 +8,7 @@
 //! real signal against a real decrypt of the largest fixture; it cannot be flaky (every
 //! outcome it accepts is a correct one) but it would catch a partial file.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -4,9 +4,8 @@
 //!
 //! Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never skip.
 
-mod common;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::s3;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,9 +3,8 @@
 //! the bucket holds afterwards (issue 5, FFCE-SPEC §5, §6). Each test has its own
 //! bucket. Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never skip.
 
-mod common;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::s3;
 
 use common::*;
 use s3::*;

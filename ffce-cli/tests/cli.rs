@@ -1,7 +1,7 @@
 //! The command line as a whole: help with examples and the exit-code table,
 //! completions and the man page, usage errors, broken pipes.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::Stdio;

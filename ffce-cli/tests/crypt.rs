@@ -1,7 +1,7 @@
 //! `ffce encrypt` and `ffce decrypt` on real files: every fixture, round trips,
 //! stdin/stdout, output guards and exit codes.
 
-mod common;
+use crate::common;
 
 use common::*;
 

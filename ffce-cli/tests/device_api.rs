@@ -6,13 +6,10 @@
 //! (`scripts/test.sh` starts it) and the server binary (`cargo build -p ffce-lambda`;
 //! `cargo test --workspace` builds it).
 
-#[path = "common/api.rs"]
-mod api;
-mod common;
-#[path = "common/fault.rs"]
-mod fault;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::api;
+use crate::common::fault;
+use crate::common::s3;
 
 use std::path::Path;
 

@@ -19,11 +19,9 @@
 //! These tests never skip: without `FFCE_TEST_S3_ENDPOINT` they fail and say to run
 //! `scripts/test.sh`.
 
-mod common;
-#[path = "common/fault.rs"]
-mod fault;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::fault;
+use crate::common::s3;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -5,11 +5,9 @@
 //! client (`scripts/s3_oracle.py`). Without `FFCE_TEST_S3_ENDPOINT` these tests fail;
 //! they never skip.
 
-mod common;
-#[path = "common/fault.rs"]
-mod fault;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::fault;
+use crate::common::s3;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! 80-column terminal, global options apart from a command's own, and no wording meant
 //! for developers (issue numbers, "the seed").
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -1,7 +1,7 @@
 //! `ffce inspect` on every fixture: JSON fields against the manifest, exit codes, the
 //! human report, stdin.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Key material: every accepted key-file format, the environment fallbacks, the errors
 //! (which must never show the key), permission warnings, `ffce key derive`.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -3,7 +3,7 @@
 //! files, conditional writes, refusal of the versioning commands, and no way out of the
 //! store's root.
 
-mod common;
+use crate::common;
 
 use common::*;
 

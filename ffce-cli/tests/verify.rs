@@ -1,7 +1,7 @@
 //! `ffce verify`: one line or JSON record per file, a total, and the exit-code
 //! precedence (4 integrity > 3 not found > 1 unreadable > 0).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -3,9 +3,7 @@
 //! per test (`scripts/device_table.py`), `ffce api` pointed at the server, and a tiny
 //! raw HTTP/1.1 client for the requests `ffce api` cannot make (bad headers, bad bodies).
 //!
-//! Test files include this with `mod common;`, `#[path = "common/s3.rs"] mod s3;` and
-//! `#[path = "common/api.rs"] mod api;`.
-#![allow(dead_code)] // each test binary uses a different subset
+//! Topic modules reach it as `crate::common::api`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,8 +17,8 @@ use ffce_core::DeviceId;
 use ffce_core::device_auth::{self, DeviceSigningKey};
 use serde_json::Value;
 
+use crate::common::s3::{endpoint, ffce_aws, python, unique_bucket_name};
 use crate::common::{Run, ffce_path, run_cmd};
-use crate::s3::{endpoint, ffce_aws, python, unique_bucket_name};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

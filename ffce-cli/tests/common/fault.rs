@@ -2,11 +2,10 @@
 //! the loopback S3 server, change its plan, read its log, and read back what the bucket
 //! holds with the oracle's boto3 client.
 //!
-//! Builds on the S3 helpers: test files declare
-//! `mod common; #[path = "common/s3.rs"] mod s3; #[path = "common/fault.rs"] mod fault;`.
+//! Builds on the S3 helpers (`crate::common::s3`); topic modules reach it as
+//! `crate::common::fault`.
 //! Like those, these tests never skip: without `FFCE_TEST_S3_ENDPOINT` (set by
 //! `scripts/test.sh`) they fail and say so.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -16,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::s3::{endpoint, python};
+use crate::common::s3::{endpoint, python};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -165,7 +164,7 @@ pub struct Streamed {
 /// Runs `ffce ARGS --bucket BUCKET --endpoint-url URL` with stdout on a pipe, noting when
 /// its first line arrives, so a test can tell streamed output from output held to the end.
 pub fn stream_json_lines(args: &[&str], bucket: &str, url: &str) -> Streamed {
-    let mut child = crate::s3::ffce_aws()
+    let mut child = crate::common::s3::ffce_aws()
         .args(args)
         .args(["--bucket", bucket, "--endpoint-url", url])
         .stdin(Stdio::null())

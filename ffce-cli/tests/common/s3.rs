@@ -6,9 +6,8 @@
 //! The server comes from `scripts/test.sh` (which starts it and exports
 //! `FFCE_TEST_S3_ENDPOINT`). Without it these tests fail, loudly; they never skip.
 //!
-//! Test files include this with `mod common;` plus
-//! `#[path = "common/s3.rs"] mod s3;`; it reaches the shared helpers as `crate::common`.
-#![allow(dead_code)] // each test binary uses a different subset
+//! Topic modules reach it as `crate::common::s3`; it reaches the shared helpers as
+//! `crate::common`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -187,11 +186,6 @@ impl Bucket {
     /// The oracle's `get` of `key`.
     pub fn get(&self, key: &str) -> Value {
         oracle(&["get", &self.name, key])
-    }
-
-    /// The oracle's `get` of a version of `key`.
-    pub fn get_version(&self, key: &str, version: &str) -> Value {
-        oracle(&["get", &self.name, key, "--version-id", version])
     }
 
     /// Plants `file` at `key` with the oracle (extra flags: `--checksum-sha256 B64`,

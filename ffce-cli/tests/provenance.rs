@@ -4,9 +4,8 @@
 //! (`-`, `/dev/stdin`, `<(command)`), `key derive` reads `FFCE_MASTER_KEY`, and hex keys
 //! take a `0x` prefix and a bad digit is reported where it is.
 
-mod common;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::s3;
 
 use std::path::Path;
 use std::process::Command;

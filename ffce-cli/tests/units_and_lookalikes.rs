@@ -5,9 +5,8 @@
 //! Against the real `ffce` binary and, where a bucket is involved, the moto S3 test
 //! server; without `FFCE_TEST_S3_ENDPOINT` those tests fail, they never skip.
 
-mod common;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::s3;
 
 use common::*;
 use s3::*;

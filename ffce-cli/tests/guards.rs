@@ -11,9 +11,8 @@
 //! The bucket tests run against the moto S3 server (`FFCE_TEST_S3_ENDPOINT`); they never
 //! skip.
 
-mod common;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::s3;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

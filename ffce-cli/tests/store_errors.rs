@@ -8,11 +8,9 @@
 //! Against the real `ffce` binary and the moto S3 test server; without
 //! `FFCE_TEST_S3_ENDPOINT` these tests fail, they never skip.
 
-mod common;
-#[path = "common/fault.rs"]
-mod fault;
-#[path = "common/s3.rs"]
-mod s3;
+use crate::common;
+use crate::common::fault;
+use crate::common::s3;
 
 use std::path::Path;
 

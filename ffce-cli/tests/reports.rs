@@ -2,7 +2,7 @@
 //! inputs too large to be blobs, units and numbers, what the device will make of a
 //! plaintext, and which key purpose opens a blob that the given one does not.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
