@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exit::EXIT_CODES_HELP;
+use crate::output::OutputArgs;
 
 /// Inspect, seal, open and manage FFCE encrypted device backups.
 #[derive(Debug, Parser)]
@@ -451,9 +452,8 @@ pub struct VersionsArgs {
     pub store: StoreArgs,
     /// Device UUID, or its backup's URL: s3://BUCKET/UUID/backup.ffce (also names the bucket).
     pub uuid: String,
-    /// JSON array output.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `ffce restore`.

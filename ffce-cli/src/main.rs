@@ -18,6 +18,7 @@ mod files;
 mod help;
 mod interrupt;
 mod keys;
+mod output;
 mod report;
 mod store_choice;
 mod ui;
@@ -61,7 +62,7 @@ fn wants_json(command: &cli::Command) -> bool {
         Command::Get(a) => a.json,
         Command::Delete(a) => a.json,
         Command::Ls(a) => a.json,
-        Command::Versions(a) => a.json,
+        Command::Versions(a) => a.output.format().is_json(),
         Command::Restore(a) => a.json,
         Command::Audit(a) => a.json,
         Command::Bucket(BucketCommand::Create(a)) => a.json,

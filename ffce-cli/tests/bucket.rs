@@ -335,7 +335,10 @@ fn delete_marker_restore_and_undelete() {
 
     let listed = b.ffce(&["versions", "--json", DEVICE]);
     listed.expect_code(0);
-    let listed = listed.json();
+    let document = listed.json();
+    assert_eq!(document["schema_version"], 1);
+    assert_eq!(document["device"], DEVICE);
+    let listed = &document["versions"];
     let ids: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -345,7 +348,7 @@ fn delete_marker_restore_and_undelete() {
     assert_eq!(ids, vec![v2_id.as_str(), v1_id.as_str()], "newest first");
     assert_eq!(listed[0]["is_latest"], true);
     assert_eq!(listed[1]["is_latest"], false);
-    assert_eq!(listed[0]["is_delete_marker"], false);
+    assert_eq!(listed[0]["kind"], "backup");
     assert_eq!(
         listed[0]["size"],
         std::fs::metadata(&v2_file).unwrap().len()
@@ -377,11 +380,11 @@ fn delete_marker_restore_and_undelete() {
     let run = b.ffce(&["get", DEVICE]);
     run.expect_code(3);
     assert!(run.stderr.contains("ffce versions"), "{}", run.stderr);
-    let listed = b.ffce(&["versions", "--json", DEVICE]).json();
+    let listed = b.ffce(&["versions", "--json", DEVICE]).json()["versions"].take();
     assert_eq!(listed.as_array().unwrap().len(), 3);
-    assert_eq!(listed[0]["is_delete_marker"], true);
+    assert_eq!(listed[0]["kind"], "delete_marker");
     assert_eq!(listed[0]["is_latest"], true);
-    assert_eq!(listed[0]["size"], Value::Null);
+    assert_eq!(listed[0].get("size"), None, "a delete marker has no size");
 
     // Run the printed command as it is.
     let words: Vec<&str> = undo_line.split_whitespace().skip(1).collect();
@@ -865,7 +868,7 @@ fn listings_follow_pagination() {
     let run = b.ffce(&["versions", "--json", "--layout", "flat", DEVICE]);
     run.expect_code(0);
     let listed = run.json();
-    let listed = listed.as_array().unwrap();
+    let listed = listed["versions"].as_array().unwrap();
     assert_eq!(listed.len(), 1003);
     assert_eq!(listed[0]["version_id"], many["version_ids"][1002]);
     assert_eq!(listed.iter().filter(|v| v["is_latest"] == true).count(), 1);
@@ -875,7 +878,7 @@ fn listings_follow_pagination() {
     let listed = b
         .ffce(&["versions", "--json", "--layout", "flat", DEVICE])
         .json();
-    assert_eq!(listed.as_array().unwrap().len(), 1003);
+    assert_eq!(listed["versions"].as_array().unwrap().len(), 1003);
 }
 
 /// The bucket and endpoint also come from the environment: `FFCE_BUCKET`, then the

@@ -24,7 +24,10 @@ use s3::*;
 fn version_count(b: &Bucket) -> usize {
     let run = b.ffce(&["versions", "--json", DEVICE]);
     run.expect_code(0);
-    run.json().as_array().expect("a JSON array").len()
+    run.json()["versions"]
+        .as_array()
+        .expect("a JSON array")
+        .len()
 }
 
 /// The version id of the latest version, as the test server has it.

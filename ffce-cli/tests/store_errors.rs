@@ -333,7 +333,10 @@ fn s3_urls_stand_for_the_device_and_its_bucket() {
 
     let run = ffce_endpoint(&["versions", "--json", &nested_url], &[]);
     run.expect_code(0);
-    let version = run.json()[0]["version_id"].as_str().unwrap().to_string();
+    let version = run.json()["versions"][0]["version_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     ffce_endpoint(&["delete", &device_url], &[]).expect_code(0);
     ffce_endpoint(&["restore", &nested_url, "--version-id", &version], &[]).expect_code(0);
@@ -405,7 +408,7 @@ fn a_url_with_the_uuid_in_uppercase_names_that_exact_key() {
 
     let run = ffce_endpoint(&["versions", "--json", &upper_url], &[]);
     run.expect_code(0);
-    assert_eq!(run.json().as_array().unwrap().len(), 2);
+    assert_eq!(run.json()["versions"].as_array().unwrap().len(), 2);
 
     let run = ffce_endpoint(&["delete", "--json", &upper_url], &[]);
     run.expect_code(0);

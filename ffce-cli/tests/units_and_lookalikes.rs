@@ -31,7 +31,10 @@ fn deleting_a_one_byte_version_says_1_byte() {
     b.plant(&key, &one, &[]);
     let run = b.ffce(&["versions", "--json", DEVICE]);
     run.expect_code(0);
-    let version = run.json()[0]["version_id"].as_str().unwrap().to_string();
+    let version = run.json()["versions"][0]["version_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let run = b.ffce(&["delete", DEVICE, "--version-id", &version, "--yes"]);
     run.expect_code(0);

@@ -4,12 +4,11 @@
 //! A device with no versions at all (no backup, no delete marker) is not found, exit 3:
 //! an empty list would look like success to a script that mistyped the UUID.
 
-use serde_json::json;
-
-use super::store_common::{device_arg, key_argument, object_key, print, print_json};
+use super::store_common::{device_arg, key_argument, object_key};
 use crate::cli::VersionsArgs;
 use crate::exit::{CliError, CliResult};
-use crate::files::group_digits;
+use crate::output::Printer;
+use crate::output::versions::{Version, VersionKind, VersionList};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_store::format_time;
@@ -29,51 +28,29 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
             "device {device} has no backup and no versions: nothing at {location}"
         )));
     }
+    let deleted = versions.first().is_some_and(|v| v.is_delete_marker);
 
-    if args.json {
-        print_json(&json!(
-            versions
-                .iter()
-                .map(|v| json!({
-                    "version_id": v.version_id,
-                    "is_latest": v.is_latest,
-                    "is_delete_marker": v.is_delete_marker,
-                    "size": v.size,
-                    "last_modified": v.last_modified.map(format_time),
-                    "etag": v.etag,
-                }))
-                .collect::<Vec<_>>()
-        ))?;
-    } else if !versions.is_empty() {
-        let w = versions
-            .iter()
-            .map(|v| v.version_id.len())
-            .max()
-            .unwrap_or(0)
-            .max("VERSION ID".len());
-        let mut out = format!(
-            "{:<w$}  {:<6}  {:<13}  {:>9}  {}\n",
-            "VERSION ID", "LATEST", "KIND", "SIZE", "LAST MODIFIED"
-        );
-        for v in &versions {
-            out.push_str(&format!(
-                "{:<w$}  {:<6}  {:<13}  {:>9}  {}\n",
-                v.version_id,
-                if v.is_latest { "yes" } else { "" },
-                if v.is_delete_marker {
-                    "delete marker"
+    let list = VersionList {
+        device: device.to_string(),
+        location: location.clone(),
+        versions: versions
+            .into_iter()
+            .map(|v| Version {
+                version_id: v.version_id,
+                is_latest: v.is_latest,
+                kind: if v.is_delete_marker {
+                    VersionKind::DeleteMarker
                 } else {
-                    "backup"
+                    VersionKind::Backup
                 },
-                v.size
-                    .map(|s| group_digits(usize::try_from(s).unwrap_or(usize::MAX)))
-                    .unwrap_or_else(|| "-".into()),
-                v.last_modified.map_or_else(|| "-".into(), format_time),
-            ));
-        }
-        print(&out)?;
-    }
-    if versions.first().is_some_and(|v| v.is_delete_marker) {
+                size: v.size,
+                last_modified: v.last_modified.map(format_time),
+                object_etag: v.etag,
+            })
+            .collect(),
+    };
+    Printer::new(args.output.format(), &ui).document(&list)?;
+    if deleted {
         ui.info(format!(
             "{location} is deleted (its latest version is a delete marker); \
              `ffce restore {} --version-id V` brings a version back",
