@@ -266,7 +266,11 @@ impl Written {
     }
 }
 
-pub use ffce_core::content::group_digits;
+/// A count with its digits grouped, `1234567` → `1,234,567`, as ffce writes every
+/// number for people (the same grouping as ffce-core's messages).
+pub fn group_digits(n: usize) -> String {
+    ffce_core::Grouped(n as u64).to_string()
+}
 
 /// The output options of a download (`get`, `api get`): plaintext with `--decrypt`,
 /// else the blob; and, when an output path is given, the checks of [`check_output`]
@@ -485,6 +489,15 @@ pub fn write_stdout_while_read(bytes: &[u8]) -> CliResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(524_288), "524,288");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn bounded_reads_stop_one_byte_past_the_limit() {

@@ -647,7 +647,7 @@ impl Report {
                 rows.push(("plaintext_sha256", hex::encode(sha)));
             }
             if let Some(content) = &k.content {
-                let mut lines = content.describe().into_iter();
+                let mut lines = crate::output::content_summary::describe(content).into_iter();
                 if let Some(first) = lines.next() {
                     rows.push(("content", first));
                 }

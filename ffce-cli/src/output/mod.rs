@@ -33,6 +33,7 @@ use crate::exit::{CliError, CliResult};
 use crate::files;
 use crate::ui::Ui;
 
+pub mod content_summary;
 pub mod versions;
 
 /// The version of the JSON output's schema. Raised only for a change that is not an
