@@ -38,8 +38,9 @@
 //! Beside the blob format it owns what every writer of the backup bucket shares: the
 //! device layout ([`DeviceId`], [`Layout`], [`ObjectKey`], the [`PLAINTEXT_DIGEST_METADATA`]
 //! name and [`CONTENT_TYPE`]), the parsing of key material given as text or bytes
-//! ([`key_material`]), and with the `content` feature a value-free summary of a
-//! decrypted backup ([`content`](crate#features)).
+//! ([`key_material`]), and with the `content` feature what a decrypted backup holds
+//! ([`content`](crate#features)): a value-free summary, the Dexie export as tables of
+//! keyed rows, the differences between two exports, and the redaction of secrets.
 //!
 //! # Features
 //!
@@ -48,8 +49,10 @@
 //!   `validate_upload_bytes`), as HTTP clients and Lambda runtimes hand bodies over;
 //!   no_std.
 //! - `ring`: the `ring` AEAD backend.
-//! - `content`: `ffce_core::content`, the summary of a decrypted Dexie export, and
-//!   `ffce_core::firmware`, whether the device would restore a plaintext.
+//! - `content`: `ffce_core::content`, what a decrypted Dexie export holds (a value-free
+//!   summary; tables and rows keyed by their primary key; the diff of two exports;
+//!   secrets redacted), and `ffce_core::firmware`, whether the device would restore a
+//!   plaintext; no_std + alloc.
 //! - `device-auth`: `ffce_core::device_auth`, the device API's signed request headers
 //!   (P-256 ECDSA): sign them on a device, parse and verify them in a server; no_std.
 #![cfg_attr(not(feature = "std"), no_std)]

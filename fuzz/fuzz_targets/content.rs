@@ -1,12 +1,14 @@
-//! The plaintext summariser (FFCE-SPEC §4): `ffce_core::content::summarise` on arbitrary
-//! bytes, then everything a tool does with a summary (problems, JSON).
+//! The content of a plaintext (docs/SPEC.md §4) on arbitrary bytes: the summariser
+//! (`ffce_core::content::summarise`, then its problems and JSON), and the export model
+//! (`content::parse`, `Export::new`, `diff`, the redacted view) that `ffce show` and
+//! `ffce diff` use.
 //!
 //! Never panics, and the documented bounds hold: sizes are the input's, at most 256 keys
 //! or tables are listed (the rest counted), names are at most 80 characters plus `…` and
-//! hold no control characters.
+//! hold no control characters; an export has no differences from itself.
 #![no_main]
 
-use ffce_core::content::{ContentSummary, JsonShape, summarise};
+use ffce_core::content::{self, ContentSummary, Export, JsonShape, Redacted, summarise};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_LISTED: usize = 256;
@@ -61,4 +63,17 @@ fuzz_target!(|data: &[u8]| {
     let _ = summary.problems();
     let json = serde_json::to_string(&summary).expect("a summary serialises");
     assert!(!json.is_empty());
+
+    if let Ok(doc) = content::parse(data) {
+        let _ = serde_json::to_string(&Redacted(&doc)).expect("a value serialises");
+        if let Ok(export) = Export::new(&doc) {
+            let d = content::diff(&export, &export);
+            assert!(d.is_empty(), "an export differs from itself");
+            let _ = serde_json::to_string(&export.view(|_| true, false)).expect("a view serialises");
+            for problem in &export.problems {
+                let text = problem.to_string();
+                assert!(!text.chars().any(char::is_control), "control character in {text:?}");
+            }
+        }
+    }
 });
