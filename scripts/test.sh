@@ -14,6 +14,7 @@ export FFCE_TEST_PYTHON="$venv/bin/python"
 
 echo "== fixtures: regenerate with Python cryptography and compare" >&2
 "$FFCE_TEST_PYTHON" fixtures/generate.py --check
+"$FFCE_TEST_PYTHON" fixtures/exports.py --check
 
 echo "== deploy templates: cfn-lint, the provisioning and the device API checks" >&2
 "$venv/bin/cfn-lint" deploy/s3-device-backups.yaml deploy/backup-api.yaml
