@@ -68,6 +68,6 @@ pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};
 pub use store::{
     Condition, DeleteEffect, DeleteOutcome, DeletedEntry, Fetched, ListEntry, Object,
     PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry,
-    VersionedStore, format_time, unquote_etag,
+    VersionedStore, format_time, parse_time, unquote_etag,
 };
 pub use url::{DeviceUrl, InvalidDeviceUrl};

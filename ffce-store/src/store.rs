@@ -385,6 +385,23 @@ pub fn format_time(t: SystemTime) -> String {
         .unwrap_or_else(|_| "?".to_string())
 }
 
+/// Reads a time as [`format_time`] writes it (RFC 3339 in UTC, `2026-11-30T08:00:00Z`,
+/// fractions of a second allowed), or a date alone (`2026-11-30`), which means its
+/// first second, UTC. `None` for anything else.
+pub fn parse_time(text: &str) -> Option<SystemTime> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let text = text.trim();
+    let full;
+    let text = if text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') {
+        full = format!("{text}T00:00:00Z");
+        &full
+    } else {
+        text
+    };
+    let t = DateTime::from_str(text, Format::DateTime).ok()?;
+    SystemTime::try_from(t).ok()
+}
+
 /// Strips the quotes S3 puts around an ETag.
 pub fn unquote_etag(etag: &str) -> String {
     etag.trim().trim_matches('"').to_string()
@@ -418,5 +435,19 @@ mod tests {
     fn times_are_rfc3339() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         assert_eq!(format_time(t), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(t));
+        assert_eq!(parse_time(&format_time(t)), Some(t));
+        let day = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_699_920_000);
+        assert_eq!(parse_time("2023-11-14"), Some(day));
+        assert_eq!(parse_time("2023-11-14T22:13:20.000Z"), Some(t));
+        for bad in [
+            "",
+            "2023-11",
+            "2023-13-01",
+            "yesterday",
+            "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 }
