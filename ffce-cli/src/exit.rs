@@ -21,6 +21,9 @@ pub enum Failure {
     Integrity,
     /// 5: refused by a guard, a missing confirmation, or an existing output without `--force`.
     Refused,
+    /// 6: not a failure: `ffce diff --exit-code` found that the contents differ. Nothing
+    /// is printed for it (the diff itself was).
+    Differ,
 }
 
 impl Failure {
@@ -32,6 +35,7 @@ impl Failure {
             Failure::NotFound => "not_found",
             Failure::Integrity => "integrity",
             Failure::Refused => "refused",
+            Failure::Differ => "differ",
         }
     }
 
@@ -43,6 +47,7 @@ impl Failure {
             Failure::NotFound => 3,
             Failure::Integrity => 4,
             Failure::Refused => 5,
+            Failure::Differ => 6,
         }
     }
 }
@@ -55,7 +60,8 @@ Exit codes:
   2  usage error
   3  not found (file, object, version)
   4  integrity failure (malformed blob, authentication failed, checksum mismatch)
-  5  refused (a guard, a missing confirmation, an existing output without --force)";
+  5  refused (a guard, a missing confirmation, an existing output without --force)
+  6  the contents differ (ffce diff --exit-code; not an error)";
 
 /// An error on its way to the user: a one-line message, optional detail shown with
 /// `-v`, and the kind that picks the exit code.
@@ -110,6 +116,11 @@ impl CliError {
     /// Exit code 5.
     pub fn refused(message: impl Into<String>) -> CliError {
         CliError::new(Failure::Refused, message)
+    }
+
+    /// Exit code 6: the contents differ (`ffce diff --exit-code`); printed as nothing.
+    pub fn differ() -> CliError {
+        CliError::new(Failure::Differ, "the contents differ")
     }
 
     /// Exit code 2: `what` (a command or flag) works only on a versioned bucket.

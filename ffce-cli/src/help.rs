@@ -277,9 +277,10 @@ mod tests {
     #[test]
     fn exit_codes_are_parsed_from_the_help_table() {
         let codes: Vec<_> = exit_codes().collect();
-        assert_eq!(codes.len(), 6, "{codes:?}");
+        assert_eq!(codes.len(), 7, "{codes:?}");
         assert_eq!(codes[0], ("0", "success"));
         assert!(codes[5].1.starts_with("refused"), "{codes:?}");
+        assert!(codes[6].1.starts_with("the contents differ"), "{codes:?}");
     }
 
     #[test]

@@ -35,6 +35,8 @@ fn main() -> ExitCode {
     let json = wants_json(&cli.command);
     match commands::run(cli, ui) {
         Ok(()) => ExitCode::SUCCESS,
+        // `ffce diff --exit-code` found differences: its output said so already.
+        Err(err) if err.failure == exit::Failure::Differ => err.exit_code(),
         Err(err) => {
             // A script reading `--json` output gets the error there too, unless the
             // command already printed its result (a report that ends in exit 4).
@@ -63,6 +65,8 @@ fn wants_json(command: &cli::Command) -> bool {
         Command::Delete(a) => a.json,
         Command::Ls(a) => a.json,
         Command::Versions(a) => a.output.format().is_json(),
+        Command::Show(a) => a.output.format().is_json(),
+        Command::Diff(a) => a.output.format().is_json(),
         Command::Restore(a) => a.json,
         Command::Audit(a) => a.json,
         Command::Bucket(BucketCommand::Create(a)) => a.json,

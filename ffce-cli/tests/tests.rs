@@ -14,6 +14,8 @@ mod audit;
 mod bucket;
 mod bucket_admin;
 mod cli;
+mod content;
+mod content_input;
 mod crypt;
 mod device_api;
 mod faults;

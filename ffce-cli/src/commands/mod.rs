@@ -14,14 +14,17 @@ mod api;
 mod audit;
 mod bucket;
 mod completions;
+mod content_source;
 mod crypt;
 mod delete;
+mod diff;
 mod get;
 mod inspect;
 mod key;
 mod ls;
 mod put;
 mod restore;
+mod show;
 mod store_common;
 mod verify;
 mod versions;
@@ -40,6 +43,8 @@ pub fn run(mut cli: Cli, ui: Ui) -> CliResult {
         Command::Delete(args) => block_on(delete::run(ui, args)),
         Command::Ls(args) => block_on(ls::run(ui, args)),
         Command::Versions(args) => block_on(versions::run(ui, args)),
+        Command::Show(args) => block_on(show::run(ui, args)),
+        Command::Diff(args) => block_on(diff::run(ui, args)),
         Command::Restore(args) => block_on(restore::run(ui, args)),
         Command::Bucket(cmd) => block_on(bucket::run(ui, cmd)),
         Command::Audit(args) => block_on(audit::run(ui, args)),

@@ -50,8 +50,25 @@ pub fn resolve_device_urls(command: &mut Command) -> CliResult {
         Command::Delete(a) => (&mut a.uuid, &mut a.store, false),
         Command::Versions(a) => (&mut a.uuid, &mut a.store, false),
         Command::Restore(a) => (&mut a.uuid, &mut a.store, false),
+        Command::Show(a) => (&mut a.source, &mut a.store, false),
+        // Two sources: each may be a URL (of one bucket), each keeps its own exact key.
+        Command::Diff(a) => {
+            resolve_device_url(&mut a.first, &mut a.store, false)?;
+            a.url_keys[0] = a.store.url_key.take();
+            if let Some(second) = &mut a.second {
+                resolve_device_url(second, &mut a.store, false)?;
+                a.url_keys[1] = a.store.url_key.take();
+            }
+            return Ok(());
+        }
         _ => return Ok(()),
     };
+    resolve_device_url(uuid, store, writes)
+}
+
+/// [`resolve_device_urls`] for one argument: a URL becomes its UUID, its bucket the
+/// store's, its exact key `store.url_key`; anything else is left as it is.
+fn resolve_device_url(uuid: &mut String, store: &mut StoreArgs, writes: bool) -> CliResult {
     if !DeviceUrl::is_url(uuid) {
         return Ok(());
     }

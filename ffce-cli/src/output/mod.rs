@@ -33,7 +33,10 @@ use crate::exit::{CliError, CliResult};
 use crate::files;
 use crate::ui::Ui;
 
+pub mod content;
 pub mod content_summary;
+pub mod diff;
+pub mod show;
 pub mod versions;
 
 /// The version of the JSON output's schema. Raised only for a change that is not an
