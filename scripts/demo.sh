@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh machine with no AWS account: upload a device's
-# backup, list the store, download it again and inspect it with the device key.
+# backup, list the store, download it again and inspect it with the device key; then
+# what a support engineer asks of it: what does the backup hold (`ffce show`), and after
+# the device's next backup, what changed (`ffce diff`).
 #
 # With no --bucket/FFCE_BUCKET and no --dir/FFCE_DIR, ffce uses its embedded default, a
 # local store in the user's data directory ($XDG_DATA_HOME/ffce/backups or
@@ -26,3 +28,17 @@ step "$ffce" put "$uuid" fixtures/vectors/dexie-backup.ffce
 step "$ffce" ls
 step "$ffce" get "$uuid" -o "$work/backup.ffce"
 step "$ffce" inspect --master-key-file "$key" "$work/backup.ffce"
+
+# A day's backup of the controller (fixtures/exports.py writes these exports), then what
+# it holds: secrets show as [redacted].
+step "$ffce" put --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v1.json
+step "$ffce" show --master-key-file "$key" "$uuid" --table breakers --table settings
+
+# The next day's backup replaces it (the local store keeps no versions; on a versioned
+# bucket `ffce diff $uuid` compares the latest with the version before). What changed
+# since the earlier export, rows matched by their primary key:
+step "$ffce" put --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v2.json
+step "$ffce" diff --master-key-file "$key" fixtures/exports/device-v1.json "$uuid"
+# Same or not, for a script: 0 identical, 6 different.
+step "$ffce" diff --exit-code --stat --master-key-file "$key" \
+  fixtures/exports/device-v1.json "$uuid" || echo "(exit $?: the contents differ)"
