@@ -5,7 +5,8 @@
 #   benches/run.sh            full run (Criterion defaults: 3 s warm-up, 5 s, 100 samples)
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
 #                             benches/api-vs-python.sh --short (about 20 s more once built)
-#                             and benches/fleet.sh --short (about 30 s more)
+#                             and benches/fleet.sh --short (about 30 s more), then
+#                             benches/show-diff.sh --short (a few seconds)
 #
 # Compilation happens first and is not part of the timed part. Results go to
 # target/criterion/backend-{aes-gcm,ring}/ (CRITERION_HOME), so the two backends' runs of
@@ -159,12 +160,15 @@ if missing:
     sys.exit(1)
 PY
 
-# The device API against its Python baseline and the fleet bench (moto, 300 devices, ffce
-# only), each in its own smoke mode, so that neither script can rot (their figures from a
-# debug build are not the README's; run each script alone for the full comparison).
+# The device API against its Python baseline, the fleet bench (moto, 300 devices, ffce
+# only) and show/diff of the largest exports, each in its own smoke mode, so that no
+# script can rot (their figures from a debug build are not the README's; run each script
+# alone for the full comparison).
 if [[ $mode == short ]]; then
   echo
   bash benches/api-vs-python.sh --short
   echo
   bash benches/fleet.sh --short
+  echo
+  bash benches/show-diff.sh --short
 fi

@@ -133,7 +133,10 @@ fn content_that_is_not_a_dexie_export_exits_4_naming_why() {
         0o600,
     );
     let cases: [(&Path, &str); 6] = [
-        (&text, "not JSON: the device restores only a JSON document"),
+        (
+            &text,
+            "not JSON: the device restores only a JSON document (its /backup.json) (expected value at line 1 column 1)",
+        ),
         (&nul, "NUL byte at offset 22"),
         (&plaintext("binary.bin"), "not UTF-8"),
         (

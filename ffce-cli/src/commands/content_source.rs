@@ -259,7 +259,16 @@ pub fn document(loaded: &Loaded) -> CliResult<Value> {
     let label = loaded.info.label();
     let problems = firmware::restore_problems(&loaded.plaintext);
     if !problems.is_empty() {
-        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let mut reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        // Where the JSON breaks, when that is the only problem (serde_json's position,
+        // never the input's text).
+        if let (1, Err(content::ExportError::NotJson { reason })) =
+            (problems.len(), content::parse(&loaded.plaintext))
+        {
+            if problems[0] == firmware::RestoreProblem::NotJson {
+                reasons[0] = format!("{} ({reason})", reasons[0]);
+            }
+        }
         return Err(CliError::integrity(format!(
             "{label}: {}; it is not a Dexie export",
             reasons.join("; ")

@@ -580,3 +580,38 @@ fn render_table(out: &mut Human, t: &TableChanges<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_records_have_schemas() {
+        for schema in [
+            serde_json::to_value(schemars::schema_for!(DiffReport<'static>)).unwrap(),
+            serde_json::to_value(schemars::schema_for!(RowChangeRecord<'static>)).unwrap(),
+            serde_json::to_value(schemars::schema_for!(super::super::show::Shown<'static>))
+                .unwrap(),
+            serde_json::to_value(schemars::schema_for!(super::super::show::ShownRow<'static>))
+                .unwrap(),
+        ] {
+            let text = schema.to_string();
+            assert!(text.contains("\"properties\""), "{text}");
+        }
+        let diff = serde_json::to_value(schemars::schema_for!(DiffReport<'static>)).unwrap();
+        for field in [
+            "from",
+            "to",
+            "identical",
+            "secrets",
+            "database",
+            "totals",
+            "tables",
+        ] {
+            assert!(
+                diff["properties"].get(field).is_some(),
+                "{field} missing: {diff:#}"
+            );
+        }
+    }
+}
