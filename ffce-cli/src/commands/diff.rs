@@ -12,7 +12,7 @@ use ffce_core::content::{self, Export, ExportDiff};
 use ffce_store::{Store, VersionEntry, VersionId, format_time};
 
 use super::content_source::{self, Keys, Loaded, Source, VersionSpec, newest_first, pick};
-use crate::cli::DiffArgs;
+use crate::cli::{DiffArgs, StoreArgs};
 use crate::exit::{CliError, CliResult};
 use crate::keys;
 use crate::output::content::{JsonValue, Secrets, printable};
@@ -54,25 +54,17 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
         ));
     }
     keys::refuse_shared_stdin(&args.key, &paths)?;
-    if second.is_none() {
-        if let Source::File(path) = &first {
+    let keys = Keys::load(&ui, &args.key, args.key_dir.as_deref())?;
+    let (older, newer) = match (&first, &second) {
+        (Source::File(path), None) => {
             return Err(CliError::usage(format!(
                 "{} is a file: compare it with another source (ffce diff FILE OTHER); \
                  --from and --to pick versions of a device",
                 printable(&path.display().to_string())
             )));
         }
-    }
-    let keys = Keys::load(&ui, &args.key, args.key_dir.as_deref())?;
-    let needs_store =
-        matches!(first, Source::Device { .. }) || matches!(second, Some(Source::Device { .. }));
-    let store = match needs_store {
-        true => Some(store_choice::open(&ui, &args.store).await?),
-        false => None,
-    };
-
-    let (older, newer) = match (&first, &second, &store) {
-        (Source::Device { device, key }, None, Some(store)) => {
+        (Source::Device { device, key }, None) => {
+            let store = store_choice::open(&ui, &args.store).await?;
             versions_of(
                 store.as_ref(),
                 &keys,
@@ -83,11 +75,14 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             )
             .await?
         }
-        (a, Some(b), _) => (
-            load(store.as_deref(), &keys, a).await?,
-            load(store.as_deref(), &keys, b).await?,
-        ),
-        _ => unreachable!("a file alone is refused above, a device opens the store"),
+        (a, Some(b)) => {
+            // The store is opened only for a device, once for both.
+            let mut store = None;
+            (
+                load(&ui, &args.store, &mut store, &keys, a).await?,
+                load(&ui, &args.store, &mut store, &keys, b).await?,
+            )
+        }
     };
 
     let (doc_a, doc_b) = (
@@ -146,14 +141,24 @@ fn name_of(export: &Export<'_>) -> String {
     )
 }
 
-/// Reads one source of `ffce diff A B`: a device's latest backup, or a file.
-async fn load(store: Option<&dyn Store>, keys: &Keys, source: &Source) -> CliResult<Loaded> {
-    match (source, store) {
-        (Source::Device { device, key }, Some(store)) => {
-            content_source::load_device(store, keys, *device, key, None, None).await
+/// Reads one source of `ffce diff A B`: a device's latest backup (opening the store
+/// the first time one is needed), or a file.
+async fn load(
+    ui: &Ui,
+    args: &StoreArgs,
+    store: &mut Option<Box<dyn Store>>,
+    keys: &Keys,
+    source: &Source,
+) -> CliResult<Loaded> {
+    match source {
+        Source::File(path) => content_source::load_file(path, keys),
+        Source::Device { device, key } => {
+            let store = match store {
+                Some(store) => store,
+                None => store.insert(store_choice::open(ui, args).await?),
+            };
+            content_source::load_device(store.as_ref(), keys, *device, key, None, None).await
         }
-        (Source::File(path), _) => content_source::load_file(path, keys),
-        (Source::Device { .. }, None) => unreachable!("a device source opens the store"),
     }
 }
 
