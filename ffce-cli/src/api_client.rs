@@ -10,7 +10,7 @@
 //! ([`status_error`]); the commands add what they were doing.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ffce_core::DeviceId;
@@ -94,7 +94,7 @@ impl ApiClient {
         api_url: &str,
         device: DeviceId,
         key: DeviceSigningKey,
-        timeout_secs: f64,
+        timeout: Duration,
     ) -> CliResult<ApiClient> {
         let base = api_url.trim_end_matches('/');
         let shown_base = if base.len() <= 300 && base.bytes().all(|b| b.is_ascii_graphic()) {
@@ -121,18 +121,13 @@ impl ApiClient {
                 "--api-url {shown_base}: expected a base URL with a host and no query"
             )));
         }
-        if !(timeout_secs.is_finite() && timeout_secs > 0.0 && timeout_secs <= 3600.0) {
-            return Err(CliError::usage(
-                "--timeout: expected a number of seconds above 0 and at most 3600",
-            ));
-        }
         Ok(ApiClient {
             client: Client::builder(TokioExecutor::new()).build(connector(https)?),
             url,
             shown,
             device,
             key,
-            timeout: Duration::from_secs_f64(timeout_secs),
+            timeout,
         })
     }
 
@@ -152,10 +147,7 @@ impl ApiClient {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce)
             .map_err(|e| CliError::other(format!("no random nonce from the OS: {e}")))?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| CliError::other("the system clock is before 1970"))?;
-        let timestamp = device_auth::format_timestamp(now.as_secs() as i64);
+        let timestamp = device_auth::format_timestamp(device_auth::now_unix_secs());
         let signed = self.key.sign(&self.device, &nonce, &timestamp);
 
         let mut request = Request::builder()

@@ -135,19 +135,6 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.failure.code())
     }
-
-    /// The error as a `--json` command prints it on stdout, one shape for every
-    /// command: `{"error": {"kind": "not_found", "exit_code": 3, "message": "..."}}`.
-    /// (The detail stays on stderr, with `-v`.)
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "error": {
-                "kind": self.failure.name(),
-                "exit_code": self.failure.code(),
-                "message": self.message,
-            }
-        })
-    }
 }
 
 impl fmt::Display for CliError {

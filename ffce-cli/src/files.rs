@@ -12,6 +12,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use ffce_store::bounded::{Bounded, read_at_most};
 use ffce_store::temp::Guarded;
 use zeroize::Zeroizing;
 
@@ -133,20 +134,19 @@ pub fn read_secret_input_limited(path: &Path, limit: &SizeLimit) -> CliResult<Ze
     read_bounded(file, hint, limit, &shown.to_string())
 }
 
-/// Reads `reader` to its end, but never more than one byte past `limit` (which tells
-/// "exactly the limit" from "more"): an endless stream is refused, not buffered.
+/// Reads `reader` to its end, but never more than one byte past `limit`
+/// ([`ffce_store::bounded`]): an endless stream is refused, not buffered.
 fn read_bounded(
     reader: impl Read,
     hint: usize,
     limit: &SizeLimit,
     shown: &str,
 ) -> CliResult<Zeroizing<Vec<u8>>> {
-    let buf = read_all(reader.take(limit.max.saturating_add(1)), hint)
-        .map_err(|e| CliError::other(format!("cannot read {shown}: {e}")))?;
-    if buf.len() as u64 > limit.max {
-        return Err(limit.refuse(shown, None));
+    match read_at_most(reader, limit.max, hint) {
+        Ok(Bounded::Within(buf)) => Ok(buf),
+        Ok(Bounded::TooLong) => Err(limit.refuse(shown, None)),
+        Err(e) => Err(CliError::other(format!("cannot read {shown}: {e}"))),
     }
-    Ok(buf)
 }
 
 fn input_error(path: &Path, e: &io::Error) -> CliError {
@@ -154,30 +154,6 @@ fn input_error(path: &Path, e: &io::Error) -> CliError {
     match e.kind() {
         io::ErrorKind::NotFound => CliError::not_found(format!("{shown}: no such file")),
         _ => CliError::other(format!("cannot read {shown}: {e}")),
-    }
-}
-
-/// Reads to the end into a buffer that wipes every allocation it outgrows.
-fn read_all(mut reader: impl Read, hint: usize) -> io::Result<Zeroizing<Vec<u8>>> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(hint));
-    let mut chunk = Zeroizing::new(vec![0u8; 64 * 1024]);
-    loop {
-        let n = match reader.read(&mut chunk[..]) {
-            Ok(0) => return Ok(buf),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.capacity() - buf.len() < n {
-            let wanted = buf
-                .len()
-                .saturating_add(n)
-                .max(buf.capacity().saturating_mul(2));
-            let mut bigger = Zeroizing::new(Vec::with_capacity(wanted));
-            bigger.extend_from_slice(&buf);
-            buf = bigger; // the old buffer is wiped as it drops
-        }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -264,12 +240,6 @@ impl Written {
             ),
         }
     }
-}
-
-/// A count with its digits grouped, `1234567` → `1,234,567`, as ffce writes every
-/// number for people (the same grouping as ffce-core's messages).
-pub fn group_digits(n: usize) -> String {
-    ffce_core::Grouped(n as u64).to_string()
 }
 
 /// The output options of a download (`get`, `api get`): plaintext with `--decrypt`,
@@ -459,15 +429,6 @@ fn test_pause(temp: &Path) {
     std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
-/// Whether anything was written to stdout: a `--json` command that already printed
-/// its result (say a report, then exit 4) must not print a second JSON value.
-static STDOUT_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// True once [`write_stdout`] was called.
-pub fn stdout_used() -> bool {
-    STDOUT_USED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Writes to stdout and flushes. A reader that went away (`| head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> CliResult {
     write_stdout_while_read(bytes).map(drop)
@@ -477,7 +438,6 @@ pub fn write_stdout(bytes: &[u8]) -> CliResult {
 /// has gone (a closed pipe), so that a streaming command can stop rather than work for
 /// nobody.
 pub fn write_stdout_while_read(bytes: &[u8]) -> CliResult<bool> {
-    STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(true),
@@ -489,15 +449,6 @@ pub fn write_stdout_while_read(bytes: &[u8]) -> CliResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_are_grouped() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1000), "1,000");
-        assert_eq!(group_digits(524_288), "524,288");
-        assert_eq!(group_digits(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn bounded_reads_stop_one_byte_past_the_limit() {
@@ -525,12 +476,5 @@ mod tests {
         assert!(!is_terminal_safe_text(b"\x1b[2J"));
         assert!(!is_terminal_safe_text(b"\xff\xfe"));
         assert!(!is_terminal_safe_text(b"a\0b"));
-    }
-
-    #[test]
-    fn read_all_grows_past_the_hint() {
-        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
-        let got = read_all(&data[..], 10).unwrap();
-        assert_eq!(&got[..], &data[..]);
     }
 }

@@ -13,29 +13,20 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use ffce_core::device_auth::DeviceSigningKey;
-use ffce_core::{Key, MasterSecret, Purpose};
+use ffce_core::{Grouped, KEY_LEN, Key, MasterSecret, Purpose, key_material};
+use ffce_store::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
+use crate::env::{Env, KEY_ENV, MASTER_KEY_ENV};
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, group_digits};
+use crate::files;
+use crate::stdin;
 use crate::ui::Ui;
-use ffce_core::KEY_LEN;
-use ffce_core::key_material;
-
-/// Environment variable holding a device master secret (hex or base64).
-pub const MASTER_KEY_ENV: &str = "FFCE_MASTER_KEY";
-/// Environment variable holding an already-derived AES key (hex or base64).
-pub const KEY_ENV: &str = "FFCE_KEY";
-
-/// Key files larger than this are refused (a regular file without being read, a stream
-/// after this many bytes): every accepted encoding of a 32-byte key, with generous
-/// whitespace, is far smaller.
-const MAX_KEY_FILE_LEN: u64 = 4096;
 
 /// Where a command's key comes from, for the notes and reports that say so (a key
 /// left in the shell's environment must never be used silently).
@@ -53,11 +44,43 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// Where the key comes from, in the order it is looked for: `--master-key-file`,
+    /// `--key-file`, then [`MASTER_KEY_ENV`] and [`KEY_ENV`]. `None`: no key given.
+    pub fn of(args: &KeyArgs, env: &Env) -> Option<KeySource> {
+        if let Some(path) = &args.master_key_file {
+            return Some(KeySource::File {
+                flag: "--master-key-file",
+                path: path.clone(),
+            });
+        }
+        if let Some(path) = &args.key_file {
+            return Some(KeySource::File {
+                flag: "--key-file",
+                path: path.clone(),
+            });
+        }
+        if env.master_key_set {
+            Some(KeySource::Env(MASTER_KEY_ENV))
+        } else if env.key_set {
+            Some(KeySource::Env(KEY_ENV))
+        } else {
+            None
+        }
+    }
+
     /// True when the source holds a master secret (the key is derived from it).
     pub fn is_master(&self) -> bool {
         match self {
             KeySource::File { flag, .. } => *flag == "--master-key-file",
             KeySource::Env(var) => *var == MASTER_KEY_ENV,
+        }
+    }
+
+    /// The key file's flag and path, when the key is read from a file.
+    pub fn file(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            KeySource::File { flag, path } => Some((flag, path)),
+            KeySource::Env(_) => None,
         }
     }
 }
@@ -71,76 +94,77 @@ impl fmt::Display for KeySource {
     }
 }
 
-/// Where the key comes from, in the order it is looked for: `--master-key-file`,
-/// `--key-file`, then [`MASTER_KEY_ENV`] and [`KEY_ENV`]. `None`: no key given.
-pub fn key_source(args: &KeyArgs) -> Option<KeySource> {
-    if let Some(path) = &args.master_key_file {
-        return Some(KeySource::File {
-            flag: "--master-key-file",
-            path: path.clone(),
-        });
+/// A key as loaded: the key, the master secret it was derived from (so that a blob it
+/// does not open can be tried with the other purpose, [`crate::report::purpose_hint`]),
+/// and where it came from.
+pub struct LoadedKey {
+    /// The key for the purpose asked.
+    pub key: Key,
+    /// The master secret, when the source held one.
+    pub master: Option<MasterSecret>,
+    /// Where it came from.
+    pub source: KeySource,
+}
+
+impl fmt::Debug for LoadedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the key: only where it came from.
+        write!(f, "LoadedKey {{ source: {} }}", self.source)
     }
-    if let Some(path) = &args.key_file {
-        return Some(KeySource::File {
-            flag: "--key-file",
-            path: path.clone(),
-        });
-    }
-    [MASTER_KEY_ENV, KEY_ENV]
-        .into_iter()
-        .find(|var| std::env::var_os(var).is_some())
-        .map(KeySource::Env)
 }
 
 /// Where the key comes from, as words for a message ("the key from --key-file k.hex").
-pub fn describe_key_source(args: &KeyArgs) -> String {
-    match key_source(args) {
-        Some(source) => format!("the key from {source}"),
+pub fn describe(key: Option<&LoadedKey>) -> String {
+    match key {
+        Some(k) => format!("the key from {}", k.source),
         None => "no key".to_string(),
     }
 }
 
-/// Loads the key the command needs; without one, a usage error (exit 2) that says how to
-/// give one.
-pub fn load_key(ui: &Ui, args: &KeyArgs) -> CliResult<Key> {
-    Ok(load_key_and_master(ui, args)?.0)
-}
-
-/// [`load_key`], also keeping the master secret when one was given, so that a blob the
-/// key does not open can be tried with the other purpose ([`crate::report::purpose_hint`]).
-pub fn load_key_and_master(ui: &Ui, args: &KeyArgs) -> CliResult<(Key, Option<MasterSecret>)> {
-    load_optional_key_and_master(ui, args)?.ok_or_else(|| {
-        CliError::usage(format!(
-            "this command needs a key: pass --master-key-file PATH or --key-file PATH, \
-             or set {MASTER_KEY_ENV} or {KEY_ENV}"
-        ))
-    })
-}
-
-/// Loads a key if one was given (flag or environment, see [`key_source`]), `None`
-/// otherwise. A key from the environment is named in a note on stderr (not with `-q`).
+/// The one key loader: the key `args` and the environment give, if any (see
+/// [`KeySource::of`]). A key from the environment is named in a note on stderr (not
+/// with `-q`).
 ///
 /// Exit codes: 3 for a key file that does not exist, 2 for key material that does not
 /// parse, 1 for other I/O errors.
-pub fn load_optional_key(ui: &Ui, args: &KeyArgs) -> CliResult<Option<Key>> {
-    Ok(load_optional_key_and_master(ui, args)?.map(|(key, _)| key))
-}
-
-/// [`load_optional_key`], also keeping the master secret when one was given.
-pub fn load_optional_key_and_master(
-    ui: &Ui,
-    args: &KeyArgs,
-) -> CliResult<Option<(Key, Option<MasterSecret>)>> {
-    let Some(source) = key_source(args) else {
+pub fn load(ui: &Ui, args: &KeyArgs, env: &Env) -> CliResult<Option<LoadedKey>> {
+    let Some(source) = KeySource::of(args, env) else {
         return Ok(None);
     };
     let bytes = read_source(ui, &source)?;
     let purpose = Purpose::from(args.purpose);
     Ok(Some(if source.is_master() {
-        master_key(ui, &bytes, purpose, &source)
+        ui.detail(
+            1,
+            format!("key: derived for purpose {purpose} from the master secret in {source}"),
+        );
+        // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's
+        // copy is wiped by its `Zeroizing` owner.
+        let master = MasterSecret::from_bytes(*bytes);
+        LoadedKey {
+            key: master.derive(purpose),
+            master: Some(master),
+            source,
+        }
     } else {
-        (derived_key(ui, &bytes, &source), None)
+        ui.detail(1, format!("key: the AES key in {source} (used as given)"));
+        LoadedKey {
+            key: Key::from_bytes(&bytes),
+            master: None,
+            source,
+        }
     }))
+}
+
+/// [`load`] for a command that cannot work without a key: none is a usage error
+/// (exit 2) that says how to give one.
+pub fn require(ui: &Ui, args: &KeyArgs, env: &Env) -> CliResult<LoadedKey> {
+    load(ui, args, env)?.ok_or_else(|| {
+        CliError::usage(format!(
+            "this command needs a key: pass --master-key-file PATH or --key-file PATH, \
+             or set {MASTER_KEY_ENV} or {KEY_ENV}"
+        ))
+    })
 }
 
 /// The 32 key bytes a source holds; a variable is named in a note.
@@ -167,15 +191,15 @@ fn read_source(ui: &Ui, source: &KeySource) -> CliResult<Zeroizing<[u8; KEY_LEN]
 /// The master secret for `ffce key derive`: `--master-key-file`, else
 /// [`MASTER_KEY_ENV`]. ([`KEY_ENV`] holds an already-derived key, which has no master
 /// secret to derive from.)
-pub fn load_master_secret(ui: &Ui, path: Option<&Path>) -> CliResult<MasterSecret> {
+pub fn load_master_secret(ui: &Ui, path: Option<&Path>, env: &Env) -> CliResult<MasterSecret> {
     let source = match path {
         Some(path) => KeySource::File {
             flag: "--master-key-file",
             path: path.to_path_buf(),
         },
-        None if std::env::var_os(MASTER_KEY_ENV).is_some() => KeySource::Env(MASTER_KEY_ENV),
+        None if env.master_key_set => KeySource::Env(MASTER_KEY_ENV),
         None => {
-            let derived_only = if std::env::var_os(KEY_ENV).is_some() {
+            let derived_only = if env.key_set {
                 format!(" ({KEY_ENV} is set, but holds an already-derived key)")
             } else {
                 String::new()
@@ -191,82 +215,11 @@ pub fn load_master_secret(ui: &Ui, path: Option<&Path>) -> CliResult<MasterSecre
     Ok(MasterSecret::from_bytes(*bytes))
 }
 
-fn master_key(
-    ui: &Ui,
-    bytes: &[u8; KEY_LEN],
-    purpose: Purpose,
-    source: &KeySource,
-) -> (Key, Option<MasterSecret>) {
-    ui.detail(
-        1,
-        format!("key: derived for purpose {purpose} from the master secret in {source}"),
-    );
-    // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's copy is
-    // wiped by its `Zeroizing` owner.
-    let master = MasterSecret::from_bytes(*bytes);
-    (master.derive(purpose), Some(master))
-}
-
-fn derived_key(ui: &Ui, bytes: &[u8; KEY_LEN], source: &KeySource) -> Key {
-    ui.detail(1, format!("key: the AES key in {source} (used as given)"));
-    Key::from_bytes(bytes)
-}
-
 fn env_key(var: &str, value: OsString) -> CliResult<Zeroizing<[u8; KEY_LEN]>> {
     // Our copy is wiped; the process environment keeps its own, which we cannot wipe.
     let text = Zeroizing::new(value.into_encoded_bytes());
     key_material::parse_key_text(&text)
         .map_err(|e| CliError::usage(format!("${var} does not hold a key: {e}")))
-}
-
-/// Refuses (exit 2) a key file that is stdin when one of `inputs` is stdin too: the
-/// two would be read from one stream, one after the other.
-pub fn refuse_shared_stdin(args: &KeyArgs, inputs: &[&Path]) -> CliResult {
-    let key_file = [
-        ("--master-key-file", &args.master_key_file),
-        ("--key-file", &args.key_file),
-    ]
-    .into_iter()
-    .find_map(|(flag, path)| Some((flag, path.as_deref()?)));
-    let Some((flag, key_path)) = key_file else {
-        return Ok(());
-    };
-    if !reads_stdin(key_path) {
-        return Ok(());
-    }
-    match inputs.iter().find(|p| reads_stdin(p)) {
-        Some(input) => Err(CliError::usage(format!(
-            "{flag} {} and the input {} would both be read from stdin; give the key \
-             another way (a file, <(command), or the {MASTER_KEY_ENV} / {KEY_ENV} variable)",
-            key_path.display(),
-            input.display()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// True for `-` and for a path that is the same file as this process's stdin
-/// (`/dev/stdin`, `/proc/self/fd/0`, or the file stdin was redirected from).
-fn reads_stdin(path: &Path) -> bool {
-    files::is_stdio(path) || same_file_as_stdin(path)
-}
-
-#[cfg(unix)]
-fn same_file_as_stdin(path: &Path) -> bool {
-    use std::os::fd::AsFd;
-    use std::os::unix::fs::MetadataExt;
-    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
-        return false;
-    };
-    match (fs::File::from(fd).metadata(), fs::metadata(path)) {
-        (Ok(stdin), Ok(file)) => stdin.dev() == file.dev() && stdin.ino() == file.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file_as_stdin(_path: &Path) -> bool {
-    false
 }
 
 /// Reads a key file: exists (else exit 3), small, parses; warns when group or others
@@ -331,7 +284,7 @@ fn read_key_file_bytes(
                 formats,
             ));
         }
-    } else if same_file_as_stdin(path) {
+    } else if stdin::is_stdin(path) {
         refuse_terminal(flag, path)?;
     }
     let file = fs::File::open(path)
@@ -339,28 +292,27 @@ fn read_key_file_bytes(
     read_bounded(file, flag, path, formats)
 }
 
-/// Reads at most [`MAX_KEY_FILE_LEN`] bytes into a buffer that is wiped on drop (and
-/// never reallocated, which would leave an unwiped copy); more is refused.
+/// Reads at most [`MAX_KEY_FILE_LEN`] bytes into a buffer that is wiped on drop
+/// ([`ffce_store::bounded`], as the audit's key folder is read); more is refused.
 fn read_bounded(
-    reader: impl Read,
+    reader: impl std::io::Read,
     flag: &str,
     path: &Path,
     formats: &str,
 ) -> CliResult<Zeroizing<Vec<u8>>> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
-    reader
-        .take(MAX_KEY_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| CliError::other(format!("cannot read {flag} {}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
-        return Err(too_long(
+    match read_at_most(reader, MAX_KEY_FILE_LEN, 64) {
+        Ok(Bounded::Within(bytes)) => Ok(bytes),
+        Ok(Bounded::TooLong) => Err(too_long(
             flag,
             path,
             &format!("more than {}", ffce_core::Count(MAX_KEY_FILE_LEN, "byte")),
             formats,
-        ));
+        )),
+        Err(e) => Err(CliError::other(format!(
+            "cannot read {flag} {}: {e}",
+            path.display()
+        ))),
     }
-    Ok(bytes)
 }
 
 fn too_long(flag: &str, path: &Path, found: &str, formats: &str) -> CliError {
@@ -368,7 +320,7 @@ fn too_long(flag: &str, path: &Path, found: &str, formats: &str) -> CliError {
         "{flag} {}: {found}, far too long to be a key (a key file holds at most {} \
          bytes); expected {formats}",
         path.display(),
-        group_digits(MAX_KEY_FILE_LEN as usize)
+        Grouped(MAX_KEY_FILE_LEN)
     ))
 }
 

@@ -13,6 +13,7 @@ use clap::FromArgMatches;
 mod api_client;
 mod cli;
 mod commands;
+mod env;
 mod exit;
 mod files;
 mod help;
@@ -20,6 +21,7 @@ mod interrupt;
 mod keys;
 mod output;
 mod report;
+mod stdin;
 mod store_choice;
 mod ui;
 mod waiting;
@@ -31,55 +33,26 @@ fn main() -> ExitCode {
         cli::Cli::from_arg_matches(&help::command().get_matches()).unwrap_or_else(|e| e.exit());
     // Before any command runs, so none keeps a SIGINT/SIGTERM it inherited ignored.
     interrupt::install();
-    let ui = ui::Ui::from_cli(&cli);
-    let json = wants_json(&cli.command);
-    match commands::run(cli, ui) {
+    let env = env::Env::read();
+    let ui = ui::Ui::from_cli(&cli, &env);
+    let format = cli
+        .command
+        .output()
+        .map_or(output::Format::Human, |o| o.format());
+    let mut printer = output::Printer::new(format, ui.for_stdout().color);
+    match commands::run(cli.command, &ui, &env, &mut printer) {
         Ok(()) => ExitCode::SUCCESS,
         // `ffce diff --exit-code` found differences: its output said so already.
         Err(err) if err.failure == exit::Failure::Differ => err.exit_code(),
         Err(err) => {
-            // A script reading `--json` output gets the error there too, unless the
+            // A script reading `--json` or `--jsonl` gets the error there too, unless the
             // command already printed its result (a report that ends in exit 4).
-            if json && !files::stdout_used() {
-                let mut text = err.to_json().to_string();
-                text.push('\n');
-                let _ = files::write_stdout(text.as_bytes());
-            }
+            printer.error(&err);
             ui.error(&err.message);
             if let Some(detail) = &err.detail {
                 ui.detail(1, detail);
             }
             err.exit_code()
         }
-    }
-}
-
-/// Whether the command was asked for JSON output.
-fn wants_json(command: &cli::Command) -> bool {
-    use cli::{ApiCommand, BucketCommand, Command};
-    match command {
-        Command::Inspect(a) => a.json,
-        Command::Verify(a) => a.json,
-        Command::Put(a) => a.json,
-        Command::Get(a) => a.json,
-        Command::Delete(a) => a.json,
-        Command::Ls(a) => a.json,
-        Command::Versions(a) => a.output.format().is_json(),
-        Command::Show(a) => a.output.format().is_json(),
-        Command::Diff(a) => a.output.format().is_json(),
-        Command::Restore(a) => a.json,
-        Command::Audit(a) => a.json,
-        Command::Bucket(BucketCommand::Create(a)) => a.json,
-        Command::Bucket(BucketCommand::Check(a)) => a.json,
-        Command::Bucket(BucketCommand::Empty(a)) => a.json,
-        Command::Api(ApiCommand::Post(a)) => a.json,
-        Command::Api(ApiCommand::Get(a)) => a.json,
-        Command::Api(ApiCommand::Delete(a)) => a.json,
-        Command::Api(ApiCommand::Keygen(a)) => a.json,
-        Command::Encrypt(_)
-        | Command::Decrypt(_)
-        | Command::Key(_)
-        | Command::Completions(_)
-        | Command::Man(_) => false,
     }
 }

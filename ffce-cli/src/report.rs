@@ -24,20 +24,15 @@
 //! plaintext, a base64 or hex copy of a blob, an empty file; `ffce_core::recognise`)
 //! is reported as what it looks like, without header fields read from it.
 
-use std::fmt::Write as _;
-
 use ffce_core::firmware::{self, RestoreProblem};
 // The header's field offsets (FFCE-SPEC §1) show whichever fields a short input still has.
 use ffce_core::{
-    Error, HEADER_LEN, Key, KeyOrigin, Lookalike, MAX_BLOB_LEN, MasterSecret, NONCE_LEN,
-    NONCE_OFFSET, PLAINTEXT_LEN_OFFSET, Purpose, TAG_LEN, TAG_OFFSET, UploadError, VERSION_OFFSET,
-    bytes,
+    Error, Key, KeyOrigin, Lookalike, MasterSecret, NONCE_LEN, NONCE_OFFSET, PLAINTEXT_LEN_OFFSET,
+    Purpose, TAG_LEN, TAG_OFFSET, UploadError, VERSION_OFFSET,
 };
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::exit::{CliError, Failure};
-use crate::files::group_digits;
 use crate::ui::Ui;
 use ffce_core::content::{self, ContentSummary};
 
@@ -56,10 +51,6 @@ impl Problem {
             code: e.code(),
             message: e.to_string(),
         }
-    }
-
-    fn to_json(&self) -> Value {
-        json!({ "code": self.code, "message": self.message })
     }
 }
 
@@ -101,10 +92,6 @@ impl DeviceWarning {
             message: format!("{p}; the device will not restore it as it is"),
             offset: p.offset(),
         }
-    }
-
-    fn to_json(&self) -> Value {
-        json!({ "code": self.code, "message": self.message, "offset": self.offset })
     }
 }
 
@@ -406,27 +393,8 @@ impl Report {
         }
     }
 
-    /// A one-line reason for an invalid report (`verify`): the first error's code and
-    /// what the input looks like, or every error.
-    pub fn reason(&self) -> String {
-        match self.looks_like {
-            // Led by the error's code, like every other reason, for scripts that grep.
-            Some(l) => format!(
-                "{}: {}",
-                self.errors.first().map_or("invalid", |e| e.code),
-                lookalike_message(l)
-            ),
-            None => self
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.code, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
-    }
-
     /// `verified`, `failed` or `not_checked`.
-    fn authentication(&self) -> &'static str {
+    pub fn authentication(&self) -> &'static str {
         match &self.key {
             Some(k) if k.authenticated => "verified",
             Some(_)
@@ -440,227 +408,6 @@ impl Report {
             _ => "not_checked",
         }
     }
-
-    /// The report as one JSON object.
-    ///
-    /// Always: `valid` (no errors in what was checked: without a key, the structure
-    /// only), `structure` (`valid`/`invalid`), `authentication` (`verified`, `failed`,
-    /// `not_checked`: no key, or the blob is malformed), `authenticated` (`null`
-    /// without a key), `magic`, `version`, `nonce`, `plaintext_len`, `tag` (header
-    /// fields; `null` when the input is too short to hold them or is not a blob at all;
-    /// byte fields in lowercase hex), `blob_len`, `errors` and `warnings` (arrays of
-    /// `{code, message}`), `uploadable`, `looks_like` (`null`, or `{kind, message}` for
-    /// an input that is not a blob), `device_warnings` (`{code, message, offset}`);
-    /// `source` when set. With a key, also `key` (`{origin, purpose, source,
-    /// opens_with_purpose}`, `source` naming the flag and file or the variable, or
-    /// `null`), `plaintext_sha256` and `content` (both `null` unless authenticated).
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({
-            "valid": self.valid(),
-            "structure": if self.structure_valid { "valid" } else { "invalid" },
-            "authentication": self.authentication(),
-            "authenticated": self.key.as_ref().map(|k| k.authenticated),
-            "magic": self.magic.map(hex::encode),
-            "version": self.version,
-            "nonce": self.nonce.map(hex::encode),
-            "plaintext_len": self.plaintext_len,
-            "tag": self.tag.map(hex::encode),
-            "blob_len": self.blob_len,
-            "uploadable": self.uploadable,
-        });
-        let Value::Object(map) = &mut v else {
-            unreachable!("json! of an object literal is an object")
-        };
-        map.extend(self.findings_json());
-        if let Some(source) = &self.source {
-            map.insert("source".into(), json!(source));
-        }
-        if let Some(k) = &self.key {
-            let mut key = match k.origin {
-                KeyOrigin::Derived(p) => json!({ "origin": "derived", "purpose": p.name() }),
-                KeyOrigin::Imported => json!({ "origin": "imported", "purpose": null }),
-            };
-            if let Some(source) = &k.source {
-                key["source"] = json!(source);
-            }
-            key["opens_with_purpose"] = json!(k.opens_with.map(Purpose::name));
-            map.insert("key".into(), key);
-            map.insert(
-                "plaintext_sha256".into(),
-                json!(k.plaintext_sha256.map(hex::encode)),
-            );
-            map.insert(
-                "content".into(),
-                k.content
-                    .as_ref()
-                    .and_then(|c| serde_json::to_value(c).ok())
-                    .unwrap_or(Value::Null),
-            );
-        }
-        v
-    }
-
-    /// What was found, as JSON fields: `errors` and `warnings` (`{code, message}`),
-    /// `looks_like` (`null`, or `{kind, message}` for an input that is not a blob) and
-    /// `device_warnings` (`{code, message, offset}`). Part of [`Report::to_json`], and of
-    /// each `verify --json` record, so that both say the same about a file.
-    pub fn findings_json(&self) -> serde_json::Map<String, Value> {
-        let mut map = serde_json::Map::new();
-        map.insert(
-            "errors".into(),
-            self.errors.iter().map(Problem::to_json).collect(),
-        );
-        map.insert(
-            "warnings".into(),
-            self.warnings.iter().map(Problem::to_json).collect(),
-        );
-        map.insert(
-            "looks_like".into(),
-            json!(self.looks_like.map(|l| json!({
-                "kind": l.code(),
-                "message": lookalike_message(l),
-            }))),
-        );
-        map.insert(
-            "device_warnings".into(),
-            self.device_warnings
-                .iter()
-                .map(DeviceWarning::to_json)
-                .collect(),
-        );
-        map
-    }
-
-    /// An aligned, readable report (one `label  value` line per field), ending in a
-    /// newline. Colour follows `ui.color`.
-    pub fn render_human(&self, ui: &Ui) -> String {
-        let mut rows: Vec<(&str, String)> = Vec::new();
-        if let Some(source) = &self.source {
-            rows.push(("source", source.clone()));
-        }
-        if let Some(l) = self.looks_like {
-            rows.push(("looks_like", ui.paint("31", lookalike_message(l))));
-        }
-        rows.push((
-            "structure",
-            if self.structure_valid {
-                ui.paint("32", "valid")
-            } else {
-                ui.paint("31", "INVALID")
-            },
-        ));
-        let auth = match &self.key {
-            None if self.looks_like.is_some() => "not checked (not an FFCE blob)".into(),
-            None => "not checked (no key given: pass --master-key-file or --key-file)".into(),
-            Some(k) if k.authenticated => ui.paint("32", "yes"),
-            Some(_) if self.authentication() == "failed" => ui.paint("31", "NO"),
-            Some(_) => "not checked (the blob is malformed)".into(),
-        };
-        rows.push(("authenticated", auth));
-        if self.looks_like.is_none() {
-            let missing = || "(missing: input too short)".to_string();
-            rows.push((
-                "magic",
-                self.magic.map_or_else(missing, |m| {
-                    let ascii: String = m
-                        .iter()
-                        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-                        .collect();
-                    format!("{} ({ascii:?})", hex::encode(m))
-                }),
-            ));
-            rows.push((
-                "version",
-                self.version.map_or_else(missing, |v| v.to_string()),
-            ));
-            rows.push(("nonce", self.nonce.map_or_else(missing, hex::encode)));
-            rows.push((
-                "plaintext_len",
-                self.plaintext_len
-                    .map_or_else(missing, |n| format!("{} (declared)", bytes(n as usize))),
-            ));
-            rows.push(("tag", self.tag.map_or_else(missing, hex::encode)));
-        }
-        let body = self.blob_len.saturating_sub(HEADER_LEN);
-        rows.push((
-            if self.looks_like.is_some() {
-                "size"
-            } else {
-                "blob_len"
-            },
-            if self.blob_len >= HEADER_LEN && self.looks_like.is_none() {
-                format!(
-                    "{} ({HEADER_LEN}-byte header + {})",
-                    bytes(self.blob_len),
-                    bytes(body)
-                )
-            } else {
-                bytes(self.blob_len).to_string()
-            },
-        ));
-        rows.push((
-            "upload",
-            if self.uploadable {
-                format!("ok (within the {}-byte limit)", group_digits(MAX_BLOB_LEN))
-            } else if self.warnings.is_empty() {
-                "no (not a valid blob)".into()
-            } else {
-                "no (see warnings)".into()
-            },
-        ));
-        if self.errors.is_empty() {
-            rows.push(("errors", "none".into()));
-        }
-        for e in &self.errors {
-            rows.push((
-                "error",
-                format!("{}: {}", ui.paint("31", e.code), e.message),
-            ));
-        }
-        for w in &self.warnings {
-            rows.push((
-                "warning",
-                format!("{}: {}", ui.paint("33", w.code), w.message),
-            ));
-        }
-        for w in &self.device_warnings {
-            rows.push((
-                "device",
-                format!("{}: {}", ui.paint("33", w.code), w.message),
-            ));
-        }
-        if let Some(k) = &self.key {
-            rows.push((
-                "key",
-                match (k.origin, &k.source) {
-                    (KeyOrigin::Derived(p), Some(src)) => {
-                        format!("derived for {p} from the master secret in {src}")
-                    }
-                    (KeyOrigin::Derived(p), None) => {
-                        format!("derived from the master secret for {p}")
-                    }
-                    (KeyOrigin::Imported, Some(src)) => format!("AES key as given, from {src}"),
-                    (KeyOrigin::Imported, None) => "AES key as given".into(),
-                },
-            ));
-            if let Some(sha) = k.plaintext_sha256 {
-                rows.push(("plaintext_sha256", hex::encode(sha)));
-            }
-            if let Some(content) = &k.content {
-                let mut lines = crate::output::content_summary::describe(content).into_iter();
-                if let Some(first) = lines.next() {
-                    rows.push(("content", first));
-                }
-                rows.extend(lines.map(|l| ("", l)));
-            }
-        }
-        let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let mut out = String::new();
-        for (label, value) in rows {
-            let _ = writeln!(out, "{label:width$}  {value}");
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -673,53 +420,13 @@ mod tests {
     }
 
     #[test]
-    fn valid_blob_with_and_without_key() {
-        let blob = key().seal(b"[1,2]").unwrap();
-        let r = build_report(&blob, None);
-        assert!(r.valid() && r.uploadable && r.key.is_none());
-        let j = r.to_json();
-        assert_eq!(j["version"], 1);
-        assert_eq!(j["magic"], "46464345");
-        assert_eq!(j["plaintext_len"], 5);
-        assert_eq!(j["authenticated"], Value::Null);
-        assert_eq!(j["authentication"], "not_checked");
-        assert_eq!(j["structure"], "valid");
-
-        let r = build_report(&blob, Some(&key()));
-        let j = r.to_json();
-        assert_eq!(j["authenticated"], true);
-        assert_eq!(
-            j["key"],
-            json!({"origin": "derived", "purpose": "backup", "opens_with_purpose": null})
-        );
-        assert_eq!(j["content"]["type"], "array");
-        assert_eq!(r.failure(), None);
-    }
-
-    #[test]
-    fn key_source_is_shown_in_both_outputs() {
-        let blob = key().seal(b"[1]").unwrap();
-        let r = build_report(&blob, Some(&key())).with_key_source(Some("FFCE_MASTER_KEY"));
-        assert_eq!(r.to_json()["key"]["source"], "FFCE_MASTER_KEY");
-        let text = r.render_human(&Ui::silent());
-        assert!(
-            text.contains("derived for backup from the master secret in FFCE_MASTER_KEY"),
-            "{text}"
-        );
-        // Without a key there is no key line to add it to.
-        let r = build_report(&blob, None).with_key_source(Some("FFCE_KEY"));
-        assert!(r.key.is_none() && r.to_json().get("key").is_none());
-    }
-
-    #[test]
     fn wrong_key_is_an_error() {
         let blob = key().seal(b"x").unwrap();
         let other = Key::from_bytes(&[9; 32]);
         let r = build_report(&blob, Some(&other));
         assert_eq!(r.errors[0].code, "authentication_failed");
         assert_eq!(r.failure(), Some(Failure::Integrity));
-        assert_eq!(r.to_json()["plaintext_sha256"], Value::Null);
-        assert_eq!(r.to_json()["key"]["origin"], "imported");
+        assert!(r.key.as_ref().unwrap().plaintext_sha256.is_none());
     }
 
     #[test]
@@ -733,11 +440,9 @@ mod tests {
         assert_eq!(r.tag, None);
         assert_eq!(r.errors.len(), 1);
         assert!(!r.key.as_ref().unwrap().authenticated);
-        let text = r.render_human(&Ui::silent());
-        assert!(text.contains("not checked"), "{text}");
         let empty = build_report(b"", None);
         assert_eq!(empty.warnings[0].code, "empty");
-        assert_eq!(empty.to_json()["magic"], Value::Null);
+        assert_eq!(empty.magic, None);
     }
 
     #[test]
@@ -751,7 +456,6 @@ mod tests {
             r.errors[0].message.contains("use --purpose configfs"),
             "{r:?}"
         );
-        assert_eq!(r.to_json()["key"]["opens_with_purpose"], "configfs");
         let r = build_report(&blob, Some(&key)).with_master(&blob, None);
         assert_eq!(r.key.as_ref().unwrap().opens_with, None);
         let e = open_error(Error::AuthenticationFailed, &blob, &key, Some(&master));
@@ -766,7 +470,6 @@ mod tests {
         assert_eq!((r.magic, r.version, r.nonce), (None, None, None));
         assert_eq!(r.errors.len(), 1, "only the first, true problem: {r:?}");
         assert!(r.error().unwrap().message.contains("ffce encrypt"));
-        assert!(!r.render_human(&Ui::silent()).contains("nonce"));
     }
 
     #[test]
@@ -788,28 +491,10 @@ mod tests {
 
     #[test]
     fn oversize_is_a_warning_not_an_error() {
-        let blob = key().seal(&vec![0u8; MAX_BLOB_LEN]).unwrap();
+        let blob = key().seal(&vec![0u8; ffce_core::MAX_BLOB_LEN]).unwrap();
         let r = build_report(&blob, None);
         assert!(r.valid());
         assert!(!r.uploadable);
         assert_eq!(r.warnings[0].code, "too_large");
-    }
-
-    #[test]
-    fn human_report_is_aligned() {
-        let blob = key().seal(b"{}").unwrap();
-        let text = build_report(&blob, Some(&key()))
-            .with_source("x.ffce")
-            .render_human(&Ui::silent());
-        let width = "plaintext_sha256".len();
-        for line in text.lines() {
-            let (label, value) = line.split_at(width + 2);
-            assert!(label.ends_with("  "), "{line:?}");
-            assert!(
-                !value.starts_with(' ') || label.trim().is_empty(),
-                "{line:?}"
-            );
-        }
-        assert!(text.starts_with("source "), "{text}");
     }
 }

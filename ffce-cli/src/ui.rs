@@ -6,6 +6,8 @@
 use std::io::IsTerminal;
 
 use crate::cli::{Cli, ColorChoice};
+use crate::env::Env;
+use crate::output::Style;
 
 /// Verbosity and colour for one run of the command.
 #[derive(Clone, Copy, Debug)]
@@ -18,28 +20,19 @@ pub struct Ui {
 
 impl Ui {
     /// Reads `-q`, `-v`, `--color` and `NO_COLOR`.
-    pub fn from_cli(cli: &Cli) -> Ui {
+    pub fn from_cli(cli: &Cli, env: &Env) -> Ui {
         let verbosity = if cli.quiet {
             -1
         } else {
             cli.verbose.min(3) as i8
         };
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let no_color = env.no_color;
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
         };
         Ui { verbosity, color }
-    }
-
-    /// A quiet default for the unit tests of rendering.
-    #[cfg(test)]
-    pub fn silent() -> Ui {
-        Ui {
-            verbosity: -1,
-            color: false,
-        }
     }
 
     /// The same settings for text printed on stdout: colour only when stdout is a
@@ -61,14 +54,14 @@ impl Ui {
     /// Warning (suppressed by `-q`).
     pub fn warn(&self, msg: impl AsRef<str>) {
         if self.verbosity >= 0 {
-            eprintln!("{} {}", self.paint("33", "warning:"), msg.as_ref());
+            eprintln!("{} {}", self.paint(Style::Warn, "warning:"), msg.as_ref());
         }
     }
 
     /// A note that `-q` does not hide: for the few facts a user must see even when they
     /// asked for quiet, such as a change made somewhere they may not have meant.
     pub fn notice(&self, msg: impl AsRef<str>) {
-        eprintln!("{} {}", self.paint("36", "note:"), msg.as_ref());
+        eprintln!("{} {}", self.paint(Style::Note, "note:"), msg.as_ref());
     }
 
     /// Detail shown from `-v` (level 1), `-vv` (2) or `-vvv` (3) on.
@@ -80,7 +73,7 @@ impl Ui {
 
     /// An error line; always shown, even with `-q`.
     pub fn error(&self, msg: impl AsRef<str>) {
-        eprintln!("{} {}", self.paint("31", "error:"), msg.as_ref());
+        eprintln!("{} {}", self.paint(Style::Bad, "error:"), msg.as_ref());
     }
 
     /// A progress bar on stderr for `len` steps, drawn only on a terminal and not with
@@ -103,12 +96,10 @@ impl Ui {
         bar
     }
 
-    /// Wraps `text` in an ANSI colour when colour is on.
-    pub fn paint(&self, ansi: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{ansi}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+    /// `text` in `style` (a colour when colour is on).
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        let mut out = crate::output::Human::new(self.color);
+        out.styled(style, text);
+        out.into_string()
     }
 }

@@ -28,15 +28,9 @@ pub fn watch(ui: Ui, store: &S3Store, args: &S3Args) {
 
 /// The limits as the user set them, for the notice.
 fn limits(args: &S3Args) -> String {
-    let mut out = format!(
-        "--attempt-timeout {}",
-        seconds(Duration::from_secs_f64(args.attempt_timeout.max(0.0)))
-    );
+    let mut out = format!("--attempt-timeout {}", seconds(args.attempt_timeout));
     if let Some(t) = args.timeout {
-        out.push_str(&format!(
-            ", --timeout {}",
-            seconds(Duration::from_secs_f64(t.max(0.0)))
-        ));
+        out.push_str(&format!(", --timeout {}", seconds(t)));
     }
     out
 }

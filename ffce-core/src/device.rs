@@ -124,6 +124,19 @@ impl Layout {
             Layout::Flat => "flat",
         }
     }
+
+    /// The layout named `name` ([`Layout::name`]), as configuration spells it.
+    ///
+    /// ```
+    /// use ffce_core::Layout;
+    /// assert_eq!(Layout::from_name("flat"), Some(Layout::Flat));
+    /// assert_eq!(Layout::from_name("Flat"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Layout> {
+        [Layout::Nested, Layout::Flat]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
 }
 
 /// The key of one device's backup object, built only from a [`DeviceId`] and a

@@ -690,6 +690,15 @@ pub fn parse_timestamp(text: &str) -> Result<i64, AuthError> {
     Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
+/// Seconds since the Unix epoch on this machine's clock: what a device signs and what
+/// the server compares it with (0 for a clock before 1970).
+#[cfg(feature = "std")]
+pub fn now_unix_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Unix seconds as `%Y-%m-%dT%H:%M:%SZ`, the form a device sends and the API stores as
 /// `last_backup_date`.
 pub fn format_timestamp(unix_secs: i64) -> String {

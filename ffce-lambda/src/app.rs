@@ -234,7 +234,8 @@ impl App {
             return reply::message(500, "Failed to store the backup");
         }
         // `%Y-%m-%dT%H:%M:%SZ`, as the Python functions write it.
-        let date = ffce_store::format_time(std::time::SystemTime::now());
+        let date =
+            ffce_core::device_auth::format_timestamp(ffce_core::device_auth::now_unix_secs());
         if let Err(e) = self.devices.set_last_backup(path_uuid, &date).await {
             tracing::warn!(request_id, error = %e, "setting last_backup_date failed (ignored)");
         }

@@ -2,8 +2,6 @@
 //! the four signed headers, checked by `ffce_core::device_auth` against the server's
 //! clock (±10 s) and the device's registered public key.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ffce_core::device_auth::{
     self, AuthHeaders, DevicePublicKey, NONCE_HEADER, RawAuthHeaders, SIGNATURE_HEADER,
     TIMESTAMP_HEADER, UUID_HEADER,
@@ -17,11 +15,7 @@ pub fn parse_public_key(text: &str) -> Result<DevicePublicKey, device_auth::Publ
 }
 
 /// Seconds since the Unix epoch on the server's clock.
-pub fn now_unix_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
+pub use ffce_core::device_auth::now_unix_secs;
 
 /// Checks the request's headers for the device `path_uuid` (the path parameter as
 /// sent) registered with `public_key`; the refusal is the §7 answer (400, 401, 403)

@@ -66,9 +66,10 @@ impl Config {
         let bucket = required(BUCKET_VAR)?;
         let table = required(TABLE_VAR)?;
         let layout = match get(LAYOUT_VAR).as_deref().map(str::trim) {
-            None | Some("") | Some("nested") => Layout::Nested,
-            Some("flat") => Layout::Flat,
-            Some(other) => return Err(ConfigError::BadLayout(other.to_string())),
+            None | Some("") => Layout::Nested,
+            Some(name) => {
+                Layout::from_name(name).ok_or_else(|| ConfigError::BadLayout(name.to_string()))?
+            }
         };
         Ok(Config {
             bucket,

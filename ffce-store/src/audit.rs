@@ -9,7 +9,7 @@
 //! compared, and the blob authenticated; nothing else is computed (no digest of the
 //! plaintext, no summary of its content).
 //!
-//! Keys come from a [`KeySource`]: none, one for the whole fleet, or one master secret
+//! Keys come from an [`AuditKeys`]: none, one for the whole fleet, or one master secret
 //! per device from a folder ([`KeyDir`](crate::keyring::KeyDir)). With a folder, a
 //! device without a key file is judged by its structure and reported as
 //! [`Status::NoKey`], which is not a failure; its key is read only when its backup is.
@@ -30,7 +30,7 @@ use ffce_core::{Error, HEADER_LEN, Header, Key, ObjectKey, UploadError};
 use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
-use crate::keyring::KeySource;
+use crate::keyring::AuditKeys;
 use crate::store::{Fetched, ReadScope, Store};
 
 /// How many bytes a keyless audit reads of each object: the header.
@@ -302,7 +302,7 @@ pub struct Target {
 pub fn run<'a>(
     store: &'a dyn Store,
     targets: impl Stream<Item = Target> + Send + 'a,
-    keys: Arc<KeySource>,
+    keys: Arc<AuditKeys>,
     concurrency: usize,
 ) -> BoxStream<'a, Finding> {
     targets
@@ -319,11 +319,11 @@ pub fn run<'a>(
 }
 
 /// The key (if any) for one device, then its read and verdict.
-async fn audit_one(store: &dyn Store, target: Target, keys: &KeySource) -> Finding {
+async fn audit_one(store: &dyn Store, target: Target, keys: &AuditKeys) -> Finding {
     let key = match keys {
-        KeySource::None => None,
-        KeySource::One(key) => Some(key.clone()),
-        KeySource::PerDevice(dir) => {
+        AuditKeys::None => None,
+        AuditKeys::One(key) => Some(key.clone()),
+        AuditKeys::PerDevice(dir) => {
             let dir = dir.clone();
             let device = target.object.device();
             let loaded = tokio::task::spawn_blocking(move || {
@@ -579,7 +579,7 @@ mod tests {
                 last_modified: None,
             })
             .collect();
-        let keys = Arc::new(KeySource::One(Arc::new(key())));
+        let keys = Arc::new(AuditKeys::One(Arc::new(key())));
         let by_key = |f: Finding| (f.key.as_string(), f.status);
         let mut found: Vec<(String, Status)> =
             run(&store, futures_util::stream::iter(targets.clone()), keys, 2)
@@ -596,7 +596,7 @@ mod tests {
         let headers: Vec<Finding> = run(
             &store,
             futures_util::stream::iter(targets[..1].to_vec()),
-            Arc::new(KeySource::None),
+            Arc::new(AuditKeys::None),
             1,
         )
         .collect()
@@ -647,7 +647,7 @@ mod tests {
                 last_modified: None,
             });
         }
-        let source = Arc::new(KeySource::PerDevice(keys));
+        let source = Arc::new(AuditKeys::PerDevice(keys));
         let mut found: Vec<Finding> = run(&store, futures_util::stream::iter(targets), source, 3)
             .collect()
             .await;

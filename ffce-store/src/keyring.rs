@@ -15,36 +15,25 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ffce_core::key_material::{self, KeyMaterialError};
 use ffce_core::{DeviceId, Key, MasterSecret, Purpose};
-use zeroize::Zeroizing;
 
+use crate::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use crate::error::{StoreError, StoreResult};
 
-/// Key files larger than this are refused without being read: every accepted
-/// encoding of a 32-byte key, with generous whitespace, is far smaller.
-const MAX_KEY_FILE_LEN: u64 = 4096;
-
-/// Where the keys of an audit come from.
+/// The keys of an audit: where each device's key comes from.
 #[derive(Debug)]
-pub enum KeySource {
+pub enum AuditKeys {
     /// No key: each backup is judged by its structure only.
     None,
     /// One key for every device (shared with the tasks that authenticate).
     One(Arc<Key>),
     /// A master secret per device, read from a folder when the device is audited.
     PerDevice(KeyDir),
-}
-
-impl KeySource {
-    /// Whether any key can be used (then whole objects are read).
-    pub fn has_keys(&self) -> bool {
-        !matches!(self, KeySource::None)
-    }
 }
 
 /// A folder of per-device master secrets, `DIR/{uuid}.key`.
@@ -166,12 +155,21 @@ impl KeyDir {
                 path,
             });
         }
-        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
-        if let Err(source) =
-            fs::File::open(&path).and_then(|f| f.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes))
-        {
-            return Err(KeyFileError::Unreadable { path, source });
-        }
+        let read = fs::File::open(&path).and_then(|f| read_at_most(f, MAX_KEY_FILE_LEN, 64));
+        let bytes = match read {
+            Ok(Bounded::Within(bytes)) => bytes,
+            // The file grew past the limit after its size was read.
+            Ok(Bounded::TooLong) => {
+                return Err(KeyFileError::NotAKeyFile {
+                    found: format!(
+                        "more than {}, far too long to be a key",
+                        ffce_core::Count(MAX_KEY_FILE_LEN, "byte")
+                    ),
+                    path,
+                });
+            }
+            Err(source) => return Err(KeyFileError::Unreadable { path, source }),
+        };
         let secret = key_material::parse_key_material(&bytes)
             .map_err(|problem| KeyFileError::NotAKey { path, problem })?;
         // `from_bytes` takes a copy that `MasterSecret` wipes on drop; `secret` is

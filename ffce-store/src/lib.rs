@@ -44,6 +44,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod audit;
+pub mod bounded;
 pub mod bucket;
 mod checksum;
 mod error;

@@ -12,13 +12,18 @@
 //! with `--key-dir` one master secret per device (`ffce_store::keyring::KeyDir`),
 //! where a device without a key file is `no_key`: reported and counted, not a failure.
 //!
-//! Every finding carries its backup's last-modified time from the listing; with
-//! `--older-than` the ones older than that (as of the start of the audit) are marked
-//! stale and counted. Stale is not a verdict on the backup and does not change the
-//! exit code.
+//! Every finding carries its backup's last-modified time from the listing. With
+//! `--older-than` the audit still reads and counts every backup, but lists only the
+//! ones older than that (as of the start of the audit), marked stale: the selection
+//! reads as `find -mtime` does, and the human and JSON forms agree on it (`--all`
+//! lists every finding, the stale ones marked). Stale is not a verdict on the backup
+//! and does not change the exit code.
 //!
-//! `--jsonl` prints each finding as one JSON line the moment the engine yields it (in
-//! completion order, flushed), then the stray keys, then a summary line; nothing is
+//! Each finding's `status` says what was checked: `authenticated` (with a key),
+//! `structure_valid` (without one), `no_key`, or what is wrong.
+//!
+//! `--jsonl` prints each finding as one `finding` record the moment the engine yields
+//! it (in completion order, flushed), then the `stray_key` records, then the `summary`; nothing is
 //! collected but the stray keys, so memory is the reads in flight and the listing's
 //! pages not yet read (at most one per listed prefix), whatever the fleet's size. When
 //! the reader goes away (`| head`) the audit stops, as a successful command: there is
@@ -38,76 +43,112 @@
 //! while the others go on) are counted in the summary, "N retries" and JSON
 //! `retries`: they change no verdict, but say that the store is pushing back.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::{self, BoxStream};
-use serde_json::{Value, json};
 
-use super::store_common::{list_pages, print, print_json, print_json_line, stray_explanation};
-use crate::cli::AuditArgs;
+use super::store_common::{list_pages, stray_record};
 use crate::exit::{CliError, CliResult, Failure};
-use crate::files::group_digits;
-use crate::keys::{self, load_optional_key};
-use crate::store_choice;
+use crate::keys::LoadedKey;
+use crate::output::audit::{
+    AuditMode, AuditReport, AuditSummary, AuditTotals, Finding, FindingStatus,
+};
+use crate::output::report::ProblemRecord;
+use crate::output::{Format, Printer, timestamp};
+use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
-use ffce_core::{Layout, ListedKey};
-use ffce_store::audit::{self, Finding, Status, Target, Totals};
-use ffce_store::format_time;
-use ffce_store::keyring::{KeyDir, KeySource};
-use ffce_store::stale::Cutoff;
+use ffce_core::{Grouped, Layout, ListedKey, Purpose};
+use ffce_store::audit::{self, Target, Totals};
+use ffce_store::keyring::{AuditKeys, KeyDir};
+use ffce_store::stale::{Age, Cutoff};
 use ffce_store::{ListEntry, ListPace, StoreError};
 
+/// The keys an audit was given.
+pub enum Keys {
+    /// None: structure only.
+    None,
+    /// One key for the fleet.
+    One(LoadedKey),
+    /// `--key-dir`: a master secret per device.
+    Dir(PathBuf),
+}
+
+/// `ffce audit`, resolved.
+pub struct Audit {
+    /// The store.
+    pub store: StoreTarget,
+    /// The keys.
+    pub keys: Keys,
+    /// The purpose the per-device keys are derived for.
+    pub purpose: Purpose,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// `--older-than`: list only the backups older than this.
+    pub older_than: Option<Age>,
+    /// `--all`: with `--older-than`, list every finding.
+    pub list_all: bool,
+}
+
 /// Runs `ffce audit`.
-pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
-    let keys = match &args.key_dir {
-        Some(dir) => {
-            let keys = KeyDir::open(dir, args.key.purpose.into())?;
-            warn_if_shared(&ui, dir);
-            KeySource::PerDevice(keys)
+pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
+    let (keys, mode, key_source) = match args.keys {
+        Keys::Dir(dir) => {
+            let keys = KeyDir::open(&dir, args.purpose)?;
+            warn_if_shared(ui, &dir);
+            (
+                AuditKeys::PerDevice(keys),
+                AuditMode::AuthenticatePerDevice,
+                None,
+            )
         }
-        None => match load_optional_key(&ui, &args.key)? {
-            Some(key) => KeySource::One(Arc::new(key)),
-            None => KeySource::None,
-        },
+        // Where the one fleet key came from, for the summary (a key left in the shell's
+        // environment must never be used silently).
+        Keys::One(k) => (
+            AuditKeys::One(Arc::new(k.key)),
+            AuditMode::Authenticate,
+            Some(k.source.to_string()),
+        ),
+        Keys::None => (AuditKeys::None, AuditMode::Structure, None),
     };
-    let mode = match &keys {
-        KeySource::None => Mode::Structure,
-        KeySource::One(_) => Mode::OneKey,
-        KeySource::PerDevice(_) => Mode::PerDevice,
-    };
-    // Where the one fleet key came from, for the summary (a key left in the shell's
-    // environment must never be used silently).
-    let key_source = matches!(keys, KeySource::One(_))
-        .then(|| keys::key_source(&args.key))
-        .flatten()
-        .map(|s| s.to_string());
-    let layout = Layout::from(args.store.layout);
-    let store = store_choice::open(&ui, &args.store).await?;
-    let root = store.describe_root();
+    let layout = args.store.layout;
+    let store = args.store.open(ui).await?;
     let started = Instant::now();
     let cutoff = args
         .older_than
         .map(|age| Cutoff::new(age, SystemTime::now()));
-
-    let concurrency = args.concurrency as usize;
+    let concurrency = args.concurrency;
+    let mut summary = AuditSummary {
+        store: store.describe_root(),
+        layout: layout.name().to_string(),
+        mode,
+        key_source,
+        concurrency,
+        older_than: cutoff.map(|c| c.age().to_string()),
+        totals: totals_record(&Totals::default(), mode, cutoff.is_some()),
+        retries: 0,
+        elapsed_seconds: 0.0,
+        exit_code: 0,
+    };
     ui.detail(
         1,
         format!(
-            "audit: listing {root} (each UUID prefix and the keys outside the layout at \
+            "audit: listing {} (each UUID prefix and the keys outside the layout at \
              once) and reading {} as the pages arrive, up to {concurrency} request(s) at once",
+            summary.store,
             match mode {
-                Mode::Structure => "37-byte headers",
-                Mode::OneKey => "whole objects",
-                Mode::PerDevice => "whole objects of the devices with a key file",
+                AuditMode::Structure => "37-byte headers",
+                AuditMode::Authenticate => "whole objects",
+                AuditMode::AuthenticatePerDevice => "whole objects of the devices with a key file",
             }
         ),
     );
     // The backups go to the engine as the listing yields them; the stray keys and a
     // listing error are kept aside for the end.
     let listing = Arc::new(Mutex::new(Listing::default()));
-    let bar = ui.progress_bar(0, !args.json && !args.jsonl, "auditing");
+    let bar = ui.progress_bar(0, !printer.format().is_json(), "auditing");
     let targets = targets(
         // The listing only as far ahead of the reads as keeps them busy (`ListPace`).
         list_pages(
@@ -119,136 +160,112 @@ pub async fn run(ui: Ui, args: AuditArgs) -> CliResult {
         listing.clone(),
         bar.clone(),
     );
-    let keys = Arc::new(keys);
-
-    // What ran and how it went: the `--json` object (which adds the records) and the
-    // `--jsonl` summary line.
-    let run_json = |totals: &Totals, elapsed: f64, failure: Option<Failure>| {
-        json!({
-            "store": root,
-            "layout": layout.name(),
-            "mode": mode.name(),
-            "key_source": key_source,
-            "concurrency": concurrency,
-            "older_than": cutoff.map(|c| c.age().to_string()),
-            "totals": totals_json(totals, mode, cutoff.is_some()),
-            "retries": totals.retries,
-            "elapsed_seconds": (elapsed * 1000.0).round() / 1000.0,
-            "exit_code": failure.map_or(0, Failure::code),
-        })
+    let authenticated = mode != AuditMode::Structure;
+    let selection = Selection {
+        cutoff,
+        all: args.list_all,
     };
-
-    if args.jsonl {
-        let mut totals = Totals::default();
-        let mut results = audit::run(store.as_ref(), targets, keys, concurrency);
-        while let Some(f) = results.next().await {
-            totals.add(&f);
-            let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
-            if !print_json_line(&finding_json(&f, stale))? {
-                return Ok(());
-            }
-        }
-        drop(results);
-        let strays = take_listing(&listing, totals.objects)?;
-        for (reason, e) in &strays {
-            if !print_json_line(&json!({ "stray_key": stray_json(*reason, e) }))? {
-                return Ok(());
-            }
-        }
-        totals.stray = strays.len() as u64;
-        totals.retries = store.retries();
-        let failure = failure_of(&totals);
-        let elapsed = started.elapsed().as_secs_f64();
-        print_json_line(&json!({ "summary": run_json(&totals, elapsed, failure) }))?;
-        report_rate(&ui, totals.objects as usize, elapsed, concurrency);
-        return outcome(failure, &totals);
-    }
-
-    let mut findings: Vec<Finding> = audit::run(store.as_ref(), targets, keys, concurrency)
-        .inspect(|_| bar.inc(1))
-        .collect()
-        .await;
-    bar.finish_and_clear();
-    let strays = take_listing(&listing, findings.len() as u64)?;
-    // In key order, as the listing would have given them one page after the other.
-    findings.sort_by_key(|f| f.key.as_string());
-    let elapsed = started.elapsed().as_secs_f64();
-
     let mut totals = Totals::default();
-    let mut stale = Vec::with_capacity(findings.len());
-    for f in &findings {
-        totals.add(f);
-        stale.push(cutoff.as_ref().is_some_and(|c| totals.add_stale(f, c)));
+    let mut listed = Vec::new();
+    let mut unlisted_invalid = 0u64;
+    let mut results = audit::run(store.as_ref(), targets, Arc::new(keys), concurrency);
+    // Findings are printed (`--jsonl`) or kept as the engine yields them, so that
+    // `--jsonl` holds none; the others are sorted into key order at the end.
+    while let Some(f) = results.next().await {
+        bar.inc(1);
+        totals.add(&f);
+        let stale = cutoff.as_ref().map(|c| totals.add_stale(&f, c));
+        if !selection.lists(stale) {
+            unlisted_invalid += u64::from(f.status.is_invalid());
+            continue;
+        }
+        let record = Finding {
+            key: f.key.as_string(),
+            device: f.key.device().to_string(),
+            size: f.size,
+            last_modified: f.last_modified.map(timestamp),
+            status: FindingStatus::of(f.status, authenticated),
+            errors: f
+                .problems
+                .iter()
+                .map(|p| ProblemRecord {
+                    code: p.code().to_string(),
+                    message: p.to_string(),
+                })
+                .collect(),
+            stale,
+            older_than: summary.older_than.clone(),
+        };
+        if printer.format() == Format::Jsonl {
+            if !printer.item(&record)? {
+                return Ok(());
+            }
+        } else {
+            listed.push(record);
+        }
     }
+    drop(results);
+    bar.finish_and_clear();
+    let strays = take_listing(&listing, totals.objects)?;
     totals.stray = strays.len() as u64;
     totals.retries = store.retries();
     let failure = failure_of(&totals);
-
-    if args.json {
-        let mut out = run_json(&totals, elapsed, failure);
-        out["objects"] = findings
-            .iter()
-            .zip(&stale)
-            .map(|(f, s)| finding_json(f, cutoff.map(|_| *s)))
-            .collect();
-        out["stray_keys"] = strays
-            .iter()
-            .map(|(reason, e)| stray_json(*reason, e))
-            .collect();
-        print_json(&out)?;
-    } else {
-        let out_ui = ui.for_stdout();
-        let mut text = String::new();
-        for (f, stale) in findings
-            .iter()
-            .zip(&stale)
-            .filter(|(f, stale)| f.status != Status::Valid || **stale)
-        {
-            let colour = if f.status.is_invalid() { "31" } else { "33" };
-            // A missing key is no fault of the backup's; it is listed all the same,
-            // so the team sees which devices it could not vouch for.
-            let label = match f.status {
-                Status::Valid => "STALE".to_string(),
-                s => s.name().to_uppercase(),
-            };
-            let label = format!("{label:<21}");
-            let mut why: Vec<String> = f
-                .problems
-                .iter()
-                .map(|p| format!("{}: {p}", p.code()))
-                .collect();
-            if let (true, Some(c)) = (*stale, cutoff) {
-                why.push(format!("stale: last written more than {} ago", c.age()));
+    let elapsed = started.elapsed().as_secs_f64();
+    summary.totals = totals_record(&totals, mode, cutoff.is_some());
+    summary.retries = totals.retries;
+    summary.elapsed_seconds = (elapsed * 1000.0).round() / 1000.0;
+    summary.exit_code = failure.map_or(0, Failure::code);
+    let strays: Vec<_> = strays.iter().map(|(r, e)| stray_record(*r, e)).collect();
+    if printer.format() == Format::Jsonl {
+        for s in &strays {
+            if !printer.item(s)? {
+                return Ok(());
             }
-            text.push_str(&format!(
-                "{}  {}  {}  {}\n",
-                out_ui.paint(colour, &label),
-                f.key,
-                f.last_modified.map_or_else(|| "-".to_string(), format_time),
-                why.join("; ")
-            ));
         }
-        for (reason, e) in &strays {
-            text.push_str(&format!(
-                "{:<21}  {}  ({}): {}\n",
-                "STRAY",
-                e.key,
-                ffce_core::Count(e.size, "byte"),
-                stray_explanation(*reason)
-            ));
-        }
-        text.push_str(&summary(
-            &totals,
-            &root,
-            layout,
-            mode,
-            cutoff,
-            key_source.as_deref(),
-        ));
-        print(&text)?;
+        printer.summary(&summary)?;
+    } else {
+        // In key order, as the listing would have given them one page after the other.
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        printer.document(&AuditReport {
+            summary,
+            objects: listed,
+            stray_keys: strays,
+        })?;
     }
-    report_rate(&ui, findings.len(), elapsed, concurrency);
-    outcome(failure, &totals)
+    report_rate(ui, totals.objects, elapsed, concurrency);
+    outcome(failure, &totals, unlisted_invalid)
+}
+
+/// Which findings are listed: all of them, or with `--older-than` the stale ones
+/// (all again with `--all`).
+struct Selection {
+    cutoff: Option<Cutoff>,
+    all: bool,
+}
+
+impl Selection {
+    fn lists(&self, stale: Option<bool>) -> bool {
+        self.cutoff.is_none() || self.all || stale == Some(true)
+    }
+}
+
+fn totals_record(t: &Totals, mode: AuditMode, counts_stale: bool) -> AuditTotals {
+    AuditTotals {
+        objects: t.objects,
+        bytes: t.bytes,
+        valid: t.valid,
+        invalid: t.invalid,
+        invalid_by_reason: t
+            .invalid_by_reason
+            .iter()
+            .map(|(code, n)| (code.to_string(), *n))
+            .collect(),
+        stray: t.stray,
+        errors: t.errors,
+        gone: t.gone,
+        no_key: (mode == AuditMode::AuthenticatePerDevice).then_some(t.no_key),
+        stale: counts_stale.then_some(t.stale),
+    }
 }
 
 /// Warns when the key folder is open to group or others: it holds every device's
@@ -354,10 +371,10 @@ fn failure_of(totals: &Totals) -> Option<Failure> {
     }
 }
 
-fn report_rate(ui: &Ui, objects: usize, elapsed: f64, concurrency: usize) {
+fn report_rate(ui: &Ui, objects: u64, elapsed: f64, concurrency: usize) {
     ui.info(format!(
         "{} object(s) in {elapsed:.2} s ({:.0} objects/s, up to {concurrency} at once)",
-        group_digits(objects),
+        Grouped(objects),
         if elapsed > 0.0 {
             objects as f64 / elapsed
         } else {
@@ -367,13 +384,22 @@ fn report_rate(ui: &Ui, objects: usize, elapsed: f64, concurrency: usize) {
 }
 
 /// The command's result: the error message that goes with `failure`.
-fn outcome(failure: Option<Failure>, totals: &Totals) -> CliResult {
+/// `unlisted_invalid`: invalid backups that `--older-than` left out of the listing.
+fn outcome(failure: Option<Failure>, totals: &Totals, unlisted_invalid: u64) -> CliResult {
     match failure {
         None => Ok(()),
         Some(Failure::Integrity) => Err(CliError::integrity(format!(
-            "{} of {} backup(s) are invalid{}",
+            "{} of {} backup(s) are invalid{}{}",
             totals.invalid,
             totals.objects,
+            if unlisted_invalid > 0 {
+                format!(
+                    " ({unlisted_invalid} of them not listed: not older than --older-than; \
+                     --all lists them)"
+                )
+            } else {
+                String::new()
+            },
             if totals.errors > 0 {
                 format!(
                     "; {} could not be read, so the audit is also incomplete",
@@ -392,134 +418,4 @@ fn outcome(failure: Option<Failure>, totals: &Totals) -> CliResult {
             ),
         )),
     }
-}
-
-/// A stray key as a JSON record: `key`, `size`, `reason`, `explanation`.
-fn stray_json(reason: ffce_core::StrayReason, e: &ListEntry) -> Value {
-    json!({
-        "key": e.key,
-        "size": e.size,
-        "reason": reason.code(),
-        "explanation": stray_explanation(reason),
-    })
-}
-
-/// One audited object as a JSON record: `key`, `uuid`, `size`, `last_modified`,
-/// `status`, `errors` (`[{code, message}]`), and with `--older-than` `stale`.
-fn finding_json(f: &Finding, stale: Option<bool>) -> Value {
-    let mut record = json!({
-        "key": f.key.as_string(),
-        "uuid": f.key.device().to_string(),
-        "size": f.size,
-        "last_modified": f.last_modified.map(format_time),
-        "status": f.status.name(),
-        "errors": f.problems.iter()
-            .map(|p| json!({ "code": p.code(), "message": p.to_string() }))
-            .collect::<Vec<_>>(),
-    });
-    if let Some(stale) = stale {
-        record["stale"] = json!(stale);
-    }
-    record
-}
-
-fn totals_json(t: &Totals, mode: Mode, counts_stale: bool) -> Value {
-    let mut totals = json!({
-        "objects": t.objects,
-        "bytes": t.bytes,
-        "valid": t.valid,
-        "invalid": t.invalid,
-        "invalid_by_reason": t.invalid_by_reason,
-        "stray": t.stray,
-        "errors": t.errors,
-        "gone": t.gone,
-    });
-    if mode == Mode::PerDevice {
-        totals["no_key"] = json!(t.no_key);
-    }
-    if counts_stale {
-        totals["stale"] = json!(t.stale);
-    }
-    totals
-}
-
-/// Which keys the audit had.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// None: structure only.
-    Structure,
-    /// One key for every device.
-    OneKey,
-    /// A key per device from `--key-dir`.
-    PerDevice,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Structure => "structure",
-            Mode::OneKey => "authenticate",
-            Mode::PerDevice => "authenticate_per_device",
-        }
-    }
-}
-
-/// The closing line(s) of the human output.
-fn summary(
-    t: &Totals,
-    root: &str,
-    layout: Layout,
-    mode: Mode,
-    cutoff: Option<Cutoff>,
-    key_source: Option<&str>,
-) -> String {
-    let mut s = format!(
-        "audited {} backup(s), {}, in {root} ({} layout): ",
-        group_digits(t.objects as usize),
-        ffce_core::Count(t.bytes, "byte"),
-        layout.name(),
-    );
-    if mode == Mode::PerDevice {
-        s.push_str(&format!(
-            "{} authenticated, {} no key, {} failed",
-            group_digits(t.valid as usize),
-            group_digits(t.no_key as usize),
-            group_digits(t.invalid as usize),
-        ));
-    } else {
-        s.push_str(&format!(
-            "{} valid, {} invalid",
-            group_digits(t.valid as usize),
-            group_digits(t.invalid as usize),
-        ));
-    }
-    if !t.invalid_by_reason.is_empty() {
-        let reasons: Vec<String> = t
-            .invalid_by_reason
-            .iter()
-            .map(|(code, n)| format!("{n} {code}"))
-            .collect();
-        s.push_str(&format!(" ({})", reasons.join(", ")));
-    }
-    if let Some(c) = cutoff {
-        s.push_str(&format!(
-            ", {} stale (older than {})",
-            group_digits(t.stale as usize),
-            c.age()
-        ));
-    }
-    s.push_str(&format!(
-        ", {} read error(s), {} gone; {} stray key(s); {} retries; {}\n",
-        group_digits(t.errors as usize),
-        group_digits(t.gone as usize),
-        group_digits(t.stray as usize),
-        group_digits(t.retries as usize),
-        match (mode, key_source) {
-            (Mode::Structure, _) => "structure only (no key given)".to_string(),
-            (Mode::OneKey, Some(source)) => format!("authenticated with the key from {source}"),
-            (Mode::OneKey, None) => "authenticated with the key given".to_string(),
-            (Mode::PerDevice, _) => "authenticated with each device's own key".to_string(),
-        }
-    ));
-    s
 }

@@ -15,20 +15,22 @@
 
 use std::io::{BufRead, Write};
 
-use serde_json::{Value, json};
-
-use super::store_common::{can_ask, print, print_json, shell_word};
+use super::store_common::{can_ask, shell_word};
 use crate::cli::{
     BucketCheckArgs, BucketCommand, BucketCreateArgs, BucketEmptyArgs, BucketTargetArgs,
 };
 use crate::exit::{CliError, CliResult};
-use crate::files::group_digits;
+use crate::output::bucket::{
+    BucketChecked, BucketContents, BucketCreated, BucketDryRun, BucketEmptied, BucketRefused,
+    EmptyFailure, ProvisionedSettings, SettingCheck, WouldRemove, describe,
+};
+use crate::output::{Format, Printer, timestamp};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_core::Count;
+use ffce_core::{Count, Grouped};
 use ffce_store::S3Store;
 use ffce_store::StoreError;
-use ffce_store::bucket::{Contents, Created, EmptyTally, Item, ItemFailure};
+use ffce_store::bucket::{Created, EmptyTally, Item};
 
 /// What to do after emptying: the order in which the stacks must be deleted
 /// (FFCE-SPEC §6).
@@ -38,15 +40,12 @@ const STACKS_REMINDER: &str = "next: delete the three backup function stacks \
     ends in DELETE_FAILED. Then `sam delete --stack-name firefly-s3-device-backups \
     --no-prompts` (the bucket itself is retained: DeletionPolicy Retain).";
 
-/// How many per-object failures the human output prints (JSON has them all).
-const FAILURES_SHOWN: usize = 20;
-
 /// Runs `ffce bucket ...`.
-pub async fn run(ui: Ui, cmd: BucketCommand) -> CliResult {
+pub async fn run(ui: &Ui, printer: &mut Printer, cmd: BucketCommand) -> CliResult {
     match cmd {
-        BucketCommand::Create(args) => create(ui, args).await,
-        BucketCommand::Check(args) => check(ui, args).await,
-        BucketCommand::Empty(args) => empty(ui, args).await,
+        BucketCommand::Create(args) => create(ui, printer, args).await,
+        BucketCommand::Check(args) => check(ui, printer, args).await,
+        BucketCommand::Empty(args) => empty(ui, printer, args).await,
     }
 }
 
@@ -75,136 +74,72 @@ fn missing_is_not_found(e: StoreError, target: &BucketTargetArgs) -> CliError {
     }
 }
 
-async fn create(ui: Ui, args: BucketCreateArgs) -> CliResult {
-    let store = connect(&ui, &args.target).await?;
-    let url = format!("s3://{}", store.bucket());
+async fn create(ui: &Ui, printer: &mut Printer, args: BucketCreateArgs) -> CliResult {
+    let store = connect(ui, &args.target).await?;
     let created = store.create_provisioned(args.kms_key_id.as_deref()).await?;
     let check = command_for("check", &args.target);
-    if args.json {
-        return print_json(&json!({
-            "bucket": store.bucket(),
-            "created": created == Created::New,
-            "already_existed": created == Created::AlreadyExisted,
-            "settings": (created == Created::New).then(|| json!({
-                "block_public_acls": true,
-                "ignore_public_acls": true,
-                "block_public_policy": true,
-                "restrict_public_buckets": true,
-                "versioning": "Enabled",
-                "default_encryption": "aws:kms",
-                "kms_key_id": args.kms_key_id,
-                "bucket_key_enabled": true,
-            })),
-            "check_command": check,
-        }));
+    printer.document(&BucketCreated {
+        bucket: store.bucket().to_string(),
+        created: created == Created::New,
+        already_existed: created == Created::AlreadyExisted,
+        settings: (created == Created::New).then(|| ProvisionedSettings {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: true,
+            restrict_public_buckets: true,
+            versioning: "Enabled".into(),
+            default_encryption: "aws:kms".into(),
+            kms_key_id: args.kms_key_id.clone(),
+            bucket_key_enabled: true,
+        }),
+        check_command: check.clone(),
+    })?;
+    if created == Created::AlreadyExisted {
+        ui.info(format!("compare it with the provisioning spec: {check}"));
     }
-    match created {
-        Created::New => print(&format!(
-            "created {url}: public access blocked (all four settings), versioning enabled, \
-             default encryption aws:kms with {} and an S3 Bucket Key\n",
-            args.kms_key_id.as_deref().map_or_else(
-                || "the AWS-managed aws/s3 key".to_string(),
-                |k| format!("KMS key {k}")
-            )
-        )),
-        Created::AlreadyExisted => {
-            print(&format!(
-                "{url} already exists and these credentials reach it; left unchanged\n"
-            ))?;
-            ui.info(format!("compare it with the provisioning spec: {check}"));
-            Ok(())
-        }
-    }
+    Ok(())
 }
 
-async fn check(ui: Ui, args: BucketCheckArgs) -> CliResult {
-    let store = connect(&ui, &args.target).await?;
+async fn check(ui: &Ui, printer: &mut Printer, args: BucketCheckArgs) -> CliResult {
+    let store = connect(ui, &args.target).await?;
     let url = format!("s3://{}", store.bucket());
     let settings = store
         .settings()
         .await
         .map_err(|e| missing_is_not_found(e, &args.target))?;
-    let checks = settings.compare(args.kms_key_id.as_deref());
-    let deviations: Vec<_> = checks.iter().filter(|c| !c.ok).collect();
-    let check_json = |c: &ffce_store::bucket::Check| json!({ "setting": c.setting, "expected": c.expected, "found": c.found, "ok": c.ok });
-    if args.json {
-        print_json(&json!({
-            "bucket": store.bucket(),
-            "conforms": deviations.is_empty(),
-            "checks": checks.iter().map(check_json).collect::<Vec<_>>(),
-            "deviations": deviations.iter().map(|c| check_json(c)).collect::<Vec<_>>(),
-            "bucket_key_enabled": settings
-                .default_encryption
-                .as_ref()
-                .and_then(|e| e.bucket_key_enabled),
-        }))?;
-    } else {
-        let out_ui = ui.for_stdout();
-        let width = checks.iter().map(|c| c.setting.len()).max().unwrap_or(0);
-        let mut text = String::new();
-        for c in &checks {
-            let mark = if c.ok {
-                out_ui.paint("32", "ok  ")
-            } else {
-                out_ui.paint("31", "FAIL")
-            };
-            text.push_str(&format!(
-                "{mark}  {:width$}  expected {}, found {}\n",
-                c.setting,
-                shown(&c.expected),
-                shown(&c.found)
-            ));
-        }
-        if deviations.is_empty() {
-            text.push_str(&format!("{url} conforms to the provisioning spec\n"));
-        }
-        print(&text)?;
-    }
-    if deviations.is_empty() {
+    let checks: Vec<SettingCheck> = settings
+        .compare(args.kms_key_id.as_deref())
+        .iter()
+        .map(|c| SettingCheck {
+            setting: c.setting.to_string(),
+            expected: c.expected.clone(),
+            found: c.found.clone(),
+            ok: c.ok,
+        })
+        .collect();
+    let deviations: Vec<SettingCheck> = checks.iter().filter(|c| !c.ok).cloned().collect();
+    let names: Vec<String> = deviations.iter().map(|c| c.setting.clone()).collect();
+    printer.document(&BucketChecked {
+        bucket: store.bucket().to_string(),
+        conforms: deviations.is_empty(),
+        checks,
+        deviations,
+        bucket_key_enabled: settings
+            .default_encryption
+            .as_ref()
+            .and_then(|e| e.bucket_key_enabled),
+    })?;
+    if names.is_empty() {
         return Ok(());
     }
     Err(CliError::integrity(format!(
         "{url} does not conform to the provisioning spec: {} deviation(s) ({})",
-        deviations.len(),
-        deviations
-            .iter()
-            .map(|c| c.setting)
-            .collect::<Vec<_>>()
-            .join(", ")
+        names.len(),
+        names.join(", ")
     )))
 }
 
-/// A JSON value for people: strings bare, `null` as "not set".
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => "not set".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn contents_json(c: &Contents) -> Value {
-    json!({
-        "versions": c.versions,
-        "delete_markers": c.delete_markers,
-        "bytes": c.bytes,
-        "uploads": c.uploads,
-        "example_keys": c.example_keys,
-    })
-}
-
-/// "3 version(s) (1,234 bytes), 1 delete marker(s) and 2 incomplete upload(s)".
-fn describe(c: &Contents) -> String {
-    format!(
-        "{} version(s) ({}), {} delete marker(s) and {} incomplete upload(s)",
-        group_digits(c.versions as usize),
-        Count(c.bytes, "byte"),
-        group_digits(c.delete_markers as usize),
-        group_digits(c.uploads as usize)
-    )
-}
-
-fn examples(c: &Contents) -> String {
+fn examples(c: &BucketContents) -> String {
     if c.example_keys.is_empty() {
         String::new()
     } else {
@@ -212,8 +147,8 @@ fn examples(c: &Contents) -> String {
     }
 }
 
-async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
-    let store = connect(&ui, &args.target).await?;
+async fn empty(ui: &Ui, printer: &mut Printer, args: BucketEmptyArgs) -> CliResult {
+    let store = connect(ui, &args.target).await?;
     let url = format!("s3://{}", store.bucket());
 
     // The guard comes before anything is listed for output or asked.
@@ -223,13 +158,14 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
             .survey(&mut |_| {})
             .await
             .map_err(|e| missing_is_not_found(e, &args.target))?;
-        if contents.holds_objects() {
-            if args.json {
-                print_json(&json!({
-                    "bucket": store.bucket(),
-                    "refused": true,
-                    "found": contents_json(&contents),
-                }))?;
+        let contents = BucketContents::from(&contents);
+        if contents.versions > 0 || contents.delete_markers > 0 {
+            if printer.format().is_json() {
+                printer.document(&BucketRefused {
+                    bucket: store.bucket().to_string(),
+                    refused: true,
+                    found: contents.clone(),
+                })?;
             }
             return Err(CliError::refused(format!(
                 "--production: {url} holds {}{}; investigate before emptying (the guard \
@@ -242,24 +178,31 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
     }
 
     if args.dry_run {
-        return dry_run(&ui, &store, &args, &url).await;
+        return dry_run(ui, printer, &store, &args).await;
     }
 
     let found = match found {
         Some(c) => c,
-        None => store
-            .survey(&mut |_| {})
-            .await
-            .map_err(|e| missing_is_not_found(e, &args.target))?,
+        None => BucketContents::from(
+            &store
+                .survey(&mut |_| {})
+                .await
+                .map_err(|e| missing_is_not_found(e, &args.target))?,
+        ),
     };
-    if found.is_empty() {
-        if args.json {
-            print_json(&empty_json(&store, &found, &EmptyTally::default(), &found))?;
-        } else {
-            print(&format!(
-                "{url} is already empty (no versions, delete markers or incomplete uploads)\n"
-            ))?;
-        }
+    let emptied = |tally: &EmptyTally, left: &BucketContents| BucketEmptied {
+        bucket: store.bucket().to_string(),
+        dry_run: false,
+        found: found.clone(),
+        deleted_versions: tally.deleted_versions,
+        deleted_delete_markers: tally.deleted_markers,
+        aborted_uploads: tally.aborted_uploads,
+        failures: tally.failures.iter().map(EmptyFailure::from).collect(),
+        remaining: left.clone(),
+        empty: left.versions + left.delete_markers + left.uploads == 0,
+    };
+    if found.versions + found.delete_markers + found.uploads == 0 {
+        printer.document(&emptied(&EmptyTally::default(), &found))?;
         ui.info(STACKS_REMINDER);
         return Ok(());
     }
@@ -268,10 +211,10 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
         let what = format!(
             "permanently delete {} version(s) ({}) and {} delete marker(s), and abort \
              {} incomplete upload(s), in {url}",
-            group_digits(found.versions as usize),
+            Grouped(found.versions),
             Count(found.bytes, "byte"),
-            group_digits(found.delete_markers as usize),
-            group_digits(found.uploads as usize)
+            Grouped(found.delete_markers),
+            Grouped(found.uploads)
         );
         if !can_ask() {
             return Err(CliError::refused(format!(
@@ -289,7 +232,7 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
     let mut tally = EmptyTally::default();
     let bar = ui.progress_bar(
         found.versions + found.delete_markers,
-        !args.json,
+        !printer.format().is_json(),
         "deleting",
     );
     let deleted = store
@@ -303,34 +246,10 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
         .abort_every_upload(&mut tally, &mut |_| {})
         .await
         .map_err(|e| stopped(e, &tally))?;
-    let remaining = store.survey(&mut |_| {}).await?;
-
-    if args.json {
-        print_json(&empty_json(&store, &found, &tally, &remaining))?;
-    } else {
-        let mut text = format!(
-            "deleted {} version(s) and {} delete marker(s), aborted {} incomplete upload(s) in {url}\n",
-            group_digits(tally.deleted_versions as usize),
-            group_digits(tally.deleted_markers as usize),
-            group_digits(tally.aborted_uploads as usize)
-        );
-        for f in tally.failures.iter().take(FAILURES_SHOWN) {
-            text.push_str(&failure_line(f));
-        }
-        if tally.failures.len() > FAILURES_SHOWN {
-            text.push_str(&format!(
-                "... and {} more failures (--json lists them all)\n",
-                tally.failures.len() - FAILURES_SHOWN
-            ));
-        }
-        if remaining.is_empty() {
-            text.push_str(&format!(
-                "verified: {url} is empty (no versions, delete markers or incomplete uploads)\n"
-            ));
-        }
-        print(&text)?;
-    }
-    if !remaining.is_empty() {
+    let remaining = BucketContents::from(&store.survey(&mut |_| {}).await?);
+    let record = emptied(&tally, &remaining);
+    printer.document(&record)?;
+    if !record.empty {
         return Err(CliError::other(format!(
             "{url} is not empty: {} remain{} ({} could not be removed)",
             describe(&remaining),
@@ -348,15 +267,6 @@ async fn empty(ui: Ui, args: BucketEmptyArgs) -> CliResult {
     Ok(())
 }
 
-fn failure_line(f: &ItemFailure) -> String {
-    let what = match f.kind {
-        "upload" => format!("upload {} of {}", f.id, f.key),
-        "delete_marker" => format!("delete marker {} of {}", f.id, f.key),
-        _ => format!("version {} of {}", f.id, f.key),
-    };
-    format!("FAILED  {what}: {}: {}\n", f.code, f.message)
-}
-
 /// A request that failed as a whole (after the SDK's retries) stops the emptying; the
 /// message says how far it got.
 fn stopped(e: StoreError, tally: &EmptyTally) -> CliError {
@@ -372,63 +282,49 @@ fn stopped(e: StoreError, tally: &EmptyTally) -> CliError {
     }
 }
 
-fn empty_json(store: &S3Store, found: &Contents, tally: &EmptyTally, left: &Contents) -> Value {
-    json!({
-        "bucket": store.bucket(),
-        "dry_run": false,
-        "found": contents_json(found),
-        "deleted_versions": tally.deleted_versions,
-        "deleted_delete_markers": tally.deleted_markers,
-        "aborted_uploads": tally.aborted_uploads,
-        "failures": tally.failures.iter().map(|f| json!({
-            "key": f.key, "id": f.id, "kind": f.kind, "code": f.code, "message": f.message,
-        })).collect::<Vec<_>>(),
-        "remaining": contents_json(left),
-        "empty": left.is_empty(),
-    })
-}
-
-/// `--dry-run`: every version, delete marker and upload that would go, and nothing
-/// changed.
-async fn dry_run(ui: &Ui, store: &S3Store, args: &BucketEmptyArgs, url: &str) -> CliResult {
+/// `--dry-run`: every version, delete marker and upload that would go (printed as the
+/// survey finds them, or kept for the `--json` document), and nothing changed.
+async fn dry_run(
+    ui: &Ui,
+    printer: &mut Printer,
+    store: &S3Store,
+    args: &BucketEmptyArgs,
+) -> CliResult {
     let mut would_delete = Vec::new();
     let mut would_abort = Vec::new();
     let mut out_err: Option<CliError> = None;
-    let json = args.json;
     let contents = store
         .survey(&mut |item| {
-            if json {
-                match item {
-                    Item::Version(v) => would_delete.push(json!({
-                        "key": v.key,
-                        "version_id": v.version_id,
-                        "delete_marker": v.delete_marker,
-                        "size": v.size,
-                    })),
-                    Item::Upload(u) => would_abort.push(json!({
-                        "key": u.key,
-                        "upload_id": u.upload_id,
-                        "initiated": u.initiated.map(ffce_store::format_time),
-                    })),
-                }
-                return;
-            }
-            let line = match item {
-                Item::Version(v) if v.delete_marker => {
-                    format!("would delete  delete marker  {}  {}\n", v.key, v.version_id)
-                }
-                Item::Version(v) => format!(
-                    "would delete  version        {}  {}  ({})\n",
-                    v.key,
-                    v.version_id,
-                    Count(v.size, "byte")
-                ),
-                Item::Upload(u) => {
-                    format!("would abort   upload         {}  {}\n", u.key, u.upload_id)
-                }
+            let record = match item {
+                Item::Version(v) => WouldRemove {
+                    kind: if v.delete_marker {
+                        "delete_marker"
+                    } else {
+                        "version"
+                    }
+                    .into(),
+                    key: v.key.clone(),
+                    version_id: Some(v.version_id.clone()),
+                    upload_id: None,
+                    size: (!v.delete_marker).then_some(v.size),
+                    initiated: None,
+                },
+                Item::Upload(u) => WouldRemove {
+                    kind: "upload".into(),
+                    key: u.key.clone(),
+                    version_id: None,
+                    upload_id: Some(u.upload_id.clone()),
+                    size: None,
+                    initiated: u.initiated.map(timestamp),
+                },
+            };
+            let kept = if record.kind == "upload" {
+                &mut would_abort
+            } else {
+                &mut would_delete
             };
             if out_err.is_none() {
-                if let Err(e) = print(&line) {
+                if let Err(e) = printer.item_kept(record, kept) {
                     out_err = Some(e);
                 }
             }
@@ -438,19 +334,17 @@ async fn dry_run(ui: &Ui, store: &S3Store, args: &BucketEmptyArgs, url: &str) ->
     if let Some(e) = out_err {
         return Err(e);
     }
-    if json {
-        print_json(&json!({
-            "bucket": store.bucket(),
-            "dry_run": true,
-            "found": contents_json(&contents),
-            "would_delete": would_delete,
-            "would_abort": would_abort,
-        }))?;
+    let record = BucketDryRun {
+        bucket: store.bucket().to_string(),
+        dry_run: true,
+        found: BucketContents::from(&contents),
+        would_delete,
+        would_abort,
+    };
+    if printer.format() == Format::Jsonl {
+        printer.summary(&record)?;
     } else {
-        print(&format!(
-            "dry run: would delete {} in {url}; nothing was changed\n",
-            describe(&contents)
-        ))?;
+        printer.document(&record)?;
     }
     ui.info(STACKS_REMINDER);
     Ok(())

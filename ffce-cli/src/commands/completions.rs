@@ -25,7 +25,7 @@ pub fn completions(args: CompletionsArgs) -> CliResult {
 }
 
 /// Prints the top page, or writes every page into `--dir`.
-pub fn man(ui: Ui, args: ManArgs) -> CliResult {
+pub fn man(ui: &Ui, args: ManArgs) -> CliResult {
     let pages = pages()?;
     let Some(dir) = args.dir else {
         // The first page is the top one.

@@ -16,16 +16,22 @@ use std::time::SystemTime;
 
 use ffce_core::content::{self, Export, ExportProblem, Value};
 use ffce_core::firmware;
-use ffce_core::{DeviceId, Key, Layout, MAGIC, MasterSecret, ObjectKey, Plaintext};
+use ffce_core::{DeviceId, Key, MAGIC, MasterSecret, ObjectKey, Plaintext};
 use ffce_store::keyring::{KeyDir, KeyFileError};
-use ffce_store::{PlaintextDigest, Store, VersionEntry, VersionId, format_time, parse_time};
+use ffce_store::{DeviceUrl, PlaintextDigest, Store, VersionEntry, VersionId, parse_time};
+
+use crate::output::timestamp as format_time;
 use sha2::Digest as _;
 use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, read_secret_input_limited};
-use crate::keys::{self, MASTER_KEY_ENV};
+use crate::cli::values::DeviceArg;
+use crate::cli::StoreArgs;
+use crate::env::{Env, KEY_ENV, MASTER_KEY_ENV};
+use crate::keys;
+use crate::store_choice::{Access, StoreTarget};
 use crate::output::content::{ContentProblem, SourceInfo};
 use crate::report::open_error;
 use crate::ui::Ui;
@@ -45,15 +51,39 @@ pub enum Source {
 }
 
 impl Source {
-    /// The source `text` names: a device for a UUID, else a file. `url_key` is the exact
-    /// key an `s3://` URL named, when it named one.
-    pub fn parse(text: &str, layout: Layout, url_key: Option<ObjectKey>) -> Source {
+    /// The source `text` names, and for a device the store it is in: an `s3://` URL
+    /// names its bucket and exact key ([`StoreTarget::resolve_device`]), a UUID the
+    /// device in the store the flags and environment choose; anything else is a file.
+    pub fn resolve(
+        text: &str,
+        store: &StoreArgs,
+        env: &Env,
+    ) -> CliResult<(Source, Option<StoreTarget>)> {
+        if DeviceUrl::is_url(text) {
+            let shown = if text.len() <= 300 && text.bytes().all(|b| b.is_ascii_graphic()) {
+                text.to_string()
+            } else {
+                "the s3:// URL".to_string()
+            };
+            let url =
+                DeviceUrl::parse(text).map_err(|e| CliError::usage(format!("{shown}: {e}")))?;
+            let arg = DeviceArg::Url(url, shown);
+            let (target, device) = StoreTarget::resolve_device(store, &arg, Access::Read, env)?;
+            let source = Source::Device {
+                device: device.device,
+                key: device.key,
+            };
+            return Ok((source, Some(target)));
+        }
         match DeviceId::parse(text) {
-            Ok(device) => Source::Device {
-                device,
-                key: url_key.unwrap_or_else(|| ObjectKey::new(device, layout)),
-            },
-            Err(_) => Source::File(PathBuf::from(text)),
+            Ok(device) => Ok((
+                Source::Device {
+                    device,
+                    key: ObjectKey::new(device, store.layout),
+                },
+                Some(StoreTarget::resolve(store, env)?),
+            )),
+            Err(_) => Ok((Source::File(PathBuf::from(text)), None)),
         }
     }
 
@@ -100,7 +130,7 @@ impl KeyRef<'_> {
 
 impl Keys {
     /// The keys `args` and `key_dir` give (none is fine: plaintext files need none).
-    pub fn load(ui: &Ui, args: &KeyArgs, key_dir: Option<&Path>) -> CliResult<Keys> {
+    pub fn load(ui: &Ui, args: &KeyArgs, key_dir: Option<&Path>, env: &Env) -> CliResult<Keys> {
         if let Some(dir) = key_dir {
             return Ok(Keys {
                 one: None,
@@ -108,7 +138,7 @@ impl Keys {
             });
         }
         Ok(Keys {
-            one: keys::load_optional_key_and_master(ui, args)?,
+            one: keys::load(ui, args, env)?.map(|k| (k.key, k.master)),
             dir: None,
         })
     }
@@ -127,7 +157,7 @@ impl Keys {
             return Err(CliError::usage(format!(
                 "{what} is encrypted: give its key with --master-key-file PATH, --key-file \
                  PATH or --key-dir DIR, or set {MASTER_KEY_ENV} or {}",
-                keys::KEY_ENV
+                KEY_ENV
             )));
         };
         let Some(device) = device else {

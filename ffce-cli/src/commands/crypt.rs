@@ -7,62 +7,68 @@
 //! and only a successful result is written. Decrypt writes nothing unless the tag
 //! verified (FFCE-SPEC §1), so a failed decrypt leaves no file at all.
 
-use ffce_core::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, bytes};
+use std::path::Path;
 
-use crate::cli::CryptArgs;
+use ffce_core::{Grouped, MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, bytes};
+
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, OutputOptions, group_digits};
-use crate::keys::{self, load_key, load_key_and_master};
+use crate::files::{self, OutputOptions};
+use crate::keys::LoadedKey;
 use crate::report::{open_error, warn_restore_problems};
 use crate::ui::Ui;
 
-/// Runs `ffce encrypt`.
-pub fn encrypt(ui: Ui, args: CryptArgs) -> CliResult {
-    let opts = OutputOptions::blob(args.force).not_over(&args.input);
-    files::check_output(&args.output, &opts)?;
-    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
-    let key = load_key(&ui, &args.key)?;
-    let plaintext = files::read_secret_input_limited(&args.input, &files::ANY_PLAINTEXT)?;
+/// Runs `ffce encrypt`: the output was checked and the key loaded.
+pub fn encrypt(
+    ui: &Ui,
+    key: LoadedKey,
+    input: &Path,
+    output: &Path,
+    opts: OutputOptions,
+) -> CliResult {
+    let plaintext = files::read_secret_input_limited(input, &files::ANY_PLAINTEXT)?;
     if plaintext.len() > MAX_PLAINTEXT_LEN {
         // Allowed: configfs files have no size limit. Only the cloud has one (§3).
         ui.warn(format!(
             "the blob will be {}, over the cloud's {}-byte upload limit; \
              the cloud will refuse it as a backup (fine for a configfs file)",
             bytes(plaintext.len().saturating_add(ffce_core::HEADER_LEN)),
-            group_digits(MAX_BLOB_LEN)
+            Grouped(MAX_BLOB_LEN as u64)
         ));
     }
     let blob = key
+        .key
         .seal(&plaintext)
-        .map_err(|e| CliError::other(format!("cannot encrypt {}: {e}", args.input.display())))?;
+        .map_err(|e| CliError::other(format!("cannot encrypt {}: {e}", input.display())))?;
     drop(plaintext); // wiped now, not after the write
-    let written = files::write_output(&args.output, &blob, opts)?;
+    let written = files::write_output(output, &blob, opts)?;
     ui.detail(1, format!("encrypted into {}", written.describe()));
     Ok(())
 }
 
-/// Runs `ffce decrypt`.
-pub fn decrypt(ui: Ui, args: CryptArgs) -> CliResult {
-    let opts = OutputOptions::plaintext(args.force).not_over(&args.input);
-    files::check_output(&args.output, &opts)?;
-    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
-    let (key, master) = load_key_and_master(&ui, &args.key)?;
-    let blob = files::read_input_limited(&args.input, &files::ANY_BLOB)?;
+/// Runs `ffce decrypt`: the output was checked and the key loaded.
+pub fn decrypt(
+    ui: &Ui,
+    key: LoadedKey,
+    input: &Path,
+    output: &Path,
+    opts: OutputOptions,
+) -> CliResult {
+    let blob = files::read_input_limited(input, &files::ANY_BLOB)?;
     // Opened from a borrowed blob (not `open_vec`, which wipes it on failure), so that a
     // failure can still be explained: what the input looks like, or which purpose opens it.
-    let plaintext = key.open(&blob).map_err(|e| {
-        let mut err = open_error(e, &blob, &key, master.as_ref());
-        err.message = format!("cannot decrypt {}: {}", args.input.display(), err.message);
+    let plaintext = key.key.open(&blob).map_err(|e| {
+        let mut err = open_error(e, &blob, &key.key, key.master.as_ref());
+        err.message = format!("cannot decrypt {}: {}", input.display(), err.message);
         err
     })?;
     drop(blob);
-    let source = if files::is_stdio(&args.input) {
+    let source = if files::is_stdio(input) {
         "stdin".to_string()
     } else {
-        args.input.display().to_string()
+        input.display().to_string()
     };
-    warn_restore_problems(&ui, &source, &plaintext);
-    let written = files::write_output(&args.output, &plaintext, opts)?;
+    warn_restore_problems(ui, &source, &plaintext);
+    let written = files::write_output(output, &plaintext, opts)?;
     ui.detail(1, format!("decrypted into {}", written.describe()));
     Ok(())
 }

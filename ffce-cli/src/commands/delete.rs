@@ -14,25 +14,33 @@
 //!   without a terminal to ask on it exits 5 before anything is deleted. A delete that
 //!   only adds a delete marker needs no confirmation: it can be undone.
 
-use serde_json::json;
-
-use super::store_common::{
-    can_ask, confirm, device_arg, key_argument, object_key, print, print_json, restore_command,
-    selects_bucket, version_arg,
-};
-use crate::cli::DeleteArgs;
+use super::store_common::{can_ask, confirm, key_argument, restore_command};
 use crate::exit::{CliError, CliResult};
-use crate::store_choice;
+use crate::output::Printer;
+use crate::output::changes::{AllVersionsDeleted, Deleted, VersionDeleted, version_kind};
+use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
 use ffce_store::{DeleteEffect, StoreError, VersionId, VersionedStore};
 
+/// `ffce delete`, resolved.
+pub struct Delete {
+    /// Where the backup is.
+    pub store: StoreTarget,
+    /// The device and its key.
+    pub target: DeviceTarget,
+    /// `--version-id`.
+    pub version: Option<VersionId>,
+    /// `--all-versions`.
+    pub all_versions: bool,
+    /// `--yes`.
+    pub yes: bool,
+}
+
 /// Runs `ffce delete`.
-pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
-    let device = device_arg(&args.uuid)?;
-    let key = object_key(device, &args.store);
-    let version = args.version_id.as_deref().map(version_arg).transpose()?;
-    let permanent = version.is_some() || args.all_versions;
-    if permanent && !selects_bucket(&args.store)? {
+pub async fn run(ui: &Ui, printer: &mut Printer, args: Delete) -> CliResult {
+    let key = args.target.key;
+    let permanent = args.version.is_some() || args.all_versions;
+    if permanent && args.store.bucket().is_none() {
         let what = if args.all_versions {
             "delete --all-versions"
         } else {
@@ -51,19 +59,19 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         return Err(no_terminal(what));
     }
 
-    let store = store_choice::open_for_change(&ui, &args.store).await?;
+    let store = args.store.open_for_change(ui).await?;
     let location = store.describe(&key);
-    if let Some(version) = &version {
+    if let Some(version) = &args.version {
         let versioned = store
             .versioned()
             .ok_or_else(|| CliError::needs_bucket("delete --version-id"))?;
-        return delete_one_version(versioned, &args, &key, version, &location).await;
+        return delete_one_version(printer, versioned, &args, version, &location).await;
     }
     if args.all_versions {
         let versioned = store
             .versioned()
             .ok_or_else(|| CliError::needs_bucket("delete --all-versions"))?;
-        return delete_all_versions(&ui, versioned, &args, &key, &location).await;
+        return delete_all_versions(ui, printer, versioned, &args, &location).await;
     }
     // A delete that keeps the data (a delete marker) needs no confirmation; one that
     // does not (the local store, a bucket without versioning) does.
@@ -85,55 +93,29 @@ pub async fn run(ui: Ui, args: DeleteArgs) -> CliResult {
         .as_deref()
         .filter(|_| outcome.delete_marker_added)
         .map(|v| restore_command(&args.store, &key, &location, v));
-    if args.json {
-        if !outcome.existed {
-            ui.warn(nothing_there(&location));
-        }
-        return print_json(&json!({
-            "uuid": device.to_string(),
-            "location": location,
-            "existed": outcome.existed,
-            "delete_marker_added": outcome.delete_marker_added,
-            "delete_marker_version_id": outcome.version_id,
-            "previous_version_id": outcome.previous_version_id,
-            "undo": undo,
-        }));
-    }
     if !outcome.existed {
         ui.warn(nothing_there(&location));
-        return Ok(());
     }
-    if outcome.delete_marker_added {
-        let mut text = format!(
-            "deleted {location}: the bucket is versioned, so a delete marker{} was added \
-             and the earlier versions are kept\n",
-            outcome
-                .version_id
-                .as_deref()
-                .map(|v| format!(" (version {v})"))
-                .unwrap_or_default()
-        );
-        match &undo {
-            Some(cmd) => text.push_str(&format!("undo with: {cmd}\n")),
-            None => text.push_str(&format!(
-                "undo: pick a version from `ffce versions {}` and `ffce restore` it\n",
-                key_argument(&key, &location)
-            )),
-        }
-        return print(&text);
-    }
-    print(&format!(
-        "deleted {location} permanently (this store keeps no versions)\n"
-    ))
+    printer.document(&Deleted {
+        device: args.target.device.to_string(),
+        versions_command: format!("ffce versions {}", key_argument(&key, &location)),
+        location,
+        existed: outcome.existed,
+        delete_marker_added: outcome.delete_marker_added,
+        delete_marker_version_id: outcome.version_id,
+        previous_version_id: outcome.previous_version_id,
+        undo,
+    })
 }
 
 async fn delete_one_version(
+    printer: &mut Printer,
     versioned: &dyn VersionedStore,
-    args: &DeleteArgs,
-    key: &ffce_core::ObjectKey,
+    args: &Delete,
     version: &VersionId,
     location: &str,
 ) -> CliResult {
+    let key = &args.target.key;
     let all = versioned.list_versions(key).await?;
     let Some(entry) = all.iter().find(|v| v.version_id == version.as_str()) else {
         return Err(StoreError::NotFound {
@@ -142,11 +124,7 @@ async fn delete_one_version(
         .into());
     };
     if !args.yes {
-        let what = if entry.is_delete_marker {
-            "delete marker".to_string()
-        } else {
-            format!("backup version ({})", size_text(entry.size))
-        };
+        let what = version_kind(entry.is_delete_marker, entry.size);
         let question =
             format!("Permanently delete {what} {version} of {location}? This cannot be undone.");
         if !confirm(&question)? {
@@ -160,44 +138,36 @@ async fn delete_one_version(
     // What is the latest now? The next entry in newest-first order.
     let now_latest = all.iter().find(|v| v.version_id != version.as_str());
     let visible = now_latest.is_some_and(|v| !v.is_delete_marker);
-    if args.json {
-        return print_json(&json!({
-            "location": location,
-            "version_id": deleted.version_id,
-            "was_delete_marker": deleted.is_delete_marker,
-            "was_latest": deleted.is_latest,
-            "backup_visible": visible,
-        }));
-    }
-    let kind = if deleted.is_delete_marker {
-        "delete marker".to_string()
-    } else {
-        format!("backup version ({})", size_text(deleted.size))
-    };
-    let mut text = format!(
-        "permanently deleted {kind} {} of {location}\n",
-        deleted.version_id
-    );
-    if deleted.is_latest && deleted.is_delete_marker && visible {
-        text.push_str("the backup is visible again (undeleted)\n");
-    }
-    print(&text)
+    printer.document(&VersionDeleted {
+        device: args.target.device.to_string(),
+        location: location.to_string(),
+        version_id: deleted.version_id.clone(),
+        was_delete_marker: deleted.is_delete_marker,
+        was_latest: deleted.is_latest,
+        size: deleted.size,
+        backup_visible: visible,
+    })
 }
 
 async fn delete_all_versions(
     ui: &Ui,
+    printer: &mut Printer,
     versioned: &dyn VersionedStore,
-    args: &DeleteArgs,
-    key: &ffce_core::ObjectKey,
+    args: &Delete,
     location: &str,
 ) -> CliResult {
+    let key = &args.target.key;
     let all = versioned.list_versions(key).await?;
+    let record = |ids: &[VersionId], markers: usize| AllVersionsDeleted {
+        device: args.target.device.to_string(),
+        location: location.to_string(),
+        deleted: ids.len(),
+        delete_markers: markers,
+        versions: ids.iter().map(|v| v.as_str().to_string()).collect(),
+    };
     if all.is_empty() {
         ui.warn(nothing_there(location));
-        if args.json {
-            return print_json(&json!({ "location": location, "deleted": 0, "versions": [] }));
-        }
-        return Ok(());
+        return printer.document(&record(&[], 0));
     }
     let markers = all.iter().filter(|v| v.is_delete_marker).count();
     if !args.yes {
@@ -215,22 +185,19 @@ async fn delete_all_versions(
     }
     let ids: Vec<VersionId> = all
         .iter()
-        .map(|v| version_arg(&v.version_id))
+        .map(|v| {
+            VersionId::parse(&v.version_id).map_err(|_| {
+                CliError::other(format!(
+                    "the store listed a version id ffce cannot send back: {:?}",
+                    v.version_id
+                ))
+            })
+        })
         .collect::<CliResult<_>>()?;
     for id in &ids {
         versioned.delete_version(key, id).await?;
     }
-    if args.json {
-        return print_json(&json!({
-            "location": location,
-            "deleted": ids.len(),
-            "versions": ids.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
-        }));
-    }
-    print(&format!(
-        "permanently deleted {} version(s) and {markers} delete marker(s) of {location}\n",
-        all.len() - markers
-    ))
+    printer.document(&record(&ids, markers))
 }
 
 fn nothing_there(location: &str) -> String {
@@ -253,11 +220,4 @@ fn not_confirmed(what: &str) -> CliError {
     } else {
         no_terminal(what)
     }
-}
-
-/// A version's size ("1 byte", "5,729 bytes"), or "? bytes" when the listing gave none.
-fn size_text(size: Option<u64>) -> String {
-    size.map_or("? bytes".into(), |s| {
-        ffce_core::Count(s, "byte").to_string()
-    })
 }

@@ -9,12 +9,14 @@
 
 use ffce_core::DeviceId;
 use ffce_core::content::{self, Export, ExportDiff};
-use ffce_store::{Store, VersionEntry, VersionId, format_time};
+use ffce_store::{Store, VersionEntry, VersionId};
+
+use crate::output::timestamp as format_time;
 
 use super::content_source::{self, Keys, Loaded, Source, VersionSpec, newest_first, pick};
-use crate::cli::{DiffArgs, StoreArgs};
+use crate::cli::DiffArgs;
+use crate::env::Env;
 use crate::exit::{CliError, CliResult};
-use crate::keys;
 use crate::output::content::{JsonValue, Secrets, printable};
 use crate::output::diff::{
     DatabaseChanges, DiffReport, FieldChangeKind, RowChangeRecord, SideProblem, TableChanges,
@@ -22,17 +24,29 @@ use crate::output::diff::{
 };
 use crate::output::show::KeyJson;
 use crate::output::{Format, Printer};
-use crate::store_choice;
+use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
 
 /// Runs `ffce diff`.
-pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
-    let layout = args.store.layout.into();
-    let first = Source::parse(&args.first, layout, args.url_keys[0].take());
-    let second = args
-        .second
-        .as_deref()
-        .map(|s| Source::parse(s, layout, args.url_keys[1].take()));
+pub async fn run(ui: &Ui, printer: &mut Printer, env: &Env, args: DiffArgs) -> CliResult {
+    let (first, first_store) = Source::resolve(&args.first, &args.store, env)?;
+    let (second, second_store) = match args.second.as_deref() {
+        Some(s) => {
+            let (source, store) = Source::resolve(s, &args.store, env)?;
+            (Some(source), store)
+        }
+        None => (None, None),
+    };
+    // Two devices are read from one store: two URLs must name one bucket.
+    let target = match (first_store, second_store) {
+        (Some(a), Some(b)) if a.choice != b.choice => {
+            return Err(CliError::usage(
+                "the two sources name different stores; compare backups of one store, or \
+                 download one (`ffce get ... -o FILE`) and compare the file",
+            ));
+        }
+        (a, b) => a.or(b),
+    };
     let from = args
         .from
         .as_deref()
@@ -53,8 +67,9 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             "both sources are stdin (`-`); at most one of them can be",
         ));
     }
-    keys::refuse_shared_stdin(&args.key, &paths)?;
-    let keys = Keys::load(&ui, &args.key, args.key_dir.as_deref())?;
+    let readers: Vec<(&str, &std::path::Path)> = paths.iter().map(|p| ("the input", *p)).collect();
+    super::refuse_shared_stdin(&args.key, env, &readers)?;
+    let keys = Keys::load(ui, &args.key, args.key_dir.as_deref(), env)?;
     let (older, newer) = match (&first, &second) {
         (Source::File(path), None) => {
             return Err(CliError::usage(format!(
@@ -64,7 +79,10 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             )));
         }
         (Source::Device { device, key }, None) => {
-            let store = store_choice::open(&ui, &args.store).await?;
+            let target = target
+                .as_ref()
+                .ok_or_else(|| CliError::other("a device source without its store"))?;
+            let store = target.open(ui).await?;
             versions_of(
                 store.as_ref(),
                 &keys,
@@ -79,8 +97,8 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             // The store is opened only for a device, once for both.
             let mut store = None;
             (
-                load(&ui, &args.store, &mut store, &keys, a).await?,
-                load(&ui, &args.store, &mut store, &keys, b).await?,
+                load(ui, target.as_ref(), &mut store, &keys, a).await?,
+                load(ui, target.as_ref(), &mut store, &keys, b).await?,
             )
         }
     };
@@ -101,8 +119,8 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             )));
         }
     }
-    content_source::warn_problems(&ui, &older, &export_a);
-    content_source::warn_problems(&ui, &newer, &export_b);
+    content_source::warn_problems(ui, &older, &export_a);
+    content_source::warn_problems(ui, &newer, &export_b);
     if export_a.database_name != export_b.database_name {
         ui.warn(format!(
             "the two backups are of different databases ({} and {}): compare backups of one \
@@ -118,10 +136,9 @@ pub async fn run(ui: Ui, mut args: DiffArgs) -> CliResult {
             .retain(|t| args.tables.iter().any(|n| n == t.name));
     }
     let secrets = Secrets::from_flag(args.reveal_secrets);
-    let format = args.output.format();
-    let mut printer = Printer::new(format, &ui);
+    let format = printer.format();
     if format == Format::Jsonl && !args.stat {
-        stream_rows(&mut printer, &diff, secrets)?;
+        stream_rows(printer, &diff, secrets)?;
     }
     let report = report(&older, &newer, &export_a, &export_b, &diff, secrets, {
         !args.stat && format != Format::Jsonl
@@ -145,7 +162,7 @@ fn name_of(export: &Export<'_>) -> String {
 /// the first time one is needed), or a file.
 async fn load(
     ui: &Ui,
-    args: &StoreArgs,
+    target: Option<&StoreTarget>,
     store: &mut Option<Box<dyn Store>>,
     keys: &Keys,
     source: &Source,
@@ -155,7 +172,11 @@ async fn load(
         Source::Device { device, key } => {
             let store = match store {
                 Some(store) => store,
-                None => store.insert(store_choice::open(ui, args).await?),
+                None => {
+                    let target = target
+                        .ok_or_else(|| CliError::other("a device source without its store"))?;
+                    store.insert(target.open(ui).await?)
+                }
             };
             content_source::load_device(store.as_ref(), keys, *device, key, None, None).await
         }

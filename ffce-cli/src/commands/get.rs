@@ -7,126 +7,105 @@
 //! `etag` metadata when it has one (FFCE-SPEC §5, exit 4). Only then is the output
 //! written, atomically ([`crate::files::write_output`]).
 
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 
-use super::store_common::{device_arg, key_argument, object_key, print, print_json, version_arg};
-use crate::cli::GetArgs;
+use super::download::Download;
+use super::store_common::key_argument;
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, OutputOptions};
-use crate::keys::{self, load_key_and_master};
-use crate::report::{build_report, lookalike_message, open_error, warn_restore_problems};
-use crate::store_choice;
+use crate::files::OutputOptions;
+use crate::keys::LoadedKey;
+use crate::output::download::{Checksum, ChecksumStatus, Downloaded, StoredObject, WrittenFile};
+use crate::output::report::BlobReport;
+use crate::output::{Printer, timestamp};
+use crate::report::{build_report, lookalike_message};
+use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
 use ffce_core::{ObjectKey, StrayReason};
 use ffce_store::{
-    ChecksumAlgorithm, ChecksumCheck, Object, PlaintextDigest, Store, StoreError, format_time,
-    near_misses,
+    ChecksumCheck, Object, PlaintextDigest, Store, StoreError, VersionId, near_misses,
 };
 
-/// Runs `ffce get`.
-pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
-    let device = device_arg(&args.uuid)?;
-    let key = object_key(device, &args.store);
-    let version = args.version_id.as_deref().map(version_arg).transpose()?;
-    let out_opts =
-        files::download_output(args.output.as_deref(), args.decrypt, args.force, args.json)?;
-    let (cipher_key, master) = if args.decrypt {
-        let (key, master) = load_key_and_master(&ui, &args.key)?;
-        (Some(key), master)
-    } else {
-        (None, None)
-    };
+/// `ffce get`, resolved.
+pub struct Get {
+    /// Where the backup is.
+    pub store: StoreTarget,
+    /// The device and its key.
+    pub target: DeviceTarget,
+    /// A specific version.
+    pub version: Option<VersionId>,
+    /// `-o PATH`, checked, with how to write it.
+    pub output: Option<(PathBuf, OutputOptions<'static>)>,
+    /// `--no-verify`.
+    pub no_verify: bool,
+    /// With `--decrypt`, the key.
+    pub key: Option<LoadedKey>,
+}
 
-    let store = store_choice::open(&ui, &args.store).await?;
+/// Runs `ffce get`.
+pub async fn run(ui: &Ui, printer: &mut Printer, args: Get) -> CliResult {
+    let key = args.target.key;
+    let store = args.store.open(ui).await?;
     let location = store.describe(&key);
-    let object = match store.get(&key, version.as_ref()).await {
+    let object = match store.get(&key, args.version.as_ref()).await {
         Ok(object) => object,
-        Err(e @ StoreError::NotFound { .. }) if version.is_none() => {
+        Err(e @ StoreError::NotFound { .. }) if args.version.is_none() => {
             return Err(with_near_misses(store.as_ref(), &key, e).await);
         }
         Err(e) => return Err(e.into()),
     };
-    report_checks(&ui, &location, &object);
-
-    let Some(path) = &args.output else {
-        // No -o: the header report, like `ffce inspect` (with --decrypt, authenticated).
-        let report = build_report(&object.body, cipher_key.as_ref())
-            .with_master(&object.body, master.as_ref())
-            .with_source(location.clone())
-            .with_key_source(keys::key_source(&args.key));
-        let digest_mismatch = report
-            .key
-            .as_ref()
-            .and_then(|k| k.plaintext_sha256)
-            .and_then(|d| compare_digest(&object, &d).err());
-        if args.json {
-            let mut value = report.to_json();
-            if let Value::Object(map) = &mut value {
-                map.insert("object".into(), object_json(&location, &object));
-            }
-            print_json(&value)?;
-        } else {
-            let mut text = report.render_human(&ui.for_stdout());
-            text.push_str(&object_human(&object));
-            print(&text)?;
-        }
-        report.warn_device(&ui);
-        if let Some(e) = report.error() {
-            return Err(e);
-        }
-        return digest_mismatch.map_or(Ok(()), Err);
+    report_checks(ui, &location, &object);
+    let download = Download {
+        device: args.target.device,
+        body: &object.body,
+        object: stored_object(&location, &object),
+        digest_name: "the object's `etag` metadata",
+        noun: "object",
     };
-
+    let Some((path, opts)) = &args.output else {
+        return download.report(ui, printer, args.key.as_ref());
+    };
     if args.no_verify {
-        return write_unverified(&ui, &args, path, &location, &object, out_opts);
+        return write_unverified(ui, printer, download, path, *opts);
     }
-    if let Err(e) = ffce_core::Blob::parse(&object.body) {
-        // Named as the header report (no -o) names it: an object that is not a blob
-        // at all says what it looks like.
-        let what = match ffce_core::recognise(&object.body) {
-            Some(l) => lookalike_message(l).to_string(),
-            None => format!("the downloaded object is not a valid FFCE blob: {e}"),
-        };
-        return Err(CliError::integrity(format!(
-            "{location}: {what}; nothing was written"
-        )));
-    }
-    let written = match &cipher_key {
-        Some(k) => {
-            let plaintext = k.open(&object.body).map_err(|e| {
-                open_error(e, &object.body, k, master.as_ref())
-                    .with_detail(format!("while opening {location}"))
-            })?;
-            warn_restore_problems(&ui, &location, &plaintext);
-            let digest: [u8; 32] = Sha256::digest(&*plaintext).into();
-            compare_digest(&object, &digest)?;
-            files::write_output(path, &plaintext, out_opts)?
-        }
-        None => files::write_output(path, &object.body, out_opts)?,
-    };
-    if args.json {
-        let mut value = object_json(&location, &object);
-        if let Value::Object(map) = &mut value {
-            map.insert("written".into(), json!(written.describe()));
-            map.insert("decrypted".into(), json!(args.decrypt));
-        }
-        return print_json(&value);
+    let checksum = download.object.checksum.clone();
+    let written = download.write(ui, printer, args.key.as_ref(), path, *opts)?;
+    if printer.format().is_json() {
+        return Ok(());
     }
     let from = match &object.version_id {
         Some(v) => format!("{location} (version {v})"),
         None => location,
     };
     ui.info(format!(
-        "wrote {}{} from {from}",
-        if args.decrypt {
+        "wrote {}{} from {from}; {}",
+        if args.key.is_some() {
             "the plaintext to "
         } else {
             ""
         },
-        written.describe()
+        written.describe(),
+        checked_with(checksum.as_ref())
     ));
     Ok(())
+}
+
+/// What vouched for the download, for the note after a write: "its CRC32 checksum
+/// verified", "no checksum was stored with it".
+fn checked_with(checksum: Option<&Checksum>) -> String {
+    match checksum {
+        Some(Checksum {
+            status: ChecksumStatus::Verified,
+            algorithm: Some(a),
+            ..
+        }) => format!("its {a} checksum verified"),
+        Some(Checksum {
+            status: ChecksumStatus::LocalFile,
+            ..
+        }) => "a local file (the local store keeps no checksum)".to_string(),
+        _ => {
+            "no checksum was stored with it, so only the blob's own checks vouch for it".to_string()
+        }
+    }
 }
 
 /// `get --no-verify -o FILE`: the object as stored (its transport checksum was
@@ -134,23 +113,22 @@ pub async fn run(ui: Ui, args: GetArgs) -> CliResult {
 /// support engineer gets a broken backup out without `aws s3 cp`.
 fn write_unverified(
     ui: &Ui,
-    args: &GetArgs,
+    printer: &mut Printer,
+    download: Download,
     path: &std::path::Path,
-    location: &str,
-    object: &Object,
-    out_opts: OutputOptions,
+    opts: OutputOptions,
 ) -> CliResult {
-    let report = build_report(&object.body, None);
-    let written = files::write_output(path, &object.body, out_opts)?;
-    if args.json {
-        let mut value = object_json(location, object);
-        if let Value::Object(map) = &mut value {
-            map.insert("written".into(), json!(written.describe()));
-            map.insert("decrypted".into(), json!(false));
-            map.insert("report".into(), report.to_json());
-        }
-        print_json(&value)?;
-    }
+    let location = download.object.location.clone();
+    let report = build_report(download.body, None);
+    let written = crate::files::write_output(path, download.body, opts)?;
+    printer.document(&Downloaded {
+        device: download.device.to_string(),
+        object: download.object,
+        written: WrittenFile::from(&written),
+        decrypted: false,
+        valid: report.valid(),
+        report: Some(BlobReport::from(&report)),
+    })?;
     for problem in &report.errors {
         ui.warn(format!("{location}: {}", problem.message));
     }
@@ -213,22 +191,6 @@ async fn with_near_misses(store: &dyn Store, key: &ObjectKey, err: StoreError) -
     error
 }
 
-/// Compares a plaintext digest with the object's `etag` metadata, when it has one.
-fn compare_digest(object: &Object, digest: &[u8; 32]) -> CliResult {
-    match &object.plaintext_digest {
-        Some(PlaintextDigest::Sha256(stored)) if stored != digest => Err(CliError::integrity(
-            "the decrypted plaintext's SHA-256 does not match the object's `etag` metadata; \
-             nothing was written",
-        )
-        .with_detail(format!(
-            "metadata etag {}, plaintext SHA-256 {}",
-            hex::encode(stored),
-            hex::encode(digest)
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Warnings and details about how the download was checked.
 fn report_checks(ui: &Ui, location: &str, object: &Object) {
     match &object.checksum {
@@ -256,71 +218,38 @@ fn report_checks(ui: &Ui, location: &str, object: &Object) {
     }
 }
 
-fn checksum_json(check: &ChecksumCheck) -> Value {
-    match check {
-        // `sha256_base64` is kept for scripts written when ffce knew only SHA-256.
+/// The object as the records report it.
+fn stored_object(location: &str, object: &Object) -> StoredObject {
+    let checksum = match &object.checksum {
         ChecksumCheck::Verified {
             algorithm,
             value_base64,
-        } => json!({
-            "status": "verified",
-            "algorithm": algorithm.name(),
-            "value_base64": value_base64,
-            "sha256_base64": (*algorithm == ChecksumAlgorithm::Sha256).then_some(value_base64),
-        }),
-        ChecksumCheck::Absent => {
-            json!({ "status": "absent", "algorithm": null, "value_base64": null, "sha256_base64": null })
-        }
-        ChecksumCheck::LocalFile => {
-            json!({ "status": "local_file", "algorithm": null, "value_base64": null, "sha256_base64": null })
-        }
-    }
-}
-
-fn object_json(location: &str, object: &Object) -> Value {
-    json!({
-        "location": location,
-        "size": object.body.len(),
-        "etag": object.etag,
-        "version_id": object.version_id,
-        "last_modified": object.last_modified.map(format_time),
-        "checksum": checksum_json(&object.checksum),
-        "plaintext_sha256_metadata": sha256_metadata(object).map(hex::encode),
-    })
-}
-
-/// The plaintext SHA-256 the object's metadata holds, if it holds one.
-fn sha256_metadata(object: &Object) -> Option<&[u8; 32]> {
-    match &object.plaintext_digest {
-        Some(PlaintextDigest::Sha256(d)) => Some(d),
-        _ => None,
-    }
-}
-
-fn object_human(object: &Object) -> String {
-    let mut out = String::new();
-    let mut row = |label: &str, value: String| {
-        out.push_str(&format!("{label:<15}{value}\n"));
-    };
-    if let Some(v) = &object.version_id {
-        row("version id", v.clone());
-    }
-    if let Some(e) = &object.etag {
-        row("etag", e.clone());
-    }
-    if let Some(t) = object.last_modified {
-        row("last modified", format_time(t));
-    }
-    row(
-        "checksum",
-        match &object.checksum {
-            ChecksumCheck::Verified { algorithm, .. } => format!("{algorithm} verified"),
-            ChecksumCheck::Absent => "none stored".to_string(),
-            ChecksumCheck::LocalFile => "local file (none stored)".to_string(),
+        } => Checksum {
+            status: ChecksumStatus::Verified,
+            algorithm: Some(algorithm.name().to_string()),
+            value_base64: Some(value_base64.clone()),
         },
-    );
-    if let Some(d) = sha256_metadata(object) {
-        row("plaintext sha", format!("{} (metadata)", hex::encode(d)));
+        ChecksumCheck::Absent => Checksum {
+            status: ChecksumStatus::Absent,
+            algorithm: None,
+            value_base64: None,
+        },
+        ChecksumCheck::LocalFile => Checksum {
+            status: ChecksumStatus::LocalFile,
+            algorithm: None,
+            value_base64: None,
+        },
+    };
+    StoredObject {
+        location: location.to_string(),
+        size: object.body.len(),
+        object_etag: object.etag.clone(),
+        version_id: object.version_id.clone(),
+        last_modified: object.last_modified.map(timestamp),
+        checksum: Some(checksum),
+        plaintext_digest: match &object.plaintext_digest {
+            Some(PlaintextDigest::Sha256(d)) => Some(hex::encode(d)),
+            _ => None,
+        },
     }
-    out
 }

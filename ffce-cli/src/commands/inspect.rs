@@ -4,33 +4,29 @@
 //! The report is printed in full even when the blob is bad, and the exit code then says
 //! so (4), so `ffce inspect --json x.ffce | jq` works for good and bad blobs alike.
 
-use super::store_common::{print, print_json};
-use crate::cli::InspectArgs;
+use std::path::Path;
+
 use crate::exit::CliResult;
 use crate::files::{self, read_input_limited};
-use crate::keys::{self, load_optional_key_and_master};
+use crate::keys::LoadedKey;
+use crate::output::Printer;
+use crate::output::report::BlobReport;
 use crate::report::build_report;
 use crate::ui::Ui;
 
 /// Runs `ffce inspect`.
-pub fn run(ui: Ui, args: InspectArgs) -> CliResult {
-    keys::refuse_shared_stdin(&args.key, &[&args.input])?;
-    let (key, master) = load_optional_key_and_master(&ui, &args.key)?.unzip();
-    let blob = read_input_limited(&args.input, &files::ANY_BLOB)?;
-    let source = if files::is_stdio(&args.input) {
+pub fn run(ui: &Ui, printer: &mut Printer, key: Option<LoadedKey>, input: &Path) -> CliResult {
+    let blob = read_input_limited(input, &files::ANY_BLOB)?;
+    let source = if files::is_stdio(input) {
         "stdin".to_string()
     } else {
-        args.input.display().to_string()
+        input.display().to_string()
     };
-    let report = build_report(&blob, key.as_ref())
-        .with_master(&blob, master.flatten().as_ref())
+    let report = build_report(&blob, key.as_ref().map(|k| &k.key))
+        .with_master(&blob, key.as_ref().and_then(|k| k.master.as_ref()))
         .with_source(source)
-        .with_key_source(keys::key_source(&args.key));
-    report.warn_device(&ui);
-    if args.json {
-        print_json(&report.to_json())?;
-    } else {
-        print(&report.render_human(&ui.for_stdout()))?;
-    }
+        .with_key_source(key.as_ref().map(|k| &k.source));
+    report.warn_device(ui);
+    printer.document(&BlobReport::from(&report))?;
     report.error().map_or(Ok(()), Err)
 }

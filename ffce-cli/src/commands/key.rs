@@ -8,31 +8,24 @@ use std::io::IsTerminal;
 
 use zeroize::Zeroizing;
 
-use crate::cli::KeyCommand;
 use crate::exit::{CliError, CliResult};
 use crate::files::write_stdout;
-use crate::keys::load_master_secret;
 use crate::ui::Ui;
+use ffce_core::{MasterSecret, Purpose};
 
-/// Runs `ffce key ...`.
-pub fn run(ui: Ui, cmd: KeyCommand) -> CliResult {
-    match cmd {
-        KeyCommand::Derive(args) => {
-            let purpose = ffce_core::Purpose::from(args.purpose);
-            let master = load_master_secret(&ui, args.master_key_file.as_deref())?;
-            let key = master.derive_key_bytes(purpose);
-            // Hex and newline in one wiped buffer: no intermediate String to leak.
-            let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::KEY_LEN + 1]);
-            hex::encode_to_slice(key.expose_secret(), &mut line[..2 * ffce_core::KEY_LEN])
-                .map_err(|e| CliError::other(format!("cannot format the key: {e}")))?;
-            if std::io::stdout().is_terminal() {
-                ui.warn(format!(
-                    "this is the secret {purpose} key of the device; \
-                     do not paste it where others can read it"
-                ));
-            }
-            ui.detail(1, format!("key: derived for purpose {purpose}"));
-            write_stdout(&line[..])
-        }
+/// Runs `ffce key derive`: the master secret was loaded.
+pub fn derive(ui: &Ui, master: &MasterSecret, purpose: Purpose) -> CliResult {
+    let key = master.derive_key_bytes(purpose);
+    // Hex and newline in one wiped buffer: no intermediate String to leak.
+    let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::KEY_LEN + 1]);
+    hex::encode_to_slice(key.expose_secret(), &mut line[..2 * ffce_core::KEY_LEN])
+        .map_err(|e| CliError::other(format!("cannot format the key: {e}")))?;
+    if std::io::stdout().is_terminal() {
+        ui.warn(format!(
+            "this is the secret {purpose} key of the device; \
+             do not paste it where others can read it"
+        ));
     }
+    ui.detail(1, format!("key: derived for purpose {purpose}"));
+    write_stdout(&line[..])
 }

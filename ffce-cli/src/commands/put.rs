@@ -11,55 +11,51 @@
 //! `backup` (exit 2), and, when a key is given for an existing blob, a blob that does
 //! not open with it (exit 4). `restore` shares these checks ([`check_backup`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::store_common::{device_arg, object_key, print, print_json};
-use crate::cli::{KeyArgs, PutArgs};
 use crate::exit::{CliError, CliResult};
-use crate::files::{self, group_digits};
-use crate::keys::{self, describe_key_source, load_key, load_optional_key};
-use crate::store_choice;
+use crate::files;
+use crate::keys::{self, LoadedKey};
+use crate::output::Printer;
+use crate::output::changes::Stored;
+use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
-use ffce_core::{Key, KeyOrigin, Purpose};
+use ffce_core::{Grouped, Key, KeyOrigin, Purpose};
 use ffce_store::{Condition, PutOptions, PutStatus};
 
+/// `ffce put`, resolved.
+pub struct Put {
+    /// Where the backup goes.
+    pub store: StoreTarget,
+    /// The device and its (lowercase) key.
+    pub target: DeviceTarget,
+    /// The blob, or with `encrypt` the plaintext.
+    pub file: PathBuf,
+    /// Seal `file` first.
+    pub encrypt: bool,
+    /// With `encrypt`, seal a file that already is a blob.
+    pub force: bool,
+    /// The key: required with `encrypt`, else it checks the blob.
+    pub key: Option<LoadedKey>,
+    /// SSE-KMS key.
+    pub sse_kms_key_id: Option<String>,
+    /// `--if-absent` / `--if-match`.
+    pub condition: Condition,
+}
+
 /// Runs `ffce put`.
-pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
-    let device = device_arg(&args.uuid)?;
-    let key = object_key(device, &args.store);
-    let condition = match (&args.if_match, args.if_absent) {
-        (Some(etag), _) => {
-            let etag = ffce_store::unquote_etag(etag);
-            if etag.is_empty() || !etag.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(CliError::usage(
-                    "--if-match: expected an ETag as `ffce put` or `ffce versions` printed it",
-                ));
-            }
-            Condition::IfMatch(etag)
-        }
-        (None, true) => Condition::IfAbsent,
-        (None, false) => Condition::None,
-    };
-    if let Some(kms) = &args.sse_kms_key_id {
-        if kms.is_empty() || !kms.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(CliError::usage(
-                "--sse-kms-key-id: expected a KMS key id, alias or ARN",
-            ));
-        }
-    }
-    keys::refuse_shared_stdin(&args.key, &[&args.file])?;
+pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
+    let target = args.target;
     let UploadBody {
         blob,
         plaintext_sha256,
         ..
     } = prepare_upload(
-        &ui,
         &args.file,
-        &args.key,
+        args.key.as_ref(),
         args.encrypt,
         args.force,
         &UPLOAD,
@@ -67,46 +63,25 @@ pub async fn run(ui: Ui, args: PutArgs) -> CliResult {
     let content_sha256: [u8; 32] = Sha256::digest(&blob).into();
     let len = blob.len();
 
-    let store = store_choice::open_for_change(&ui, &args.store).await?;
+    let store = args.store.open_for_change(ui).await?;
     let opts = PutOptions {
         content_sha256,
         plaintext_sha256,
         sse_kms_key_id: args.sse_kms_key_id.clone(),
-        condition,
+        condition: args.condition.clone(),
     };
-    let outcome = store.put(&key, Bytes::from(blob), &opts).await?;
-    let written = outcome.status == PutStatus::Written;
-
-    if args.json {
-        return print_json(&json!({
-            "uuid": device.to_string(),
-            "key": key.as_string(),
-            "written": written,
-            "location": outcome.location,
-            "size": len,
-            "etag": outcome.etag,
-            "version_id": outcome.version_id,
-            "content_sha256": hex::encode(content_sha256),
-            "plaintext_sha256": plaintext_sha256.map(hex::encode),
-        }));
-    }
-    let mut out = if written {
-        format!("stored    {}\n", outcome.location)
-    } else {
-        format!(
-            "unchanged {}: the identical backup was already there; nothing was written\n",
-            outcome.location
-        )
-    };
-    out.push_str(&format!("size      {}\n", ffce_core::bytes(len)));
-    if let Some(etag) = &outcome.etag {
-        out.push_str(&format!("etag      {etag}\n"));
-    }
-    if let Some(v) = &outcome.version_id {
-        out.push_str(&format!("version   {v}\n"));
-    }
-    out.push_str(&format!("sha256    {}\n", hex::encode(content_sha256)));
-    print(&out)
+    let outcome = store.put(&target.key, Bytes::from(blob), &opts).await?;
+    printer.document(&Stored {
+        device: target.device.to_string(),
+        key: target.key.as_string(),
+        written: outcome.status == PutStatus::Written,
+        location: outcome.location,
+        size: len,
+        object_etag: outcome.etag,
+        version_id: outcome.version_id,
+        content_sha256: hex::encode(content_sha256),
+        plaintext_digest: plaintext_sha256.map(hex::encode),
+    })
 }
 
 /// How an upload command words what it does, in its refusals: "to upload it as it is",
@@ -130,9 +105,9 @@ pub(super) struct UploadBody {
     pub blob: Vec<u8>,
     /// The plaintext's SHA-256, when FILE was a plaintext sealed here.
     pub plaintext_sha256: Option<[u8; 32]>,
-    /// The key that authenticated a blob given as it is; `None` when the blob was sealed
-    /// here or no key was given.
-    pub checked_with: Option<Key>,
+    /// True when a blob given as it is was authenticated with the key given (false
+    /// when the blob was sealed here or no key was given).
+    pub authenticated: bool,
 }
 
 /// Reads FILE as an upload's body. With `encrypt`, FILE is a plaintext, sealed with the
@@ -141,9 +116,8 @@ pub(super) struct UploadBody {
 /// when a key is given, open with it (a blob that does not is a backup the device
 /// cannot restore). A key for any purpose but `backup` is refused either way.
 pub(super) fn prepare_upload(
-    ui: &Ui,
     file: &Path,
-    key_args: &KeyArgs,
+    key: Option<&LoadedKey>,
     encrypt: bool,
     force: bool,
     verb: &Verb,
@@ -154,26 +128,22 @@ pub(super) fn prepare_upload(
     } else {
         file.display().to_string()
     };
-    let cipher_key = if encrypt {
-        Some(load_key(ui, key_args)?)
-    } else {
-        load_optional_key(ui, key_args)?
-    };
-    if let Some(cipher_key) = &cipher_key {
-        require_backup_key(cipher_key, &format!("nothing was {past}"))?;
+    if let Some(key) = key {
+        require_backup_key(&key.key, &format!("nothing was {past}"))?;
     }
-    // `encrypt` always has a key (`load_key`); without it, a key given checks the blob.
-    let cipher_key = match (encrypt, cipher_key) {
-        (true, Some(cipher_key)) => cipher_key,
+    // `encrypt` always has a key (`keys::require`); without it, a key given checks the
+    // blob.
+    let cipher_key = match (encrypt, key) {
+        (true, Some(key)) => &key.key,
         (_, checked_with) => {
             let blob = files::read_input_limited(file, &files::UPLOAD_BLOB)?;
-            if let Err(e) = check_backup(&blob, checked_with.as_ref()) {
+            if let Err(e) = check_backup(&blob, checked_with.map(|k| &k.key)) {
                 let hint = match e {
                     ffce_core::Error::BadMagic { .. } => {
                         format!(" (to {present} a plaintext, seal it with --encrypt)")
                     }
                     ffce_core::Error::AuthenticationFailed => {
-                        format!(" (checked with {})", describe_key_source(key_args))
+                        format!(" (checked with {})", keys::describe(checked_with))
                     }
                     _ => String::new(),
                 };
@@ -184,7 +154,7 @@ pub(super) fn prepare_upload(
             return Ok(UploadBody {
                 blob,
                 plaintext_sha256: None,
-                checked_with,
+                authenticated: checked_with.is_some(),
             });
         }
     };
@@ -200,10 +170,10 @@ pub(super) fn prepare_upload(
         return Err(CliError::integrity(format!(
             "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the {}-byte \
              upload limit (at most {} bytes of plaintext); nothing was {past}",
-            group_digits(plaintext.len()),
-            group_digits(plaintext.len() + ffce_core::HEADER_LEN),
-            group_digits(ffce_core::MAX_BLOB_LEN),
-            group_digits(ffce_core::MAX_PLAINTEXT_LEN),
+            Grouped(plaintext.len() as u64),
+            Grouped((plaintext.len() + ffce_core::HEADER_LEN) as u64),
+            Grouped(ffce_core::MAX_BLOB_LEN as u64),
+            Grouped(ffce_core::MAX_PLAINTEXT_LEN as u64),
         )));
     }
     let plaintext_sha256: [u8; 32] = Sha256::digest(&plaintext[..]).into();
@@ -212,7 +182,7 @@ pub(super) fn prepare_upload(
     Ok(UploadBody {
         blob,
         plaintext_sha256: Some(plaintext_sha256),
-        checked_with: None,
+        authenticated: false,
     })
 }
 

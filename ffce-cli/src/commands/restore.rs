@@ -7,46 +7,50 @@
 //! that fails is refused with exit 4 and nothing is written. `--force` restores it
 //! anyway, with a warning that `-q` does not hide.
 
-use serde_json::json;
-
 use super::put::{check_backup, require_backup_key};
-use super::store_common::{device_arg, object_key, print, print_json, version_arg};
-use crate::cli::RestoreArgs;
 use crate::exit::{CliError, CliResult};
-use crate::files::group_digits;
-use crate::keys::{describe_key_source, load_optional_key};
-use crate::store_choice;
+use crate::keys::{self, LoadedKey};
+use crate::output::changes::Restored;
+use crate::output::{Printer, Style};
+use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
-use ffce_core::{Key, ObjectKey, UploadError};
+use ffce_core::{Grouped, Key, ObjectKey, UploadError};
 use ffce_store::{Store, StoreError, VersionId, VersionedStore};
 
+/// `ffce restore`, resolved.
+pub struct Restore {
+    /// Where the backup is.
+    pub store: StoreTarget,
+    /// The device and its key.
+    pub target: DeviceTarget,
+    /// The version to make latest again.
+    pub version: VersionId,
+    /// A key the version must open, when given.
+    pub key: Option<LoadedKey>,
+    /// `--force`.
+    pub force: bool,
+}
+
 /// Runs `ffce restore`.
-pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
-    let device = device_arg(&args.uuid)?;
-    let key = object_key(device, &args.store);
-    let version = version_arg(&args.version_id)?;
-    let cipher_key = load_optional_key(&ui, &args.key)?;
-    if let Some(cipher_key) = &cipher_key {
-        require_backup_key(cipher_key, "nothing was restored")?;
+pub async fn run(ui: &Ui, printer: &mut Printer, args: Restore) -> CliResult {
+    let key = args.target.key;
+    let version = &args.version;
+    if let Some(k) = &args.key {
+        require_backup_key(&k.key, "nothing was restored")?;
     }
-    let store = store_choice::open_for_change(&ui, &args.store).await?;
+    let store = args.store.open_for_change(ui).await?;
     let versioned = store
         .versioned()
         .ok_or_else(|| CliError::needs_bucket("ffce restore"))?;
     let location = store.describe(&key);
 
-    if let Some(problem) = problem_with(
-        store.as_ref(),
-        versioned,
-        &key,
-        &version,
-        cipher_key.as_ref(),
-    )
-    .await?
+    let cipher_key = args.key.as_ref().map(|k| &k.key);
+    if let Some(problem) =
+        problem_with(store.as_ref(), versioned, &key, version, cipher_key).await?
     {
         let checked = match problem {
             ffce_core::Error::AuthenticationFailed => {
-                format!(" (checked with {})", describe_key_source(&args.key))
+                format!(" (checked with {})", keys::describe(args.key.as_ref()))
             }
             _ => String::new(),
         };
@@ -63,29 +67,18 @@ pub async fn run(ui: Ui, args: RestoreArgs) -> CliResult {
         // The user overrode a safety check: say so even with -q.
         eprintln!(
             "{} {what}; restoring it anyway (--force)",
-            ui.paint("33", "warning:")
+            ui.paint(Style::Warn, "warning:")
         );
     }
 
-    let outcome = versioned.restore(&key, &version).await?;
-    if args.json {
-        return print_json(&json!({
-            "uuid": device.to_string(),
-            "location": outcome.location,
-            "restored_version_id": version.as_str(),
-            "version_id": outcome.version_id,
-            "etag": outcome.etag,
-        }));
-    }
-    let mut text = format!(
-        "restored version {version} of {} as the latest",
-        outcome.location
-    );
-    if let Some(v) = &outcome.version_id {
-        text.push_str(&format!(" (new version {v})"));
-    }
-    text.push('\n');
-    print(&text)
+    let outcome = versioned.restore(&key, version).await?;
+    printer.document(&Restored {
+        device: args.target.device.to_string(),
+        location: outcome.location,
+        restored_version_id: version.as_str().to_string(),
+        version_id: outcome.version_id,
+        object_etag: outcome.etag,
+    })
 }
 
 /// What is wrong with `version` as a backup, if anything: the checks of `ffce put`
@@ -129,7 +122,7 @@ fn describe(problem: &ffce_core::Error) -> String {
         ffce_core::Error::TooLarge { len, max } => format!(
             "it is {}, over the {}-byte upload limit",
             ffce_core::bytes(*len),
-            group_digits(*max)
+            Grouped(*max as u64)
         ),
         other => other.to_string(),
     }

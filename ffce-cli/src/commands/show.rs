@@ -9,24 +9,18 @@
 //! listed in the JSON.
 
 use super::content_source::{self, Keys, Source};
-use super::store_common::version_arg;
 use crate::cli::ShowArgs;
 use crate::exit::{CliError, CliResult};
-use crate::keys;
+use crate::env::Env;
 use crate::output::content::{JsonValue, Secrets, printable};
 use crate::output::show::{Database, ExportJson, KeyJson, Shown, ShownRow, TableInfo, View};
 use crate::output::{Format, Printer};
-use crate::store_choice;
 use crate::ui::Ui;
 
 /// Runs `ffce show`.
-pub async fn run(ui: Ui, mut args: ShowArgs) -> CliResult {
-    let source = Source::parse(
-        &args.source,
-        args.store.layout.into(),
-        args.store.url_key.take(),
-    );
-    let version = args.version_id.as_deref().map(version_arg).transpose()?;
+pub async fn run(ui: &Ui, printer: &mut Printer, env: &Env, args: ShowArgs) -> CliResult {
+    let (source, target) = Source::resolve(&args.source, &args.store, env)?;
+    let version = args.version_id.clone();
     if let (Some(path), Some(_)) = (source.path(), &version) {
         return Err(CliError::usage(format!(
             "--version-id picks a version of a device's backup, and {} is a file",
@@ -34,16 +28,19 @@ pub async fn run(ui: Ui, mut args: ShowArgs) -> CliResult {
         )));
     }
     if let Some(path) = source.path() {
-        keys::refuse_shared_stdin(&args.key, &[path])?;
+        super::refuse_shared_stdin(&args.key, env, &[("the input", path)])?;
     }
-    let keys = Keys::load(&ui, &args.key, args.key_dir.as_deref())?;
-    let loaded = match &source {
-        Source::Device { device, key } => {
-            let store = store_choice::open(&ui, &args.store).await?;
+    let keys = Keys::load(ui, &args.key, args.key_dir.as_deref(), env)?;
+    let loaded = match (&source, &target) {
+        (Source::Device { device, key }, Some(target)) => {
+            let store = target.open(ui).await?;
             content_source::load_device(store.as_ref(), &keys, *device, key, version.as_ref(), None)
                 .await?
         }
-        Source::File(path) => content_source::load_file(path, &keys)?,
+        (Source::File(path), _) => content_source::load_file(path, &keys)?,
+        (Source::Device { .. }, None) => {
+            return Err(CliError::other("a device source without its store"));
+        }
     };
     let doc = content_source::document(&loaded)?;
     let export = content_source::export_of(&loaded, &doc)?;
@@ -62,7 +59,7 @@ pub async fn run(ui: Ui, mut args: ShowArgs) -> CliResult {
             )));
         }
     }
-    content_source::warn_problems(&ui, &loaded, &export);
+    content_source::warn_problems(ui, &loaded, &export);
 
     let secrets = Secrets::from_flag(args.reveal_secrets);
     let view = View {
@@ -71,7 +68,7 @@ pub async fn run(ui: Ui, mut args: ShowArgs) -> CliResult {
         secrets,
     };
     let (restore_problems, problems) = content_source::problems(&export);
-    let format = args.output.format();
+    let format = printer.format();
     let mut shown = Shown {
         source: loaded.info.clone(),
         database: Database {
@@ -87,7 +84,6 @@ pub async fn run(ui: Ui, mut args: ShowArgs) -> CliResult {
         export: None,
         view,
     };
-    let mut printer = Printer::new(format, &ui);
     if format == Format::Jsonl {
         'tables: for table in &export.tables {
             if !args.tables.is_empty() && !args.tables.iter().any(|t| t == table.name) {

@@ -13,33 +13,34 @@
 use futures_util::StreamExt as _;
 
 use super::content_source::{KeyRef, Keys};
-use super::store_common::{device_arg, key_argument, object_key};
-use crate::cli::VersionsArgs;
+use super::store_common::key_argument;
 use crate::exit::{CliError, CliResult};
 use crate::output::content::ContentProblem;
 use crate::output::versions::{
     ContentVerdict, TableRows, Version, VersionContent, VersionKind, VersionList, VersionsSummary,
 };
-use crate::output::{Format, Printer};
-use crate::store_choice;
+use crate::output::{Format, Printer, timestamp};
+use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
 use ffce_core::content::{self, Export};
 use ffce_core::{ObjectKey, firmware};
-use ffce_store::{PlaintextDigest, Store, VersionEntry, VersionId, format_time};
+use ffce_store::{PlaintextDigest, Store, VersionEntry, VersionId};
 use sha2::Digest as _;
 
 /// Versions downloaded at once with `--content`.
 const IN_FLIGHT: usize = 4;
 
-/// Runs `ffce versions`.
-pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
-    let device = device_arg(&args.uuid)?;
-    let key = object_key(device, &args.store);
-    let keys = match args.content {
-        true => Some(Keys::load(&ui, &args.key, args.key_dir.as_deref())?),
-        false => None,
-    };
-    let store = store_choice::open(&ui, &args.store).await?;
+/// Runs `ffce versions`; `keys` with `--content` (`None` without it).
+pub async fn run(
+    ui: &Ui,
+    printer: &mut Printer,
+    store: StoreTarget,
+    target: DeviceTarget,
+    keys: Option<Keys>,
+) -> CliResult {
+    let DeviceTarget { device, key } = target;
+    let content_asked = keys.is_some();
+    let store = store.open(ui).await?;
     let versioned = store
         .versioned()
         .ok_or_else(|| CliError::needs_bucket("ffce versions"))?;
@@ -60,7 +61,7 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
     };
     let judge = |v: VersionEntry| {
         let (store, key, cipher) = (store.as_ref(), &key, cipher.as_ref());
-        let content = args.content;
+        let content = content_asked;
         async move {
             let checked = match (content, v.is_delete_marker) {
                 (true, false) => Some(judge(store, key, &v, cipher).await),
@@ -69,7 +70,6 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
             version_record(v, checked)
         }
     };
-    let mut printer = Printer::new(args.output.format(), &ui);
     let mut stream = futures_util::stream::iter(versions)
         .map(judge)
         .buffered(IN_FLIGHT);
@@ -90,7 +90,7 @@ pub async fn run(ui: Ui, args: VersionsArgs) -> CliResult {
             device: device.to_string(),
             location: location.clone(),
             versions: count,
-            restorable: (args.content && cipher.is_some()).then_some(restorable),
+            restorable: (content_asked && cipher.is_some()).then_some(restorable),
         })?;
     } else {
         let list = VersionList {
@@ -120,7 +120,7 @@ fn version_record(v: VersionEntry, content: Option<VersionContent>) -> Version {
             VersionKind::Backup
         },
         size: v.size,
-        last_modified: v.last_modified.map(format_time),
+        last_modified: v.last_modified.map(timestamp),
         object_etag: v.etag,
         content,
     }

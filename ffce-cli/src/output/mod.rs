@@ -20,10 +20,6 @@
 //! A reader that leaves early (`ffce audit --jsonl | head`) is noticed by the printer:
 //! [`Printer::item`] answers `false` and the command stops working for nobody.
 
-// The commands move onto the printer one by one; until the streaming ones have, parts
-// of it have no caller outside the tests.
-#![allow(dead_code)]
-
 use std::fmt::Write as _;
 
 use schemars::JsonSchema;
@@ -31,13 +27,35 @@ use serde::Serialize;
 
 use crate::exit::{CliError, CliResult};
 use crate::files;
-use crate::ui::Ui;
 
+pub mod api;
+pub mod audit;
+pub mod bucket;
+pub mod changes;
 pub mod content;
 pub mod content_summary;
 pub mod diff;
+pub mod download;
+pub mod error;
+pub mod listing;
+pub mod report;
+#[cfg(test)]
+mod schema;
 pub mod show;
+pub mod verify;
 pub mod versions;
+
+/// A time as every record writes it: RFC 3339 UTC to the second, e.g.
+/// `2025-01-31T12:00:00Z` (S3 keeps whole seconds; local files' finer times are cut to
+/// match). The device API's format (`ffce_core::device_auth`), so that times read alike
+/// wherever they come from.
+pub fn timestamp(t: std::time::SystemTime) -> String {
+    let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs_f64().ceil() as u64).unwrap_or(i64::MAX),
+    };
+    ffce_core::device_auth::format_timestamp(secs)
+}
 
 /// The version of the JSON output's schema. Raised only for a change that is not an
 /// addition (a field renamed, retyped or removed, an enum value removed).
@@ -106,10 +124,12 @@ pub enum Style {
     Warn,
     /// A failure.
     Bad,
-    /// Secondary detail.
-    Dim,
+    /// A note for people (on stderr).
+    Note,
     /// A heading or a column title.
     Heading,
+    /// Secondary detail.
+    Dim,
 }
 
 impl Style {
@@ -119,8 +139,9 @@ impl Style {
             Style::Good => Some("32"),
             Style::Warn => Some("33"),
             Style::Bad => Some("31"),
-            Style::Dim => Some("2"),
+            Style::Note => Some("36"),
             Style::Heading => Some("1"),
+            Style::Dim => Some("2"),
         }
     }
 }
@@ -178,16 +199,33 @@ pub struct Printer {
     color: bool,
     /// False once the reader of stdout went away.
     reader_present: bool,
+    /// True once the command's result (a document or a closing summary) was printed.
+    finished: bool,
 }
 
 impl Printer {
-    /// A printer for `format`, with colour as `ui` says for stdout.
-    pub fn new(format: Format, ui: &Ui) -> Printer {
+    /// A printer for `format`; `color` says whether human text on stdout is coloured.
+    pub fn new(format: Format, color: bool) -> Printer {
         Printer {
             format,
-            color: ui.for_stdout().color,
+            color,
             reader_present: true,
+            finished: false,
         }
+    }
+
+    /// Prints the error a command ended with, as JSON, unless the command already
+    /// printed its result (a report that ends in exit 4 says all there is): with
+    /// `--json` the document `{"schema_version", "error"}`, with `--jsonl` the closing
+    /// record of the stream (after whatever lines came before). Nothing for people:
+    /// errors go to stderr.
+    pub fn error(&mut self, err: &CliError) {
+        if self.finished || self.format == Format::Human {
+            return;
+        }
+        let record = error::ErrorRecord::from(err);
+        // A failure to print the error is not worth a second error.
+        let _ = self.summary(&record);
     }
 
     /// The format this printer writes.
@@ -195,14 +233,10 @@ impl Printer {
         self.format
     }
 
-    /// Whether the reader of stdout is still there (false after a closed pipe).
-    pub fn reader_present(&self) -> bool {
-        self.reader_present
-    }
-
     /// Prints `record` as the command's one result: human text, a `--json` document
     /// with `schema_version`, or (with `--jsonl`) one line that also carries it.
     pub fn document<R: Record>(&mut self, record: &R) -> CliResult {
+        self.finished = true;
         match self.format {
             Format::Human => self.human(record),
             Format::Json => {
@@ -230,13 +264,28 @@ impl Printer {
         Ok(self.reader_present)
     }
 
+    /// [`item`](Self::item), keeping the record in `kept` when the output is one
+    /// `--json` document (which the command prints at the end, with every item).
+    pub fn item_kept<R: Record>(&mut self, record: R, kept: &mut Vec<R>) -> CliResult<bool> {
+        let present = self.item(&record)?;
+        if self.format == Format::Json {
+            kept.push(record);
+        }
+        Ok(present)
+    }
+
     /// Prints the closing summary of a stream: human text, or with `--jsonl` one line
     /// with `"type"` and `"schema_version"`. (With `--json`, use [`document`](Self::document)
     /// for the whole result instead.)
     pub fn summary<R: Record>(&mut self, record: &R) -> CliResult {
+        self.finished = true;
         match self.format {
             Format::Human => self.human(record),
-            Format::Json => self.document(record),
+            Format::Json => {
+                let mut text = to_json(&Versioned::new(record), true)?;
+                text.push('\n');
+                self.write(&text).map(drop)
+            }
             Format::Jsonl => {
                 let mut line = to_json(&TypedVersioned::new(record), false)?;
                 line.push('\n');
@@ -249,6 +298,9 @@ impl Printer {
         let mut out = Human::new(self.color);
         record.human(&mut out);
         let text = out.into_string();
+        if text.is_empty() {
+            return Ok(());
+        }
         self.write(&text).map(drop)
     }
 
@@ -360,6 +412,14 @@ mod tests {
             to_json(&TypedVersioned::new(&r), false).unwrap(),
             r#"{"type":"example","schema_version":1,"device":"d","size":3}"#
         );
+    }
+
+    #[test]
+    fn times_are_rfc3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20Z");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_900);
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20Z", "cut to the second");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::content::{ContentProblem, printable};
 use super::{Human, Record, Style};
-use crate::files::group_digits;
+use ffce_core::Grouped;
 
 /// A device's version history (`ffce versions`), newest first.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -218,7 +218,7 @@ impl Record for VersionList {
                     VersionKind::DeleteMarker => "delete marker",
                 },
                 v.size
-                    .map(|s| group_digits(usize::try_from(s).unwrap_or(usize::MAX)))
+                    .map(|s| Grouped(s).to_string())
                     .unwrap_or_else(|| "-".into()),
                 v.last_modified.as_deref().unwrap_or("-"),
             );
