@@ -29,8 +29,10 @@ mod waiting;
 fn main() -> ExitCode {
     // Parsed through `help::command()`, the definitions with their long help completed
     // (environment, files), so `--help` shows it.
-    let cli =
-        cli::Cli::from_arg_matches(&help::command().get_matches()).unwrap_or_else(|e| e.exit());
+    let cli = help::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m))
+        .unwrap_or_else(|e| refuse_command_line(e));
     // Before any command runs, so none keeps a SIGINT/SIGTERM it inherited ignored.
     interrupt::install();
     let env = env::Env::read();
@@ -55,4 +57,38 @@ fn main() -> ExitCode {
             err.exit_code()
         }
     }
+}
+
+/// Exits for a command line clap refused (exit 2, or 0 for `--help`). A malformed value
+/// (a UUID, a version id, seconds) is reported as JSON too when the command line asks
+/// for JSON, as every other error of a `--json` command is: a script reading stdout
+/// learns why there is no result.
+fn refuse_command_line(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let value_error = matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    );
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let flags = args.iter().take_while(|a| *a != "--");
+    let format = match (
+        flags.clone().any(|a| a == "--jsonl"),
+        flags.clone().any(|a| a == "--json"),
+    ) {
+        (true, _) => output::Format::Jsonl,
+        (false, true) => output::Format::Json,
+        _ => output::Format::Human,
+    };
+    if value_error && format.is_json() {
+        let rendered = e.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        let err = exit::CliError::usage(message);
+        output::Printer::new(format, false).error(&err);
+    }
+    e.exit()
 }

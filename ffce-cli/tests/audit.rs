@@ -152,7 +152,7 @@ fn audit_finds_each_planted_bad_object() {
         let r = &records[key];
         bytes += blob_len(name);
         assert_eq!(r["size"], blob_len(name), "{key} ({name})");
-        assert_eq!(r["uuid"], key.split('/').next().unwrap());
+        assert_eq!(r["device"], key.split('/').next().unwrap());
         match BAD.iter().find(|(n, _, _)| n == name) {
             Some((_, status, reason)) => {
                 assert_eq!(r["status"], *status, "{name}: {r}");
@@ -160,7 +160,8 @@ fn audit_finds_each_planted_bad_object() {
                 *want_reasons.entry(reason).or_default() += 1;
             }
             None => {
-                assert_eq!(r["status"], "valid", "{name}: {r}");
+                // No key: only the structure was checked, and the word says so.
+                assert_eq!(r["status"], "structure_valid", "{name}: {r}");
                 assert_eq!(r["errors"], json!([]));
                 valid += 1;
             }
@@ -186,6 +187,11 @@ fn audit_finds_each_planted_bad_object() {
         .as_array()
         .unwrap()
         .iter()
+        .inspect(|s| {
+            // The same record as `ls` lists, with when it was written.
+            assert!(s["last_modified"].is_string(), "{s}");
+            assert!(s["size"].is_u64() && s["explanation"].is_string(), "{s}");
+        })
         .map(|s| {
             (
                 s["key"].as_str().unwrap().to_string(),
@@ -225,7 +231,7 @@ fn audit_finds_each_planted_bad_object() {
     }
     let summary = text.lines().last().unwrap();
     assert!(
-        summary.contains(&format!("{} valid", valid))
+        summary.contains(&format!("{} structure valid", valid))
             && summary.contains(&format!("{invalid} invalid"))
             && summary.contains("4 stray key(s)")
             && summary.contains("structure only"),
@@ -250,10 +256,10 @@ fn audit_with_a_key_authenticates() {
     let key_file = hex_key_file(dir.path(), "device.key", &"11".repeat(32));
     // (vector, status, first code) with the backup key of master 11 x 32.
     let cases: [(&str, &str, Option<&str>); 12] = [
-        ("dexie-backup", "valid", None),
-        ("empty-backup", "valid", None),
-        ("one-byte-backup", "valid", None),
-        ("max-plaintext-backup", "valid", None),
+        ("dexie-backup", "authenticated", None),
+        ("empty-backup", "authenticated", None),
+        ("one-byte-backup", "authenticated", None),
+        ("max-plaintext-backup", "authenticated", None),
         (
             "tag-flipped",
             "authentication_failed",
@@ -338,7 +344,7 @@ fn audit_with_a_key_authenticates() {
     run.expect_code(4);
     let out = run.json();
     let records = by_key(&out);
-    assert_eq!(records[&tampered]["status"], "valid");
+    assert_eq!(records[&tampered]["status"], "structure_valid");
     assert_eq!(out["totals"]["valid"], 10);
     assert_eq!(out["totals"]["invalid"], 3);
 }
@@ -407,9 +413,12 @@ fn failed_requests_are_counted_and_do_not_hide_findings() {
     let out = run.json();
     assert_eq!(out["exit_code"], 1);
     let records = by_key(&out);
-    assert_eq!(records[&unreachable]["status"], "error");
+    assert_eq!(records[&unreachable]["status"], "read_failed");
     assert_eq!(codes(&records[&unreachable]), vec!["request_failed"]);
-    assert_eq!(records[&flaky]["status"], "valid", "retried by the SDK");
+    assert_eq!(
+        records[&flaky]["status"], "structure_valid",
+        "retried by the SDK"
+    );
     assert_eq!(
         (
             &out["totals"]["objects"],

@@ -58,7 +58,7 @@ fn put_lands_as_the_spec_says() {
         serde_json::json!({}),
         "no plaintext known, no etag"
     );
-    assert_eq!(head["etag"], out["etag"]);
+    assert_eq!(head["etag"], out["object_etag"]);
     assert_eq!(head["version_id"], out["version_id"]);
     assert_eq!(b.get(&key)["body_sha256"], sha256_hex(&blob));
 
@@ -85,7 +85,7 @@ fn put_lands_as_the_spec_says() {
     ]);
     run.expect_code(0);
     let out = run.json();
-    assert_eq!(out["plaintext_sha256"], d.plaintext_sha256);
+    assert_eq!(out["plaintext_digest"], d.plaintext_sha256);
     let got = b.get(&nested(OTHER));
     assert_eq!(got["metadata"]["etag"], d.plaintext_sha256);
     assert_eq!(got["sse_kms_key_id"], "alias/ffce-explicit");
@@ -165,8 +165,9 @@ fn get_round_trips_in_both_layouts() {
         assert_eq!(report["valid"], true);
         assert_eq!(report["source"], format!("s3://{}/{key}", b.name));
         assert_eq!(report["object"]["checksum"]["status"], "verified");
+        assert_eq!(report["object"]["checksum"]["algorithm"], "SHA256");
         assert_eq!(
-            report["object"]["checksum"]["sha256_base64"],
+            report["object"]["checksum"]["value_base64"],
             sha256_b64(&blob)
         );
         assert_eq!(report["object"]["version_id"], b.head(&key)["version_id"]);
@@ -579,7 +580,7 @@ fn conditional_writes() {
 
     let put = b.ffce(&["put", "--json", "--if-absent", DEVICE, s(&first)]);
     put.expect_code(0);
-    let etag = put.json()["etag"].as_str().unwrap().to_string();
+    let etag = put.json()["object_etag"].as_str().unwrap().to_string();
     let run = b.ffce(&["put", "--if-absent", DEVICE, s(&second)]);
     run.expect_code(5);
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
@@ -808,7 +809,7 @@ fn ls_lists_devices_and_stray_keys() {
     let devices = out["devices"].as_array().unwrap();
     let uuids: Vec<&str> = devices
         .iter()
-        .map(|d| d["uuid"].as_str().unwrap())
+        .map(|d| d["device"].as_str().unwrap())
         .collect();
     assert_eq!(uuids, vec![DEVICE, OTHER]);
     assert_eq!(devices[0]["key"], nested(DEVICE));

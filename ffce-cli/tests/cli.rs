@@ -134,3 +134,46 @@ fn closed_stdout_is_not_an_error() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// One stdin-sharing check for every command: `api post` refuses a key file that is
+/// stdin under another name (`/dev/stdin`) when the input is stdin too, as `put` does,
+/// before anything is read (nothing listens on port 9, and no device key is there).
+#[test]
+fn api_post_refuses_two_readers_of_stdin_however_named() {
+    let uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    for cmd in [
+        vec![
+            "api",
+            "post",
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--device-key",
+            "/nonexistent/device.pem",
+            "--encrypt",
+            "--master-key-file",
+            "/dev/stdin",
+            uuid,
+            "-",
+        ],
+        vec![
+            "put",
+            "--dir",
+            "/nonexistent/store",
+            "--encrypt",
+            "--master-key-file",
+            "/dev/stdin",
+            uuid,
+            "-",
+        ],
+    ] {
+        let run = run_stdin(&cmd, b"{\"formatName\":\"dexie\"}");
+        run.expect_code(2);
+        assert!(
+            run.stderr
+                .contains("--master-key-file /dev/stdin and the input -")
+                && run.stderr.contains("would both be read from stdin"),
+            "{cmd:?}: {}",
+            run.stderr
+        );
+    }
+}

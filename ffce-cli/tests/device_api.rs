@@ -105,7 +105,7 @@ fn post_get_delete_round_trip_in_the_nested_layout() {
     let out = run.json();
     assert_eq!(out["status"], 200, "{out}");
     assert_eq!(out["message"], "Backup stored");
-    assert_eq!(out["etag"], etag.as_str());
+    assert_eq!(out["plaintext_digest"], etag.as_str());
     let date = assert_backup_date(&out["last_backup_date"]);
     let key = format!("{DEVICE}/backup.ffce");
     let head = t.bucket.head(&key);
@@ -223,7 +223,11 @@ fn flat_layout_stores_under_the_bare_uuid() {
     let report = run.json();
     assert_eq!(report["valid"], true, "{report}");
     assert_eq!(report["authenticated"], true, "{report}");
-    assert_eq!(report["etag"], sha256_hex(PLAINTEXT).as_str(), "{report}");
+    assert_eq!(
+        report["object"]["plaintext_digest"],
+        sha256_hex(PLAINTEXT).as_str(),
+        "{report}"
+    );
 
     t.api(&["delete", DEVICE]).expect_code(0);
     assert!(t.bucket.keys().is_empty());
@@ -256,7 +260,7 @@ fn if_none_match_compares_with_the_stored_etag() {
     let out = run.json();
     assert_eq!(out["status"], 304, "{out}");
     assert_eq!(out["stored"], false);
-    assert_eq!(out["etag"], etag.as_str());
+    assert_eq!(out["plaintext_digest"], etag.as_str());
     assert_eq!(
         t.bucket.versions_of(&key).0.len(),
         1,

@@ -26,7 +26,7 @@ fn uuid(n: u32) -> String {
 fn by_uuid(records: &[Value]) -> BTreeMap<String, Value> {
     records
         .iter()
-        .map(|o| (o["uuid"].as_str().unwrap().to_string(), o.clone()))
+        .map(|o| (o["device"].as_str().unwrap().to_string(), o.clone()))
         .collect()
 }
 
@@ -60,20 +60,25 @@ fn audit_with_a_key_per_device() {
     // (device, vector planted, key file contents, expected status)
     let cases: Vec<(String, &str, Option<Vec<u8>>, &str)> = vec![
         // 32 raw bytes of 0x11.
-        (uuid(1), "dexie-backup", Some(vec![0x11; 32]), "valid"),
+        (
+            uuid(1),
+            "dexie-backup",
+            Some(vec![0x11; 32]),
+            "authenticated",
+        ),
         // Base64 of 00 01 .. 1f.
         (
             uuid(2),
             "not-dexie-backup",
             Some(format!("{m0001_b64}\n").into_bytes()),
-            "valid",
+            "authenticated",
         ),
         // Hex, lowercase, with whitespace around.
         (
             uuid(3),
             "one-byte-backup",
             Some(format!("  {m11}\n").into_bytes()),
-            "valid",
+            "authenticated",
         ),
         // Modified after sealing: the right key does not authenticate it.
         (
@@ -185,9 +190,9 @@ fn an_unusable_key_file_is_an_error_for_that_device() {
     ]);
     run.expect_code(1);
     let records = by_uuid(run.json()["objects"].as_array().unwrap());
-    assert_eq!(records[&uuid(1)]["status"], "valid");
+    assert_eq!(records[&uuid(1)]["status"], "authenticated");
     let bad = &records[&uuid(2)];
-    assert_eq!(bad["status"], "error");
+    assert_eq!(bad["status"], "read_failed");
     assert_eq!(first_code(bad).as_deref(), Some("bad_key_file"));
     let message = bad["errors"][0]["message"].as_str().unwrap();
     assert!(
@@ -310,8 +315,28 @@ fn stale_devices() {
     ls.expect_code(0);
     let listed = by_uuid(ls.json()["devices"].as_array().unwrap());
 
+    // --older-than selects, as `find -mtime` does: only the stale device is listed,
+    // and the totals still count every backup (and the exit code is the fleet's).
     let cutoff = between();
     let run = b.ffce(&["audit", "--json", "--older-than", &cutoff]);
+    run.expect_code(4);
+    let out = run.json();
+    let records = by_uuid(out["objects"].as_array().unwrap());
+    assert_eq!(records.keys().collect::<Vec<_>>(), vec![&uuid(1)], "{out}");
+    assert_eq!(records[&uuid(1)]["stale"], true);
+    assert_eq!(out["totals"]["objects"], 2, "{}", out["totals"]);
+    assert_eq!(out["totals"]["invalid"], 1, "{}", out["totals"]);
+    assert_eq!(out["totals"]["stale"], 1, "{}", out["totals"]);
+    assert_eq!(out["older_than"], cutoff.as_str());
+    assert!(
+        run.stderr.contains("not listed") && run.stderr.contains("--all"),
+        "the invalid backup left out is counted and pointed at: {}",
+        run.stderr
+    );
+
+    // --all keeps the rest, the stale ones marked.
+    let cutoff = between();
+    let run = b.ffce(&["audit", "--json", "--older-than", &cutoff, "--all"]);
     run.expect_code(4);
     let out = run.json();
     let records = by_uuid(out["objects"].as_array().unwrap());
@@ -323,34 +348,40 @@ fn stale_devices() {
     }
     assert_eq!(records[&uuid(1)]["stale"], true);
     assert_eq!(records[&uuid(2)]["stale"], false);
-    assert_eq!(out["totals"]["stale"], 1, "{}", out["totals"]);
-    assert_eq!(out["older_than"], cutoff.as_str());
 
     let run = b.ffce(&["audit", "--json", "--older-than", "1h"]);
     run.expect_code(4);
     assert_eq!(run.json()["totals"]["stale"], 0);
+    assert_eq!(run.json()["objects"], serde_json::json!([]));
 
-    // Human output: the stale device gets a line with its time, the summary a count.
+    // Human output agrees: the stale device gets a line with its time, the fresh
+    // (invalid) one none, and the summary counts both.
     let cutoff = between();
     let run = b.ffce(&["audit", "--older-than", &cutoff]);
     run.expect_code(4);
     let text = run.out();
     let lm1 = records[&uuid(1)]["last_modified"].as_str().unwrap();
-    let lm2 = records[&uuid(2)]["last_modified"].as_str().unwrap();
     assert!(
         text.lines()
             .any(|l| l.starts_with("STALE") && l.contains(&uuid(1)) && l.contains(lm1)),
         "{text}"
     );
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("MALFORMED") && l.contains(&uuid(2)) && l.contains(lm2)),
-        "{text}"
-    );
+    assert!(!text.contains(&uuid(2)), "not selected: {text}");
     let summary = text.lines().last().unwrap();
     assert!(
-        summary.contains(&format!("1 stale (older than {cutoff})")),
+        summary.contains(&format!("1 stale (older than {cutoff})"))
+            && summary.contains("audited 2 backup(s)"),
         "{summary}"
+    );
+    let run = b.ffce(&["audit", "--older-than", &between(), "--all"]);
+    run.expect_code(4);
+    let lm2 = records[&uuid(2)]["last_modified"].as_str().unwrap();
+    assert!(
+        run.out()
+            .lines()
+            .any(|l| l.starts_with("MALFORMED") && l.contains(&uuid(2)) && l.contains(lm2)),
+        "{}",
+        run.out()
     );
 
     // ls --older-than: only the stale device, in both forms.
@@ -484,23 +515,24 @@ fn json_lines() {
     plant_all(&b, &pairs);
     let want: Vec<String> = (1..=n).map(uuid).collect();
 
-    let run = b.ffce(&["audit", "--jsonl", "--older-than", "1h"]);
+    // --all: every finding, though none is older than an hour.
+    let run = b.ffce(&["audit", "--jsonl", "--older-than", "1h", "--all"]);
     run.expect_code(4);
     let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let (devices, summary) = lines.split_at(n as usize);
     let mut seen: Vec<String> = devices
         .iter()
-        .map(|d| d["uuid"].as_str().unwrap().to_string())
+        .map(|d| d["device"].as_str().unwrap().to_string())
         .collect();
     seen.sort();
     assert_eq!(seen, want);
     let records = by_uuid(devices);
     assert_eq!(records[&uuid(n)]["status"], "malformed");
-    assert_eq!(records[&uuid(1)]["status"], "valid");
+    assert_eq!(records[&uuid(1)]["status"], "structure_valid");
     assert_eq!(records[&uuid(1)]["stale"], false);
     assert!(records[&uuid(1)]["last_modified"].is_string());
-    let s = &summary[0]["summary"];
+    let s = &summary[0];
     assert_eq!(s["totals"]["objects"], n);
     assert_eq!(s["totals"]["valid"], n - 1);
     assert_eq!(s["totals"]["invalid"], 1);
@@ -521,9 +553,9 @@ fn json_lines() {
     let lines = run.json_lines();
     assert_eq!(lines.len(), n as usize + 1);
     let records = by_uuid(&lines[..n as usize]);
-    assert_eq!(records[&uuid(1)]["status"], "valid");
+    assert_eq!(records[&uuid(1)]["status"], "authenticated");
     assert_eq!(records[&uuid(2)]["status"], "no_key");
-    let t = &lines[n as usize]["summary"]["totals"];
+    let t = &lines[n as usize]["totals"];
     assert_eq!(
         (&t["valid"], &t["no_key"]),
         (&1.into(), &(n - 2).into()),
@@ -537,12 +569,12 @@ fn json_lines() {
     assert_eq!(lines.len(), n as usize + 1, "{}", run.out());
     let mut listed: Vec<String> = lines[..n as usize]
         .iter()
-        .map(|d| d["uuid"].as_str().unwrap().to_string())
+        .map(|d| d["device"].as_str().unwrap().to_string())
         .collect();
     listed.sort();
     assert_eq!(listed, want);
     assert!(lines[0]["last_modified"].is_string());
-    assert_eq!(lines[n as usize]["summary"]["devices"], n);
+    assert_eq!(lines[n as usize]["devices"], n);
 
     // ls --deleted: one line per deleted device, then the summary.
     oracle(&["delete", &b.name, &nested(&uuid(2))]);
@@ -550,9 +582,9 @@ fn json_lines() {
     run.expect_code(0);
     let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.out());
-    assert_eq!(lines[0]["uuid"], uuid(2));
+    assert_eq!(lines[0]["device"], uuid(2));
     assert!(lines[0]["deleted_at"].is_string());
-    assert_eq!(lines[1]["summary"]["devices"], 1);
+    assert_eq!(lines[1]["devices"], 1);
 
     for cmd in ["audit", "ls"] {
         let run = b.ffce(&[cmd, "--json", "--jsonl"]);
@@ -591,9 +623,9 @@ fn audit_json_lines_stream_in_completion_order() {
     );
     let lines = run.lines;
     assert_eq!(lines.len(), 6);
-    assert_ne!(lines[0]["uuid"], uuid(1));
-    assert_eq!(lines[4]["uuid"], uuid(1), "completion order");
-    assert_eq!(lines[5]["summary"]["totals"]["valid"], 5);
+    assert_ne!(lines[0]["device"], uuid(1));
+    assert_eq!(lines[4]["device"], uuid(1), "completion order");
+    assert_eq!(lines[5]["totals"]["valid"], 5);
 }
 
 /// `ffce audit --jsonl | head -1`: once the reader has gone, the audit stops instead of

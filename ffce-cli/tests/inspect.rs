@@ -20,10 +20,13 @@ fn every_vector_without_a_key() {
             run.expect_code(0);
             assert!(errors.is_empty(), "{ctx}");
             assert_eq!(j["valid"], true, "{ctx}");
+            // Only the structure was checked, and the status says no more than that.
+            assert_eq!(j["status"], "structure_valid", "{ctx}");
         } else {
             run.expect_code(4);
             assert_eq!(errors[0]["code"], v.structure.as_str(), "{ctx}");
             assert_eq!(j["valid"], false, "{ctx}");
+            assert_eq!(j["status"], "malformed", "{ctx}");
         }
         for e in errors {
             assert!(
@@ -55,8 +58,10 @@ fn every_vector_without_a_key() {
         // Without a key authentication is "not checked", said explicitly.
         assert_eq!(j["authenticated"], Value::Null, "{ctx}");
         assert_eq!(j["authentication"], "not_checked", "{ctx}");
-        for absent in ["plaintext_sha256", "content", "key"] {
-            assert!(j.get(absent).is_none(), "{absent} without a key: {ctx}");
+        assert!(j.get("key").is_none(), "key without a key: {ctx}");
+        // Present, and null: nothing was authenticated.
+        for null in ["plaintext_digest", "content"] {
+            assert_eq!(j[null], Value::Null, "{null} without a key: {ctx}");
         }
     }
 }
@@ -86,8 +91,9 @@ fn every_vector_with_its_key() {
             run.expect_code(0);
             assert_eq!(j["authenticated"], true, "{ctx}");
             assert_eq!(j["valid"], true, "{ctx}");
+            assert_eq!(j["status"], "authenticated", "{ctx}");
             assert_eq!(
-                j["plaintext_sha256"],
+                j["plaintext_digest"],
                 v.plaintext_sha256.as_deref().unwrap(),
                 "{ctx}"
             );
@@ -96,7 +102,7 @@ fn every_vector_with_its_key() {
             run.expect_code(4);
             assert_eq!(j["authenticated"], false, "{ctx}");
             assert_eq!(j["errors"][0]["code"], v.open.as_str(), "{ctx}");
-            assert_eq!(j["plaintext_sha256"], Value::Null, "{ctx}");
+            assert_eq!(j["plaintext_digest"], Value::Null, "{ctx}");
             assert_eq!(j["content"], Value::Null, "{ctx}");
         }
     }

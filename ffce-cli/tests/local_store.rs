@@ -83,7 +83,7 @@ fn dir_store_round_trip_in_both_layouts() {
         );
         run.expect_code(0);
         let listed = run.json();
-        assert_eq!(listed["devices"][0]["uuid"], DEVICE);
+        assert_eq!(listed["devices"][0]["device"], DEVICE);
         assert_eq!(listed["devices"][0]["key"], rel.as_str());
         assert_eq!(listed["devices"][0]["size"], blob.len());
         assert_eq!(listed["stray_keys"].as_array().unwrap().len(), 0);
@@ -217,7 +217,7 @@ fn local_conditional_writes() {
         ],
     );
     run.expect_code(0);
-    let etag = run.json()["etag"].as_str().unwrap().to_string();
+    let etag = run.json()["object_etag"].as_str().unwrap().to_string();
     assert_eq!(etag, first.blob_sha256);
     run_home(
         home.path(),

@@ -247,7 +247,7 @@ fn huge_inputs_are_refused_by_size_before_reading() {
         assert!(!out.exists(), "{ctx}");
     }
 
-    let j = run_json(&["verify", "--json", s(&huge)]);
+    let j = run_json(&["verify", "--jsonl", s(&huge)]);
     assert!(j.out().contains("\"status\":\"too_large\""), "{}", j.out());
 
     // put: over the cloud's upload limit, before reading; also from stdin.

@@ -233,7 +233,42 @@ fn every_s3_checksum_algorithm_is_verified_and_named() {
             run.out()
         );
         assert!(!run.out().contains("none stored"), "{how}: {}", run.out());
+
+        // Written to a file, the download says which checksum vouched for it, as the
+        // report does; with --json, the document's object says it.
+        let dir = temp_dir();
+        let out = dir.path().join("b.ffce");
+        let run = b.ffce(&["get", DEVICE, "-o", s(&out)]);
+        run.expect_code(0);
+        assert!(
+            run.stderr.contains(&format!("its {alg} checksum verified")),
+            "{how}: {}",
+            run.stderr
+        );
+        let out = dir.path().join("c.ffce");
+        let run = b.ffce(&["get", "--json", DEVICE, "-o", s(&out)]);
+        run.expect_code(0);
+        assert_eq!(run.json()["object"]["checksum"]["algorithm"], alg, "{how}");
+        assert_eq!(run.json()["written"]["path"], s(&out), "{how}");
     }
+}
+
+/// An object stored without a checksum: `get -o` says that nothing but the blob's own
+/// checks vouched for the download.
+#[test]
+fn get_to_a_file_says_when_no_checksum_was_stored() {
+    let b = Bucket::versioned("no-checksum");
+    let blob = vector("dexie-backup").path();
+    b.plant(&format!("{DEVICE}/backup.ffce"), &blob, &[]);
+    let dir = temp_dir();
+    let out = dir.path().join("b.ffce");
+    let run = b.ffce(&["get", DEVICE, "-o", s(&out)]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("no checksum was stored with it"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -88,7 +88,7 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
             .chain(&[s(file)])
             .copied()
             .collect::<Vec<_>>());
-        let record = verify.json_lines().remove(0);
+        let record = verify.json()["results"][0].clone();
         for field in ["looks_like", "device_warnings"] {
             assert!(
                 record.get(field).is_some(),
@@ -104,11 +104,11 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
         }
     }
     // And what they say, so that the comparison above is not of two nulls.
-    let r = run(["verify", "--json", s(&json)]);
+    let r = run(["verify", "--jsonl", s(&json)]);
     r.expect_code(4);
     let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"]["kind"], "json", "{record}");
-    let r = run(["verify", "--json", "--master-key-file", s(&key), s(&nul)]);
+    let r = run(["verify", "--jsonl", "--master-key-file", s(&key), s(&nul)]);
     r.expect_code(0);
     let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");
@@ -116,7 +116,7 @@ fn verify_json_records_say_what_a_file_looks_like_and_what_the_device_will_do() 
     assert_eq!(record["device_warnings"][0]["offset"], 7, "{record}");
     // A file that could not be read has the same fields, empty.
     let missing = dir.path().join("missing.ffce");
-    let r = run(["verify", "--json", s(&missing)]);
+    let r = run(["verify", "--jsonl", s(&missing)]);
     r.expect_code(3);
     let record = r.json_lines().remove(0);
     assert_eq!(record["looks_like"], serde_json::Value::Null, "{record}");

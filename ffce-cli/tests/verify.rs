@@ -21,13 +21,42 @@ fn verify(extra: &[&str], files: &[String]) -> Run {
     run(args)
 }
 
-/// JSON lines: one `file` record per input, in order, then one `total`.
+/// JSON lines (`--jsonl`): one `file` record per input, in order, then the `summary`,
+/// which carries the schema version.
 fn records(run: &Run) -> (Vec<Value>, Value) {
     let mut lines = run.json_lines();
     let total = lines.pop().expect("a total record");
-    assert_eq!(total["type"], "total");
+    assert_eq!(total["type"], "summary");
+    assert_eq!(total["schema_version"], 1);
     assert!(lines.iter().all(|r| r["type"] == "file"));
     (lines, total)
+}
+
+/// `--json` is one document, as for every other command: the total's fields and the
+/// same records under `results` (it printed JSON Lines before schema_version 1).
+#[test]
+fn json_is_one_document_and_jsonl_the_lines() {
+    let m = manifest();
+    let files = paths(&m.vectors[..3]);
+    let lines = verify(&["--jsonl"], &files);
+    let (recs, total) = records(&lines);
+    let doc = verify(&["--json"], &files);
+    doc.expect_code(lines.code());
+    let j = doc.json();
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["files"], total["files"]);
+    let results = j["results"].as_array().expect("results");
+    assert_eq!(results.len(), recs.len());
+    for (d, r) in results.iter().zip(&recs) {
+        let mut r = r.clone();
+        r.as_object_mut().unwrap().remove("type");
+        assert_eq!(*d, r, "the same record both ways");
+    }
+    assert!(
+        doc.stderr.contains("--jsonl"),
+        "the changed meaning of --json is noted: {}",
+        doc.stderr
+    );
 }
 
 /// Without a key, each vector passes exactly when its structure is ok.
@@ -35,7 +64,7 @@ fn records(run: &Run) -> (Vec<Value>, Value) {
 fn all_vectors_structure_only() {
     let m = manifest();
     let files = paths(&m.vectors);
-    let run = verify(&["--json"], &files);
+    let run = verify(&["--jsonl"], &files);
     run.expect_code(4);
     let (recs, total) = records(&run);
     assert_eq!(recs.len(), m.vectors.len());
@@ -43,9 +72,9 @@ fn all_vectors_structure_only() {
         assert_eq!(r["file"], v.path().to_str().unwrap());
         assert_eq!(r["ok"], v.structure == "ok", "{}: {r}", v.name);
         if v.structure == "ok" {
-            assert_eq!(r["status"], "ok");
+            assert_eq!(r["status"], "structure_valid");
         } else {
-            assert_eq!(r["status"], "invalid");
+            assert_eq!(r["status"], "malformed");
             assert_eq!(r["errors"][0]["code"], v.structure.as_str(), "{}", v.name);
         }
         assert!(
@@ -93,7 +122,7 @@ fn with_a_key_authentication_counts() {
         .collect();
     assert!(mine.len() > 10);
     let run = verify(
-        &["--json", "--master-key-file", key.to_str().unwrap()],
+        &["--jsonl", "--master-key-file", key.to_str().unwrap()],
         &paths(&mine),
     );
     let (recs, total) = records(&run);
@@ -101,8 +130,9 @@ fn with_a_key_authentication_counts() {
         assert_eq!(r["ok"], v.open == "ok", "{}: {r}", v.name);
         if v.open == "ok" {
             assert_eq!(r["authenticated"], true);
+            assert_eq!(r["status"], "authenticated");
             assert_eq!(
-                r["plaintext_sha256"],
+                r["plaintext_digest"],
                 v.plaintext_sha256.as_deref().unwrap()
             );
         } else {
@@ -154,7 +184,7 @@ fn exit_code_precedence() {
     ];
     for (files, code) in cases {
         let files: Vec<String> = files.iter().map(|s| s.to_string()).collect();
-        let run = verify(&["--json"], &files);
+        let run = verify(&["--jsonl"], &files);
         run.expect_code(*code);
         let (recs, total) = records(&run);
         assert_eq!(recs.len(), files.len(), "every file is reported");
@@ -167,9 +197,9 @@ fn exit_code_precedence() {
             } else if file.is_dir() {
                 "unreadable"
             } else if file.ends_with("bad-magic.ffce") {
-                "invalid"
+                "malformed"
             } else {
-                "ok"
+                "structure_valid"
             };
             assert_eq!(status, want, "{r}");
         }
@@ -185,7 +215,7 @@ fn exit_code_precedence() {
 fn usage_and_stdin() {
     run(["verify"]).expect_code(2);
     let v = vector("empty-backup");
-    let run = run_stdin(["verify", "--json", "-"], &v.blob());
+    let run = run_stdin(["verify", "--jsonl", "-"], &v.blob());
     run.expect_code(0);
     let (recs, _) = records(&run);
     assert_eq!(recs[0]["file"], "-");
