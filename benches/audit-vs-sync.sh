@@ -5,7 +5,7 @@
 #   (a) `ffce audit --json` without a key: one ranged GET of the 37-byte header per
 #       object. Its totals must be exactly what was planted, or the bench fails.
 #   (b) the obvious alternative: `aws s3 sync s3://BUCKET DIR` (awscli from PyPI, as
-#       pinned in scripts/requirements-test.txt) followed by `ffce verify --json` of
+#       pinned in scripts/requirements-test.txt) followed by `ffce verify --jsonl` of
 #       every downloaded backup. Its counts are checked too.
 #
 # and print both wall times, objects per second and the ratio (b)/(a).
@@ -98,7 +98,7 @@ t3=$(now)
 set +e
 find "$work/sync" -type f -regextype posix-extended \
     -regex '.*/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/backup\.ffce' -print0 \
-  | sort -z | xargs -0 "$ffce" -q verify --json >"$work/verify.ndjson" 2>"$work/verify.err"
+  | sort -z | xargs -0 "$ffce" -q verify --jsonl >"$work/verify.ndjson" 2>"$work/verify.err"
 set -e
 t4=$(now)
 
@@ -127,7 +127,7 @@ if audit_rc != want_rc or audit["exit_code"] != want_rc:
 verify = {"files": 0, "ok": 0, "invalid": 0}
 for line in open(os.path.join(work, "verify.ndjson")):
     rec = json.loads(line)
-    if rec.get("type") == "total":
+    if rec.get("type") == "summary":
         for k in verify:
             verify[k] += rec[k]
 if verify != planted["expected_verify"]:

@@ -214,10 +214,10 @@ older_than() {
   fi
 }
 ep=(--endpoint-url "$endpoint")
-verify_files() {  # verify_files DIR: ffce verify --json of every downloaded backup
+verify_files() {  # verify_files DIR: ffce verify --jsonl of every downloaded backup
   find "$1" -type f -regextype posix-extended \
       -regex '.*/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/backup\.ffce' -print0 \
-    | xargs -0 "$ffce" -q verify --json
+    | xargs -0 "$ffce" -q verify --jsonl
 }
 export -f verify_files
 export ffce
@@ -307,7 +307,10 @@ def check(what, got, want):
 def last_summary(name):
     lines = out(name).splitlines()
     try:
-        return json.loads(lines[-1])["summary"]
+        last = json.loads(lines[-1])
+        if last["type"] != "summary":
+            raise KeyError("type")
+        return last
     except (IndexError, ValueError, KeyError):
         problems.append(f"{name}: no summary line (exit {steps[name]['rc']}): {err(name)}")
         return None
@@ -318,7 +321,7 @@ want_rc = 4 if exp["invalid"] else 0
 # ffce ls --jsonl: every device and stray key once.
 s = last_summary("ls")
 if s:
-    uuids = [json.loads(l).get("uuid") for l in out("ls").splitlines()[:-1]]
+    uuids = [json.loads(l).get("device") for l in out("ls").splitlines()[:-1]]
     check("ls devices", s["devices"], planted["devices"])
     check("ls stray keys", s["stray_keys"], planted["strays"])
     check("ls distinct device lines", len({u for u in uuids if u}), planted["devices"])
@@ -346,7 +349,7 @@ def verify_totals(name):
     t = {"files": 0, "ok": 0, "invalid": 0}
     for line in out(name).splitlines():
         rec = json.loads(line)
-        if rec.get("type") == "total":
+        if rec.get("type") == "summary":
             for k in t:
                 t[k] += rec[k]
     return t

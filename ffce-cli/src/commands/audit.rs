@@ -70,8 +70,8 @@ use ffce_store::{ListEntry, ListPace, StoreError};
 pub enum Keys {
     /// None: structure only.
     None,
-    /// One key for the fleet.
-    One(LoadedKey),
+    /// One key for the fleet (boxed: a key schedule is large).
+    One(Box<LoadedKey>),
     /// `--key-dir`: a master secret per device.
     Dir(PathBuf),
 }

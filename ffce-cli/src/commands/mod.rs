@@ -175,7 +175,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let keys = match &a.key_dir {
                 Some(dir) => audit::Keys::Dir(dir.clone()),
                 None => match keys::load(ui, &a.key, env)? {
-                    Some(key) => audit::Keys::One(key),
+                    Some(key) => audit::Keys::One(Box::new(key)),
                     None => audit::Keys::None,
                 },
             };
