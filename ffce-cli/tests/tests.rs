@@ -28,6 +28,7 @@ mod keys;
 mod local_store;
 mod provenance;
 mod reports;
+mod snapshots;
 mod store_errors;
 mod units_and_lookalikes;
 mod verify;
