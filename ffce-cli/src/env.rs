@@ -15,7 +15,7 @@ pub const BUCKET_ENV: &str = "FFCE_BUCKET";
 /// Environment variable naming the local folder when no `--bucket` or `--dir` is given.
 pub const DIR_ENV: &str = "FFCE_DIR";
 /// Environment variable the cloud's backup functions get the bucket name from
-/// (FFCE-SPEC §5); read after `--bucket` / `--dir` and `FFCE_BUCKET` / `FFCE_DIR`.
+/// (docs/SPEC.md §5); read after `--bucket` / `--dir` and `FFCE_BUCKET` / `FFCE_DIR`.
 pub const BUCKET_FALLBACK_ENV: &str = "S3_BACKUP_BUCKET_NAME";
 /// Environment variable holding a device master secret (hex or base64).
 pub const MASTER_KEY_ENV: &str = "FFCE_MASTER_KEY";

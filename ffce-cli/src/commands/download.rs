@@ -5,7 +5,7 @@
 //! Order of checks, each of which writes nothing when it fails: the blob's structure
 //! (exit 4), with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the
 //! digest stored with the backup when it has one (S3's `etag` metadata, the device
-//! API's ETag; FFCE-SPEC §5, exit 4). Only then is the output written
+//! API's ETag; docs/SPEC.md §5, exit 4). Only then is the output written
 //! ([`crate::files::write_output`]). (The transport checksum was verified by the store.)
 
 use std::path::Path;
