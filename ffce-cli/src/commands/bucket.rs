@@ -24,7 +24,7 @@ use crate::output::bucket::{
     BucketChecked, BucketContents, BucketCreated, BucketDryRun, BucketEmptied, BucketRefused,
     EmptyFailure, ProvisionedSettings, SettingCheck, WouldRemove, describe,
 };
-use crate::output::{Format, Printer, timestamp};
+use crate::output::{Printer, timestamp};
 use crate::store_choice;
 use crate::ui::Ui;
 use ffce_core::{Count, Grouped};
@@ -341,11 +341,8 @@ async fn dry_run(
         would_delete,
         would_abort,
     };
-    if printer.format() == Format::Jsonl {
-        printer.summary(&record)?;
-    } else {
-        printer.document(&record)?;
-    }
+    // With --jsonl the records were printed as the survey found them; this closes them.
+    printer.document(&record)?;
     ui.info(STACKS_REMINDER);
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct Verify {
 
 /// Runs `ffce verify`.
 pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
-    if printer.format() == Format::Json && ui.verbosity >= 0 {
+    if printer.format() == Format::Json {
         // Scripts written for the JSON Lines `--json` printed before schema_version 1.
         ui.info(
             "note: `ffce verify --json` prints one JSON document; for one record per line \

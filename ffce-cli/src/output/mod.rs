@@ -16,6 +16,10 @@
 //!   nothing is renamed, retyped or removed without raising [`SCHEMA_VERSION`].
 //! - Human text goes through [`Record::human`] and [`Human`], with colours named by
 //!   [`Style`], never raw ANSI strings.
+//! - Every record type is in `docs/json-output.md` (and `docs/json-output.schema.json`),
+//!   generated from these types by the `schema` unit test, which fails when they are
+//!   stale: `FFCE_UPDATE_JSON_DOCS=1 cargo test -p ffce-cli --bin ffce output::schema`
+//!   regenerates them. A new record type is added to the list in `schema.rs`.
 //!
 //! A reader that leaves early (`ffce audit --jsonl | head`) is noticed by the printer:
 //! [`Printer::item`] answers `false` and the command stops working for nobody.
