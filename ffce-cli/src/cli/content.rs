@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::KeyArgs;
 use super::store::StoreArgs;
 use super::values;
-use super::KeyArgs;
 use crate::output::OutputArgs;
 
 /// The examples and notes of `ffce show --help`.

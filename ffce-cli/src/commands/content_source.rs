@@ -25,15 +25,15 @@ use sha2::Digest as _;
 use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
+use crate::cli::StoreArgs;
+use crate::cli::values::DeviceArg;
+use crate::env::{Env, KEY_ENV, MASTER_KEY_ENV};
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, read_secret_input_limited};
-use crate::cli::values::DeviceArg;
-use crate::cli::StoreArgs;
-use crate::env::{Env, KEY_ENV, MASTER_KEY_ENV};
 use crate::keys;
-use crate::store_choice::{Access, StoreTarget};
 use crate::output::content::{ContentProblem, SourceInfo};
 use crate::report::open_error;
+use crate::store_choice::{Access, StoreTarget};
 use crate::ui::Ui;
 
 /// A source as the user named it.

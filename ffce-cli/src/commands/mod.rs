@@ -150,7 +150,12 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let (store, target) =
                 StoreTarget::resolve_device(&a.store, &a.device, Access::Read, env)?;
             let keys = match a.content {
-                true => Some(content_source::Keys::load(ui, &a.key, a.key_dir.as_deref(), env)?),
+                true => Some(content_source::Keys::load(
+                    ui,
+                    &a.key,
+                    a.key_dir.as_deref(),
+                    env,
+                )?),
                 false => None,
             };
             block_on(versions::run(ui, printer, store, target, keys))

@@ -10,8 +10,8 @@
 
 use super::content_source::{self, Keys, Source};
 use crate::cli::ShowArgs;
-use crate::exit::{CliError, CliResult};
 use crate::env::Env;
+use crate::exit::{CliError, CliResult};
 use crate::output::content::{JsonValue, Secrets, printable};
 use crate::output::show::{Database, ExportJson, KeyJson, Shown, ShownRow, TableInfo, View};
 use crate::output::{Format, Printer};

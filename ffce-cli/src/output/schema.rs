@@ -18,14 +18,16 @@ use super::bucket::{
     BucketChecked, BucketCreated, BucketDryRun, BucketEmptied, BucketRefused, WouldRemove,
 };
 use super::changes::{AllVersionsDeleted, Deleted, Restored, Stored, VersionDeleted};
+use super::diff::{DiffReport, RowChangeRecord};
 use super::download::{DownloadReport, Downloaded};
 use super::error::ErrorRecord;
 use super::listing::{
     DeletedDevice, DeletedListing, DeletedStrayKey, Device, ListSummary, Listing, StrayKey,
 };
 use super::report::BlobReport;
+use super::show::{Shown, ShownRow};
 use super::verify::{FileCheck, VerifyDocument, VerifyTotal};
-use super::versions::VersionList;
+use super::versions::{Version, VersionList, VersionsSummary};
 use super::{Record, SCHEMA_VERSION};
 
 /// What one command prints: its `--json` document(s), and with `--jsonl` the records
@@ -125,7 +127,17 @@ fn contract() -> Outputs {
     let t = Some(c.name::<ListSummary>());
     c.command("ffce ls", d, s, t);
     let d = vec![doc!("", VersionList)];
-    c.command("ffce versions", d, vec![], None);
+    let s = vec![c.name::<Version>()];
+    let t = Some(c.name::<VersionsSummary>());
+    c.command("ffce versions", d, s, t);
+    let d = vec![doc!("", Shown<'static>)];
+    let s = vec![c.name::<ShownRow<'static>>()];
+    let t = Some(c.name::<Shown<'static>>());
+    c.command("ffce show", d, s, t);
+    let d = vec![doc!("", DiffReport<'static>)];
+    let s = vec![c.name::<RowChangeRecord<'static>>()];
+    let t = Some(c.name::<DiffReport<'static>>());
+    c.command("ffce diff", d, s, t);
     let d = vec![doc!("", Restored)];
     c.command("ffce restore", d, vec![], None);
     let d = vec![doc!("", BucketCreated)];
