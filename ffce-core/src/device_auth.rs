@@ -582,6 +582,17 @@ impl AuthHeaders {
             signature,
         })
     }
+
+    /// The nonce's 32 bytes, as signed: what a server remembers so that the same signed
+    /// request is accepted once only.
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+
+    /// [`TIMESTAMP_HEADER`] as sent (and signed); [`parse_timestamp`] reads it.
+    pub fn timestamp(&self) -> &str {
+        &self.timestamp
+    }
 }
 
 /// A header's value, or [`AuthError::MissingHeader`] when it is absent or empty.
@@ -807,6 +818,10 @@ mod tests {
             ]
         );
         check(&key().public_key(), raw(&signed), NOW).unwrap();
+        // What a server keeps of a verified request: the nonce's bytes and the time.
+        let parsed = AuthHeaders::parse(DEVICE, raw(&signed), NOW).unwrap();
+        assert_eq!(parsed.nonce(), &[7; 32]);
+        assert_eq!(parsed.timestamp(), NOW_TEXT);
     }
 
     #[test]
