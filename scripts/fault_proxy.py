@@ -35,19 +35,25 @@ taken as ``rules``)::
         # -- selection: every condition given must hold --
         "method": "GET",           # request method (case-insensitive)
         "path": "/backup.ffce",    # substring of the request target (path?query)
+        "target": "PutItem",       # substring of the X-Amz-Target header (DynamoDB's
+                                   # operation); a request without one does not match
         "first": 2,                # the first 2 requests this rule's method/path match
         "nth": [3, 5],             # matching requests number 3..5 (1-based; an int = one)
         "probability": 0.5,        # drawn from random.Random(seed), in request order
         # -- parameters (per fault) --
-        "status": 503, "bytes": 100, "request_bytes": 10, "offset": -1, "xor": 1, "seconds": 2.0,
-        "forward": false}]}
+        "status": 503, "code": "SlowDown", "bytes": 100, "request_bytes": 10, "offset": -1,
+        "xor": 1, "seconds": 2.0, "forward": false}]}
 
 Ordinals count per rule: request k is the k-th request matching that rule's
-``method`` and ``path`` filters (without filters: the k-th proxied request).
+``method``, ``path`` and ``target`` filters (without filters: the k-th proxied request).
 
 Faults:
-    status    answer ``status`` (503 -> S3 ``SlowDown``, 500 -> ``InternalError``,
-              default 503) with an S3 XML error body. The request body is read
+    status    answer ``status`` (default 503) with an error body the client's SDK
+              parses: for S3 an XML ``<Error>`` (503 -> ``SlowDown``, 500 ->
+              ``InternalError``); for a DynamoDB request (one with an X-Amz-Target
+              header) a JSON ``__type`` (500 -> ``InternalServerError``, 503 ->
+              ``ServiceUnavailable``, 400 -> ``ThrottlingException``). ``code``
+              names another error code. The request body is read
               and dropped; with ``"forward": true`` the request is first sent
               upstream (so it takes effect) and its answer is thrown away.
     reset     forward, send the response headers and ``bytes`` body bytes
@@ -97,6 +103,11 @@ S3_ERRORS = {
     500: ("InternalError", "We encountered an internal error. Please try again."),
     503: ("SlowDown", "Please reduce your request rate."),
 }
+DYNAMODB_ERRORS = {
+    400: "ThrottlingException",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
 VERBOSE = False
 
 
@@ -112,8 +123,9 @@ class PlanError(ValueError):
 class Plan:
     """A validated plan plus its mutable state (counters, random generator)."""
 
-    RULE_KEYS = {"fault", "method", "path", "first", "nth", "probability",
-                 "status", "bytes", "request_bytes", "offset", "xor", "seconds", "forward"}
+    RULE_KEYS = {"fault", "method", "path", "target", "first", "nth", "probability",
+                 "status", "code", "bytes", "request_bytes", "offset", "xor", "seconds",
+                 "forward"}
 
     def __init__(self, raw):
         if isinstance(raw, list):
@@ -140,13 +152,16 @@ class Plan:
         self.rng = random.Random(raw.get("seed", 0))
         self.counts = [0] * len(self.rules)
 
-    def select(self, method, target):
-        """Returns (index, rule) of the rule that applies to this request, or (None, None)."""
+    def select(self, method, target, amz_target=None):
+        """Returns (index, rule) of the rule that applies to this request, or (None, None).
+        `amz_target` is the request's X-Amz-Target header (DynamoDB's operation), if any."""
         chosen = (None, None)
         for i, rule in enumerate(self.rules):
             if "method" in rule and rule["method"].upper() != method.upper():
                 continue
             if "path" in rule and rule["path"] not in target:
+                continue
+            if "target" in rule and (amz_target is None or rule["target"] not in amz_target):
                 continue
             self.counts[i] += 1  # every rule counts its own matches
             if chosen[0] is not None:
@@ -247,14 +262,27 @@ async def copy_body(reader, kind, length, sink):
     return total
 
 
-def s3_error(status, target, close=False):
-    code, message = S3_ERRORS.get(status, ("InternalError", "Injected fault."))
+def s3_error(status, target, close=False, code=None):
+    default_code, message = S3_ERRORS.get(status, ("InternalError", "Injected fault."))
+    code = code or default_code
     reason = {500: "Internal Server Error", 503: "Slow Down"}.get(status, "Error")
     body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
             f"<Message>{message}</Message><Resource>{target}</Resource>"
             f"<RequestId>fault-proxy</RequestId></Error>").encode()
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\n"
             f"Content-Length: {len(body)}\r\nx-amz-request-id: fault-proxy\r\n"
+            + ("Connection: close\r\n" if close else "") + "\r\n")
+    return head.encode() + body
+
+
+def dynamodb_error(status, code=None, close=False):
+    """A DynamoDB error answer (JSON 1.0 protocol), as the SDKs parse it."""
+    code = code or DYNAMODB_ERRORS.get(status, "InternalServerError")
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                       "message": "Injected fault."}).encode()
+    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"Content-Length: {len(body)}\r\nx-amzn-RequestId: fault-proxy\r\n"
             + ("Connection: close\r\n" if close else "") + "\r\n")
     return head.encode() + body
 
@@ -349,7 +377,7 @@ class Proxy:
             await self.control(head, method, target, b"".join(chunks), writer)
             return not client_close
 
-        idx, rule = self.plan.select(method, target)
+        idx, rule = self.plan.select(method, target, head.get("x-amz-target"))
         fault = rule["fault"] if rule else None
         entry = {
             "n": len(self.log) + 1, "method": method, "path": target,
@@ -437,7 +465,10 @@ class Proxy:
     async def answer_status(self, rule, target, entry, writer, close):
         status = int(rule.get("status", 503))
         entry["status"] = status
-        writer.write(s3_error(status, urllib.parse.urlsplit(target).path, close))
+        if any(k.lower() == "x-amz-target" for k in entry["headers"]):
+            writer.write(dynamodb_error(status, rule.get("code"), close))
+        else:
+            writer.write(s3_error(status, urllib.parse.urlsplit(target).path, close, rule.get("code")))
         await writer.drain()
         return not close
 

@@ -356,6 +356,40 @@ def t_select_filter(c):
     return "only GET .../b/ faulted"
 
 
+@check("DynamoDB: selection by X-Amz-Target, JSON error bodies boto3 reads as their codes")
+def t_dynamodb(c):
+    ddb = boto3.client(
+        "dynamodb", endpoint_url=c.url, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    table = f"fault-selftest-{uuid.uuid4().hex[:12]}"
+    c.plan()
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    item = {"id": {"S": "k"}}
+    codes = []
+    for status, code in [(500, None), (503, None), (400, None), (400, "ProvisionedThroughputExceededException")]:
+        rule = {"fault": "status", "status": status, "target": "PutItem"}
+        if code:
+            rule["code"] = code
+        c.plan(rule)
+        ddb.get_item(TableName=table, Key=item)  # another operation: not selected
+        e = expect_raises(botocore.exceptions.ClientError, lambda: ddb.put_item(TableName=table, Item=item))
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.response
+        codes.append(e.response["Error"]["Code"])
+        assert [x["fault"] for x in c.log()] == [None, "status"], c.log()
+    assert codes == ["InternalServerError", "ServiceUnavailable", "ThrottlingException",
+                     "ProvisionedThroughputExceededException"], codes
+    assert "Item" not in ddb.get_item(TableName=table, Key=item), "a faulted PutItem reached the table"
+    # `code` names another S3 error too.
+    c.plan({"fault": "status", "status": 503, "code": "ServiceUnavailable"})
+    e = expect_raises(botocore.exceptions.ClientError,
+                      lambda: c.client(attempts=1).head_object(Bucket=c.bucket, Key="a/backup.ffce"))
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    return " ".join(codes)
+
+
 @check("selection by ordinal range nth [2, 3]")
 def t_select_nth(c):
     c.plan({"fault": "status", "nth": [2, 3]})
@@ -472,7 +506,7 @@ def t_cmdline(c):
 
 CHECKS = [t_passthrough, t_status_503, t_status_retry, t_status_forward, t_reset_raw, t_reset_boto,
           t_reset_before, t_reset_request, t_truncate, t_truncate_half, t_corrupt, t_corrupt_empty, t_latency, t_stall,
-          t_stall_forward, t_select_filter, t_select_nth, t_select_random, t_request_bodies, t_control,
+          t_stall_forward, t_select_filter, t_dynamodb, t_select_nth, t_select_random, t_request_bodies, t_control,
           t_cmdline]
 
 
