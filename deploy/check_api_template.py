@@ -5,9 +5,11 @@ cfn-lint checks that the template is valid CloudFormation and SAM; this script c
 it is *our* API (FFCE-SPEC §7): three functions (POST, GET, DELETE /devices/{uuid}/backup)
 on one HTTP API with payload format 2.0, each on provided.al2023 / arm64 / bootstrap with
 256 MB and 15 s like the Python functions, the environment the binary reads, BACKUP_KEY_LAYOUT
-limited to nested|flat, and ONE IAM role per route that allows exactly the actions its
-handler calls on exactly the bucket's objects, the device table and (only when the bucket
-has a customer managed key) that key: never a `*` action or a `*` resource.
+limited to nested|flat, the nonce table (on demand, key `id`, TTL on `expires_at`; its name
+always given to the functions, so that replayed requests are always refused), and ONE IAM
+role per route that allows exactly the actions its handler calls on exactly the bucket's
+objects, the device table, the nonce table (dynamodb:PutItem alone) and (only when the
+bucket has a customer managed key) that key: never a `*` action or a `*` resource.
 
 A role's statements may use Fn::If on the template's conditions; every statement is
 checked with each condition true and false, so a KMS grant cannot hide in either branch.
@@ -31,6 +33,8 @@ PATH = "/devices/{uuid}/backup"
 BUCKET_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BackupBucketName}/*"}
 TABLE = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${DevicesTableName}"}
 KMS_KEY = {"Ref": "BackupBucketKmsKeyArn"}
+NONCES = {"Fn::GetAtt": ["NoncesTable", "Arn"]}
+NONCES_ACTIONS = {"dynamodb:PutItem"}
 BASIC_LOGGING = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 DYNAMODB = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
 
@@ -44,6 +48,13 @@ ENVIRONMENT = {
     "S3_BACKUP_BUCKET_NAME": {"Ref": "BackupBucketName"},
     "DYNAMODB_DEVICES_TABLE_NAME": {"Ref": "DevicesTableName"},
     "BACKUP_KEY_LAYOUT": {"Ref": "BackupKeyLayout"},
+    "DYNAMODB_NONCES_TABLE_NAME": {"Ref": "NoncesTable"},
+}
+NONCES_TABLE = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
 }
 
 
@@ -103,6 +114,11 @@ def checks(t):
     yield "BackupKeyLayout allows exactly nested and flat", sorted(layout.get("AllowedValues", [])) == ["flat", "nested"]
     yield "BackupKeyLayout defaults to nested", layout.get("Default") == "nested"
 
+    tables = [n for n, r in res.items() if r.get("Type") == "AWS::DynamoDB::Table"]
+    yield "exactly one table, NoncesTable", tables == ["NoncesTable"]
+    nonces = res.get("NoncesTable", {}).get("Properties", {})
+    yield "NoncesTable: on demand, string key id, TTL on expires_at, nothing else", nonces == NONCES_TABLE
+
     apis = [n for n, r in res.items() if r.get("Type") == "AWS::Serverless::HttpApi"]
     yield "exactly one HttpApi", len(apis) == 1
     api = apis[0] if apis else None
@@ -161,17 +177,20 @@ def checks(t):
             )
             yield f"{label}: no wildcard action", all(isinstance(a, str) and "*" not in a for a in actions)
             yield f"{label}: no `*` resource", all(r != "*" for _, _, ress, _ in grants for r in ress)
-            by_resource = {"s3": set(), "dynamodb": set(), "kms": set(), "other": set()}
+            by_resource = {"s3": set(), "dynamodb": set(), "nonces": set(), "kms": set(), "other": set()}
+            kinds = {str(BUCKET_OBJECTS): ("s3", "s3"), str(TABLE): ("dynamodb", "dynamodb"),
+                     str(NONCES): ("nonces", "dynamodb"), str(KMS_KEY): ("kms", "kms")}
             for _, acts, ress, _ in grants:
                 for a in acts:
                     for r in ress:
-                        kind = {str(BUCKET_OBJECTS): "s3", str(TABLE): "dynamodb", str(KMS_KEY): "kms"}.get(str(r), "other")
+                        kind, service = kinds.get(str(r), ("other", None))
                         # An action is only counted where its own service's resource is.
-                        if not str(a).startswith(kind + ":"):
+                        if service is None or not str(a).startswith(service + ":"):
                             kind = "other"
                         by_resource[kind].add(a)
             yield f"{label}: exactly {sorted(want['s3'])} on the bucket's objects", by_resource["s3"] == want["s3"]
             yield f"{label}: exactly {sorted(DYNAMODB)} on the device table", by_resource["dynamodb"] == DYNAMODB
+            yield f"{label}: exactly {sorted(NONCES_ACTIONS)} on the nonce table", by_resource["nonces"] == NONCES_ACTIONS
             kms_want = want["kms"] if with_key else set()
             yield f"{label}: exactly {sorted(kms_want)} on the bucket's key", by_resource["kms"] == kms_want
             yield f"{label}: nothing else", not by_resource["other"]
@@ -215,14 +234,33 @@ MUTATIONS = {
         {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": KMS_KEY}
     ),
     "GET's KMS grant unconditional": lambda t: statements(role_of(t, "GET")[1]).__setitem__(
-        2, statements(role_of(t, "GET")[1])[2]["Fn::If"][1]
+        3, statements(role_of(t, "GET")[1])[3]["Fn::If"][1]
     ),
-    "POST's KMS grant is Decrypt": lambda t: statements(role_of(t, "POST")[1])[2]["Fn::If"][1].update(
+    "POST's KMS grant is Decrypt": lambda t: statements(role_of(t, "POST")[1])[3]["Fn::If"][1].update(
         Action=["kms:Decrypt"]
     ),
-    "an S3 grant in the else branch of GET's KMS Fn::If": lambda t: statements(role_of(t, "GET")[1])[2]["Fn::If"].__setitem__(
+    "an S3 grant in the else branch of GET's KMS Fn::If": lambda t: statements(role_of(t, "GET")[1])[3]["Fn::If"].__setitem__(
         2, {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": BUCKET_OBJECTS}
     ),
+    "no DYNAMODB_NONCES_TABLE_NAME": lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop(
+        "DYNAMODB_NONCES_TABLE_NAME"
+    ),
+    "the nonce table provisioned": lambda t: t["Resources"]["NoncesTable"]["Properties"].update(
+        BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+    ),
+    "the nonce table without TTL": lambda t: t["Resources"]["NoncesTable"]["Properties"].pop("TimeToLiveSpecification"),
+    "TTL on another attribute": lambda t: t["Resources"]["NoncesTable"]["Properties"]["TimeToLiveSpecification"].update(
+        AttributeName="ttl"
+    ),
+    "GET lacks the nonce grant": lambda t: statements(role_of(t, "GET")[1]).pop(2),
+    "DELETE may also read the nonce table": lambda t: statements(role_of(t, "DELETE")[1])[2]["Action"].append(
+        "dynamodb:GetItem"
+    ),
+    "the nonce grant on every table": lambda t: statements(role_of(t, "POST")[1])[2].update(
+        Resource={"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"}
+    ),
+    "PutItem on the device table": lambda t: statements(role_of(t, "POST")[1])[1]["Action"].append("dynamodb:PutItem"),
+    "a second table": lambda t: t["Resources"].update(Extra=copy.deepcopy(t["Resources"]["NoncesTable"])),
     "a fourth function": lambda t: t["Resources"].update(Extra=copy.deepcopy(role_of(t, "GET")[0])),
     "no BACKUP_KEY_LAYOUT": lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("BACKUP_KEY_LAYOUT"),
     "AdministratorAccess on POST": lambda t: role_of(t, "POST")[1]["Properties"]["ManagedPolicyArns"].append(

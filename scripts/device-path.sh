@@ -55,7 +55,7 @@ export PATH="$repo/target/debug:$venv/bin:$PATH"
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 \
     AWS_ENDPOINT_URL_DYNAMODB AWS_DEFAULT_REGION AWS_LAMBDA_RUNTIME_API \
     FFCE_BUCKET FFCE_DIR FFCE_MASTER_KEY FFCE_KEY FFCE_API_URL FFCE_DEVICE_KEY \
-    S3_BACKUP_BUCKET_NAME DYNAMODB_DEVICES_TABLE_NAME BACKUP_KEY_LAYOUT
+    S3_BACKUP_BUCKET_NAME DYNAMODB_DEVICES_TABLE_NAME DYNAMODB_NONCES_TABLE_NAME BACKUP_KEY_LAYOUT
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
     AWS_EC2_METADATA_DISABLED=true \
     AWS_CONFIG_FILE=/nonexistent/ffce-device-path/config \
@@ -110,20 +110,25 @@ device=3f2504e0-4f89-41d3-9a0c-0305e82c3301
 etag=
 bucket=device-backups
 table=devices
+nonces=nonces
 export AWS_ENDPOINT_URL=$endpoint
 printf 'moto (S3 and DynamoDB): AWS_ENDPOINT_URL=%s\n' "$endpoint"
 
-# The cloud side: a bucket as provisioned, the device table, the API on loopback.
+# The cloud side: a bucket as provisioned, the device table, the nonce table (each signed
+# request is good once), the API on loopback.
 step ffce bucket create --bucket "$bucket"
 expect_code 0
 step python "$repo/scripts/device_table.py" create "$table"
 expect_code 0
 expect_out "\"$table\""
+step python "$repo/scripts/device_table.py" create-nonces "$nonces"
+expect_code 0
+expect_out "\"$nonces\""
 
 api_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-last_step="S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table ffce-backup-api --listen 127.0.0.1:$api_port >api.log 2>&1 &"
+last_step="S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table DYNAMODB_NONCES_TABLE_NAME=$nonces ffce-backup-api --listen 127.0.0.1:$api_port >api.log 2>&1 &"
 printf '\n$ %s\n' "$last_step"
-S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table \
+S3_BACKUP_BUCKET_NAME=$bucket DYNAMODB_DEVICES_TABLE_NAME=$table DYNAMODB_NONCES_TABLE_NAME=$nonces \
     ffce-backup-api --listen "127.0.0.1:$api_port" >api.log 2>&1 &
 api_pid=$!
 ready=
@@ -196,5 +201,10 @@ step ffce api get "$device" -o gone.ffce
 expect_code 3
 expect_err "404"
 [[ ! -e gone.ffce ]] || die "ffce api get left gone.ffce after a 404"
+
+# The API ran with replay protection on (it says at start-up when it is off).
+if grep -q "replay protection is off" "$work/device/api.log"; then
+    die "ffce-backup-api ran without its nonce table: $(cat "$work/device/api.log")"
+fi
 
 printf '\ndevice-path: ok (every step as expected)\n'

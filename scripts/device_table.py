@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The device table of the backup API (FFCE-SPEC §7) on a DynamoDB endpoint: create it,
-register a device, read a device's item. For the local test server (moto) and for
-registering a test device by hand; it writes exactly what the API reads: key `uuid`
-(string), attribute `public_key` (standard base64 of the 65-byte uncompressed P-256 point,
-as `ffce api keygen` prints it).
+register a device, read a device's item; and the API's nonce table, which makes each
+signed request good once. For the local test server (moto) and for registering a test
+device by hand; it writes exactly what the API reads: key `uuid` (string), attribute
+`public_key` (standard base64 of the 65-byte uncompressed P-256 point, as `ffce api
+keygen` prints it). The nonce table has the string key `id` and TTL on the number
+attribute `expires_at`, as deploy/backup-api.yaml creates it.
 
 Usage:
     scripts/device_table.py [--endpoint URL] create TABLE
+    scripts/device_table.py [--endpoint URL] create-nonces TABLE
     scripts/device_table.py [--endpoint URL] register TABLE UUID PUBLIC_KEY_B64
     scripts/device_table.py [--endpoint URL] get TABLE UUID
 
@@ -52,6 +55,8 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create the table (key uuid, string)")
     create.add_argument("table")
+    nonces = sub.add_parser("create-nonces", help="create the nonce table (key id, TTL on expires_at)")
+    nonces.add_argument("table")
     register = sub.add_parser("register", help="put a device with its public key")
     register.add_argument("table")
     register.add_argument("uuid")
@@ -71,6 +76,19 @@ def main():
                 BillingMode="PAY_PER_REQUEST",
             )
             dynamodb.get_waiter("table_exists").wait(TableName=args.table)
+            result = args.table
+        elif args.command == "create-nonces":
+            dynamodb.create_table(
+                TableName=args.table,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            dynamodb.get_waiter("table_exists").wait(TableName=args.table)
+            dynamodb.update_time_to_live(
+                TableName=args.table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+            )
             result = args.table
         elif args.command == "register":
             item = {"uuid": {"S": args.uuid}, "public_key": {"S": args.public_key}}

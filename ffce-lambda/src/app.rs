@@ -2,6 +2,7 @@
 //! `--listen`: one [`App`] per process (configuration and clients built once), one
 //! [`App::handle`] per request, one JSON log line per request.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -13,6 +14,7 @@ use http::{HeaderValue, Method, StatusCode, header};
 use crate::config::Config;
 use crate::devices::{Devices, Lookup};
 use crate::event::{UndecodableBody, request_from_event, response_to_event};
+use crate::nonces::{self, DynamoNonces, Nonces, Recorded};
 use crate::reply::{self, Refusal, Request, Response, etag_value};
 use crate::{auth, logging};
 
@@ -25,7 +27,16 @@ pub struct App {
     config: Config,
     store: S3Store,
     devices: Devices,
+    /// The nonce ledger; `None`: replays are not refused.
+    nonces: Option<Arc<dyn Nonces>>,
 }
+
+/// The 401 message of a replayed request.
+pub const REPLAYED_MESSAGE: &str =
+    "Request already used: sign each request with a fresh X-Device-Nonce";
+/// The 503 message when the nonce ledger cannot answer.
+pub const NONCES_UNAVAILABLE_MESSAGE: &str =
+    "Cannot check the request for a replay now; try again with a fresh nonce";
 
 /// A client could not be built at start-up.
 #[derive(Debug)]
@@ -53,17 +64,41 @@ impl App {
             .await
             .map_err(|e| StartError(format!("S3: {e}")))?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let devices = Devices::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
-        Ok(App::new(config, store, devices))
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let nonces = config
+            .nonces_table
+            .clone()
+            .map(|table| Arc::new(DynamoNonces::new(dynamodb.clone(), table)) as Arc<dyn Nonces>);
+        let devices = Devices::new(dynamodb, config.table.clone());
+        let app = App::new(config, store, devices);
+        Ok(match nonces {
+            Some(nonces) => app.with_nonces(nonces),
+            None => app,
+        })
     }
 
-    /// An app from clients built elsewhere.
+    /// An app from clients built elsewhere, without a nonce ledger (see
+    /// [`App::with_nonces`]).
     pub fn new(config: Config, store: S3Store, devices: Devices) -> App {
         App {
             config,
             store,
             devices,
+            nonces: None,
         }
+    }
+
+    /// The same app, refusing replayed requests with `nonces` as its ledger.
+    pub fn with_nonces(self, nonces: Arc<dyn Nonces>) -> App {
+        App {
+            nonces: Some(nonces),
+            ..self
+        }
+    }
+
+    /// Whether a replayed request is refused (a nonce ledger is configured).
+    pub fn refuses_replays(&self) -> bool {
+        self.nonces.is_some()
     }
 
     /// The configuration.
@@ -163,8 +198,14 @@ impl App {
                 return reply::message(500, "Internal server error");
             }
         };
-        if let Err(refusal) = auth::check(request, path_uuid, &public_key) {
-            return refusal.into_response();
+        let signed = match auth::check(request, path_uuid, &public_key) {
+            Ok(signed) => signed,
+            Err(refusal) => return refusal.into_response(),
+        };
+        // After the signature (an unauthenticated caller cannot fill the ledger), before
+        // anything is read or written: every route, whatever the method or the body.
+        if let Some(refused) = self.first_use(&sent.device(), &signed, request_id).await {
+            return refused;
         }
         // The lowercase key, which ffce writes, and the key as sent when it differs.
         let key = sent.canonical();
@@ -173,6 +214,37 @@ impl App {
             Method::POST => self.post(request, &key, path_uuid, request_id).await,
             Method::GET => self.get(&key, as_sent, request_id).await,
             _ => self.delete(&key, as_sent, path_uuid, request_id).await,
+        }
+    }
+
+    /// Records the request's nonce in the ledger: `None` when it is the first use (or
+    /// there is no ledger), else the answer: 401 for a replay, 503 when the ledger
+    /// cannot say. Neither log line holds the nonce.
+    async fn first_use(
+        &self,
+        device: &ffce_core::DeviceId,
+        signed: &auth::Signed,
+        request_id: &str,
+    ) -> Option<Response> {
+        let ledger = self.nonces.as_ref()?;
+        let expires_at = nonces::expires_at(signed.unix_secs);
+        match ledger.record(device, &signed.nonce, expires_at).await {
+            Ok(Recorded::Fresh) => None,
+            Ok(Recorded::Replayed) => {
+                tracing::warn!(
+                    request_id,
+                    "replayed request refused: its nonce was used before"
+                );
+                Some(reply::message(401, REPLAYED_MESSAGE))
+            }
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "nonce table unavailable; request refused");
+                let mut response = reply::message(503, NONCES_UNAVAILABLE_MESSAGE);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                Some(response)
+            }
         }
     }
 

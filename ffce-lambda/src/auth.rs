@@ -3,7 +3,7 @@
 //! clock (±10 s) and the device's registered public key.
 
 use ffce_core::device_auth::{
-    self, AuthHeaders, DevicePublicKey, NONCE_HEADER, RawAuthHeaders, SIGNATURE_HEADER,
+    self, AuthHeaders, DevicePublicKey, NONCE_HEADER, NONCE_LEN, RawAuthHeaders, SIGNATURE_HEADER,
     TIMESTAMP_HEADER, UUID_HEADER,
 };
 
@@ -17,6 +17,15 @@ pub fn parse_public_key(text: &str) -> Result<DevicePublicKey, device_auth::Publ
 /// Seconds since the Unix epoch on the server's clock.
 pub use ffce_core::device_auth::now_unix_secs;
 
+/// What a verified request signed: its nonce and its time.
+#[derive(Clone, Copy)]
+pub struct Signed {
+    /// The nonce's bytes.
+    pub nonce: [u8; NONCE_LEN],
+    /// The request's timestamp, in Unix seconds.
+    pub unix_secs: i64,
+}
+
 /// Checks the request's headers for the device `path_uuid` (the path parameter as
 /// sent) registered with `public_key`; the refusal is the §7 answer (400, 401, 403)
 /// whose message names the header and the problem, never a header's value.
@@ -24,7 +33,7 @@ pub fn check(
     request: &Request,
     path_uuid: &str,
     public_key: &DevicePublicKey,
-) -> Result<(), Refusal> {
+) -> Result<Signed, Refusal> {
     // Header names are case-insensitive (`http` lowercases them); a value that is not
     // visible ASCII is no valid value, and counts as absent.
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
@@ -35,6 +44,14 @@ pub fn check(
         signature: header(SIGNATURE_HEADER),
     };
     AuthHeaders::parse(path_uuid, raw, now_unix_secs())
-        .and_then(|headers| device_auth::verify(public_key, &headers))
+        .and_then(|headers| {
+            device_auth::verify(public_key, &headers)?;
+            // Parsed once already; it cannot fail here.
+            let unix_secs = device_auth::parse_timestamp(headers.timestamp())?;
+            Ok(Signed {
+                nonce: *headers.nonce(),
+                unix_secs,
+            })
+        })
         .map_err(|e| Refusal::new(e.http_status(), e.to_string()))
 }

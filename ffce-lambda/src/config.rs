@@ -1,6 +1,6 @@
 //! The function's configuration, read once per process from the environment: the
-//! bucket and the device table as the Python functions name them (FFCE-SPEC §7), and
-//! the object key layout. AWS settings (region, credentials, `AWS_ENDPOINT_URL`) are
+//! bucket and the device table as the Python functions name them (FFCE-SPEC §7), the
+//! object key layout, and the nonce table that makes each signed request good once. AWS settings (region, credentials, `AWS_ENDPOINT_URL`) are
 //! the SDK's business and read by `aws-config`.
 
 use std::fmt;
@@ -13,6 +13,8 @@ pub const BUCKET_VAR: &str = "S3_BACKUP_BUCKET_NAME";
 pub const TABLE_VAR: &str = "DYNAMODB_DEVICES_TABLE_NAME";
 /// `nested` (the default: `{uuid}/backup.ffce`) or `flat` (`{uuid}`).
 pub const LAYOUT_VAR: &str = "BACKUP_KEY_LAYOUT";
+/// The DynamoDB nonce table ([`crate::nonces`]); unset: replay protection is off.
+pub const NONCES_TABLE_VAR: &str = "DYNAMODB_NONCES_TABLE_NAME";
 
 /// What the function serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct Config {
     pub table: String,
     /// Where a device's backup lives in the bucket ([`LAYOUT_VAR`]).
     pub layout: Layout,
+    /// The nonce table ([`NONCES_TABLE_VAR`]); `None` (unset or empty): requests are
+    /// not checked for replays.
+    pub nonces_table: Option<String>,
 }
 
 /// A configuration the function cannot start with; `Display` names the variable.
@@ -71,10 +76,14 @@ impl Config {
                 Layout::from_name(name).ok_or_else(|| ConfigError::BadLayout(name.to_string()))?
             }
         };
+        let nonces_table = get(NONCES_TABLE_VAR)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
         Ok(Config {
             bucket,
             table,
             layout,
+            nonces_table,
         })
     }
 }
@@ -99,11 +108,27 @@ mod tests {
             Config {
                 bucket: "b".into(),
                 table: "t".into(),
-                layout: Layout::Nested
+                layout: Layout::Nested,
+                nonces_table: None,
             }
         );
         let flat = lookup(&[(BUCKET_VAR, "b"), (TABLE_VAR, "t"), (LAYOUT_VAR, "flat")]);
         assert_eq!(Config::from_lookup(flat).unwrap().layout, Layout::Flat);
+    }
+
+    #[test]
+    fn the_nonce_table_is_optional() {
+        let with = lookup(&[
+            (BUCKET_VAR, "b"),
+            (TABLE_VAR, "t"),
+            (NONCES_TABLE_VAR, " n "),
+        ]);
+        assert_eq!(
+            Config::from_lookup(with).unwrap().nonces_table.as_deref(),
+            Some("n")
+        );
+        let empty = lookup(&[(BUCKET_VAR, "b"), (TABLE_VAR, "t"), (NONCES_TABLE_VAR, "")]);
+        assert_eq!(Config::from_lookup(empty).unwrap().nonces_table, None);
     }
 
     #[test]

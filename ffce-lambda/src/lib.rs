@@ -13,6 +13,12 @@
 //! (400 naming the problem, 413 over 524,288 bytes); `If-None-Match` is compared with
 //! the stored object's `etag` metadata; a GET answers 404 only for a missing object.
 //!
+//! Each signed request is good once ([`nonces`]): with a nonce table configured, the
+//! request's nonce is recorded after its signature verifies and before anything is read
+//! or written; the same headers again, on any route and with any body, are refused with
+//! 401 ([`REPLAYED_MESSAGE`]); a nonce table that cannot answer is a 503
+//! ([`NONCES_UNAVAILABLE_MESSAGE`], `Retry-After: 1`) and the request does nothing.
+//!
 //! A path UUID not in lowercase is looked up in the device table, and compared with
 //! `X-Device-UUID`, as sent (as the Python functions do). Its backup goes under the
 //! canonical lowercase key, the one every ffce tool reads, where the Python functions
@@ -28,6 +34,7 @@
 //! |---|---|
 //! | `S3_BACKUP_BUCKET_NAME` | the bucket (required) |
 //! | `DYNAMODB_DEVICES_TABLE_NAME` | the device table (required) |
+//! | `DYNAMODB_NONCES_TABLE_NAME` | the nonce table (optional; unset: replays are not refused, and the binary says so at start-up) |
 //! | `BACKUP_KEY_LAYOUT` | `nested` (default, `{uuid}/backup.ffce`) or `flat` (`{uuid}`) |
 //! | `AWS_REGION`, credentials, `AWS_ENDPOINT_URL` | as for any AWS SDK program |
 //!
@@ -41,7 +48,8 @@
 //! ```text
 //! export AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_REGION=us-east-1 \
 //!        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-//!        S3_BACKUP_BUCKET_NAME=my-bucket DYNAMODB_DEVICES_TABLE_NAME=firefly-devices
+//!        S3_BACKUP_BUCKET_NAME=my-bucket DYNAMODB_DEVICES_TABLE_NAME=firefly-devices \
+//!        DYNAMODB_NONCES_TABLE_NAME=firefly-nonces
 //! ffce-backup-api --listen 127.0.0.1:8080
 //! ```
 //!
@@ -57,7 +65,8 @@ pub mod devices;
 pub mod event;
 pub mod listen;
 pub mod logging;
+pub mod nonces;
 pub mod reply;
 
-pub use app::{App, BACKUP_ROUTE, StartError};
+pub use app::{App, BACKUP_ROUTE, NONCES_UNAVAILABLE_MESSAGE, REPLAYED_MESSAGE, StartError};
 pub use config::{Config, ConfigError};

@@ -13,8 +13,9 @@ usage: ffce-backup-api --listen ADDR     serve the API over HTTP on ADDR (e.g. 1
        ffce-backup-api                   under the AWS Lambda runtime (AWS_LAMBDA_RUNTIME_API set)
 
 environment: S3_BACKUP_BUCKET_NAME and DYNAMODB_DEVICES_TABLE_NAME (required),
-BACKUP_KEY_LAYOUT (nested, the default, or flat), and the usual AWS variables
-(AWS_REGION, credentials, AWS_ENDPOINT_URL).";
+DYNAMODB_NONCES_TABLE_NAME (the nonce table that refuses replayed requests; without it
+they are not refused), BACKUP_KEY_LAYOUT (nested, the default, or flat), and the usual
+AWS variables (AWS_REGION, credentials, AWS_ENDPOINT_URL).";
 
 enum Mode {
     Lambda,
@@ -89,6 +90,12 @@ fn main() -> ExitCode {
 
 async fn run(mode: Mode, config: Config) -> Result<(), String> {
     let app = Arc::new(App::connect(config).await.map_err(|e| e.to_string())?);
+    if !app.refuses_replays() {
+        // Once per process (per cold start under Lambda).
+        tracing::warn!(target: "ffce_backup_api",
+            "replay protection is off: DYNAMODB_NONCES_TABLE_NAME is not set, so a signed \
+             request seen by anyone can be sent again within its 10 s window");
+    }
     match mode {
         Mode::Lambda => {
             let handler = service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
@@ -108,7 +115,8 @@ async fn run(mode: Mode, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             let local = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(target: "ffce_backup_api", addr = %local, bucket = %app.config().bucket,
-                table = %app.config().table, layout = app.config().layout.name(), "listening");
+                table = %app.config().table, layout = app.config().layout.name(),
+                nonces_table = app.config().nonces_table.as_deref().unwrap_or(""), "listening");
             listen::serve(app, listener)
                 .await
                 .map_err(|e| format!("serving on {local}: {e}"))

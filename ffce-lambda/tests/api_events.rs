@@ -541,6 +541,7 @@ async fn unreachable_app() -> App {
         bucket: "no-such-bucket".into(),
         table: "no-such-table".into(),
         layout: Layout::Nested,
+        nonces_table: None,
     };
     App::new(config, store, devices)
 }
@@ -635,6 +636,7 @@ async fn s3_faults_other_than_a_missing_object_are_500() {
             bucket: missing.bucket().to_string(),
             table: api.table.clone(),
             layout: Layout::Nested,
+            nonces_table: None,
         },
         missing,
         Devices::new(api.dynamo.clone(), api.table.clone()),

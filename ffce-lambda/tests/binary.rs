@@ -101,10 +101,23 @@ impl Drop for Server {
     }
 }
 
+/// `--listen` for `api`'s bucket and tables, the nonce table included.
 fn start(api: &Api) -> Server {
+    start_with(api, true).0
+}
+
+/// `--listen` for `api`'s bucket and device table, and its nonce table if `nonces`;
+/// the server and the log lines before the one that says where it listens.
+fn start_with(api: &Api, nonces: bool) -> (Server, Vec<Value>) {
     let endpoint = endpoint();
     let layout = api.layout.name();
+    let nonces_table = if nonces {
+        api.nonces_table.as_str()
+    } else {
+        ""
+    };
     let mut child = backup_api(&[
+        ("DYNAMODB_NONCES_TABLE_NAME", nonces_table),
         ("S3_BACKUP_BUCKET_NAME", api.store.bucket()),
         ("DYNAMODB_DEVICES_TABLE_NAME", &api.table),
         ("BACKUP_KEY_LAYOUT", layout),
@@ -141,6 +154,7 @@ fn start(api: &Api) -> Server {
         lines,
     };
     // The first line that says where it listens (the SDK may warn before it).
+    let mut before = Vec::new();
     loop {
         let line = server
             .lines
@@ -149,9 +163,11 @@ fn start(api: &Api) -> Server {
         let line: Value = serde_json::from_str(&line).expect("a JSON log line");
         if line["message"] == "listening" {
             assert_eq!(line["layout"], layout);
+            assert_eq!(line["nonces_table"], nonces_table);
             server.addr = line["addr"].as_str().expect("addr").to_string();
-            return server;
+            return (server, before);
         }
+        before.push(line);
     }
 }
 
@@ -288,6 +304,55 @@ async fn listen_serves_the_same_routes_over_http() {
     assert_eq!(requests[4]["route"], "unread body");
     assert_eq!(requests[0]["device"], DEVICE);
     assert_eq!(requests[0]["route"], "POST /devices/{uuid}/backup");
+}
+
+/// With the nonce table, the same headers twice are refused the second time (401); without
+/// it they are not, and the server said so at start-up, once, as a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_refuses_replays_and_says_at_start_up_when_it_cannot() {
+    let api = api("listen-replay", Layout::Nested).await;
+    let key = device_key(22);
+    api.register(DEVICE, &key).await;
+    let notice = |lines: &[Value]| -> Vec<Value> {
+        lines
+            .iter()
+            .filter(|l| {
+                l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("replay protection is off"))
+            })
+            .cloned()
+            .collect()
+    };
+
+    let (server, before) = start_with(&api, true);
+    assert!(notice(&before).is_empty(), "{before:?}");
+    let headers = signed(&key, DEVICE);
+    let path = backup_path(DEVICE);
+    let (status, _, _) = http(&server, "GET", &path, &headers, b"");
+    assert_eq!(status, 404);
+    let (status, _, body) = http(&server, "DELETE", &path, &headers, b"");
+    assert_eq!(status, 401);
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["message"], ffce_lambda::REPLAYED_MESSAGE);
+    drop(server);
+
+    let (server, before) = start_with(&api, false);
+    let notices = notice(&before);
+    assert_eq!(notices.len(), 1, "{before:?}");
+    assert_eq!(notices[0]["level"], "WARN");
+    assert!(
+        notices[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DYNAMODB_NONCES_TABLE_NAME is not set"),
+        "{notices:?}"
+    );
+    let headers = signed(&key, DEVICE);
+    for _ in 0..2 {
+        let (status, _, _) = http(&server, "GET", &path, &headers, b"");
+        assert_eq!(status, 404);
+    }
 }
 
 /// One HTTP/1.1 request read from `reader`: method, path, body. `None` at the end.

@@ -81,4 +81,45 @@ async fn one_json_log_line_per_request_without_body_or_secrets() {
     ] {
         assert!(!text.contains(secret), "{what} is in the log: {text}");
     }
+
+    // The same headers again: refused as a replay, said on a line with the request's
+    // id, and the nonce's value (base64 as sent, hex) still nowhere in the log.
+    let r = api
+        .app
+        .handle_event(
+            event(
+                "get.json",
+                "GET",
+                &backup_path(DEVICE),
+                &headers,
+                EventBody::None,
+            ),
+            "replayed-request",
+        )
+        .await;
+    assert_eq!(r.status_code, 401);
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let replay = lines
+        .iter()
+        .find(|l| l["request_id"] == "replayed-request" && l["message"] != "request")
+        .unwrap_or_else(|| panic!("no line about the replay: {text}"));
+    assert_eq!(replay["level"], "WARN", "{replay}");
+    assert!(
+        replay["message"]
+            .as_str()
+            .unwrap()
+            .contains("replayed request refused"),
+        "{replay}"
+    );
+    let nonce = BASE64.decode(&headers[1].1).unwrap();
+    for (what, secret) in [
+        ("the nonce", headers[1].1.clone()),
+        ("the nonce in hex", hex_lower(&nonce)),
+    ] {
+        assert!(!text.contains(&secret), "{what} is in the log: {text}");
+    }
 }

@@ -1,6 +1,7 @@
 //! Helpers for the device API tests (FFCE-SPEC §7): the real `ffce-backup-api --listen`
 //! server against the moto test server (S3 and DynamoDB on one endpoint), a device table
-//! per test (`scripts/device_table.py`), `ffce api` pointed at the server, and a tiny
+//! per test and a nonce table per server (`scripts/device_table.py`: the server refuses
+//! replayed requests, as deployed), `ffce api` pointed at the server, and a tiny
 //! raw HTTP/1.1 client for the requests `ffce api` cannot make (bad headers, bad bodies).
 //!
 //! Topic modules reach it as `crate::common::api`.
@@ -121,6 +122,9 @@ impl Server {
     /// [`Server::start`], with these environment variables set on top (for example
     /// `AWS_ENDPOINT_URL_DYNAMODB`, to send the table's requests through a fault proxy).
     pub fn start_with_env(bucket: &str, table: &str, layout: &str, env: &[(&str, &str)]) -> Server {
+        // Its own nonce table (`DYNAMODB_NONCES_TABLE_NAME`): replays refused, as deployed.
+        let nonces_table = unique_bucket_name("nonces");
+        device_table(&["create-nonces", &nonces_table]);
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("server.log");
         for _ in 0..3 {
@@ -140,6 +144,7 @@ impl Server {
             }
             cmd.env("S3_BACKUP_BUCKET_NAME", bucket)
                 .env("DYNAMODB_DEVICES_TABLE_NAME", table)
+                .env("DYNAMODB_NONCES_TABLE_NAME", &nonces_table)
                 .env("BACKUP_KEY_LAYOUT", layout)
                 .env("AWS_ENDPOINT_URL", endpoint())
                 .env("AWS_ACCESS_KEY_ID", "test")

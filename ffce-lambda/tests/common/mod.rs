@@ -19,6 +19,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ffce_core::device_auth::{self, DeviceSigningKey};
 use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
 use ffce_lambda::devices::Devices;
+use ffce_lambda::nonces::DynamoNonces;
 use ffce_lambda::{App, Config};
 use ffce_store::{PlaintextDigest, S3Config, S3Store, Store, StoreError};
 use serde_json::{Value, json};
@@ -105,6 +106,8 @@ pub struct Api {
     pub store: S3Store,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
+    /// The nonce table the app records every accepted request's nonce in.
+    pub nonces_table: String,
     pub layout: Layout,
 }
 
@@ -137,19 +140,51 @@ pub async fn api(tag: &str, layout: Layout) -> Api {
         .unwrap_or_else(|e| panic!("create bucket {}: {e}", store.bucket()));
     let dynamo = dynamo_client(&endpoint).await;
     let table = unique(tag);
+    create_table(&dynamo, &table, "uuid").await;
+    // Every request of these tests is signed with a fresh nonce, so they pass with
+    // replay protection on, as deployed.
+    let nonces_table = unique(&format!("{tag}-nonces"));
+    create_table(&dynamo, &nonces_table, "id").await;
+    let config = Config {
+        bucket: store.bucket().to_string(),
+        table: table.clone(),
+        layout,
+        nonces_table: Some(nonces_table.clone()),
+    };
+    let app = App::new(
+        config,
+        store.clone(),
+        Devices::new(dynamo.clone(), table.clone()),
+    )
+    .with_nonces(Arc::new(DynamoNonces::new(
+        dynamo.clone(),
+        nonces_table.clone(),
+    )));
+    Api {
+        app,
+        store,
+        dynamo,
+        table,
+        nonces_table,
+        layout,
+    }
+}
+
+/// A DynamoDB table with one string partition key `key`, on demand.
+pub async fn create_table(dynamo: &aws_sdk_dynamodb::Client, table: &str, key: &str) {
     dynamo
         .create_table()
-        .table_name(&table)
+        .table_name(table)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("uuid")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("uuid")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -158,23 +193,6 @@ pub async fn api(tag: &str, layout: Layout) -> Api {
         .send()
         .await
         .unwrap_or_else(|e| panic!("create table {table}: {e:?}"));
-    let config = Config {
-        bucket: store.bucket().to_string(),
-        table: table.clone(),
-        layout,
-    };
-    let app = App::new(
-        config,
-        store.clone(),
-        Devices::new(dynamo.clone(), table.clone()),
-    );
-    Api {
-        app,
-        store,
-        dynamo,
-        table,
-        layout,
-    }
 }
 
 impl Api {
@@ -249,11 +267,27 @@ pub fn device_auth_now() -> i64 {
 }
 
 pub fn signed_at(key: &DeviceSigningKey, uuid: &str, unix_secs: i64) -> Vec<(String, String)> {
+    signed_with_nonce(key, uuid, unix_secs, &fresh_nonce())
+}
+
+/// A nonce no other request of this test process uses.
+pub fn fresh_nonce() -> [u8; 32] {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut nonce = [0x5a; 32];
     nonce[..4].copy_from_slice(&n.to_be_bytes());
+    nonce[4..8].copy_from_slice(&std::process::id().to_be_bytes());
+    nonce
+}
+
+/// The four signed headers with the nonce given.
+pub fn signed_with_nonce(
+    key: &DeviceSigningKey,
+    uuid: &str,
+    unix_secs: i64,
+    nonce: &[u8; 32],
+) -> Vec<(String, String)> {
     let timestamp = device_auth::format_timestamp(unix_secs);
-    key.sign(&DeviceId::parse(uuid).unwrap(), &nonce, &timestamp)
+    key.sign(&DeviceId::parse(uuid).unwrap(), nonce, &timestamp)
         .pairs()
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
