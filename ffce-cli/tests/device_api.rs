@@ -484,9 +484,9 @@ fn server_faults_are_500_and_exit_1() {
     raw(&server, "GET", OTHER, &other.headers(), b"").expect(500);
 }
 
-/// §7: after the object is written (POST) or deleted (DELETE), a failure to set or
-/// remove `last_backup_date` on the device item is logged and ignored: the answer is
-/// still 200. The server's DynamoDB requests go through the fault proxy, which fails
+/// §7: after the object is written (POST), a failure to set `last_backup_date` on the
+/// device item is logged and ignored: the answer is still 200. A DELETE removes the date
+/// first, and deletes nothing when it cannot (500). The server's DynamoDB requests go through the fault proxy, which fails
 /// every UpdateItem (not the device lookup, not the nonce table's PutItem), the SDK's
 /// retries included.
 #[test]
@@ -545,20 +545,21 @@ fn a_failed_last_backup_date_update_is_logged_and_ignored() {
     );
 
     // A POST with the table reachable sets the date; then a DELETE that cannot remove
-    // it: deleted and 200, and the date stays.
+    // it: stricter than the Python functions, it deletes nothing (500), so that the date
+    // never outlives the backup; with the table back, the DELETE goes through.
     proxy.plan(serde_json::json!({}));
     raw(&server, "POST", DEVICE, &device.headers(), &blob).expect(200);
     let date = assert_backup_date(&table.item(DEVICE)["last_backup_date"]);
     proxy.plan(updates_fail);
     let reply = raw(&server, "DELETE", DEVICE, &device.headers(), b"");
-    reply.expect(200);
-    assert_eq!(reply.message(), "Backup deleted");
+    reply.expect(500);
+    assert_eq!(reply.message(), "Failed to delete the backup");
     let targets = faulted_targets();
     assert!(
         !targets.is_empty() && targets.iter().all(|t| t.ends_with(".UpdateItem")),
         "{targets:?}"
     );
-    assert!(bucket.keys().is_empty());
+    assert_eq!(stored_sha256(&bucket, &key), sha256_hex(&blob));
     assert_eq!(
         assert_backup_date(&table.item(DEVICE)["last_backup_date"]),
         date
@@ -566,10 +567,14 @@ fn a_failed_last_backup_date_update_is_logged_and_ignored() {
     assert!(
         server
             .log()
-            .contains("removing last_backup_date failed (ignored)"),
+            .contains("removing last_backup_date failed; nothing deleted"),
         "{}",
         server.log()
     );
+    proxy.plan(serde_json::json!({}));
+    raw(&server, "DELETE", DEVICE, &device.headers(), b"").expect(200);
+    assert!(bucket.keys().is_empty());
+    assert!(table.item(DEVICE).get("last_backup_date").is_none());
 }
 
 /// The SHA-256 (hex) of the body a plain GET of `key` returns.

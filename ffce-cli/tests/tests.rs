@@ -18,6 +18,8 @@ mod content;
 mod content_input;
 mod crypt;
 mod device_api;
+mod device_api_faults;
+mod device_api_races;
 mod faults;
 mod fleet;
 mod fleet_listing;

@@ -3,7 +3,7 @@
 //! [`App::handle`] per request, one JSON log line per request.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use bytes::Bytes;
@@ -12,7 +12,7 @@ use ffce_store::{PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreErr
 use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::config::Config;
-use crate::devices::{Devices, Lookup};
+use crate::devices::{Devices, Lookup, Update};
 use crate::event::{UndecodableBody, request_from_event, response_to_event};
 use crate::nonces::{self, DynamoNonces, Nonces, Recorded};
 use crate::reply::{self, Refusal, Request, Response, etag_value};
@@ -29,7 +29,23 @@ pub struct App {
     devices: Devices,
     /// The nonce ledger; `None`: replays are not refused.
     nonces: Option<Arc<dyn Nonces>>,
+    /// How long one request may take before it is answered 503 ([`TIME_BUDGET`]).
+    budget: Duration,
 }
+
+/// How long one request may take, from routing to its answer: Lambda stops the function
+/// at 15 s (and API Gateway then answers for it, with no log line of ours), so a request
+/// still waiting after 13 s is answered 503 ([`OUT_OF_TIME_MESSAGE`]) while there is time.
+pub const TIME_BUDGET: Duration = Duration::from_secs(13);
+/// The 503 message of a request that ran out of its [`TIME_BUDGET`].
+pub const OUT_OF_TIME_MESSAGE: &str =
+    "The request took too long (AWS is slow to answer); try again with a fresh nonce";
+/// One DynamoDB attempt (device lookup, nonce record, date update) is abandoned after
+/// this and retried (the SDK's standard retries, three attempts)...
+pub const DYNAMODB_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// ... and the call, retries included, after this: a single-digit-millisecond call
+/// that takes seconds will not answer in the budget.
+pub const DYNAMODB_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The 401 message of a replayed request.
 pub const REPLAYED_MESSAGE: &str =
@@ -63,7 +79,15 @@ impl App {
         let store = S3Store::connect(&s3)
             .await
             .map_err(|e| StartError(format!("S3: {e}")))?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(DYNAMODB_ATTEMPT_TIMEOUT)
+            .operation_timeout(DYNAMODB_TIMEOUT)
+            .build();
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .load()
+            .await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let nonces = config
             .nonces_table
@@ -85,7 +109,14 @@ impl App {
             store,
             devices,
             nonces: None,
+            budget: TIME_BUDGET,
         }
+    }
+
+    /// The same app, answering 503 to a request not done within `budget` (instead of
+    /// [`TIME_BUDGET`]).
+    pub fn with_time_budget(self, budget: Duration) -> App {
+        App { budget, ..self }
     }
 
     /// The same app, refusing replayed requests with `nonces` as its ledger.
@@ -166,9 +197,25 @@ impl App {
                 );
             }
         };
-        let response = self
-            .authenticated(request, path_uuid, sent, request_id)
-            .await;
+        let handled = self.authenticated(request, path_uuid, sent, request_id);
+        let response = match tokio::time::timeout(self.budget, handled).await {
+            Ok(response) => response,
+            Err(_) => {
+                // Whatever was in flight is abandoned: a POST's object may be stored
+                // without its date, a DELETE may have removed only the date. Never a
+                // date without an object (see `post` and `delete`).
+                tracing::error!(
+                    request_id,
+                    budget_ms = self.budget.as_millis() as u64,
+                    "request ran out of time; abandoned"
+                );
+                let mut response = reply::message(503, OUT_OF_TIME_MESSAGE);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+        };
         (route, Some(path_uuid.to_string()), response)
     }
 
@@ -179,9 +226,12 @@ impl App {
         sent: ObjectKey,
         request_id: &str,
     ) -> Response {
-        let public_key = match self.devices.lookup(path_uuid).await {
+        let (public_key, generation) = match self.devices.lookup(path_uuid).await {
             Ok(Lookup::NotRegistered) => return reply::message(401, "Device not registered"),
-            Ok(Lookup::Registered { public_key }) => public_key,
+            Ok(Lookup::Registered {
+                public_key,
+                generation,
+            }) => (public_key, generation),
             Err(e) => {
                 tracing::error!(request_id, error = %e, "device table lookup failed");
                 return reply::message(500, "Internal server error");
@@ -211,7 +261,14 @@ impl App {
         let key = sent.canonical();
         let as_sent = (!sent.is_canonical()).then_some(sent);
         match *request.method() {
-            Method::POST => self.post(request, &key, path_uuid, request_id).await,
+            Method::POST => {
+                let target = Target {
+                    key: &key,
+                    path_uuid,
+                    generation: generation.as_deref(),
+                };
+                self.post(request, target, request_id).await
+            }
             Method::GET => self.get(&key, as_sent, request_id).await,
             _ => self.delete(&key, as_sent, path_uuid, request_id).await,
         }
@@ -249,14 +306,14 @@ impl App {
     }
 
     /// POST: validate fully, honour `If-None-Match` against the stored `etag`, store,
-    /// then note `last_backup_date`.
-    async fn post(
-        &self,
-        request: &Request,
-        key: &ObjectKey,
-        path_uuid: &str,
-        request_id: &str,
-    ) -> Response {
+    /// then note `last_backup_date`, unless a DELETE removed it since the lookup (see
+    /// [`Devices::set_last_backup`]).
+    async fn post(&self, request: &Request, target: Target<'_>, request_id: &str) -> Response {
+        let Target {
+            key,
+            path_uuid,
+            generation,
+        } = target;
         if request.extensions().get::<UndecodableBody>().is_some() {
             return reply::message(400, "Request body is not valid base64");
         }
@@ -308,8 +365,20 @@ impl App {
         // `%Y-%m-%dT%H:%M:%SZ`, as the Python functions write it.
         let date =
             ffce_core::device_auth::format_timestamp(ffce_core::device_auth::now_unix_secs());
-        if let Err(e) = self.devices.set_last_backup(path_uuid, &date).await {
-            tracing::warn!(request_id, error = %e, "setting last_backup_date failed (ignored)");
+        match self
+            .devices
+            .set_last_backup(path_uuid, &date, generation)
+            .await
+        {
+            Ok(Update::Applied) => {}
+            Ok(Update::Stale) => tracing::warn!(
+                request_id,
+                "last_backup_date not set: the device item changed since the lookup \
+                 (a DELETE ran meanwhile, or the device is gone)"
+            ),
+            Err(e) => {
+                tracing::warn!(request_id, error = %e, "setting last_backup_date failed (ignored)");
+            }
         }
         let mut response = reply::json(
             200,
@@ -357,7 +426,16 @@ impl App {
         response
     }
 
-    /// DELETE: one DeleteObject (idempotent), then `last_backup_date` removed.
+    /// DELETE: `last_backup_date` removed, one DeleteObject (idempotent), and the date
+    /// removed again. Each removal adds one to the item's generation, so that a POST
+    /// that looked the device up before cannot set the date again.
+    ///
+    /// The first removal comes before the delete, so that a failure leaves a backup
+    /// without a date, never a date without a backup: if it fails, nothing is deleted
+    /// and the answer is 500. The second closes the race with a POST that looked the
+    /// device up after the first removal and stored its backup before this delete; it
+    /// is logged and ignored when it fails (the date then outlives the backup only if
+    /// such a POST ran).
     ///
     /// A path UUID not in lowercase deletes the key as sent too, first, so that a GET
     /// cannot fall back to a backup the Python functions stored there. If that delete
@@ -369,6 +447,10 @@ impl App {
         path_uuid: &str,
         request_id: &str,
     ) -> Response {
+        if let Err(e) = self.devices.clear_last_backup(path_uuid).await {
+            tracing::error!(request_id, error = %e, "removing last_backup_date failed; nothing deleted");
+            return reply::message(500, "Failed to delete the backup");
+        }
         for key in as_sent.iter().chain([key]) {
             if let Err(e) = self.store.delete_only(key).await {
                 tracing::error!(request_id, error = %e, "DeleteObject failed");
@@ -380,6 +462,15 @@ impl App {
         }
         reply::message(200, "Backup deleted")
     }
+}
+
+/// Where a POST stores: the lowercase key, the device as its path names it, and the
+/// generation its lookup read.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    key: &'a ObjectKey,
+    path_uuid: &'a str,
+    generation: Option<&'a str>,
 }
 
 /// Whether a read failed because there is no backup to read. S3 answers a missing key

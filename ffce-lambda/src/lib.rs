@@ -19,6 +19,11 @@
 //! 401 ([`REPLAYED_MESSAGE`]); a nonce table that cannot answer is a 503
 //! ([`NONCES_UNAVAILABLE_MESSAGE`], `Retry-After: 1`) and the request does nothing.
 //!
+//! Every answer comes within Lambda's 15 s ([`TIME_BUDGET`], [`DYNAMODB_TIMEOUT`]), and
+//! `last_backup_date` never outlives the backup it dates: a DELETE removes it before and
+//! after the delete, and a POST overtaken by a DELETE does not set it
+//! ([`devices`]). The README's "When AWS fails" has the status of each fault.
+//!
 //! A path UUID not in lowercase is looked up in the device table, and compared with
 //! `X-Device-UUID`, as sent (as the Python functions do). Its backup goes under the
 //! canonical lowercase key, the one every ffce tool reads, where the Python functions
@@ -68,5 +73,8 @@ pub mod logging;
 pub mod nonces;
 pub mod reply;
 
-pub use app::{App, BACKUP_ROUTE, NONCES_UNAVAILABLE_MESSAGE, REPLAYED_MESSAGE, StartError};
+pub use app::{
+    App, BACKUP_ROUTE, DYNAMODB_ATTEMPT_TIMEOUT, DYNAMODB_TIMEOUT, NONCES_UNAVAILABLE_MESSAGE,
+    OUT_OF_TIME_MESSAGE, REPLAYED_MESSAGE, StartError, TIME_BUDGET,
+};
 pub use config::{Config, ConfigError};

@@ -17,12 +17,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use ffce_core::DeviceId;
 use ffce_core::device_auth::{NONCE_LEN, WINDOW_SECS};
 use sha2::{Digest as _, Sha256};
@@ -33,6 +35,10 @@ use crate::auth::now_unix_secs;
 pub const KEY_ATTRIBUTE: &str = "id";
 /// When the entry stops counting, in Unix seconds (a number); the table's TTL attribute.
 pub const EXPIRES_ATTRIBUTE: &str = "expires_at";
+/// Which call wrote the entry (a string unique to one [`DynamoNonces::record`]), so
+/// that the SDK's retry of a write that went through but whose answer was lost (a
+/// timeout) is known for the same request, not taken for a replay.
+pub const ATTEMPT_ATTRIBUTE: &str = "attempt";
 /// How long an entry outlives the window. The window check and the conditional write
 /// read the same clock a few milliseconds apart, so any margin closes the window's
 /// end; a minute also covers a clock step (an NTP correction) between the two.
@@ -128,22 +134,37 @@ impl Nonces for DynamoNonces {
         nonce: &[u8; NONCE_LEN],
         expires_at: i64,
     ) -> Result<Recorded, Unavailable> {
+        let attempt = attempt_id();
         let answer = self
             .client
             .put_item()
             .table_name(&self.table)
             .item(KEY_ATTRIBUTE, AttributeValue::S(ledger_key(device, nonce)))
             .item(EXPIRES_ATTRIBUTE, AttributeValue::N(expires_at.to_string()))
+            .item(ATTEMPT_ATTRIBUTE, AttributeValue::S(attempt.clone()))
             .condition_expression("attribute_not_exists(#k) OR #e < :now")
             .expression_attribute_names("#k", KEY_ATTRIBUTE)
             .expression_attribute_names("#e", EXPIRES_ATTRIBUTE)
             .expression_attribute_values(":now", AttributeValue::N(now_unix_secs().to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match answer {
             Ok(_) => Ok(Recorded::Fresh),
             Err(e) => match e.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(Recorded::Replayed),
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let ours = failed
+                        .item()
+                        .and_then(|item| item.get(ATTEMPT_ATTRIBUTE))
+                        .and_then(|v| v.as_s().ok())
+                        .is_some_and(|a| *a == attempt);
+                    // Our own earlier attempt of this very call went through.
+                    Ok(if ours {
+                        Recorded::Fresh
+                    } else {
+                        Recorded::Replayed
+                    })
+                }
                 // The SDK has retried what it retries (throttling, 5xx, timeouts).
                 _ => {
                     let detail = match e.code() {
@@ -155,6 +176,21 @@ impl Nonces for DynamoNonces {
             },
         }
     }
+}
+
+/// A string no other [`DynamoNonces::record`] call uses: this process's start (in
+/// nanoseconds) and id, and a counter. Not secret: it only tells this call's own write
+/// from another's.
+fn attempt_id() -> String {
+    static PROCESS: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let process = PROCESS.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{nanos:x}.{:x}", std::process::id())
+    });
+    format!("{process}.{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The ledger in this process's memory, for tests and programs that drive [`App`]

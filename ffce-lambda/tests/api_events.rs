@@ -676,3 +676,49 @@ async fn s3_faults_other_than_a_missing_object_are_500() {
     // Nothing stored, so no last_backup_date either.
     assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
 }
+
+/// A request still waiting for AWS when its time budget runs out is answered 503 (with
+/// `Retry-After`) while the function still runs, rather than cut off by Lambda's 15 s
+/// timeout with no answer and no log line of ours. Here the device table's endpoint
+/// accepts connections and never answers, and the test client has no timeouts of its
+/// own: only the budget ends the request.
+#[tokio::test]
+async fn a_request_still_waiting_when_its_time_budget_runs_out_is_503() {
+    let api = api("budget", Layout::Nested).await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let app = App::new(
+        api.app.config().clone(),
+        api.store.clone(),
+        Devices::new(dynamo_client(&silent_url).await, api.table.clone()),
+    )
+    .with_time_budget(std::time::Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    let r = app
+        .handle_event(
+            event(
+                "get.json",
+                "GET",
+                &backup_path(DEVICE),
+                &signed(&device_key(15), DEVICE),
+                EventBody::None,
+            ),
+            "t",
+        )
+        .await;
+    let took = started.elapsed();
+    holder.abort();
+    assert_eq!(
+        status_and_message(&r),
+        (503, ffce_lambda::OUT_OF_TIME_MESSAGE.into())
+    );
+    assert_eq!(header(&r, "retry-after"), Some("1"));
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    assert_eq!(ffce_lambda::TIME_BUDGET, std::time::Duration::from_secs(13));
+}

@@ -157,7 +157,9 @@ async fn the_entry_holds_no_nonce_and_expires_after_the_window() {
     let text = format!("{item:?}");
     assert!(!text.contains(&hex_lower(&nonce)), "{text}");
     assert!(!text.contains(&signed_with_nonce(&key, DEVICE, at, &nonce)[1].1));
-    assert_eq!(item.len(), 2, "{item:?}");
+    // And which call wrote it (see `nonces::ATTEMPT_ATTRIBUTE`): nothing else.
+    assert!(item[nonces::ATTEMPT_ATTRIBUTE].as_s().is_ok(), "{item:?}");
+    assert_eq!(item.len(), 3, "{item:?}");
 }
 
 #[tokio::test]

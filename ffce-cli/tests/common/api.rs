@@ -95,6 +95,30 @@ impl Table {
     }
 }
 
+/// What the device item and the bucket say about `uuid`'s backup at `key`: its
+/// `last_backup_date` (if any) and the SHA-256 (hex) of the latest version's body
+/// (`None`: a delete marker or nothing). Asserts what the API guarantees once every
+/// request is answered: no `last_backup_date` without a stored backup.
+#[track_caller]
+pub fn date_and_latest(
+    bucket: &str,
+    table: &Table,
+    uuid: &str,
+    key: &str,
+) -> (Option<String>, Option<String>) {
+    let item = table.item(uuid);
+    let date = item
+        .get("last_backup_date")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let (_, latest) = crate::common::fault::version_digests(bucket, key);
+    assert!(
+        date.is_none() || latest.is_some(),
+        "last_backup_date {date:?} with no backup in the bucket at {key}"
+    );
+    (date, latest)
+}
+
 /// `ffce-backup-api --listen 127.0.0.1:PORT`, killed on drop.
 pub struct Server {
     pub url: String,
@@ -191,6 +215,33 @@ impl Server {
     /// What the server logged on stdout so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The log's JSON lines so far.
+    pub fn log_lines(&self) -> Vec<Value> {
+        self.log()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// The lines other than the request line that carry the `request_id` of the last
+    /// request answered with `status` (what the server said about it), with that id.
+    #[track_caller]
+    pub fn said_about_last(&self, status: u16) -> (String, Vec<Value>) {
+        let lines = self.log_lines();
+        let id = lines
+            .iter()
+            .rev()
+            .find(|l| l["message"] == "request" && l["status"] == status)
+            .and_then(|l| l["request_id"].as_str())
+            .unwrap_or_else(|| panic!("no request answered {status} in the log: {lines:?}"))
+            .to_string();
+        let said = lines
+            .into_iter()
+            .filter(|l| l["request_id"] == id.as_str() && l["message"] != "request")
+            .collect();
+        (id, said)
     }
 
     /// `ffce api ARGS --api-url URL` with dummy AWS settings and `FFCE_DEVICE_KEY` unset.
