@@ -4,8 +4,9 @@
 #
 #   benches/run.sh            full run (Criterion defaults: 3 s warm-up, 5 s, 100 samples)
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
-#                             benches/api-vs-python.sh --short (about 20 s more once built)
-#                             and benches/fleet.sh --short (about 30 s more), then
+#                             benches/api-vs-python.sh --short (about 20 s more once built),
+#                             benches/api-load.sh --short (about 10 s more),
+#                             benches/fleet.sh --short (about 30 s more), then
 #                             benches/show-diff.sh --short (a few seconds)
 #
 # Compilation happens first and is not part of the timed part. Results go to
@@ -160,13 +161,15 @@ if missing:
     sys.exit(1)
 PY
 
-# The device API against its Python baseline, the fleet bench (moto, 300 devices, ffce
-# only) and show/diff of the largest exports, each in its own smoke mode, so that no
-# script can rot (their figures from a debug build are not the README's; run each script
-# alone for the full comparison).
+# The device API against its Python baseline (one request at a time, and under load), the
+# fleet bench (moto, 300 devices, ffce only) and show/diff of the largest exports, each in
+# its own smoke mode, so that no script can rot (their figures from a debug build are not
+# the README's; run each script alone for the full comparison).
 if [[ $mode == short ]]; then
   echo
   bash benches/api-vs-python.sh --short
+  echo
+  bash benches/api-load.sh --short
   echo
   bash benches/fleet.sh --short
   echo

@@ -271,6 +271,9 @@ def serve(host, port):
         do_GET = do_POST = do_DELETE = do_PUT = _dispatch
 
     ThreadingHTTPServer.daemon_threads = True
+    # http.server's default listen backlog is 5: many devices connecting at once would be
+    # reset, which API Gateway in front of the cloud's functions never does.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer((host, port), Adapter)
     server.serve_forever()
 
