@@ -2,7 +2,7 @@
 //! `last_backup_date` the API keeps on its item. The item's key is `uuid`, the path's
 //! UUID as the device sent it.
 //!
-//! `last_backup_date` never outlives the backup it dates (docs/SPEC.md §7, where ffce is
+//! `last_backup_date` never outlives the backup it dates (docs/SPEC.md §8, where ffce is
 //! stricter): every removal of the date also adds one to [`GENERATION_ATTRIBUTE`], and
 //! a POST sets the date only if the generation is still the one its lookup read. So a
 //! POST that a DELETE overtook (the DELETE removed the date after the POST looked the

@@ -1,5 +1,5 @@
-//! The nonce ledger: every signed request is good once (docs/SPEC.md §7, where ffce is
-//! stricter than the Python functions).
+//! The nonce ledger: every signed request is good once (docs/SPEC.md §8, where ffce is
+//! stricter than the Python functions' §7).
 //!
 //! A device signs only `nonce || timestamp`, so whoever sees one request's four headers
 //! could send them again within the ±10 s window, as any route, with any body. After the
