@@ -69,7 +69,7 @@ class BenchError(Exception):
 
 
 def seal(size):
-    """A valid FFCE v1 blob of exactly `size` bytes (FFCE-SPEC §1), under a random key."""
+    """A valid FFCE v1 blob of exactly `size` bytes (docs/SPEC.md §1), under a random key."""
     plaintext = os.urandom(size - 37)
     nonce = os.urandom(12)
     ct = AESGCM(os.urandom(32)).encrypt(nonce, plaintext, None)
@@ -89,7 +89,7 @@ class Device:
         self.last_posted = None  # the blob of the last POST answered 200
 
     def headers(self):
-        """The four device headers, signed now with a fresh nonce (FFCE-SPEC §7)."""
+        """The four device headers, signed now with a fresh nonce (docs/SPEC.md §7.1)."""
         nonce = os.urandom(32)
         ts = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         sig = self.key.sign(nonce + ts.encode("ascii"), ec.ECDSA(hashes.SHA256()))

@@ -7,7 +7,7 @@
 //! deletes, and removes the date again, each removal bumping the item's generation; a
 //! POST sets the date only if the generation is the one its lookup read. The converse
 //! is not promised: a POST that a DELETE overtook may leave its blob without a date
-//! (as a failed date update may, FFCE-SPEC §7); the device's next POST sets it.
+//! (as a failed date update may, docs/SPEC.md §7.2); the device's next POST sets it.
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
