@@ -175,9 +175,9 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> CliError {
         let detail = match &e {
-            StoreError::NoCredentials { detail, .. }
-            | StoreError::BadCredentials { detail, .. }
-            | StoreError::PermissionDenied { detail, .. } => Some(detail.clone()),
+            StoreError::NoCredentials { source, .. }
+            | StoreError::BadCredentials { source, .. }
+            | StoreError::PermissionDenied { source, .. } => Some(error_chain(source.as_ref())),
             StoreError::ChecksumMismatch {
                 algorithm,
                 expected,
@@ -231,7 +231,11 @@ impl From<StoreError> for CliError {
                  nothing was written"
             )),
             StoreError::UnsafePath { .. } => CliError::refused(e.to_string()),
-            StoreError::ChecksumMismatch { .. } => CliError::integrity(e.to_string()),
+            // Every command that reads a body writes its output only after the read
+            // succeeded, so a mismatch leaves nothing behind (the library cannot say so).
+            StoreError::ChecksumMismatch { .. } => {
+                CliError::integrity(format!("{e}; nothing was written"))
+            }
             StoreError::NoVersions { .. } => CliError::needs_bucket("--version-id"),
             StoreError::Config { setting, problem } => CliError::usage(match setting {
                 "region" => "no AWS region configured: pass --region, set AWS_REGION, \

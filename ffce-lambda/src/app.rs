@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use bytes::Bytes;
 use ffce_core::{CONTENT_TYPE, ObjectKey, validate_upload_bytes};
-use ffce_store::{PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreError};
+use ffce_store::{
+    DeleteOptions, GetOptions, PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreError,
+};
 use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::config::Config;
@@ -336,8 +338,10 @@ impl App {
                 if wanted.eq_ignore_ascii_case(&hex_lower(&etag)) {
                     // The documented meaning: the device's last upload is still the
                     // stored one. A backup deleted meanwhile is uploaded again.
-                    match self.store.stored_digest(key).await {
-                        Ok(Some(PlaintextDigest::Sha256(stored))) if stored == etag => {
+                    // One HEAD: the stored object's `etag` metadata, no body.
+                    let head = GetOptions::head().explain_missing(false);
+                    match self.store.get_opts(key, &head).await {
+                        Ok(o) if o.plaintext_digest == Some(PlaintextDigest::Sha256(etag)) => {
                             let mut response = http::Response::new(Bytes::new());
                             *response.status_mut() = StatusCode::NOT_MODIFIED;
                             response
@@ -345,7 +349,7 @@ impl App {
                                 .insert(header::ETAG, etag_value(&hex_lower(&etag)));
                             return response;
                         }
-                        Ok(_) => {}
+                        Ok(_) | Err(StoreError::NotFound { .. }) => {}
                         Err(e) => {
                             // Not knowing costs one upload, not a refusal.
                             tracing::warn!(request_id, error = %e, "reading the stored etag failed; storing");
@@ -397,10 +401,13 @@ impl App {
     /// With no object at the lowercase key, a path UUID not in lowercase reads the key as
     /// sent (`as_sent`), where the Python functions stored that device's backups.
     async fn get(&self, key: &ObjectKey, as_sent: Option<ObjectKey>, request_id: &str) -> Response {
-        let mut read = self.store.get_only(key).await;
+        // One GetObject per key: a missing key is not explained (that would take a
+        // ListObjectVersions, which the route's role may not make).
+        let whole = GetOptions::default().explain_missing(false);
+        let mut read = self.store.get_opts(key, &whole).await;
         if let (Err(e), Some(as_sent)) = (&read, as_sent) {
             if is_missing(e) {
-                read = self.store.get_only(&as_sent).await;
+                read = self.store.get_opts(&as_sent, &whole).await;
             }
         }
         let object = match read {
@@ -452,7 +459,8 @@ impl App {
             return reply::message(500, "Failed to delete the backup");
         }
         for key in as_sent.iter().chain([key]) {
-            if let Err(e) = self.store.delete_only(key).await {
+            // One DeleteObject, nothing looked up first: the route's role may only delete.
+            if let Err(e) = self.store.delete_opts(key, &DeleteOptions::blind()).await {
                 tracing::error!(request_id, error = %e, "DeleteObject failed");
                 return reply::message(500, "Failed to delete the backup");
             }

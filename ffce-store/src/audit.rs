@@ -31,10 +31,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
 use crate::keyring::AuditKeys;
-use crate::store::{Fetched, ReadScope, Store};
-
-/// How many bytes a keyless audit reads of each object: the header.
-pub const HEADER_BYTES: usize = HEADER_LEN;
+use crate::store::{GetOptions, Object, Store};
 
 /// The verdict on one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -356,25 +353,25 @@ async fn audit_one(store: &dyn Store, target: Target, keys: &AuditKeys) -> Findi
     match key {
         None => judge_keyless(store, target).await,
         Some(key) => {
-            let read = store.read(&target.object, ReadScope::Whole).await;
+            let read = store.get_opts(&target.object, &GetOptions::default()).await;
             judge_keyed(target, read, key).await
         }
     }
 }
 
 async fn judge_keyless(store: &dyn Store, target: Target) -> Finding {
-    match store
-        .read(&target.object, ReadScope::Prefix(HEADER_BYTES))
-        .await
-    {
-        Ok(f) => judge_header(target.object, &f.bytes, f.total_len),
+    // The header and the object's size in one ranged read; an object listed a moment
+    // ago and gone now needs no explaining (no extra request).
+    let header = GetOptions::prefix(HEADER_LEN).explain_missing(false);
+    match store.get_opts(&target.object, &header).await {
+        Ok(f) => judge_header(target.object, &f.body, f.size),
         Err(e) => judge_failure(target.object, target.listed_size, &e),
     }
 }
 
-async fn judge_keyed(target: Target, read: StoreResult<Fetched>, key: Arc<Key>) -> Finding {
+async fn judge_keyed(target: Target, read: StoreResult<Object>, key: Arc<Key>) -> Finding {
     let body: Bytes = match read {
-        Ok(f) => f.bytes,
+        Ok(f) => f.body,
         Err(e) => return judge_failure(target.object, target.listed_size, &e),
     };
     tokio::task::spawn_blocking(move || judge_whole(target.object, &body, &key))
@@ -488,7 +485,7 @@ mod tests {
                 .iter()
                 .map(Error::code)
                 .collect();
-            let head = &case[..case.len().min(HEADER_BYTES)];
+            let head = &case[..case.len().min(HEADER_LEN)];
             let f = judge_header(object(), head, case.len() as u64);
             assert_eq!(codes(&f), whole, "{} bytes", case.len());
         }

@@ -105,6 +105,9 @@ pub enum ChecksumCheck {
     Absent,
     /// A local file: the local store keeps no checksums.
     LocalFile,
+    /// Not compared: only part of the body (a range) or none of it (a head) was read,
+    /// and a checksum covers the whole object.
+    PartialRead,
 }
 
 /// Checks `body` against every checksum stored with it (an object normally has one);

@@ -81,25 +81,25 @@ pub enum StoreError {
     },
     /// No AWS credentials were found.
     NoCredentials {
-        /// The credential chain's explanation.
-        detail: String,
         /// The named profile the store was configured with, if any (it exists, but gave
         /// no credentials).
         profile: Option<String>,
+        /// The credential chain's error.
+        source: BoxError,
     },
     /// AWS rejected the credentials themselves (expired, unknown key, bad signature).
     BadCredentials {
         /// S3's error code, e.g. `ExpiredToken`.
         code: String,
-        /// The SDK's explanation.
-        detail: String,
+        /// The SDK's error.
+        source: BoxError,
     },
     /// The credentials may not do this.
     PermissionDenied {
         /// What was attempted, e.g. `upload to s3://b/k`.
         what: String,
-        /// The server's message.
-        detail: String,
+        /// The server's (or the file system's) error.
+        source: BoxError,
     },
     /// The downloaded body does not match the checksum stored with it.
     ChecksumMismatch {
@@ -128,24 +128,24 @@ pub enum StoreError {
         what: String,
         /// Which limit fired.
         limit: TimeoutLimit,
-        /// The SDK's explanation.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The SDK's error, or the store's own timer.
+        source: BoxError,
     },
     /// Anything else.
     Other {
         /// One line for people.
         message: String,
         /// The cause.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        source: Option<BoxError>,
     },
 }
 
+/// The cause an error keeps: any error that can cross threads.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 impl StoreError {
     /// [`StoreError::Other`] with a cause.
-    pub fn other(
-        message: impl Into<String>,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> StoreError {
+    pub fn other(message: impl Into<String>, source: impl Into<BoxError>) -> StoreError {
         StoreError::Other {
             message: message.into(),
             source: Some(source.into()),
@@ -165,9 +165,9 @@ impl StoreError {
     /// object alone. Every other error is returned as it is.
     pub fn denied_action(self, action: impl FnOnce() -> String) -> StoreError {
         match self {
-            StoreError::PermissionDenied { detail, .. } => StoreError::PermissionDenied {
+            StoreError::PermissionDenied { source, .. } => StoreError::PermissionDenied {
                 what: action(),
-                detail,
+                source,
             },
             other => other,
         }
@@ -239,8 +239,7 @@ impl fmt::Display for StoreError {
                 what, algorithm, ..
             } => write!(
                 f,
-                "{what}: the downloaded body does not match its stored {algorithm} checksum; \
-                 nothing was written"
+                "{what}: the downloaded body does not match its stored {algorithm} checksum"
             ),
             StoreError::NoVersions { what } => {
                 write!(
@@ -279,7 +278,10 @@ impl std::error::Error for StoreError {
             StoreError::Other {
                 source: Some(s), ..
             }
-            | StoreError::Timeout { source: s, .. } => Some(s.as_ref()),
+            | StoreError::Timeout { source: s, .. }
+            | StoreError::NoCredentials { source: s, .. }
+            | StoreError::BadCredentials { source: s, .. }
+            | StoreError::PermissionDenied { source: s, .. } => Some(s.as_ref()),
             _ => None,
         }
     }
@@ -304,7 +306,7 @@ pub enum TimeoutLimit {
         /// The limit.
         total: Duration,
     },
-    /// The SDK did not say which.
+    /// The limit is not known (an error built outside a store).
     Unknown,
 }
 
@@ -363,9 +365,44 @@ impl VersionId {
         }
     }
 
+    /// A version id a store answered with: used as it came, since the server that
+    /// gave it accepts it back.
+    pub(crate) fn from_store(s: impl Into<String>) -> VersionId {
+        VersionId(s.into())
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A version id reads as the string it is (`&*id`, `id.len()`), so callers that print
+/// or compare it need no conversion.
+impl std::ops::Deref for VersionId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for VersionId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for VersionId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// Serialized as its string, as S3 writes it.
+impl serde::Serialize for VersionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
@@ -399,7 +436,7 @@ mod tests {
     fn denied_action_renames_only_permission_errors() {
         let denied = StoreError::PermissionDenied {
             what: "s3://b/k".into(),
-            detail: "AccessDenied".into(),
+            source: "AccessDenied".into(),
         };
         let renamed = denied.denied_action(|| "delete s3://b/k".into());
         assert_eq!(

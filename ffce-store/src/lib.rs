@@ -1,11 +1,11 @@
 //! The FFCE device-backups bucket as a library: where backups live and what can be
 //! done with them, for the `ffce` command, a Lambda function or any other program.
 //!
-//! - [`Store`] is the one small async trait every backend implements (put, get,
-//!   delete, list, concurrent reads); [`VersionedStore`] adds what only a versioned
+//! - [`Store`] is the one small async trait every backend implements (put, one read
+//!   and one delete with options, list); [`VersionedStore`] adds what only a versioned
 //!   bucket has (versions, delete one, restore). Backends: [`S3Store`] (a bucket,
-//!   through `aws-sdk-s3`, built from a plain [`S3Config`]) and [`LocalStore`] (a
-//!   folder laid out like the bucket).
+//!   through `aws-sdk-s3`, built from a plain [`S3Config`]), [`LocalStore`] (a folder
+//!   laid out like the bucket) and [`MemoryStore`] (a versioned bucket in memory).
 //! - [`bucket`]: the bucket as a whole, for an S3 store: provision it to the spec,
 //!   check its settings, empty it.
 //! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
@@ -51,6 +51,7 @@ mod error;
 pub mod keyring;
 mod listing;
 mod local;
+mod memory;
 mod near_miss;
 mod s3;
 pub mod stale;
@@ -60,15 +61,17 @@ mod url;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
 pub use error::{
-    InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain, seconds,
+    BoxError, InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain,
+    seconds,
 };
 pub use listing::ListPace;
 pub use local::LocalStore;
+pub use memory::MemoryStore;
 pub use near_miss::{NearMiss, near_misses};
-pub use s3::{Activity, S3Config, S3Store, Waiting, check_bucket_name};
+pub use s3::{Activity, OperationTimedOut, S3Config, S3Store, Waiting, check_bucket_name};
 pub use store::{
-    Condition, DeleteEffect, DeleteOutcome, DeletedEntry, Fetched, ListEntry, Object,
-    PlaintextDigest, PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionEntry,
+    Condition, DeleteEffect, DeleteOptions, DeleteOutcome, DeletedEntry, GetOptions, ListEntry,
+    Object, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store, VersionEntry,
     VersionedStore, format_time, parse_time, unquote_etag,
 };
 pub use url::{DeviceUrl, InvalidDeviceUrl};

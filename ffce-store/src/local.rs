@@ -36,10 +36,10 @@ use async_trait::async_trait;
 use ffce_core::ObjectKey;
 
 use crate::checksum::ChecksumCheck;
-use crate::error::{StoreError, StoreResult, VersionId};
+use crate::error::{StoreError, StoreResult};
 use crate::store::{
-    Condition, DeleteOutcome, Fetched, ListEntry, Object, PutOptions, PutOutcome, PutStatus,
-    ReadScope, Store, unquote_etag,
+    Condition, DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PutOptions, PutOutcome,
+    PutStatus, Store, unquote_etag,
 };
 use crate::temp::Guarded;
 
@@ -47,6 +47,13 @@ use crate::temp::Guarded;
 #[derive(Clone, Debug)]
 pub struct LocalStore {
     root: PathBuf,
+}
+
+/// The folder's path.
+impl std::fmt::Display for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.root.display())
+    }
 }
 
 impl LocalStore {
@@ -86,14 +93,15 @@ impl LocalStore {
         match e.kind() {
             io::ErrorKind::PermissionDenied => StoreError::PermissionDenied {
                 what: path.display().to_string(),
-                detail: e.to_string(),
+                source: Box::new(e),
             },
             _ => StoreError::other(format!("{}: {e}", path.display()), e),
         }
     }
 
-    /// The first `n` bytes of `key`'s file and the file's length.
-    fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
+    /// The first `n` bytes of `key`'s file and the file's length (no ETag: that would
+    /// take reading the whole file).
+    fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Object> {
         let path = self.path_of(key)?;
         let missing = |e: io::Error| {
             if matches!(
@@ -119,9 +127,14 @@ impl LocalStore {
         file.take(n as u64)
             .read_to_end(&mut head)
             .map_err(|e| self.io_error(&path, e))?;
-        Ok(Fetched {
-            bytes: Bytes::from(head),
-            total_len: meta.len(),
+        Ok(Object {
+            body: Bytes::from(head),
+            size: meta.len(),
+            etag: None,
+            version_id: None,
+            plaintext_digest: None,
+            checksum: ChecksumCheck::LocalFile,
+            last_modified: meta.modified().ok(),
         })
     }
 
@@ -260,6 +273,7 @@ impl LocalStore {
         let last_modified = fs::metadata(&path).and_then(|m| m.modified()).ok();
         Ok(Object {
             etag: Some(sha256_hex(&body)),
+            size: body.len() as u64,
             body: Bytes::from(body),
             version_id: None,
             plaintext_digest: None,
@@ -268,7 +282,7 @@ impl LocalStore {
         })
     }
 
-    fn delete_blocking(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+    fn delete_blocking(&self, key: &ObjectKey, dry_run: bool) -> StoreResult<DeleteOutcome> {
         let path = self.path_of(key)?;
         let existed = match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
@@ -277,6 +291,7 @@ impl LocalStore {
                     path.display()
                 )));
             }
+            Ok(_) if dry_run => true,
             Ok(_) => match fs::remove_file(&path) {
                 Ok(()) => true,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -285,13 +300,13 @@ impl LocalStore {
             Err(_) => false,
         };
         // Nested layout: drop the device's folder once it is empty (never anything else).
-        if key.segments().len() > 1 {
+        if key.segments().len() > 1 && !dry_run {
             if let Some(dir) = path.parent() {
                 let _ = fs::remove_dir(dir);
             }
         }
         Ok(DeleteOutcome {
-            existed,
+            existed: Some(existed),
             delete_marker_added: false,
             version_id: None,
             previous_version_id: None,
@@ -349,10 +364,6 @@ impl Store for LocalStore {
         self.location(key)
     }
 
-    fn describe_root(&self) -> String {
-        self.root.display().to_string()
-    }
-
     async fn put(
         &self,
         key: &ObjectKey,
@@ -363,36 +374,45 @@ impl Store for LocalStore {
         blocking(move || this.put_blocking(&key, &body, &opts)).await
     }
 
-    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
-        if version.is_some() {
+    /// A range read opens the file and reads only its first bytes; a head reads the
+    /// whole file, for its ETag (the file's SHA-256), and drops the body.
+    async fn get_opts(&self, key: &ObjectKey, opts: &GetOptions) -> StoreResult<Object> {
+        if opts.version.is_some() {
             return Err(StoreError::NoVersions {
                 what: "reading an older version",
             });
         }
-        let (this, key) = (self.clone(), *key);
-        blocking(move || this.get_blocking(&key)).await
+        let (this, key, opts) = (self.clone(), *key, opts.clone());
+        blocking(move || {
+            if opts.head {
+                let object = this.get_blocking(&key)?;
+                return Ok(Object {
+                    body: Bytes::new(),
+                    ..object
+                });
+            }
+            match opts.range {
+                Some(range) => this.read_prefix(&key, range.end),
+                None => this.get_blocking(&key),
+            }
+        })
+        .await
     }
 
-    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
-        let (this, key) = (self.clone(), *key);
-        blocking(move || this.delete_blocking(&key)).await
+    /// Looking first or not is the same here: removing a file says whether it was
+    /// there.
+    async fn delete_opts(
+        &self,
+        key: &ObjectKey,
+        opts: &DeleteOptions,
+    ) -> StoreResult<DeleteOutcome> {
+        let (this, key, dry_run) = (self.clone(), *key, opts.dry_run);
+        blocking(move || this.delete_blocking(&key, dry_run)).await
     }
 
     async fn list(&self) -> StoreResult<Vec<ListEntry>> {
         let this = self.clone();
         blocking(move || this.list_blocking()).await
-    }
-
-    /// A header read opens the file and reads only its first bytes.
-    async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
-        let (this, key) = (self.clone(), *key);
-        blocking(move || match scope {
-            ReadScope::Whole => this
-                .get_blocking(&key)
-                .map(|o| Fetched::from_body(o.body, scope)),
-            ReadScope::Prefix(n) => this.read_prefix(&key, n),
-        })
-        .await
     }
 }
 
@@ -448,8 +468,8 @@ mod tests {
                 .map(|e| e.key)
                 .collect();
             assert_eq!(listed, vec![k.as_string()]);
-            assert!(store.delete(&k).await.unwrap().existed);
-            assert!(!store.delete(&k).await.unwrap().existed);
+            assert_eq!(store.delete(&k).await.unwrap().existed, Some(true));
+            assert_eq!(store.delete(&k).await.unwrap().existed, Some(false));
             assert!(matches!(
                 store.get(&k, None).await,
                 Err(StoreError::NotFound { .. })

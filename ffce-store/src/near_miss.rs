@@ -23,7 +23,7 @@ pub struct NearMiss {
 /// The objects of `key`'s device that are not at `key` but look like its backup.
 pub async fn near_misses(store: &dyn Store, key: &ObjectKey) -> StoreResult<Vec<NearMiss>> {
     let wanted = key.as_string();
-    let root = store.describe_root();
+    let root = store.to_string();
     Ok(store
         .list_device(key.device())
         .await?

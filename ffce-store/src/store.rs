@@ -1,27 +1,35 @@
-//! Where backups live: one small trait, [`Store`], with two implementations, an S3
-//! bucket ([`S3Store`](crate::S3Store)) and a local directory laid out like the bucket
-//! ([`LocalStore`](crate::LocalStore)); FFCE-SPEC §5.
+//! Where backups live: one small trait, [`Store`], with three implementations, an S3
+//! bucket ([`S3Store`](crate::S3Store)), a local directory laid out like the bucket
+//! ([`LocalStore`](crate::LocalStore)) and a versioned bucket in memory
+//! ([`MemoryStore`](crate::MemoryStore)); FFCE-SPEC §5.
 //!
-//! The trait holds what both backends really do. Versions (list, delete one, restore)
-//! exist only on a versioned bucket, so they live in a second trait,
-//! [`VersionedStore`], reached through [`Store::versioned`]; the local store does not
-//! fake them and returns `None`.
+//! The trait holds what every backend really does: a put, one read with options
+//! ([`GetOptions`]), one delete with options ([`DeleteOptions`]) and the listing.
+//! Versions (list, delete one, restore) exist only on a versioned store, so they live
+//! in a second trait, [`VersionedStore`], reached through [`Store::versioned`]; the
+//! local store does not fake them and returns `None`.
 //!
 //! The trait is async and its futures are `Send`: call it from any tokio runtime (a
 //! Lambda handler's included). The store never owns or hides a runtime; a
 //! command-line caller blocks on it once, at its own edge.
 //!
 //! Where the backends differ, on purpose:
-//! - `delete` of a missing object: both succeed and report `existed: false`, and
-//!   neither writes anything (on S3 no second delete marker is stacked up).
+//! - `delete` of a missing object: every backend succeeds and reports
+//!   `existed: Some(false)`, and none writes anything (on S3 no second delete marker is
+//!   stacked up).
 //! - `etag`: on S3 the server's ETag (not an MD5 under SSE-KMS, never used as a
 //!   digest); on the local store the hex SHA-256 of the file, which
 //!   [`Condition::IfMatch`] compares against.
 //! - Checksums and metadata: S3 stores the body's SHA-256 checksum and the plaintext's
 //!   SHA-256 (`etag` user metadata) with the object; the local store keeps neither (a
 //!   side file would break the bucket layout), so a local `get` reports
-//!   [`ChecksumCheck::LocalFile`] and no plaintext digest.
+//!   [`ChecksumCheck::LocalFile`] and no plaintext digest. The in-memory store keeps
+//!   both, as S3 does; its ETag is the body's hex SHA-256, as the local store's.
+//! - A range read on the local store reads only the file's first bytes and reports no
+//!   ETag (that would take reading the whole file).
 
+use std::fmt;
+use std::ops::RangeTo;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -35,12 +43,19 @@ use crate::listing::ListPace;
 
 /// The operations every backend has.
 ///
+/// One read, [`get_opts`](Self::get_opts) (the whole object, its first bytes, only its
+/// metadata, an older version; and whether a missing key is explained), and one
+/// delete, [`delete_opts`](Self::delete_opts) (looked up first or not, or only what it
+/// would do). [`get`](Self::get), [`delete`](Self::delete) and
+/// [`delete_effect`](Self::delete_effect) are shorthands for their common options.
+/// `Display` names the store itself (`s3://bucket`, a folder, `memory`).
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), ffce_store::StoreError> {
 /// use bytes::Bytes;
 /// use ffce_core::{DeviceId, Layout, ObjectKey};
-/// use ffce_store::{LocalStore, PutOptions, Store};
+/// use ffce_store::{GetOptions, LocalStore, PutOptions, Store};
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = LocalStore::new(dir.path().to_path_buf());
@@ -51,16 +66,17 @@ use crate::listing::ListPace;
 /// let blob = Bytes::from_static(b"FFCE\x01 (a real caller seals a blob with ffce-core)");
 /// store.put(&key, blob.clone(), &PutOptions::for_body(&blob)).await?;
 /// assert_eq!(store.get(&key, None).await?.body, blob);
+///
+/// let first = store.get_opts(&key, &GetOptions::prefix(4)).await?;
+/// assert_eq!((&first.body[..], first.size), (&b"FFCE"[..], blob.len() as u64));
 /// assert_eq!(store.list().await?[0].key, key.as_string());
+/// assert_eq!(store.to_string(), dir.path().display().to_string());
 /// # Ok(()) }
 /// ```
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: fmt::Display + Send + Sync {
     /// Where `key` lives, for output: `s3://bucket/key` or a local path.
     fn describe(&self, key: &ObjectKey) -> String;
-
-    /// The store itself, for output: `s3://bucket` or the local root.
-    fn describe_root(&self) -> String;
 
     /// Stores `body` under `key`. The caller has already validated the body (for a
     /// backup: `ffce_core::validate_upload`).
@@ -71,28 +87,23 @@ pub trait Store: Send + Sync {
     async fn put(&self, key: &ObjectKey, body: Bytes, opts: &PutOptions)
     -> StoreResult<PutOutcome>;
 
-    /// Fetches `key` (the latest version, or `version`), with its checksum verified.
+    /// Reads `key` as `opts` say (see [`GetOptions`]).
     ///
-    /// A stored checksum (any of S3's algorithms) that does not match the body is
-    /// [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch); the body
-    /// is then not returned at all.
-    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object>;
+    /// A whole read has its checksum verified: a stored checksum (any of S3's
+    /// algorithms) that does not match the body is
+    /// [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch), and the
+    /// body is then not returned at all. A missing key is
+    /// [`StoreError::NotFound`](crate::StoreError::NotFound), or, with
+    /// [`GetOptions::explain_missing`] on a versioned store whose latest version is a
+    /// delete marker, [`StoreError::Deleted`](crate::StoreError::Deleted).
+    async fn get_opts(&self, key: &ObjectKey, opts: &GetOptions) -> StoreResult<Object>;
 
-    /// Deletes `key`. A missing key is success with `existed: false`.
-    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome>;
-
-    /// What [`delete`](Self::delete) of `key` would do now, without doing it, so that a
-    /// caller can ask for a confirmation before a permanent deletion. The default, for
-    /// a store that keeps no versions, reads none of the object's bytes: an object
-    /// there would be deleted for good. (Between this answer and a delete, someone
-    /// else may change the object.)
-    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
-        match self.read(key, ReadScope::Prefix(0)).await {
-            Ok(_) => Ok(DeleteEffect::Permanent),
-            Err(crate::StoreError::NotFound { .. }) => Ok(DeleteEffect::Nothing),
-            Err(e) => Err(e),
-        }
-    }
+    /// Deletes `key` as `opts` say (see [`DeleteOptions`]). A missing key is success.
+    async fn delete_opts(
+        &self,
+        key: &ObjectKey,
+        opts: &DeleteOptions,
+    ) -> StoreResult<DeleteOutcome>;
 
     /// Every object in the store, in key order (pagination is the store's business;
     /// [`list_pages`](Self::list_pages) hands the pages over as they arrive).
@@ -144,47 +155,163 @@ pub trait Store: Send + Sync {
         None
     }
 
-    /// Reads the part of `key`'s latest version that `scope` asks for: the building
-    /// block of a fleet audit ([`crate::audit::run`]). The default reads the whole
-    /// object through [`get`](Self::get); the S3 store reads a prefix with one ranged
-    /// GET, the local store only the file's first bytes.
-    async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
-        let object = self.get(key, None).await?;
-        Ok(Fetched::from_body(object.body, scope))
+    /// The whole latest object (or `version`), its checksum verified and a missing
+    /// key explained: [`get_opts`](Self::get_opts) with [`GetOptions::default`] (or
+    /// [`GetOptions::version`]).
+    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
+        let opts = match version {
+            Some(v) => GetOptions::version(v.clone()),
+            None => GetOptions::default(),
+        };
+        self.get_opts(key, &opts).await
+    }
+
+    /// Deletes `key`, looking first: [`delete_opts`](Self::delete_opts) with
+    /// [`DeleteOptions::default`]. A missing key is success with `existed: Some(false)`.
+    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        self.delete_opts(key, &DeleteOptions::default()).await
+    }
+
+    /// What [`delete`](Self::delete) of `key` would do now, without doing it, so that a
+    /// caller can ask for a confirmation before a permanent deletion: a
+    /// [`DeleteOptions::dry_run`]. (Between this answer and a delete, someone else may
+    /// change the object.)
+    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
+        let would = self.delete_opts(key, &DeleteOptions::dry_run()).await?;
+        Ok(would.effect())
     }
 }
 
-/// How much of an object [`Store::read`] fetches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadScope {
-    /// The first `n` bytes and the object's total size: on S3 one ranged GET
-    /// (`Range: bytes=0-(n-1)`), whose `Content-Range` carries the total. No checksum
-    /// can be compared on a part of a body.
-    Prefix(usize),
-    /// The whole body, its stored SHA-256 checksum compared as by [`Store::get`] (a
-    /// mismatch is [`StoreError::ChecksumMismatch`](crate::StoreError::ChecksumMismatch)).
-    Whole,
-}
-
-/// One object read by [`Store::read`].
+/// What [`Store::get_opts`] reads. The default is the whole latest object with a
+/// missing key explained, as [`Store::get`] reads it.
+///
+/// ```
+/// use ffce_store::{GetOptions, VersionId};
+///
+/// // The 37-byte header and the object's size, as an audit reads them.
+/// let header = GetOptions::prefix(37).explain_missing(false);
+/// assert_eq!(header.range, Some(..37));
+/// // Only the metadata (the `etag`), as the device API compares it.
+/// assert!(GetOptions::head().head);
+/// let old = GetOptions::version(VersionId::parse("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY").unwrap());
+/// assert!(old.explain_missing && old.range.is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fetched {
-    /// The first bytes ([`ReadScope::Prefix`]; fewer when the object is shorter) or
-    /// the whole body ([`ReadScope::Whole`]).
-    pub bytes: Bytes,
-    /// The object's full size in bytes.
-    pub total_len: u64,
+pub struct GetOptions {
+    /// An older version instead of the latest
+    /// ([`StoreError::NoVersions`](crate::StoreError::NoVersions) on a store that keeps
+    /// none).
+    pub version: Option<VersionId>,
+    /// Only the first bytes: [`Object::body`] holds at most this many (fewer when the
+    /// object is shorter) and [`Object::size`] the whole object's size. On S3 one
+    /// ranged GET. No checksum can be compared on a part of a body
+    /// ([`ChecksumCheck::PartialRead`]).
+    pub range: Option<RangeTo<usize>>,
+    /// Only the metadata, no body (on S3 one HEAD). Wins over `range`.
+    pub head: bool,
+    /// When the key has no object, find out why: on a versioned S3 bucket one more
+    /// request (ListObjectVersions) tells an object deleted with its earlier versions
+    /// kept ([`StoreError::Deleted`](crate::StoreError::Deleted)) from one never
+    /// stored. Off, a missing key is [`StoreError::NotFound`](crate::StoreError::NotFound)
+    /// at once, with no request beyond the read: for a role allowed `s3:GetObject`
+    /// alone, which may not list versions. Ignored for a read of a version.
+    pub explain_missing: bool,
 }
 
-impl Fetched {
-    /// The part of a whole `body` that `scope` asks for.
-    pub fn from_body(body: Bytes, scope: ReadScope) -> Fetched {
-        let total_len = body.len() as u64;
-        let bytes = match scope {
-            ReadScope::Prefix(n) => body.slice(..n.min(body.len())),
-            ReadScope::Whole => body,
-        };
-        Fetched { bytes, total_len }
+impl Default for GetOptions {
+    fn default() -> GetOptions {
+        GetOptions {
+            version: None,
+            range: None,
+            head: false,
+            explain_missing: true,
+        }
+    }
+}
+
+impl GetOptions {
+    /// The whole of `version`.
+    pub fn version(version: VersionId) -> GetOptions {
+        GetOptions {
+            version: Some(version),
+            ..GetOptions::default()
+        }
+    }
+
+    /// The first `n` bytes of the latest version, and its size.
+    pub fn prefix(n: usize) -> GetOptions {
+        GetOptions {
+            range: Some(..n),
+            ..GetOptions::default()
+        }
+    }
+
+    /// The latest version's metadata, no body.
+    pub fn head() -> GetOptions {
+        GetOptions {
+            head: true,
+            ..GetOptions::default()
+        }
+    }
+
+    /// The same options, explaining a missing key or not (see
+    /// [`explain_missing`](Self::explain_missing)).
+    pub fn explain_missing(self, explain: bool) -> GetOptions {
+        GetOptions {
+            explain_missing: explain,
+            ..self
+        }
+    }
+}
+
+/// How [`Store::delete_opts`] deletes. The default looks first.
+///
+/// ```
+/// use ffce_store::DeleteOptions;
+///
+/// assert!(DeleteOptions::default().look_first);
+/// // One DeleteObject and nothing else: for a role allowed `s3:DeleteObject` alone.
+/// assert!(!DeleteOptions::blind().look_first);
+/// assert!(DeleteOptions::dry_run().dry_run);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// Find out first what is there (on S3 one HEAD, and a HEAD of the bucket when the
+    /// key is missing): the outcome then says whether there was an object and which
+    /// version was the latest, and a missing key writes nothing (no second delete
+    /// marker is stacked up). Off, the delete is one request that looks nothing up
+    /// (`existed` is then `None` where the store cannot tell: S3 answers a DeleteObject
+    /// the same, and adds a marker, whether or not there was an object).
+    pub look_first: bool,
+    /// Only find out what the delete would do ([`DeleteOutcome::effect`]); nothing
+    /// is deleted. Looks first whatever [`look_first`](Self::look_first) says.
+    pub dry_run: bool,
+}
+
+impl Default for DeleteOptions {
+    fn default() -> DeleteOptions {
+        DeleteOptions {
+            look_first: true,
+            dry_run: false,
+        }
+    }
+}
+
+impl DeleteOptions {
+    /// One delete request, nothing looked up.
+    pub fn blind() -> DeleteOptions {
+        DeleteOptions {
+            look_first: false,
+            dry_run: false,
+        }
+    }
+
+    /// What a delete would do, without deleting.
+    pub fn dry_run() -> DeleteOptions {
+        DeleteOptions {
+            look_first: true,
+            dry_run: true,
+        }
     }
 }
 
@@ -255,7 +382,7 @@ pub struct PutOutcome {
     /// The object's ETag, without quotes (opaque; never a digest under SSE-KMS).
     pub etag: Option<String>,
     /// The object's version id on a versioned bucket.
-    pub version_id: Option<String>,
+    pub version_id: Option<VersionId>,
     /// Where it went: `s3://bucket/key` or a local path.
     pub location: String,
     /// Whether anything was written.
@@ -273,15 +400,19 @@ pub enum PutStatus {
     AlreadyStored,
 }
 
-/// A downloaded object.
-#[derive(Clone, Debug)]
+/// An object read by [`Store::get_opts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Object {
-    /// The body.
+    /// The body: all of it, its first bytes ([`GetOptions::range`]), or nothing
+    /// ([`GetOptions::head`]).
     pub body: Bytes,
-    /// ETag without quotes.
+    /// The whole object's size in bytes, however much of it was read.
+    pub size: u64,
+    /// ETag without quotes (`None` where a backend cannot give it without reading the
+    /// whole body: the local store's range reads).
     pub etag: Option<String>,
     /// Version id on a versioned bucket.
-    pub version_id: Option<String>,
+    pub version_id: Option<VersionId>,
     /// The plaintext's SHA-256 from the `etag` user metadata, if the object has it.
     pub plaintext_digest: Option<PlaintextDigest>,
     /// How the body was checked.
@@ -311,20 +442,46 @@ impl PlaintextDigest {
     }
 }
 
-/// What a delete did.
+/// What a delete did (or, for a [`DeleteOptions::dry_run`], would do).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeleteOutcome {
-    /// Whether there was an object to delete.
-    pub existed: bool,
-    /// Whether the bucket kept the data and added a delete marker instead.
+    /// Whether there was an object to delete; `None` when the delete did not look
+    /// first ([`DeleteOptions::blind`]).
+    pub existed: Option<bool>,
+    /// Whether the bucket kept the data and added a delete marker instead (would, for
+    /// a dry run).
     pub delete_marker_added: bool,
-    /// The delete marker's version id.
-    pub version_id: Option<String>,
+    /// The delete marker's version id (none for a dry run).
+    pub version_id: Option<VersionId>,
     /// The version that was latest before the delete (what `restore` brings back).
-    pub previous_version_id: Option<String>,
+    pub previous_version_id: Option<VersionId>,
 }
 
-/// What a delete of a key would do ([`Store::delete_effect`]).
+impl DeleteOutcome {
+    /// The outcome of a delete of a key with no object: nothing to do.
+    pub fn nothing() -> DeleteOutcome {
+        DeleteOutcome {
+            existed: Some(false),
+            delete_marker_added: false,
+            version_id: None,
+            previous_version_id: None,
+        }
+    }
+
+    /// What the delete did to the data: nothing, hid it behind a delete marker, or
+    /// removed it for good. A blind delete that added no marker counts as permanent:
+    /// whatever was there is gone.
+    pub fn effect(&self) -> DeleteEffect {
+        match (self.existed, self.delete_marker_added) {
+            (Some(false), _) => DeleteEffect::Nothing,
+            (_, true) => DeleteEffect::AddsDeleteMarker,
+            _ => DeleteEffect::Permanent,
+        }
+    }
+}
+
+/// What a delete of a key does or would do ([`DeleteOutcome::effect`],
+/// [`Store::delete_effect`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeleteEffect {
     /// There is no object: the delete would change nothing.
@@ -353,7 +510,7 @@ pub struct DeletedEntry {
     /// The key as stored (may be anything; see [`ffce_core::ListedKey`]).
     pub key: String,
     /// The delete marker's version id.
-    pub marker_version_id: String,
+    pub marker_version_id: VersionId,
     /// When the marker was made: when the backup was deleted.
     pub deleted_at: Option<SystemTime>,
 }
@@ -362,7 +519,7 @@ pub struct DeletedEntry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionEntry {
     /// The version id.
-    pub version_id: String,
+    pub version_id: VersionId,
     /// Whether it is the current one.
     pub is_latest: bool,
     /// Whether it is a delete marker.

@@ -121,7 +121,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
         .map(|age| Cutoff::new(age, SystemTime::now()));
     let concurrency = args.concurrency;
     let mut summary = AuditSummary {
-        store: store.describe_root(),
+        store: store.to_string(),
         layout: layout.name().to_string(),
         mode,
         key_source,

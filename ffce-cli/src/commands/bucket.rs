@@ -112,8 +112,8 @@ async fn check(ui: &Ui, printer: &mut Printer, args: BucketCheckArgs) -> CliResu
         .iter()
         .map(|c| SettingCheck {
             setting: c.setting.to_string(),
-            expected: c.expected.clone(),
-            found: c.found.clone(),
+            expected: setting_json(&c.expected),
+            found: setting_json(&c.found),
             ok: c.ok,
         })
         .collect();
@@ -361,4 +361,14 @@ fn confirm_bucket_name(what: &str, bucket: &str) -> CliResult<bool> {
         .read_line(&mut answer)
         .map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
     Ok(answer.trim() == bucket)
+}
+
+/// A bucket setting as JSON: its flag, its name, or `null` when not set.
+fn setting_json(value: &ffce_store::bucket::SettingValue) -> serde_json::Value {
+    use ffce_store::bucket::SettingValue;
+    match value {
+        SettingValue::Flag(b) => serde_json::Value::Bool(*b),
+        SettingValue::Text(t) => serde_json::Value::String(t.clone()),
+        SettingValue::NotSet => serde_json::Value::Null,
+    }
 }

@@ -275,7 +275,7 @@ pub async fn load_device(
         info: SourceInfo::Device {
             device: device.to_string(),
             location,
-            version_id: object.version_id,
+            version_id: object.version_id.map(|v| v.to_string()),
             last_modified: object.last_modified.map(format_time),
             is_latest: is_latest.or(version.is_none().then_some(true)),
         },

@@ -93,17 +93,17 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Delete) -> CliResult {
         .as_deref()
         .filter(|_| outcome.delete_marker_added)
         .map(|v| restore_command(&args.store, &key, &location, v));
-    if !outcome.existed {
+    if outcome.existed == Some(false) {
         ui.warn(nothing_there(&location));
     }
     printer.document(&Deleted {
         device: args.target.device.to_string(),
         versions_command: format!("ffce versions {}", key_argument(&key, &location)),
         location,
-        existed: outcome.existed,
+        existed: outcome.existed != Some(false),
         delete_marker_added: outcome.delete_marker_added,
-        delete_marker_version_id: outcome.version_id,
-        previous_version_id: outcome.previous_version_id,
+        delete_marker_version_id: outcome.version_id.map(|v| v.to_string()),
+        previous_version_id: outcome.previous_version_id.map(|v| v.to_string()),
         undo,
     })
 }
@@ -141,7 +141,7 @@ async fn delete_one_version(
     printer.document(&VersionDeleted {
         device: args.target.device.to_string(),
         location: location.to_string(),
-        version_id: deleted.version_id.clone(),
+        version_id: deleted.version_id.to_string(),
         was_delete_marker: deleted.is_delete_marker,
         was_latest: deleted.is_latest,
         size: deleted.size,

@@ -210,6 +210,8 @@ fn report_checks(ui: &Ui, location: &str, object: &Object) {
                 "checksum: a local file (the local store keeps no checksums)",
             );
         }
+        // A get reads whole bodies; a part of one has no checksum to compare.
+        ChecksumCheck::PartialRead => ui.detail(1, "checksum: not compared (a partial read)"),
     }
     if object.plaintext_digest == Some(PlaintextDigest::NotASha256) {
         ui.warn(format!(
@@ -229,7 +231,9 @@ fn stored_object(location: &str, object: &Object) -> StoredObject {
             algorithm: Some(algorithm.name().to_string()),
             value_base64: Some(value_base64.clone()),
         },
-        ChecksumCheck::Absent => Checksum {
+        // A get reads whole bodies, so a partial read cannot reach here; were it to, no
+        // checksum was compared, as when none is stored.
+        ChecksumCheck::Absent | ChecksumCheck::PartialRead => Checksum {
             status: ChecksumStatus::Absent,
             algorithm: None,
             value_base64: None,
@@ -244,7 +248,7 @@ fn stored_object(location: &str, object: &Object) -> StoredObject {
         location: location.to_string(),
         size: object.body.len(),
         object_etag: object.etag.clone(),
-        version_id: object.version_id.clone(),
+        version_id: object.version_id.as_ref().map(|v| v.to_string()),
         last_modified: object.last_modified.map(timestamp),
         checksum: Some(checksum),
         plaintext_digest: match &object.plaintext_digest {

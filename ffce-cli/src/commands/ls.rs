@@ -50,7 +50,7 @@ pub async fn run(
     let store = target.open(ui).await?;
     let cutoff = older_than.map(|age| Cutoff::new(age, SystemTime::now()));
     let mut summary = ListSummary {
-        store: store.describe_root(),
+        store: store.to_string(),
         layout: target.layout.name().to_string(),
         older_than: cutoff.map(|c| c.age().to_string()),
         deleted: deleted_only,
@@ -174,12 +174,12 @@ async fn deleted(
                 key: key.as_string(),
                 location: store.describe(&key),
                 deleted_at: e.deleted_at.map(timestamp),
-                delete_marker_version_id: e.marker_version_id,
+                delete_marker_version_id: e.marker_version_id.to_string(),
             }),
             ListedKey::Stray(reason) => strays.push(DeletedStrayKey {
                 key: e.key,
                 deleted_at: e.deleted_at.map(timestamp),
-                delete_marker_version_id: e.marker_version_id,
+                delete_marker_version_id: e.marker_version_id.to_string(),
                 reason: reason.code().to_string(),
                 explanation: stray_explanation(reason),
             }),

@@ -78,7 +78,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
         location: outcome.location,
         size: len,
         object_etag: outcome.etag,
-        version_id: outcome.version_id,
+        version_id: outcome.version_id.map(|v| v.to_string()),
         content_sha256: hex::encode(content_sha256),
         plaintext_digest: plaintext_sha256.map(hex::encode),
     })

@@ -76,7 +76,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Restore) -> CliResult {
         device: args.target.device.to_string(),
         location: outcome.location,
         restored_version_id: version.as_str().to_string(),
-        version_id: outcome.version_id,
+        version_id: outcome.version_id.map(|v| v.to_string()),
         object_etag: outcome.etag,
     })
 }

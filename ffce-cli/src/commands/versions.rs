@@ -112,7 +112,7 @@ pub async fn run(
 
 fn version_record(v: VersionEntry, content: Option<VersionContent>) -> Version {
     Version {
-        version_id: v.version_id,
+        version_id: v.version_id.to_string(),
         is_latest: v.is_latest,
         kind: if v.is_delete_marker {
             VersionKind::DeleteMarker

@@ -18,6 +18,7 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::S3Store;
 use crate::error::{StoreError, StoreResult};
+use crate::s3::WithinLimit;
 
 /// Most keys one `DeleteObjects` request may name (an S3 limit).
 pub const DELETE_BATCH: usize = 1000;
@@ -258,6 +259,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .delete(delete)
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 self.classify(e, &url)
@@ -357,6 +359,7 @@ impl S3Store {
                     .key(&upload.key)
                     .upload_id(&upload.upload_id)
                     .send()
+                    .within(self)
                     .await;
                 match result {
                     Ok(_) => tally.aborted_uploads += 1,
@@ -390,6 +393,7 @@ impl S3Store {
             .set_key_marker(marker.0.clone())
             .set_version_id_marker(marker.1.clone())
             .send()
+            .within(self)
             .await
             .map_err(|e| self.classify_listing(e, || format!("list the object versions of {url}")))
     }
@@ -407,6 +411,7 @@ impl S3Store {
             .set_key_marker(marker.0.clone())
             .set_upload_id_marker(marker.1.clone())
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 self.classify_listing(e, || format!("list the incomplete uploads of {url}"))

@@ -32,6 +32,7 @@ use aws_sdk_s3::types::{
 
 use crate::S3Store;
 use crate::error::{StoreError, StoreResult};
+use crate::s3::WithinLimit;
 
 mod empty;
 mod settings;
@@ -39,7 +40,7 @@ mod settings;
 pub use empty::{Contents, DELETE_BATCH, EmptyTally, Item, ItemFailure, UploadItem, VersionItem};
 pub use settings::{
     BucketSettings, Check, DefaultEncryption, EXPECTED_SSE_ALGORITHM, EXPECTED_VERSIONING,
-    PUBLIC_ACCESS_BLOCK_SETTINGS,
+    PUBLIC_ACCESS_BLOCK_SETTINGS, SettingValue,
 };
 
 /// What `create_provisioned` found or did.
@@ -64,17 +65,24 @@ impl S3Store {
         let url = format!("s3://{}", self.bucket);
         // us-east-1 answers 200 to a CreateBucket of a bucket one already owns,
         // so ask first instead of relying on BucketAlreadyOwnedByYou.
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
+        match self
+            .client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .within(self)
+            .await
+        {
             Ok(_) => return Ok(Created::AlreadyExisted),
             Err(e) => match self.classify(e, &url) {
                 StoreError::NotFound { .. } | StoreError::NoBucket { .. } => {}
-                StoreError::PermissionDenied { detail, .. } => {
+                StoreError::PermissionDenied { source, .. } => {
                     return Err(StoreError::PermissionDenied {
                         what: format!(
                             "{url} exists but these credentials cannot reach it \
                              (a bucket of another account, or no s3:ListBucket)"
                         ),
-                        detail,
+                        source,
                     });
                 }
                 other => return Err(other),
@@ -90,7 +98,7 @@ impl S3Store {
                 );
             }
         }
-        if let Err(e) = create.send().await {
+        if let Err(e) = create.send().within(self).await {
             match e.code() {
                 Some("BucketAlreadyOwnedByYou") => return Ok(Created::AlreadyExisted),
                 Some("BucketAlreadyExists") => {
@@ -131,6 +139,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .public_access_block_configuration(pab)
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 incomplete(
@@ -148,6 +157,7 @@ impl S3Store {
                     .build(),
             )
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 incomplete(
@@ -175,6 +185,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .server_side_encryption_configuration(encryption)
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 incomplete(

@@ -1,11 +1,13 @@
 //! A bucket's settings as S3 reports them, and their comparison with the provisioning
 //! spec.
 
+use std::fmt;
+
 use aws_sdk_s3::error::ProvideErrorMetadata;
-use serde_json::{Value, json};
 
 use crate::S3Store;
 use crate::error::StoreResult;
+use crate::s3::WithinLimit;
 
 /// Default encryption the spec asks for (FFCE-SPEC §5).
 pub const EXPECTED_SSE_ALGORITHM: &str = "aws:kms";
@@ -44,16 +46,59 @@ pub struct BucketSettings {
 }
 
 /// One setting compared with the spec.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     /// The setting, e.g. `block_public_acls`, `versioning`, `default_encryption`.
     pub setting: &'static str,
     /// What the spec asks for.
-    pub expected: Value,
-    /// What the bucket has (`null`: not configured).
-    pub found: Value,
+    pub expected: SettingValue,
+    /// What the bucket has.
+    pub found: SettingValue,
     /// Whether they agree.
     pub ok: bool,
+}
+
+/// The value of one bucket setting: a flag, a name (`Enabled`, `aws:kms`, a KMS key),
+/// or nothing configured. It serializes as JSON's `true`/`false`, a string or `null`,
+/// and displays as the value, or `not set`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingValue {
+    /// A flag (the public-access blocks).
+    Flag(bool),
+    /// A name.
+    Text(String),
+    /// The bucket has no such setting.
+    NotSet,
+}
+
+impl SettingValue {
+    fn flag(value: Option<bool>) -> SettingValue {
+        value.map_or(SettingValue::NotSet, SettingValue::Flag)
+    }
+
+    fn text(value: Option<&str>) -> SettingValue {
+        value.map_or(SettingValue::NotSet, |v| SettingValue::Text(v.to_string()))
+    }
+}
+
+impl fmt::Display for SettingValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingValue::Flag(b) => write!(f, "{b}"),
+            SettingValue::Text(t) => f.write_str(t),
+            SettingValue::NotSet => f.write_str("not set"),
+        }
+    }
+}
+
+impl serde::Serialize for SettingValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SettingValue::Flag(b) => serializer.serialize_bool(*b),
+            SettingValue::Text(t) => serializer.serialize_str(t),
+            SettingValue::NotSet => serializer.serialize_none(),
+        }
+    }
 }
 
 impl BucketSettings {
@@ -67,15 +112,15 @@ impl BucketSettings {
             let found = self.public_access_block.and_then(|flags| flags[i]);
             checks.push(Check {
                 setting,
-                expected: json!(true),
-                found: json!(found),
+                expected: SettingValue::Flag(true),
+                found: SettingValue::flag(found),
                 ok: found == Some(true),
             });
         }
         checks.push(Check {
             setting: "versioning",
-            expected: json!(EXPECTED_VERSIONING),
-            found: json!(self.versioning),
+            expected: SettingValue::text(Some(EXPECTED_VERSIONING)),
+            found: SettingValue::text(self.versioning.as_deref()),
             ok: self.versioning.as_deref() == Some(EXPECTED_VERSIONING),
         });
         let algorithm = self
@@ -84,8 +129,8 @@ impl BucketSettings {
             .map(|e| e.algorithm.as_str());
         checks.push(Check {
             setting: "default_encryption",
-            expected: json!(EXPECTED_SSE_ALGORITHM),
-            found: json!(algorithm),
+            expected: SettingValue::text(Some(EXPECTED_SSE_ALGORITHM)),
+            found: SettingValue::text(algorithm),
             ok: algorithm == Some(EXPECTED_SSE_ALGORITHM),
         });
         if let Some(want) = kms_key_id {
@@ -95,8 +140,8 @@ impl BucketSettings {
                 .and_then(|e| e.kms_key_id.as_deref());
             checks.push(Check {
                 setting: "kms_key_id",
-                expected: json!(want),
-                found: json!(found),
+                expected: SettingValue::text(Some(want)),
+                found: SettingValue::text(found),
                 ok: found.is_some_and(|f| same_kms_key(f, want)),
             });
         }
@@ -118,6 +163,7 @@ impl S3Store {
             .head_bucket()
             .bucket(&self.bucket)
             .send()
+            .within(self)
             .await
             .map_err(|e| self.classify_listing(e, || url.clone()))?;
 
@@ -126,6 +172,7 @@ impl S3Store {
             .get_public_access_block()
             .bucket(&self.bucket)
             .send()
+            .within(self)
             .await
         {
             Ok(r) => r.public_access_block_configuration().map(|c| {
@@ -147,6 +194,7 @@ impl S3Store {
             .get_bucket_versioning()
             .bucket(&self.bucket)
             .send()
+            .within(self)
             .await
         {
             Ok(r) => r.status().map(|s| s.as_str().to_owned()),
@@ -173,6 +221,7 @@ impl S3Store {
             .get_bucket_encryption()
             .bucket(&self.bucket)
             .send()
+            .within(self)
             .await
         {
             Ok(r) => r
@@ -255,9 +304,11 @@ mod tests {
         s.versioning = Some("Suspended".into());
         let checks = s.compare(None);
         assert_eq!(failing(&checks), vec!["versioning"]);
-        assert_eq!(checks[4].found, json!("Suspended"));
+        assert_eq!(checks[4].found, SettingValue::Text("Suspended".into()));
+        assert_eq!(checks[4].found.to_string(), "Suspended");
         s.versioning = None;
-        assert_eq!(s.compare(None)[4].found, Value::Null);
+        assert_eq!(s.compare(None)[4].found, SettingValue::NotSet);
+        assert_eq!(s.compare(None)[4].found.to_string(), "not set");
 
         let mut s = conforming();
         s.default_encryption = Some(DefaultEncryption {

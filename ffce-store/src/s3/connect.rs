@@ -196,13 +196,12 @@ impl S3Store {
             loader = loader.endpoint_url(url);
         }
         // Each attempt has its own limit, so a stalled request is abandoned and retried
-        // instead of hanging forever; the operation timeout bounds the whole on top.
-        let mut timeouts = TimeoutConfig::builder()
+        // instead of hanging forever. The operation timeout, which bounds the whole on
+        // top, is the store's own timer (`limit.rs`), so that which one fired is known
+        // by type.
+        let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(10))
             .operation_attempt_timeout(config.attempt_timeout);
-        if let Some(t) = config.timeout {
-            timeouts = timeouts.operation_timeout(t);
-        }
         loader = loader.timeout_config(timeouts.build());
         let sdk_config = loader.load().await;
         if sdk_config.region().is_none() {

@@ -23,7 +23,6 @@
 use std::error::Error as StdError;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
@@ -38,12 +37,11 @@ pub(crate) fn classify<E>(err: SdkError<E, HttpResponse>, bucket: &str, what: &s
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&err).to_string();
     if chain_has::<aws_credential_types::provider::error::CredentialsError>(&err) {
         // The store adds its profile (see `S3Store::classify`).
         return StoreError::NoCredentials {
-            detail,
             profile: None,
+            source: Box::new(err),
         };
     }
     let status = err.raw_response().map(|r| r.status().as_u16());
@@ -68,12 +66,12 @@ where
             _,
         ) => StoreError::BadCredentials {
             code: c.to_string(),
-            detail,
+            source: Box::new(err),
         },
         (Some("AccessDenied" | "AllAccessDisabled"), _) | (_, Some(403)) => {
             StoreError::PermissionDenied {
                 what: what.to_string(),
-                detail,
+                source: Box::new(err),
             }
         }
         (Some("PreconditionFailed" | "ConditionalRequestConflict"), _) | (_, Some(412)) => {

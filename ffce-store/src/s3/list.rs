@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use super::S3Store;
+use super::WithinLimit;
 use crate::error::StoreResult;
 use crate::listing::{ListPace, Span, spans};
 use crate::store::ListEntry;
@@ -48,6 +49,7 @@ impl S3Store {
                     .set_start_after(span.start_after())
                     .set_continuation_token(token)
                     .send()
+                    .within(self)
                     .await;
                 let page = match page {
                     Ok(page) => page,

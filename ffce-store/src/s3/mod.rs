@@ -21,10 +21,15 @@
 //! Files: this one (the store and its single-object operations), `connect` (the
 //! [`S3Config`] and how the clients are built from it), `errors` (classification),
 //! `list` (the whole bucket's listing, its spans at once), `versions` (the
-//! [`VersionedStore`] operations), `ranged` (the header reads of an audit), `lean`
-//! (one-request operations for the device API's roles), `activity` (what the store is
-//! waiting for), `profile` (the named-profile check); bucket-wide operations are in
-//! [`crate::bucket`].
+//! [`VersionedStore`] operations), `ranged` (reads of part of an object: the header
+//! reads of an audit, a head), `limit` (the operation time limit, and which limit a
+//! timeout was), `activity` (what the store is waiting for), `profile` (the
+//! named-profile check); bucket-wide operations are in [`crate::bucket`].
+//!
+//! A device API's Lambda role may allow exactly one S3 action per route (docs/SPEC.md
+//! §7): [`GetOptions::explain_missing`] off makes a read one request (no
+//! ListObjectVersions to explain a missing key), and [`DeleteOptions::blind`] makes a
+//! delete one DeleteObject (no HEAD first).
 
 use std::time::{Duration, SystemTime};
 
@@ -39,17 +44,17 @@ use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
 use futures_util::stream::{BoxStream, StreamExt as _};
 
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
-use crate::error::{StoreError, StoreResult, TimeoutLimit, VersionId};
+use crate::error::{StoreError, StoreResult, VersionId};
 use crate::listing::ListPace;
 use crate::store::{
-    Condition, DeleteEffect, DeleteOutcome, Fetched, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, PutStatus, ReadScope, Store, VersionedStore, unquote_etag,
+    Condition, DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PlaintextDigest,
+    PutOptions, PutOutcome, PutStatus, Store, VersionedStore, unquote_etag,
 };
 
 mod activity;
 mod connect;
 pub(crate) mod errors;
-mod lean;
+mod limit;
 mod list;
 mod profile;
 mod ranged;
@@ -58,6 +63,8 @@ mod versions;
 pub use activity::{Activity, Waiting};
 pub use connect::{S3Config, check_bucket_name};
 use errors::{classify, classify_listing, sdk_checksum_mismatch};
+pub use limit::OperationTimedOut;
+pub(crate) use limit::WithinLimit;
 
 /// A bucket and a client for it. Cheap to share: build it once (e.g. per Lambda
 /// process) and call it from any tokio runtime.
@@ -83,6 +90,13 @@ pub struct S3Store {
     attempt_timeout: Duration,
     timeout: Option<Duration>,
     activity: Activity,
+}
+
+/// `s3://bucket`.
+impl std::fmt::Display for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}", self.bucket)
+    }
 }
 
 impl std::fmt::Debug for S3Store {
@@ -141,44 +155,12 @@ impl S3Store {
     fn with_profile(&self, err: StoreError) -> StoreError {
         match err {
             StoreError::NoCredentials {
-                detail,
                 profile: None,
-            } => StoreError::NoCredentials {
-                detail,
-                profile: self.profile.clone(),
-            },
-            other => other,
-        }
-    }
-
-    /// Names the limit a timeout hit, from the SDK's explanation (its timeout kinds
-    /// are not public types) and this store's settings.
-    fn with_limit(&self, err: StoreError) -> StoreError {
-        match err {
-            StoreError::Timeout {
-                what,
-                limit: TimeoutLimit::Unknown,
                 source,
-            } => {
-                let text = crate::error_chain(source.as_ref());
-                let limit = if text.contains("attempt timeout") {
-                    TimeoutLimit::Attempt {
-                        each: self.attempt_timeout,
-                        attempts: self.max_attempts,
-                    }
-                } else if let (true, Some(total)) =
-                    (text.contains("operation timeout"), self.timeout)
-                {
-                    TimeoutLimit::Operation { total }
-                } else {
-                    TimeoutLimit::Unknown
-                };
-                StoreError::Timeout {
-                    what,
-                    limit,
-                    source,
-                }
-            }
+            } => StoreError::NoCredentials {
+                profile: self.profile.clone(),
+                source,
+            },
             other => other,
         }
     }
@@ -198,7 +180,14 @@ impl S3Store {
     /// `head_object` 404s for a missing bucket and a missing key alike (no body, no
     /// error code); asks the bucket to tell them apart.
     async fn missing_key_or_bucket(&self, what: &str) -> StoreError {
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
+        match self
+            .client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .within(self)
+            .await
+        {
             Ok(_) => StoreError::NotFound {
                 what: what.to_string(),
             },
@@ -275,21 +264,20 @@ impl S3Store {
             Condition::IfAbsent => req.if_none_match("*"),
             Condition::IfMatch(etag) => req.if_match(format!("\"{}\"", unquote_etag(etag))),
         };
-        let result =
-            req.send()
-                .await
-                .map_err(|e| match (self.classify(e, &url), &opts.condition) {
-                    (StoreError::PreconditionFailed { what, .. }, Condition::IfAbsent) => {
-                        StoreError::AlreadyExists { what }
+        let result = req.send().within(self).await.map_err(|e| {
+            match (self.classify(e, &url), &opts.condition) {
+                (StoreError::PreconditionFailed { what, .. }, Condition::IfAbsent) => {
+                    StoreError::AlreadyExists { what }
+                }
+                (StoreError::NotFound { what }, Condition::IfMatch(_)) => {
+                    StoreError::PreconditionFailed {
+                        what,
+                        missing: true,
                     }
-                    (StoreError::NotFound { what }, Condition::IfMatch(_)) => {
-                        StoreError::PreconditionFailed {
-                            what,
-                            missing: true,
-                        }
-                    }
-                    (other, _) => other.denied_action(|| format!("upload to {url}")),
-                });
+                }
+                (other, _) => other.denied_action(|| format!("upload to {url}")),
+            }
+        });
         let resp = match result {
             Ok(resp) => resp,
             // A conditional put whose answer was lost is retried by the SDK, and the
@@ -304,7 +292,7 @@ impl S3Store {
         };
         Ok(PutOutcome {
             etag: resp.e_tag().map(unquote_etag),
-            version_id: resp.version_id().map(str::to_owned),
+            version_id: resp.version_id().map(VersionId::from_store),
             location: url,
             status: PutStatus::Written,
         })
@@ -325,11 +313,12 @@ impl S3Store {
             .key(key.as_string())
             .checksum_mode(ChecksumMode::Enabled)
             .send()
+            .within(self)
             .await
             .ok()?;
         (head.checksum_sha256()? == BASE64.encode(opts.content_sha256)).then(|| PutOutcome {
             etag: head.e_tag().map(unquote_etag),
-            version_id: head.version_id().map(str::to_owned),
+            version_id: head.version_id().map(VersionId::from_store),
             location: url.to_string(),
             status: PutStatus::Written,
         })
@@ -377,6 +366,7 @@ impl S3Store {
             .set_version_id(version.map(|v| v.as_str().to_owned()))
             .checksum_mode(ChecksumMode::Enabled)
             .send()
+            .within(self)
             .await;
         let resp = match resp {
             Ok(r) => r,
@@ -403,7 +393,7 @@ impl S3Store {
         };
         let stored = stored_checksums(&resp);
         let etag = resp.e_tag().map(unquote_etag);
-        let version_id = resp.version_id().map(str::to_owned);
+        let version_id = resp.version_id().map(VersionId::from_store);
         let last_modified = resp
             .last_modified()
             .and_then(|t| SystemTime::try_from(*t).ok());
@@ -437,6 +427,7 @@ impl S3Store {
         // Checked here too, whatever the SDK's settings or a server's behaviour.
         let checksum = checksum::verify(&body, &stored, &what).map_err(GetFailure::Store)?;
         Ok(Object {
+            size: body.len() as u64,
             body,
             etag,
             version_id,
@@ -448,7 +439,7 @@ impl S3Store {
 
     /// The latest version's version id, `Ok(None)` when there is no object (a missing
     /// bucket is an error, not "nothing there").
-    async fn latest_version_id(&self, key: &ObjectKey) -> StoreResult<Option<Option<String>>> {
+    async fn latest_version_id(&self, key: &ObjectKey) -> StoreResult<Option<Option<VersionId>>> {
         let url = self.url(key);
         let head = self
             .client
@@ -456,9 +447,10 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(key.as_string())
             .send()
+            .within(self)
             .await;
         match head {
-            Ok(h) => Ok(Some(h.version_id().map(str::to_owned))),
+            Ok(h) => Ok(Some(h.version_id().map(VersionId::from_store))),
             Err(e) => match self.classify(e, &url) {
                 StoreError::NotFound { .. } => match self.missing_key_or_bucket(&url).await {
                     StoreError::NotFound { .. } => Ok(None),
@@ -469,26 +461,51 @@ impl S3Store {
         }
     }
 
-    /// A delete keeps the data when the latest object has a real version id: a delete
-    /// marker hides it. Without one (no versioning) or with the `null` version (a bucket
-    /// whose versioning was suspended), the delete replaces it for good.
-    async fn effect_of_delete(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
-        Ok(match self.latest_version_id(key).await? {
-            None => DeleteEffect::Nothing,
-            Some(Some(v)) if v != "null" => DeleteEffect::AddsDeleteMarker,
-            Some(_) => DeleteEffect::Permanent,
+    /// What a delete would do. It keeps the data when the latest object has a real
+    /// version id: a delete marker hides it. Without one (no versioning) or with the
+    /// `null` version (a bucket whose versioning was suspended), the delete replaces it
+    /// for good.
+    async fn delete_dry_run(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let Some(previous_version_id) = self.latest_version_id(key).await? else {
+            return Ok(DeleteOutcome::nothing());
+        };
+        Ok(DeleteOutcome {
+            existed: Some(true),
+            delete_marker_added: previous_version_id.as_ref().is_some_and(|v| *v != "null"),
+            version_id: None,
+            previous_version_id,
+        })
+    }
+
+    /// Deletes the latest object with one DeleteObject request and nothing else (on a
+    /// versioned bucket, a delete marker), for a role allowed `s3:DeleteObject` alone.
+    /// Like S3 itself, it cannot tell whether there was an object.
+    async fn delete_blind(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
+        let url = self.url(key);
+        let resp = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .send()
+            .within(self)
+            .await
+            .map_err(|e| {
+                self.classify(e, &url)
+                    .denied_action(|| format!("delete {url}"))
+            })?;
+        Ok(DeleteOutcome {
+            existed: None,
+            delete_marker_added: resp.delete_marker() == Some(true),
+            version_id: resp.version_id().map(VersionId::from_store),
+            previous_version_id: None,
         })
     }
 
     async fn delete_object(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
         let url = self.url(key);
         let Some(previous_version_id) = self.latest_version_id(key).await? else {
-            return Ok(DeleteOutcome {
-                existed: false,
-                delete_marker_added: false,
-                version_id: None,
-                previous_version_id: None,
-            });
+            return Ok(DeleteOutcome::nothing());
         };
         let resp = self
             .client
@@ -496,15 +513,16 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(key.as_string())
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 self.classify(e, &url)
                     .denied_action(|| format!("delete {url}"))
             })?;
         Ok(DeleteOutcome {
-            existed: true,
+            existed: Some(true),
             delete_marker_added: resp.delete_marker() == Some(true),
-            version_id: resp.version_id().map(str::to_owned),
+            version_id: resp.version_id().map(VersionId::from_store),
             previous_version_id,
         })
     }
@@ -520,7 +538,7 @@ impl S3Store {
             .into_paginator()
             .send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
+        while let Some(page) = self.next_page_within(pages.next()).await {
             let page = page.map_err(|e| self.classify_listing(e, || format!("list {what}")))?;
             out.extend(page.contents().iter().map(list::entry));
         }
@@ -534,10 +552,6 @@ impl Store for S3Store {
         self.url(key)
     }
 
-    fn describe_root(&self) -> String {
-        format!("s3://{}", self.bucket)
-    }
-
     async fn put(
         &self,
         key: &ObjectKey,
@@ -547,16 +561,39 @@ impl Store for S3Store {
         self.put_object(key, body, opts).await
     }
 
-    async fn get(&self, key: &ObjectKey, version: Option<&VersionId>) -> StoreResult<Object> {
-        self.get_object(key, version, MissingKey::Explain).await
+    /// A whole read is one GetObject (and, for a missing key explained, one
+    /// ListObjectVersions); a range one ranged GET; a head one HEAD (`ranged.rs`).
+    async fn get_opts(&self, key: &ObjectKey, opts: &GetOptions) -> StoreResult<Object> {
+        let missing = if opts.explain_missing {
+            MissingKey::Explain
+        } else {
+            MissingKey::AsIs
+        };
+        let version = opts.version.as_ref();
+        if opts.head {
+            return self.head(key, version, missing).await;
+        }
+        match opts.range {
+            Some(range) => self.read_prefix(key, version, range.end, missing).await,
+            None => self.get_object(key, version, missing).await,
+        }
     }
 
-    async fn delete(&self, key: &ObjectKey) -> StoreResult<DeleteOutcome> {
-        self.delete_object(key).await
-    }
-
-    async fn delete_effect(&self, key: &ObjectKey) -> StoreResult<DeleteEffect> {
-        self.effect_of_delete(key).await
+    /// A dry run is one HEAD (and a HEAD of the bucket for a missing key); a delete
+    /// that looks first adds one DeleteObject to those; a blind one is the
+    /// DeleteObject alone.
+    async fn delete_opts(
+        &self,
+        key: &ObjectKey,
+        opts: &DeleteOptions,
+    ) -> StoreResult<DeleteOutcome> {
+        if opts.dry_run {
+            self.delete_dry_run(key).await
+        } else if opts.look_first {
+            self.delete_object(key).await
+        } else {
+            self.delete_blind(key).await
+        }
     }
 
     /// The pages of [`list_pages`](Store::list_pages), sorted.
@@ -595,17 +632,6 @@ impl Store for S3Store {
     fn versioned(&self) -> Option<&dyn VersionedStore> {
         Some(self)
     }
-
-    /// One ranged GET for a prefix (see `ranged.rs`), the checked download otherwise.
-    async fn read(&self, key: &ObjectKey, scope: ReadScope) -> StoreResult<Fetched> {
-        match scope {
-            ReadScope::Whole => {
-                let object = self.get_object(key, None, MissingKey::Explain).await?;
-                Ok(Fetched::from_body(object.body, scope))
-            }
-            ReadScope::Prefix(n) => self.read_prefix(key, n).await,
-        }
-    }
 }
 
 /// Every checksum stored with a downloaded object, in the SDK's order of preference.
@@ -630,12 +656,14 @@ fn stored_checksums(
         .collect()
 }
 
-/// What a GET of the latest object does when the key is missing.
+/// What a read of the latest object does when the key is missing
+/// ([`GetOptions::explain_missing`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MissingKey {
     /// List the key's versions (one more request) to tell a deleted backup, whose
     /// versions are kept, from one never stored ([`StoreError::Deleted`]).
     Explain,
-    /// Answer [`StoreError::NotFound`] at once: for a role allowed `s3:GetObject` only.
+    /// Answer [`StoreError::NotFound`] at once: for a role allowed `s3:GetObject` only,
+    /// and a refused request per 404 besides.
     AsIs,
 }

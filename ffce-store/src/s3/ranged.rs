@@ -1,5 +1,6 @@
-//! Reading the first bytes of an object and its total size in one request, for an
-//! audit of the fleet ([`crate::audit`]).
+//! Reads of part of an object: its first bytes and its total size in one request, for
+//! an audit of the fleet ([`crate::audit`]), or only its metadata in one HEAD (the
+//! device API's `If-None-Match`: the stored `etag`).
 //!
 //! - Bounded concurrency: [`crate::audit::run`] overlaps the
 //!   network waits of up to `concurrency` requests (`buffer_unordered`); the work per
@@ -19,27 +20,40 @@
 //!   Whole reads go through the same code as a `get`, which compares the stored
 //!   SHA-256 itself.
 
-use bytes::Bytes;
-use ffce_core::{Grouped, ObjectKey};
+use std::time::SystemTime;
 
-use super::S3Store;
-use crate::error::{StoreError, StoreResult};
-use crate::store::Fetched;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use bytes::Bytes;
+use ffce_core::{Grouped, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+
+use super::{MissingKey, S3Store, WithinLimit};
+use crate::checksum::ChecksumCheck;
+use crate::error::{StoreError, StoreResult, VersionId};
+use crate::store::{Object, PlaintextDigest, unquote_etag};
 
 impl S3Store {
-    /// The first `n` bytes of `key` and its total size, in one ranged GET.
-    pub(super) async fn read_prefix(&self, key: &ObjectKey, n: usize) -> StoreResult<Fetched> {
+    /// The first `n` bytes of `key` (or `version`) and its total size, in one ranged
+    /// GET.
+    pub(super) async fn read_prefix(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        n: usize,
+        missing: MissingKey,
+    ) -> StoreResult<Object> {
         let url = format!("s3://{}/{}", self.bucket, key);
         if n == 0 {
-            return self.size_only(key, &url, false).await;
+            return self.size_only(key, version, &url, false, missing).await;
         }
         let resp = self
             .ranged
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_string())
+            .set_version_id(version.map(|v| v.as_str().to_owned()))
             .range(format!("bytes=0-{}", n - 1))
             .send()
+            .within(self)
             .await;
         let resp = match resp {
             Ok(r) => r,
@@ -48,13 +62,29 @@ impl S3Store {
                 let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).map(str::to_owned);
                 if status == Some(416) || code.as_deref() == Some("InvalidRange") {
                     // Only an empty object has no byte 0; HEAD says how long it is now.
-                    return self.size_only(key, &url, true).await;
+                    return self.size_only(key, version, &url, true, missing).await;
                 }
-                return Err(self.classify(e, &url));
+                return Err(self
+                    .missing(self.classify(e, &url), key, version, missing)
+                    .await);
             }
         };
         let content_range = resp.content_range().map(str::to_owned);
         let content_length = resp.content_length();
+        let mut object = Object {
+            body: Bytes::new(),
+            size: 0,
+            etag: resp.e_tag().map(unquote_etag),
+            version_id: resp.version_id().map(VersionId::from_store),
+            plaintext_digest: resp
+                .metadata()
+                .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
+                .map(|v| PlaintextDigest::parse(v)),
+            checksum: ChecksumCheck::PartialRead,
+            last_modified: resp
+                .last_modified()
+                .and_then(|t| SystemTime::try_from(*t).ok()),
+        };
         let body = resp
             .body
             .collect()
@@ -72,7 +102,77 @@ impl S3Store {
                 .and_then(|l| u64::try_from(l).ok())
                 .unwrap_or(body.len() as u64),
         };
-        check_prefix(&url, body, n, total_len)
+        object.body = check_prefix(&url, body, n, total_len)?;
+        object.size = total_len;
+        Ok(object)
+    }
+
+    /// The metadata of `key` (or `version`) from one HEAD, no body.
+    pub(super) async fn head(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        missing: MissingKey,
+    ) -> StoreResult<Object> {
+        let url = format!("s3://{}/{}", self.bucket, key);
+        let head = self.head_object(key, version, &url, missing).await?;
+        Ok(object_from_head(&head))
+    }
+
+    async fn head_object(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        url: &str,
+        missing: MissingKey,
+    ) -> StoreResult<HeadObjectOutput> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .set_version_id(version.map(|v| v.as_str().to_owned()))
+            .send()
+            .within(self)
+            .await;
+        match head {
+            Ok(head) => Ok(head),
+            Err(e) => {
+                let err = self.classify(e, url);
+                Err(match (err, missing) {
+                    // A HEAD's 404 has no body to tell a missing key from a missing
+                    // bucket: ask the bucket before explaining.
+                    (StoreError::NotFound { .. }, MissingKey::Explain) => {
+                        match self.missing_key_or_bucket(url).await {
+                            e @ StoreError::NotFound { .. } => {
+                                self.missing(e, key, version, missing).await
+                            }
+                            other => other,
+                        }
+                    }
+                    (other, _) => other,
+                })
+            }
+        }
+    }
+
+    /// A missing key explained when `missing` says so (and the read was of the latest
+    /// version); any other error as it is.
+    async fn missing(
+        &self,
+        err: StoreError,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        missing: MissingKey,
+    ) -> StoreError {
+        match err {
+            StoreError::NotFound { what }
+                if version.is_none() && missing == MissingKey::Explain =>
+            {
+                self.explain_missing(key, what).await
+            }
+            other => other,
+        }
     }
 
     /// An object's size from HEAD, with no bytes: `n == 0`, or an object S3 found no byte
@@ -80,38 +180,49 @@ impl S3Store {
     async fn size_only(
         &self,
         key: &ObjectKey,
+        version: Option<&VersionId>,
         url: &str,
         must_be_empty: bool,
-    ) -> StoreResult<Fetched> {
-        let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key.as_string())
-            .send()
-            .await
-            .map_err(|e| self.classify(e, url))?;
-        let total_len = head
-            .content_length()
-            .and_then(|l| u64::try_from(l).ok())
-            .unwrap_or(0);
-        if total_len == 0 || !must_be_empty {
-            Ok(Fetched {
-                bytes: Bytes::new(),
-                total_len,
-            })
+        missing: MissingKey,
+    ) -> StoreResult<Object> {
+        let head = self.head_object(key, version, url, missing).await?;
+        let object = object_from_head(&head);
+        if object.size == 0 || !must_be_empty {
+            Ok(object)
         } else {
             Err(StoreError::message(format!(
-                "{url}: S3 refused the header range of a {total_len}-byte object \
-                 (was it replaced during the audit?)"
+                "{url}: S3 refused the header range of a {}-byte object \
+                 (was it replaced during the audit?)",
+                object.size
             )))
         }
     }
 }
 
+/// The object a HEAD describes: no body.
+fn object_from_head(head: &HeadObjectOutput) -> Object {
+    Object {
+        body: Bytes::new(),
+        size: head
+            .content_length()
+            .and_then(|l| u64::try_from(l).ok())
+            .unwrap_or(0),
+        etag: head.e_tag().map(unquote_etag),
+        version_id: head.version_id().map(VersionId::from_store),
+        plaintext_digest: head
+            .metadata()
+            .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
+            .map(|v| PlaintextDigest::parse(v)),
+        checksum: ChecksumCheck::PartialRead,
+        last_modified: head
+            .last_modified()
+            .and_then(|t| SystemTime::try_from(*t).ok()),
+    }
+}
+
 /// Keeps the first `n` bytes of `body` and checks that the server sent as many as the
 /// object has (fewer means a cut-off response, never a short object).
-fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult<Fetched> {
+fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult<Bytes> {
     let expected = usize::try_from(total_len).map_or(n, |t| t.min(n));
     if body.len() < expected {
         return Err(StoreError::message(format!(
@@ -121,10 +232,7 @@ fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult
             Grouped(total_len)
         )));
     }
-    Ok(Fetched {
-        bytes: body.slice(..expected),
-        total_len,
-    })
+    Ok(body.slice(..expected))
 }
 
 /// The total of `Content-Range: bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4); `None` for
@@ -158,10 +266,10 @@ mod tests {
         let whole = Bytes::from_static(&[7; 50]);
         // A server that ignored Range: cut to the prefix.
         let f = check_prefix(url, whole.clone(), 37, 50).unwrap();
-        assert_eq!((f.bytes.len(), f.total_len), (37, 50));
+        assert_eq!(f.len(), 37);
         // A short object comes back whole.
         let f = check_prefix(url, whole.slice(..20), 37, 20).unwrap();
-        assert_eq!((f.bytes.len(), f.total_len), (20, 20));
+        assert_eq!(f.len(), 20);
         // Fewer bytes than the object has: a cut-off response.
         assert!(check_prefix(url, whole.slice(..20), 37, 50).is_err());
     }

@@ -11,6 +11,7 @@ use ffce_core::ObjectKey;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::S3Store;
+use super::WithinLimit;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{
     DeletedEntry, PutOutcome, PutStatus, VersionEntry, VersionedStore, unquote_etag,
@@ -45,6 +46,7 @@ impl S3Store {
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take())
                 .send()
+                .within(self)
                 .await
                 .map_err(|e| self.classify_listing(e, doing))?;
             each(&page);
@@ -70,7 +72,7 @@ impl S3Store {
             for v in page.versions() {
                 if v.key() == Some(key_str.as_str()) {
                     out.push(VersionEntry {
-                        version_id: v.version_id().unwrap_or("null").to_owned(),
+                        version_id: VersionId::from_store(v.version_id().unwrap_or("null")),
                         is_latest: v.is_latest() == Some(true),
                         is_delete_marker: false,
                         size: v.size().and_then(|s| u64::try_from(s).ok()),
@@ -84,7 +86,7 @@ impl S3Store {
             for m in page.delete_markers() {
                 if m.key() == Some(key_str.as_str()) {
                     out.push(VersionEntry {
-                        version_id: m.version_id().unwrap_or("null").to_owned(),
+                        version_id: VersionId::from_store(m.version_id().unwrap_or("null")),
                         is_latest: m.is_latest() == Some(true),
                         is_delete_marker: true,
                         size: None,
@@ -118,7 +120,7 @@ impl S3Store {
                 if m.is_latest() == Some(true) {
                     out.push(DeletedEntry {
                         key: m.key().unwrap_or_default().to_owned(),
-                        marker_version_id: m.version_id().unwrap_or("null").to_owned(),
+                        marker_version_id: VersionId::from_store(m.version_id().unwrap_or("null")),
                         deleted_at: m
                             .last_modified()
                             .and_then(|t| SystemTime::try_from(*t).ok()),
@@ -153,6 +155,7 @@ impl S3Store {
             .key(key.as_string())
             .version_id(version.as_str())
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 self.classify(e, &format!("version {version} of {url}"))
@@ -184,6 +187,7 @@ impl S3Store {
             .key(key.as_string())
             .version_id(version.as_str())
             .send()
+            .within(self)
             .await
             .map_err(|e| self.classify(e, &format!("version {version} of {url}")))?;
         let source = format!(
@@ -214,6 +218,7 @@ impl S3Store {
                     .map(str::to_owned),
             )
             .send()
+            .within(self)
             .await
             .map_err(|e| {
                 self.classify(e, &format!("version {version} of {url}"))
@@ -224,7 +229,7 @@ impl S3Store {
                 .copy_object_result()
                 .and_then(|r| r.e_tag())
                 .map(unquote_etag),
-            version_id: resp.version_id().map(str::to_owned),
+            version_id: resp.version_id().map(VersionId::from_store),
             location: url,
             status: PutStatus::Written,
         })

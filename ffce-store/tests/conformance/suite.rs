@@ -1,10 +1,10 @@
 //! The conformance checks, written once against `dyn Store` (and `dyn VersionedStore`
-//! where the store has versions). Each is called by one test per backend in `main.rs`.
+//! where the store has versions). `main.rs` makes one test of each check per backend.
 //!
 //! A check asserts what every backend must do. Where the backends differ on purpose
 //! (documented in `ffce_store::Store`'s module: checksums, plaintext digests, ETags,
-//! versions), the check returns what it fetched and the per-backend test asserts the
-//! backend's own answer.
+//! versions, a folder in the key space), the check asserts each backend's own answer,
+//! chosen by [`Kind`].
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,11 +12,13 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use ffce_core::{HEADER_LEN, Layout, ObjectKey};
 use ffce_store::{
-    Condition, DeleteEffect, DeleteOutcome, Fetched, Object, PutOptions, PutOutcome, PutStatus,
-    ReadScope, Store, StoreError, StoreResult, VersionId, VersionedStore,
+    ChecksumAlgorithm, ChecksumCheck, Condition, DeleteEffect, DeleteOptions, DeleteOutcome,
+    GetOptions, Object, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store, StoreError,
+    StoreResult, VersionId, VersionedStore,
 };
 
-use crate::fixtures::{backup_options, key, opened, plaintext, sealed, sha256};
+use crate::backends::{Backend, Kind};
+use crate::fixtures::{backup_options, key, opened, plaintext, sealed, sha256, sha256_b64};
 
 /// One object put and fetched back by [`put_get_roundtrip`].
 pub struct Stored {
@@ -58,7 +60,8 @@ async fn body_of(store: &dyn Store, k: &ObjectKey) -> Bytes {
 /// Put then get, in both layouts, with and without a plaintext digest, and an
 /// overwrite: the body comes back byte for byte (and opens), and the get reports the
 /// put's ETag and version.
-pub async fn put_get_roundtrip(store: &dyn Store) -> Vec<Stored> {
+pub async fn put_get_roundtrip(backend: &Backend) {
+    let store = &*backend.store;
     let mut stored = Vec::new();
     let cases = [
         (key(0, Layout::Nested), plaintext(1), true),
@@ -100,19 +103,49 @@ pub async fn put_get_roundtrip(store: &dyn Store) -> Vec<Stored> {
         stored[0].put.etag, stored[2].put.etag,
         "an overwrite has a new ETag"
     );
-    stored
+    for stored in &stored {
+        let o = &stored.object;
+        match backend.kind {
+            // The SHA-256 sent with the put is stored and compared on the way back, and
+            // the plaintext's SHA-256 is kept as the object's `etag` metadata.
+            Kind::S3 | Kind::Memory => {
+                assert_eq!(
+                    o.checksum,
+                    ChecksumCheck::Verified {
+                        algorithm: ChecksumAlgorithm::Sha256,
+                        value_base64: sha256_b64(&stored.blob)
+                    }
+                );
+                assert_eq!(
+                    o.plaintext_digest,
+                    stored.plaintext_sha256.map(PlaintextDigest::Sha256)
+                );
+                assert!(
+                    o.version_id.is_some(),
+                    "a versioned store names the version"
+                );
+            }
+            // The local store keeps no checksum, no metadata and no versions.
+            Kind::Local => {
+                assert_eq!(o.checksum, ChecksumCheck::LocalFile);
+                assert_eq!(o.plaintext_digest, None);
+                assert_eq!(o.version_id, None);
+            }
+        }
+        if backend.kind != Kind::S3 {
+            // The local and in-memory ETag: the body's SHA-256 (S3's is opaque).
+            assert_eq!(o.etag.as_deref(), Some(sha256_hex(&stored.blob).as_str()));
+        }
+        assert_eq!(o.size, stored.blob.len() as u64);
+    }
 }
 
 /// A delete of a missing object succeeds and writes nothing; a delete of a present one
 /// reports it, and a second delete is again "missing" (on a versioned bucket: no second
 /// delete marker is stacked up).
-pub async fn delete_of_missing_is_ok(store: &dyn Store) {
-    let nothing = DeleteOutcome {
-        existed: false,
-        delete_marker_added: false,
-        version_id: None,
-        previous_version_id: None,
-    };
+pub async fn delete_of_missing_is_ok(backend: &Backend) {
+    let store = &*backend.store;
+    let nothing = DeleteOutcome::nothing();
     let other = key(3, Layout::Flat);
     let other_blob = sealed(&plaintext(9));
     store
@@ -140,7 +173,7 @@ pub async fn delete_of_missing_is_ok(store: &dyn Store) {
         .await
         .unwrap();
     let deleted = store.delete(&k).await.unwrap();
-    assert!(deleted.existed);
+    assert_eq!(deleted.existed, Some(true));
     // A versioned bucket keeps the data behind a delete marker; the local store removes
     // the file.
     assert_eq!(deleted.delete_marker_added, versioned);
@@ -189,7 +222,8 @@ pub async fn delete_of_missing_is_ok(store: &dyn Store) {
 
 /// `Condition::IfAbsent`: writes only where there is no object; otherwise
 /// `AlreadyExists` and nothing is written. A deleted object counts as absent.
-pub async fn conditional_put_if_absent(store: &dyn Store) {
+pub async fn conditional_put_if_absent(backend: &Backend) {
+    let store = &*backend.store;
     for (i, layout) in [(0, Layout::Nested), (1, Layout::Flat)] {
         let k = key(i, layout);
         let a = sealed(&plaintext(1));
@@ -221,7 +255,8 @@ pub async fn conditional_put_if_absent(store: &dyn Store) {
 /// `Condition::IfMatch`: writes only over the object with that ETag (quotes optional);
 /// another ETag is `PreconditionFailed { missing: false }`, no object at all
 /// `PreconditionFailed { missing: true }`, and nothing is written either way.
-pub async fn conditional_put_if_match(store: &dyn Store) {
+pub async fn conditional_put_if_match(backend: &Backend) {
+    let store = &*backend.store;
     for (i, layout) in [(0, Layout::Nested), (1, Layout::Flat)] {
         let k = key(i, layout);
         let [a, b, c] = [1, 2, 3].map(|n| sealed(&plaintext(n)));
@@ -285,10 +320,11 @@ pub async fn conditional_put_if_match(store: &dyn Store) {
     }
 }
 
-/// `delete_effect` says what a delete would do, and changes nothing: `Nothing` for a
-/// missing key, then the backend's answer for a present one (returned, for the
-/// per-backend test), which is still there afterwards.
-pub async fn delete_effect(store: &dyn Store) -> DeleteEffect {
+/// `delete_effect` (a dry run) says what a delete would do, and changes nothing:
+/// `Nothing` for a missing key; for a present one, which is still there afterwards, a
+/// delete marker on a versioned store and a permanent delete on the local store.
+pub async fn delete_effect(backend: &Backend) {
+    let store = &*backend.store;
     let k = key(0, Layout::Nested);
     assert_eq!(
         store.delete_effect(&k).await.unwrap(),
@@ -301,7 +337,21 @@ pub async fn delete_effect(store: &dyn Store) -> DeleteEffect {
         .unwrap();
     let effect = store.delete_effect(&k).await.unwrap();
     assert_eq!(body_of(store, &k).await, a, "nothing was deleted");
-    effect
+    let expected = if backend.versioned() {
+        DeleteEffect::AddsDeleteMarker
+    } else {
+        DeleteEffect::Permanent
+    };
+    assert_eq!(effect, expected);
+    let dry = store
+        .delete_opts(&k, &DeleteOptions::dry_run())
+        .await
+        .unwrap();
+    assert_eq!(dry.existed, Some(true));
+    assert_eq!(dry.version_id, None, "a dry run adds no marker");
+    if let Some(v) = store.versioned() {
+        assert_eq!(v.list_versions(&k).await.unwrap().len(), 1);
+    }
 }
 
 /// A conditional put whose body is exactly the current object's, under a condition
@@ -310,7 +360,8 @@ pub async fn delete_effect(store: &dyn Store) -> DeleteEffect {
 /// the stored object's ETag and version id. (The backends used to differ here: S3
 /// reported such a put as written, the local store as a conflict.) A put under a
 /// condition that holds still writes, and different bytes still conflict.
-pub async fn conditional_put_of_identical_bytes(store: &dyn Store) {
+pub async fn conditional_put_of_identical_bytes(backend: &Backend) {
+    let store = &*backend.store;
     let k = key(0, Layout::Nested);
     let a = sealed(&plaintext(1));
     let b = sealed(&plaintext(2));
@@ -375,7 +426,8 @@ pub async fn conditional_put_of_identical_bytes(store: &dyn Store) {
 /// The listing holds every object, both layouts mixed, in key order, with sizes, and
 /// its pages hold the same, each key once; an empty store lists nothing; a deleted
 /// object leaves nothing behind.
-pub async fn list_in_key_order_both_layouts(store: &dyn Store) {
+pub async fn list_in_key_order_both_layouts(backend: &Backend) {
+    let store = &*backend.store;
     assert_eq!(store.list().await.unwrap(), vec![], "a new store is empty");
 
     let puts = [
@@ -442,15 +494,16 @@ pub async fn list_in_key_order_both_layouts(store: &dyn Store) {
     );
 }
 
-/// `Store::read`: `Prefix(37)` is the first 37 bytes (the FFCE header) and the full
-/// length; `Whole` is everything. A short object comes back whole, an empty one empty;
-/// the store does not look at the bytes (a body that is no blob reads the same).
-///
-/// Returns the answer to `Prefix(0)` of the non-empty blob, and the blob's length:
-/// the backends differ there (see the per-backend tests).
-pub async fn read_prefix_and_whole(store: &dyn Store) -> (StoreResult<Fetched>, u64) {
+/// `get_opts` with a range: `..37` is the first 37 bytes (the FFCE header) and the
+/// object's size; without one, everything. A short object comes back whole, an empty
+/// one empty, and `..0` of any object no bytes and its size; the store does not look at
+/// the bytes (a body that is no blob reads the same). A head has no body, and the size,
+/// ETag, version and plaintext digest of a whole read.
+pub async fn get_range_head_and_whole(backend: &Backend) {
+    let store = &*backend.store;
     assert_eq!(HEADER_LEN, 37);
-    let blob = sealed(&plaintext(1));
+    let plain = plaintext(1);
+    let blob = sealed(&plain);
     let header_only = sealed(b""); // a blob of an empty plaintext: exactly 37 bytes
     assert_eq!(header_only.len(), 37);
     let short = Bytes::from_static(b"not an FFCE blob"); // 16 bytes
@@ -462,70 +515,129 @@ pub async fn read_prefix_and_whole(store: &dyn Store) -> (StoreResult<Fetched>, 
         (key(3, Layout::Flat), header_only.clone()),
     ];
     for (k, body) in &objects {
-        store
-            .put(k, body.clone(), &PutOptions::for_body(body))
-            .await
-            .unwrap();
+        let opts = if *body == blob {
+            backup_options(body, &plain)
+        } else {
+            PutOptions::for_body(body)
+        };
+        store.put(k, body.clone(), &opts).await.unwrap();
     }
-    let read = |k: ObjectKey, scope: ReadScope| async move {
-        store
-            .read(&k, scope)
+    let read = |k: ObjectKey, range: Option<usize>| async move {
+        let opts = match range {
+            Some(n) => GetOptions::prefix(n),
+            None => GetOptions::default(),
+        };
+        let o = store
+            .get_opts(&k, &opts)
             .await
-            .unwrap_or_else(|e| panic!("read {k} {scope:?}: {e:?}"))
+            .unwrap_or_else(|e| panic!("read {k} {range:?}: {e:?}"));
+        (o.body, o.size)
     };
-    let fetched = |bytes: &[u8], total_len: usize| Fetched {
-        bytes: Bytes::copy_from_slice(bytes),
-        total_len: total_len as u64,
-    };
+    let fetched = |bytes: &[u8], size: usize| (Bytes::copy_from_slice(bytes), size as u64);
 
     let k = key(0, Layout::Nested);
     assert!(blob.len() > 37);
-    assert_eq!(
-        read(k, ReadScope::Prefix(37)).await,
-        fetched(&blob[..37], blob.len())
-    );
-    assert_eq!(read(k, ReadScope::Whole).await, fetched(&blob, blob.len()));
+    assert_eq!(read(k, Some(37)).await, fetched(&blob[..37], blob.len()));
+    assert_eq!(read(k, None).await, fetched(&blob, blob.len()));
+    assert_eq!(read(k, Some(0)).await, fetched(b"", blob.len()));
+    let ranged = store.get_opts(&k, &GetOptions::prefix(37)).await.unwrap();
+    if backend.kind != Kind::Local {
+        // A checksum covers the whole object, so none is compared on a part of it.
+        assert_eq!(ranged.checksum, ChecksumCheck::PartialRead);
+    }
 
     let k = key(1, Layout::Flat);
-    assert_eq!(read(k, ReadScope::Prefix(37)).await, fetched(&short, 16));
-    assert_eq!(read(k, ReadScope::Whole).await, fetched(&short, 16));
-    assert_eq!(read(k, ReadScope::Prefix(4)).await, fetched(b"not ", 16));
+    assert_eq!(read(k, Some(37)).await, fetched(&short, 16));
+    assert_eq!(read(k, None).await, fetched(&short, 16));
+    assert_eq!(read(k, Some(4)).await, fetched(b"not ", 16));
 
     let k = key(2, Layout::Nested);
-    assert_eq!(read(k, ReadScope::Prefix(37)).await, fetched(b"", 0));
-    assert_eq!(read(k, ReadScope::Whole).await, fetched(b"", 0));
+    assert_eq!(read(k, Some(37)).await, fetched(b"", 0));
+    assert_eq!(read(k, Some(0)).await, fetched(b"", 0));
+    assert_eq!(read(k, None).await, fetched(b"", 0));
     assert_eq!(body_of(store, &k).await, empty);
 
     let k = key(3, Layout::Flat);
-    assert_eq!(
-        read(k, ReadScope::Prefix(37)).await,
-        fetched(&header_only, 37)
-    );
-    assert_eq!(read(k, ReadScope::Whole).await, fetched(&header_only, 37));
+    assert_eq!(read(k, Some(37)).await, fetched(&header_only, 37));
+    assert_eq!(read(k, None).await, fetched(&header_only, 37));
+
+    // A head: no body, the whole read's metadata.
+    let k = key(0, Layout::Nested);
+    let whole = store.get(&k, None).await.unwrap();
+    let head = store.get_opts(&k, &GetOptions::head()).await.unwrap();
+    assert_eq!(head.body, Bytes::new());
+    assert_eq!(head.size, blob.len() as u64);
+    assert_eq!(head.etag, whole.etag);
+    assert_eq!(head.version_id, whole.version_id);
+    assert_eq!(head.plaintext_digest, whole.plaintext_digest);
+    if backend.kind != Kind::Local {
+        assert_eq!(
+            head.plaintext_digest,
+            Some(PlaintextDigest::Sha256(sha256(&plain)))
+        );
+    }
 
     let missing = key(4, Layout::Flat);
-    assert_not_found(
-        store.read(&missing, ReadScope::Prefix(37)).await,
-        store,
-        &missing,
-    );
-    assert_not_found(
-        store.read(&missing, ReadScope::Whole).await,
-        store,
-        &missing,
-    );
+    for opts in [
+        GetOptions::prefix(37),
+        GetOptions::prefix(0),
+        GetOptions::default(),
+        GetOptions::head(),
+        GetOptions::head().explain_missing(false),
+    ] {
+        assert_not_found(store.get_opts(&missing, &opts).await, store, &missing);
+    }
+}
+
+/// The reads and deletes of a role allowed one action: a read that does not explain a
+/// missing key says `NotFound` where the default read says `Deleted` (a versioned
+/// store), and a blind delete is one request that succeeds whether or not there is an
+/// object (on a versioned store it adds a marker and keeps the data).
+pub async fn unexplained_reads_and_blind_deletes(backend: &Backend) {
+    let store = &*backend.store;
     let k = key(0, Layout::Nested);
-    (
-        store.read(&k, ReadScope::Prefix(0)).await,
-        blob.len() as u64,
-    )
+    let blob = sealed(b"{}");
+    store
+        .put(&k, blob.clone(), &PutOptions::for_body(&blob))
+        .await
+        .unwrap();
+    let plain = GetOptions::default().explain_missing(false);
+    assert_eq!(store.get_opts(&k, &plain).await.unwrap().body, blob);
+
+    let deleted = store
+        .delete_opts(&k, &DeleteOptions::blind())
+        .await
+        .unwrap();
+    assert_eq!(deleted.delete_marker_added, backend.versioned());
+    match store.get(&k, None).await {
+        Err(StoreError::Deleted { kept_versions, .. }) if backend.versioned() => {
+            assert_eq!(kept_versions, 1);
+        }
+        Err(StoreError::NotFound { .. }) if !backend.versioned() => {}
+        other => panic!("get of a deleted {k}: {other:?}"),
+    }
+    assert_not_found(store.get_opts(&k, &plain).await, store, &k);
+    if let Some(v) = store.versioned() {
+        let versions = v.list_versions(&k).await.unwrap();
+        assert_eq!(versions.len(), 2, "the data is kept under the marker");
+        assert!(versions[0].is_delete_marker && versions[0].is_latest);
+        assert_eq!(Some(&versions[0].version_id), deleted.version_id.as_ref());
+    }
+    // A missing key: success, as S3 answers.
+    let never = key(1, Layout::Flat);
+    store
+        .delete_opts(&never, &DeleteOptions::blind())
+        .await
+        .unwrap();
+    assert_not_found(store.get(&never, None).await, store, &never);
 }
 
 /// A get of a key that was never written is `NotFound`, naming the object, in both
-/// layouts. Returns the answer for the flat key of a device whose backup is in the
-/// nested layout, where the backends differ (a bucket can hold both keys, a folder
-/// cannot): the per-backend tests check it.
-pub async fn get_missing_is_not_found(store: &dyn Store) -> StoreResult<Object> {
+/// layouts. So is the flat key of a device whose backup is in the nested layout, except
+/// in the local store, where that key is the backup's folder (a bucket can hold both
+/// keys, a folder cannot) and the store says so.
+pub async fn get_missing_is_not_found(backend: &Backend) {
+    let store = &*backend.store;
     let present = key(0, Layout::Nested);
     let blob = sealed(&plaintext(1));
     store
@@ -540,13 +652,26 @@ pub async fn get_missing_is_not_found(store: &dyn Store) -> StoreResult<Object> 
         assert_not_found(store.get(&k, None).await, store, &k);
     }
     assert_eq!(body_of(store, &present).await, blob);
-    store.get(&key(0, Layout::Flat), None).await
+    let flat = key(0, Layout::Flat);
+    match (store.get(&flat, None).await, backend.kind) {
+        (Err(StoreError::Other { message, .. }), Kind::Local) => {
+            assert!(
+                message.contains("is a folder, not a backup file"),
+                "{message}"
+            );
+        }
+        (Err(StoreError::NotFound { what }), Kind::S3 | Kind::Memory) => {
+            assert_eq!(what, store.describe(&flat));
+        }
+        other => panic!("get of the flat key of a nested backup: {other:?}"),
+    }
 }
 
 /// Several tasks share one store through an `Arc<dyn Store>`: `tokio::spawn` takes
 /// only `Send + 'static` futures, so this compiling proves the store's futures are
 /// `Send`; running it proves concurrent use works.
-pub async fn concurrent_tasks_share_one_store(store: Arc<dyn Store>) {
+pub async fn concurrent_tasks_share_one_store(backend: &Backend) {
+    let store: Arc<dyn Store> = Arc::clone(&backend.store);
     let tasks: Vec<_> = (0..4)
         .map(|i| {
             let store = Arc::clone(&store);
@@ -563,8 +688,8 @@ pub async fn concurrent_tasks_share_one_store(store: Arc<dyn Store>) {
                     .await?;
                 let object = store.get(&k, None).await?;
                 assert_eq!(object.body, blob);
-                let header = store.read(&k, ReadScope::Prefix(37)).await?;
-                assert_eq!(header.bytes, blob.slice(..37));
+                let header = store.get_opts(&k, &GetOptions::prefix(37)).await?;
+                assert_eq!(header.body, blob.slice(..37));
                 StoreResult::Ok(k.as_string())
             })
         })
@@ -592,14 +717,15 @@ fn versions_of(store: &dyn Store) -> &dyn VersionedStore {
     store.versioned().expect("a versioned store")
 }
 
-fn vid(id: &Option<String>) -> VersionId {
-    VersionId::parse(id.as_deref().expect("a version id")).expect("a valid version id")
+fn vid(id: &Option<VersionId>) -> VersionId {
+    id.clone().expect("a version id")
 }
 
 /// `list_deleted` names exactly the keys whose latest version is a delete marker,
 /// with the marker: not a key that was never deleted, not one deleted and then
 /// written again, and only once however many versions it has.
-pub async fn deleted_keys_are_the_latest_delete_markers(store: &dyn Store) {
+pub async fn deleted_keys_are_the_latest_delete_markers(backend: &Backend) {
+    let store = &*backend.store;
     let v = versions_of(store);
     let blob = sealed(&plaintext(1));
     let opts = PutOptions::for_body(&blob);
@@ -625,7 +751,8 @@ pub async fn deleted_keys_are_the_latest_delete_markers(store: &dyn Store) {
 /// Versions are listed newest first, the latest marked; restoring an earlier one
 /// makes it the latest again (a new version with its content), and a version that
 /// does not exist is `NotFound`.
-pub async fn versions_newest_first_and_restore(store: &dyn Store) {
+pub async fn versions_newest_first_and_restore(backend: &Backend) {
+    let store = &*backend.store;
     let v = versions_of(store);
     let k = key(0, Layout::Nested);
     let plains: Vec<Vec<u8>> = (1..=3).map(plaintext).collect();
@@ -656,11 +783,11 @@ pub async fn versions_newest_first_and_restore(store: &dyn Store) {
         .unwrap();
 
     let versions = v.list_versions(&k).await.unwrap();
-    let ids: Vec<Option<String>> = versions
+    let ids: Vec<Option<VersionId>> = versions
         .iter()
         .map(|e| Some(e.version_id.clone()))
         .collect();
-    let put_ids: Vec<Option<String>> = puts.iter().rev().map(|p| p.version_id.clone()).collect();
+    let put_ids: Vec<Option<VersionId>> = puts.iter().rev().map(|p| p.version_id.clone()).collect();
     assert_eq!(ids, put_ids, "newest first: {versions:?}");
     assert_eq!(
         versions.iter().map(|e| e.is_latest).collect::<Vec<_>>(),
@@ -715,7 +842,8 @@ pub async fn versions_newest_first_and_restore(store: &dyn Store) {
 /// device and the kept versions), the object leaves the listing, the marker cannot be
 /// restored (`IsDeleteMarker`) or read, and restoring the last version undoes the
 /// delete.
-pub async fn delete_adds_marker_and_restore_undoes_it(store: &dyn Store) {
+pub async fn delete_adds_marker_and_restore_undoes_it(backend: &Backend) {
+    let store = &*backend.store;
     let v = versions_of(store);
     let k = key(1, Layout::Flat);
     let blobs = [sealed(&plaintext(1)), sealed(&plaintext(2))];
@@ -731,7 +859,7 @@ pub async fn delete_adds_marker_and_restore_undoes_it(store: &dyn Store) {
 
     let deleted = store.delete(&k).await.unwrap();
     assert!(
-        deleted.existed && deleted.delete_marker_added,
+        deleted.existed == Some(true) && deleted.delete_marker_added,
         "{deleted:?}"
     );
     assert_eq!(deleted.previous_version_id, puts[1].version_id);
@@ -757,7 +885,7 @@ pub async fn delete_adds_marker_and_restore_undoes_it(store: &dyn Store) {
 
     let versions = v.list_versions(&k).await.unwrap();
     assert_eq!(versions.len(), 3, "{versions:?}");
-    assert_eq!(versions[0].version_id, marker.as_str());
+    assert_eq!(versions[0].version_id, marker);
     assert!(versions[0].is_latest && versions[0].is_delete_marker);
     assert_eq!((versions[0].size, versions[0].etag.as_ref()), (None, None));
     assert!(
@@ -798,7 +926,8 @@ pub async fn delete_adds_marker_and_restore_undoes_it(store: &dyn Store) {
 
 /// A get of an earlier version returns that version's body, checked like the latest;
 /// the latest is unaffected; an unknown version is `NotFound`.
-pub async fn get_of_old_version(store: &dyn Store) -> Object {
+pub async fn get_of_old_version(backend: &Backend) {
+    let store = &*backend.store;
     let k = key(2, Layout::Nested);
     let plains = [plaintext(1), plaintext(2)];
     let blobs = [sealed(&plains[0]), sealed(&plains[1])];
@@ -834,7 +963,34 @@ pub async fn get_of_old_version(store: &dyn Store) -> Object {
         }
         other => panic!("get of an unknown version: {other:?}"),
     }
-    old
+    // An old version's checksum and metadata are checked like the latest's.
+    assert!(
+        matches!(old.checksum, ChecksumCheck::Verified { .. }),
+        "{:?}",
+        old.checksum
+    );
+    assert_eq!(
+        old.plaintext_digest,
+        Some(PlaintextDigest::Sha256(sha256(&plains[0])))
+    );
+}
+
+/// A store that keeps no versions has no `VersionedStore`, and a get of a version is
+/// refused rather than answered with the latest.
+pub async fn has_no_versions(backend: &Backend) {
+    let store = &*backend.store;
+    let k = key(0, Layout::Nested);
+    let blob = sealed(b"{}");
+    store
+        .put(&k, blob.clone(), &PutOptions::for_body(&blob))
+        .await
+        .unwrap();
+    assert!(store.versioned().is_none());
+    let version = VersionId::parse("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY").unwrap();
+    match store.get(&k, Some(&version)).await {
+        Err(StoreError::NoVersions { .. }) => {}
+        other => panic!("get of a version from a store without versions: {other:?}"),
+    }
 }
 
 fn hex_of(bytes: &[u8]) -> String {
