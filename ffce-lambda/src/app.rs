@@ -14,25 +14,61 @@ use ffce_store::{
 use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::config::Config;
-use crate::devices::{Devices, Lookup, Update};
+use crate::devices::{DeviceTable, DynamoDevices, Lookup, Update};
 use crate::event::{UndecodableBody, request_from_event, response_to_event};
 use crate::nonces::{self, DynamoNonces, Nonces, Recorded};
 use crate::reply::{self, Refusal, Request, Response, etag_value};
 use crate::{auth, logging};
 
-/// The one route of the API.
-pub const BACKUP_ROUTE: &str = "/devices/{uuid}/backup";
-
-/// The function: its configuration and clients, built once per process.
-#[derive(Clone, Debug)]
+/// The function: its configuration, the bucket, the device table and the nonce ledger,
+/// built once per process. Any [`Store`] and [`DeviceTable`] serve: the deployment's S3
+/// bucket and DynamoDB table ([`App::connect`]), or in-memory ones
+/// (`ffce_store::MemoryStore`, [`MemoryDevices`](crate::devices::MemoryDevices)) for
+/// tests.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use ffce_core::Layout;
+/// use ffce_lambda::devices::MemoryDevices;
+/// use ffce_lambda::{App, Config};
+/// use ffce_store::MemoryStore;
+///
+/// let config = Config {
+///     bucket: "b".into(),
+///     table: "t".into(),
+///     nonces_table: None,
+///     layout: Layout::Nested,
+/// };
+/// let app = App::new(config, Arc::new(MemoryStore::new()), Arc::new(MemoryDevices::new()));
+/// let request = http::Request::get("/devices/3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup")
+///     .body(bytes::Bytes::new())
+///     .unwrap();
+/// // No such device in the table.
+/// assert_eq!(app.handle(request, "example").await.status(), 401);
+/// # }
+/// ```
+#[derive(Clone)]
 pub struct App {
     config: Config,
-    store: S3Store,
-    devices: Devices,
+    store: Arc<dyn Store>,
+    devices: Arc<dyn DeviceTable>,
     /// The nonce ledger; `None`: replays are not refused.
     nonces: Option<Arc<dyn Nonces>>,
     /// How long one request may take before it is answered 503 ([`TIME_BUDGET`]).
     budget: Duration,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("store", &self.store.to_string())
+            .field("nonces", &self.nonces)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How long one request may take, from routing to its answer: Lambda stops the function
@@ -95,17 +131,17 @@ impl App {
             .nonces_table
             .clone()
             .map(|table| Arc::new(DynamoNonces::new(dynamodb.clone(), table)) as Arc<dyn Nonces>);
-        let devices = Devices::new(dynamodb, config.table.clone());
-        let app = App::new(config, store, devices);
+        let devices = DynamoDevices::new(dynamodb, config.table.clone());
+        let app = App::new(config, Arc::new(store), Arc::new(devices));
         Ok(match nonces {
             Some(nonces) => app.with_nonces(nonces),
             None => app,
         })
     }
 
-    /// An app from clients built elsewhere, without a nonce ledger (see
+    /// An app on a store and a device table built elsewhere, without a nonce ledger (see
     /// [`App::with_nonces`]).
-    pub fn new(config: Config, store: S3Store, devices: Devices) -> App {
+    pub fn new(config: Config, store: Arc<dyn Store>, devices: Arc<dyn DeviceTable>) -> App {
         App {
             config,
             store,
@@ -309,7 +345,7 @@ impl App {
 
     /// POST: validate fully, honour `If-None-Match` against the stored `etag`, store,
     /// then note `last_backup_date`, unless a DELETE removed it since the lookup (see
-    /// [`Devices::set_last_backup`]).
+    /// [`DeviceTable::set_last_backup`]).
     async fn post(&self, request: &Request, target: Target<'_>, request_id: &str) -> Response {
         let Target {
             key,

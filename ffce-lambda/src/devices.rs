@@ -1,6 +1,10 @@
-//! The DynamoDB device table (FFCE-SPEC §7): a device's registered public key, and the
+//! The device table (docs/SPEC.md §7): a device's registered public key, and the
 //! `last_backup_date` the API keeps on its item. The item's key is `uuid`, the path's
 //! UUID as the device sent it.
+//!
+//! [`DeviceTable`] is what the API needs of it; [`DynamoDevices`] is the table in
+//! DynamoDB (the deployment), [`MemoryDevices`] one held in memory (tests, and a local
+//! server without AWS). Both keep the same rules.
 //!
 //! `last_backup_date` never outlives the backup it dates (docs/SPEC.md §8, where ffce is
 //! stricter): every removal of the date also adds one to [`GENERATION_ATTRIBUTE`], and
@@ -8,6 +12,10 @@
 //! POST that a DELETE overtook (the DELETE removed the date after the POST looked the
 //! device up) cannot put the date back over the DELETE's delete marker.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -23,9 +31,32 @@ pub const LAST_BACKUP_ATTRIBUTE: &str = "last_backup_date";
 /// until the first removal. The Python functions neither read nor write it.
 pub const GENERATION_ATTRIBUTE: &str = "backup_generation";
 
-/// The device table and a client for it, built once per process.
+/// What the API reads and writes in the device table. Every future is `Send`, so an
+/// `Arc<dyn DeviceTable>` serves concurrent requests.
+#[async_trait]
+pub trait DeviceTable: Send + Sync {
+    /// Looks the device up by its key (`uuid`, as the path has it), reading only the
+    /// public key and the generation.
+    async fn lookup(&self, uuid: &str) -> Result<Lookup, TableError>;
+
+    /// Sets `last_backup_date` on the device's item, only if the item exists (a device
+    /// deleted meanwhile is not recreated) and its generation is still `generation`, the
+    /// one the request's lookup read (no DELETE removed the date since).
+    async fn set_last_backup(
+        &self,
+        uuid: &str,
+        date: &str,
+        generation: Option<&str>,
+    ) -> Result<Update, TableError>;
+
+    /// Removes `last_backup_date` from the device's item and adds one to its
+    /// generation, so that no POST that looked the device up before sets it again.
+    async fn clear_last_backup(&self, uuid: &str) -> Result<Update, TableError>;
+}
+
+/// The device table in DynamoDB and a client for it, built once per process.
 #[derive(Clone, Debug)]
-pub struct Devices {
+pub struct DynamoDevices {
     client: Client,
     table: String,
 }
@@ -40,7 +71,7 @@ pub enum Lookup {
         /// The attribute's text (`None` when absent or not a string).
         public_key: Option<String>,
         /// [`GENERATION_ATTRIBUTE`] as read (`None` when absent), for
-        /// [`Devices::set_last_backup`].
+        /// [`DeviceTable::set_last_backup`].
         generation: Option<String>,
     },
 }
@@ -50,7 +81,7 @@ pub enum Lookup {
 pub enum Update {
     /// Written.
     Applied,
-    /// Not written: the item is gone, or (for [`Devices::set_last_backup`]) its
+    /// Not written: the item is gone, or (for [`DeviceTable::set_last_backup`]) its
     /// generation changed since the lookup.
     Stale,
 }
@@ -67,18 +98,13 @@ impl std::fmt::Display for TableError {
 
 impl std::error::Error for TableError {}
 
-impl Devices {
+impl DynamoDevices {
     /// The table `table` through `client`.
-    pub fn new(client: Client, table: impl Into<String>) -> Devices {
-        Devices {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoDevices {
+        DynamoDevices {
             client,
             table: table.into(),
         }
-    }
-
-    /// The table's name.
-    pub fn table(&self) -> &str {
-        &self.table
     }
 
     /// A failed request in one line: DynamoDB's error code and message when it
@@ -95,8 +121,25 @@ impl Devices {
         TableError(format!("{action} on {}: {detail}", self.table))
     }
 
-    /// Looks the device up by its key, reading only the public key and the generation.
-    pub async fn lookup(&self, uuid: &str) -> Result<Lookup, TableError> {
+    /// An UpdateItem's answer; a failed condition is [`Update::Stale`], not an error.
+    fn conditional<T, R: std::fmt::Debug>(
+        &self,
+        answer: Result<T, SdkError<UpdateItemError, R>>,
+    ) -> Result<Update, TableError> {
+        match answer {
+            Ok(_) => Ok(Update::Applied),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(Update::Stale),
+                _ => Err(self.error("UpdateItem", &e)),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl DeviceTable for DynamoDevices {
+    /// One GetItem with a projection of `public_key` and the generation.
+    async fn lookup(&self, uuid: &str) -> Result<Lookup, TableError> {
         let out = self
             .client
             .get_item()
@@ -127,10 +170,8 @@ impl Devices {
         })
     }
 
-    /// Sets `last_backup_date` on the device's item, only if the item exists (a device
-    /// deleted meanwhile is not recreated) and its generation is still `generation`, the
-    /// one the request's lookup read (no DELETE removed the date since).
-    pub async fn set_last_backup(
+    /// One UpdateItem, conditional on the item and its generation.
+    async fn set_last_backup(
         &self,
         uuid: &str,
         date: &str,
@@ -157,9 +198,9 @@ impl Devices {
         self.conditional(request.send().await)
     }
 
-    /// Removes `last_backup_date` from the device's item and adds one to its
-    /// generation, so that no POST that looked the device up before sets it again.
-    pub async fn clear_last_backup(&self, uuid: &str) -> Result<Update, TableError> {
+    /// One UpdateItem (`REMOVE` the date, `ADD` one to the generation), conditional on
+    /// the item.
+    async fn clear_last_backup(&self, uuid: &str) -> Result<Update, TableError> {
         let answer = self
             .client
             .update_item()
@@ -175,18 +216,112 @@ impl Devices {
             .await;
         self.conditional(answer)
     }
+}
 
-    /// An UpdateItem's answer; a failed condition is [`Update::Stale`], not an error.
-    fn conditional<T, R: std::fmt::Debug>(
-        &self,
-        answer: Result<T, SdkError<UpdateItemError, R>>,
-    ) -> Result<Update, TableError> {
-        match answer {
-            Ok(_) => Ok(Update::Applied),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(Update::Stale),
-                _ => Err(self.error("UpdateItem", &e)),
+/// A device table in memory, with [`DynamoDevices`]' rules: updates only of an existing
+/// item, the generation checked by a POST's update and added to by every removal.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use ffce_lambda::devices::{DeviceTable, Lookup, MemoryDevices, Update};
+///
+/// let table = MemoryDevices::new();
+/// let uuid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+/// table.register(uuid, "BASE64-OF-THE-POINT");
+/// let Lookup::Registered { generation, .. } = table.lookup(uuid).await.unwrap() else {
+///     unreachable!()
+/// };
+/// // A DELETE removes the date meanwhile: the POST that looked up before may not set it.
+/// assert_eq!(table.clear_last_backup(uuid).await.unwrap(), Update::Applied);
+/// let set = table.set_last_backup(uuid, "2025-05-09T12:00:00Z", generation.as_deref());
+/// assert_eq!(set.await.unwrap(), Update::Stale);
+/// assert_eq!(table.item(uuid).unwrap().last_backup_date, None);
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryDevices {
+    items: Mutex<HashMap<String, DeviceItem>>,
+}
+
+/// One item of a [`MemoryDevices`] table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceItem {
+    /// [`PUBLIC_KEY_ATTRIBUTE`]: any text, as the table may hold anything.
+    pub public_key: Option<String>,
+    /// [`LAST_BACKUP_ATTRIBUTE`].
+    pub last_backup_date: Option<String>,
+    /// [`GENERATION_ATTRIBUTE`]: absent until the first removal of the date.
+    pub generation: Option<u64>,
+}
+
+impl MemoryDevices {
+    /// An empty table.
+    pub fn new() -> MemoryDevices {
+        MemoryDevices::default()
+    }
+
+    /// Puts the item of device `uuid` with this `public_key` (replacing any item).
+    pub fn register(&self, uuid: &str, public_key: &str) {
+        self.items().insert(
+            uuid.to_string(),
+            DeviceItem {
+                public_key: Some(public_key.to_string()),
+                ..DeviceItem::default()
             },
+        );
+    }
+
+    /// The item of device `uuid`, if there is one.
+    pub fn item(&self, uuid: &str) -> Option<DeviceItem> {
+        self.items().get(uuid).cloned()
+    }
+
+    fn items(&self) -> MutexGuard<'_, HashMap<String, DeviceItem>> {
+        // Every change is one insert or field write: a panic elsewhere cannot leave an
+        // item half-changed.
+        self.items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl DeviceTable for MemoryDevices {
+    async fn lookup(&self, uuid: &str) -> Result<Lookup, TableError> {
+        Ok(match self.items().get(uuid) {
+            None => Lookup::NotRegistered,
+            Some(item) => Lookup::Registered {
+                public_key: item.public_key.clone(),
+                generation: item.generation.map(|g| g.to_string()),
+            },
+        })
+    }
+
+    async fn set_last_backup(
+        &self,
+        uuid: &str,
+        date: &str,
+        generation: Option<&str>,
+    ) -> Result<Update, TableError> {
+        let mut items = self.items();
+        let Some(item) = items.get_mut(uuid) else {
+            return Ok(Update::Stale);
+        };
+        if item.generation.map(|g| g.to_string()).as_deref() != generation {
+            return Ok(Update::Stale);
         }
+        item.last_backup_date = Some(date.to_string());
+        Ok(Update::Applied)
+    }
+
+    async fn clear_last_backup(&self, uuid: &str) -> Result<Update, TableError> {
+        let mut items = self.items();
+        let Some(item) = items.get_mut(uuid) else {
+            return Ok(Update::Stale);
+        };
+        item.last_backup_date = None;
+        item.generation = Some(item.generation.unwrap_or(0) + 1);
+        Ok(Update::Applied)
     }
 }

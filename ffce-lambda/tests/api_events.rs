@@ -1,20 +1,24 @@
 //! Handler-level tests: API Gateway HTTP API (payload 2.0) events, from the JSON
-//! fixtures in `tests/events/`, run through the shared router (`App::handle_event`)
-//! against the real moto server (S3 and DynamoDB on one endpoint). Each test has its
-//! own bucket and table; see `common/mod.rs`.
+//! fixtures in `tests/events/`, run through the shared router (`App::handle_event`).
+//! Each test has its own store and device table; see `common/mod.rs`. Most run on the
+//! in-memory ones (`api`); the few whose subject is what S3 and DynamoDB store or
+//! answer run on the real moto server (`api_on_moto`): the `etag` metadata and
+//! `last_backup_date` written, the HEAD behind `If-None-Match`, a delete marker and the
+//! attribute removed, and S3 faults.
 
 mod common;
 
+use std::sync::Arc;
+
 use aws_lambda_events::encodings::Body;
-use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::*;
 use ffce_core::device_auth;
 use ffce_core::{DeviceId, Layout, ObjectKey};
-use ffce_lambda::devices::Devices;
+use ffce_lambda::devices::DynamoDevices;
 use ffce_lambda::{App, Config};
-use ffce_store::{PlaintextDigest, Store, StoreError};
+use ffce_store::{PlaintextDigest, StoreError};
 use serde_json::json;
 use sha2::Digest as _;
 
@@ -24,7 +28,7 @@ use sha2::Digest as _;
 
 #[tokio::test]
 async fn post_base64_body_is_stored_with_its_etag_and_last_backup_date() {
-    let api = api("post", Layout::Nested).await;
+    let api = api_on_moto("post", Layout::Nested).await;
     let key = device_key(1);
     api.register(DEVICE, &key).await;
     let plaintext = br#"{"formatName":"dexie","data":{}}"#;
@@ -54,10 +58,7 @@ async fn post_base64_body_is_stored_with_its_etag_and_last_backup_date() {
         ))
     );
     let item = api.item(DEVICE).await;
-    assert_eq!(
-        item["last_backup_date"],
-        AttributeValue::S(date.to_string())
-    );
+    assert_eq!(item.last_backup_date.as_deref(), Some(date));
 }
 
 #[tokio::test]
@@ -164,7 +165,7 @@ async fn post_malformed_blobs_are_400_naming_the_problem_and_nothing_is_stored()
         api.store.get(&api.key(DEVICE), None).await,
         Err(StoreError::NotFound { .. })
     ));
-    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+    assert_eq!(api.item(DEVICE).await.last_backup_date, None);
 }
 
 #[tokio::test]
@@ -191,7 +192,7 @@ async fn post_over_524288_bytes_is_413_and_exactly_524288_is_stored() {
 
 #[tokio::test]
 async fn if_none_match_is_compared_with_the_stored_etag() {
-    let api = api("if-none-match", Layout::Nested).await;
+    let api = api_on_moto("if-none-match", Layout::Nested).await;
     let key = device_key(5);
     api.register(DEVICE, &key).await;
     let (p1, p2) = (b"{\"n\":1}".as_slice(), b"{\"n\":2}".as_slice());
@@ -304,15 +305,15 @@ async fn get_without_etag_metadata_and_get_of_nothing() {
 
 #[tokio::test]
 async fn delete_removes_the_backup_and_last_backup_date_and_is_idempotent() {
-    let api = api("delete", Layout::Nested).await;
+    let api = api_on_moto("delete", Layout::Nested).await;
     let key = device_key(8);
     api.register(DEVICE, &key).await;
     assert_eq!(post(&api, &key, &sealed(b"{}"), &[]).await.status_code, 200);
-    assert!(api.item(DEVICE).await.contains_key("last_backup_date"));
+    assert!(api.item(DEVICE).await.last_backup_date.is_some());
 
     let r = delete(&api, &key).await;
     assert_eq!(status_and_message(&r), (200, "Backup deleted".into()));
-    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+    assert_eq!(api.item(DEVICE).await.last_backup_date, None);
     assert!(matches!(
         api.store.get(&api.key(DEVICE), None).await,
         Err(StoreError::Deleted { .. } | StoreError::NotFound { .. })
@@ -323,7 +324,7 @@ async fn delete_removes_the_backup_and_last_backup_date_and_is_idempotent() {
         status_and_message(&delete(&api, &key).await),
         (200, "Backup deleted".into())
     );
-    assert!(api.item(DEVICE).await.contains_key("public_key"));
+    assert!(api.item(DEVICE).await.public_key.is_some());
 }
 
 #[tokio::test]
@@ -371,7 +372,7 @@ async fn an_uppercase_path_uuid_is_looked_up_as_sent_and_stored_lowercase() {
         .await;
     assert_eq!(status_and_message(&r), (200, "Backup stored".into()));
     assert_eq!(api.keys().await, vec![format!("{DEVICE}/backup.ffce")]);
-    assert!(api.item(&upper).await.contains_key("last_backup_date"));
+    assert!(api.item(&upper).await.last_backup_date.is_some());
     // GET with the same path reads it back.
     let r = get_with(&api, &upper, &headers()).await;
     assert_eq!(r.status_code, 200);
@@ -516,14 +517,7 @@ async fn device_authentication_refusals() {
         Err(StoreError::NotFound { .. })
     ));
     // The table's public key is not a P-256 point: a server fault.
-    api.dynamo
-        .put_item()
-        .table_name(&api.table)
-        .item("uuid", AttributeValue::S(OTHER_DEVICE.into()))
-        .item("public_key", AttributeValue::S("AAAA".into()))
-        .send()
-        .await
-        .unwrap();
+    api.register_raw(OTHER_DEVICE, "AAAA").await;
     let r = get_with(&api, OTHER_DEVICE, &signed(&key, OTHER_DEVICE)).await;
     assert_eq!(
         status_and_message(&r),
@@ -536,14 +530,14 @@ async fn unreachable_app() -> App {
     isolate_aws_environment();
     let dead = "http://127.0.0.1:9";
     let store = s3_store(dead, "no-such-bucket".into()).await;
-    let devices = Devices::new(dynamo_client(dead).await, "no-such-table");
+    let devices = DynamoDevices::new(dynamo_client(dead).await, "no-such-table");
     let config = Config {
         bucket: "no-such-bucket".into(),
         table: "no-such-table".into(),
         layout: Layout::Nested,
         nonces_table: None,
     };
-    App::new(config, store, devices)
+    App::new(config, Arc::new(store), Arc::new(devices))
 }
 
 #[tokio::test]
@@ -625,21 +619,23 @@ async fn other_paths_are_404_and_other_methods_405_without_aws_calls() {
 
 #[tokio::test]
 async fn s3_faults_other_than_a_missing_object_are_500() {
-    let api = api("s3-fault", Layout::Nested).await;
+    let api = api_on_moto("s3-fault", Layout::Nested).await;
     let key = device_key(14);
     api.register(DEVICE, &key).await;
     // The same device table, but a bucket that does not exist: NoSuchBucket is a fault
     // of the deployment, not "no backup".
+    let moto = api.moto();
+    let (client, name) = (&moto.dynamo, &moto.table);
     let missing = s3_store(&endpoint(), unique("no-bucket")).await;
     let app = App::new(
         Config {
             bucket: missing.bucket().to_string(),
-            table: api.table.clone(),
+            table: name.clone(),
             layout: Layout::Nested,
             nonces_table: None,
         },
-        missing,
-        Devices::new(api.dynamo.clone(), api.table.clone()),
+        Arc::new(missing),
+        Arc::new(DynamoDevices::new(client.clone(), name.clone())),
     );
     let r = app
         .handle_event(
@@ -674,7 +670,7 @@ async fn s3_faults_other_than_a_missing_object_are_500() {
         (500, "Failed to store the backup".into())
     );
     // Nothing stored, so no last_backup_date either.
-    assert!(!api.item(DEVICE).await.contains_key("last_backup_date"));
+    assert_eq!(api.item(DEVICE).await.last_backup_date, None);
 }
 
 /// A request still waiting for AWS when its time budget runs out is answered 503 (with
@@ -693,10 +689,15 @@ async fn a_request_still_waiting_when_its_time_budget_runs_out_is_503() {
             held.push(stream);
         }
     });
+    // A DynamoDB client with dummy credentials, pointed at the silent endpoint.
+    isolate_aws_environment();
     let app = App::new(
         api.app.config().clone(),
         api.store.clone(),
-        Devices::new(dynamo_client(&silent_url).await, api.table.clone()),
+        Arc::new(DynamoDevices::new(
+            dynamo_client(&silent_url).await,
+            "devices",
+        )),
     )
     .with_time_budget(std::time::Duration::from_millis(700));
     let started = std::time::Instant::now();

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use common::*;
 use ffce_core::Layout;
-use ffce_store::Store as _;
 use serde_json::Value;
 
 /// The binary with a clean environment plus `vars`. `FFCE_TEST_API_SERVER` names another
@@ -112,14 +111,14 @@ fn start_with(api: &Api, nonces: bool) -> (Server, Vec<Value>) {
     let endpoint = endpoint();
     let layout = api.layout.name();
     let nonces_table = if nonces {
-        api.nonces_table.as_str()
+        api.moto().nonces_table.as_str()
     } else {
         ""
     };
     let mut child = backup_api(&[
         ("DYNAMODB_NONCES_TABLE_NAME", nonces_table),
-        ("S3_BACKUP_BUCKET_NAME", api.store.bucket()),
-        ("DYNAMODB_DEVICES_TABLE_NAME", &api.table),
+        ("S3_BACKUP_BUCKET_NAME", api.moto().s3.bucket()),
+        ("DYNAMODB_DEVICES_TABLE_NAME", &api.moto().table),
         ("BACKUP_KEY_LAYOUT", layout),
         ("AWS_ENDPOINT_URL", &endpoint),
         ("AWS_REGION", "us-east-1"),
@@ -224,7 +223,7 @@ fn get_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_serves_the_same_routes_over_http() {
-    let api = api("listen", Layout::Flat).await;
+    let api = api_on_moto("listen", Layout::Flat).await;
     let key = device_key(21);
     api.register(DEVICE, &key).await;
     let server = start(&api);
@@ -310,7 +309,7 @@ async fn listen_serves_the_same_routes_over_http() {
 /// it they are not, and the server said so at start-up, once, as a warning.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_refuses_replays_and_says_at_start_up_when_it_cannot() {
-    let api = api("listen-replay", Layout::Nested).await;
+    let api = api_on_moto("listen-replay", Layout::Nested).await;
     let key = device_key(22);
     api.register(DEVICE, &key).await;
     let notice = |lines: &[Value]| -> Vec<Value> {
@@ -436,7 +435,7 @@ fn fake_runtime_api(events: Vec<Value>) -> (String, mpsc::Receiver<(String, Valu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_the_lambda_runtime_it_answers_api_gateway_events() {
-    let api = api("lambda-mode", Layout::Nested).await;
+    let api = api_on_moto("lambda-mode", Layout::Nested).await;
     let key = device_key(22);
     api.register(DEVICE, &key).await;
     let blob = sealed(b"{\"formatName\":\"dexie\"}");
@@ -476,8 +475,8 @@ async fn under_the_lambda_runtime_it_answers_api_gateway_events() {
         ("AWS_LAMBDA_FUNCTION_NAME", "backup"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("S3_BACKUP_BUCKET_NAME", api.store.bucket()),
-        ("DYNAMODB_DEVICES_TABLE_NAME", &api.table),
+        ("S3_BACKUP_BUCKET_NAME", api.moto().s3.bucket()),
+        ("DYNAMODB_DEVICES_TABLE_NAME", &api.moto().table),
         ("AWS_ENDPOINT_URL", &endpoint),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),

@@ -11,7 +11,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use ffce_core::{DeviceId, Layout};
-use ffce_lambda::devices::Devices;
+use ffce_lambda::devices::DynamoDevices;
 use ffce_lambda::nonces::{self, DynamoNonces, MemoryNonces, Nonces, Recorded};
 use ffce_lambda::{App, NONCES_UNAVAILABLE_MESSAGE, REPLAYED_MESSAGE};
 
@@ -20,15 +20,12 @@ fn is_replay_refusal(r: &ApiGatewayV2httpResponse) -> bool {
 }
 
 async fn last_backup_date(api: &Api) -> Option<String> {
-    api.item(DEVICE)
-        .await
-        .get("last_backup_date")
-        .map(|v| v.as_s().unwrap().clone())
+    api.item(DEVICE).await.last_backup_date
 }
 
 #[tokio::test]
 async fn a_replay_is_refused_on_every_route_whatever_the_method_or_the_body() {
-    let api = api("replay", Layout::Nested).await;
+    let api = api_on_moto("replay", Layout::Nested).await;
     let key = device_key(31);
     api.register(DEVICE, &key).await;
     let first = sealed(b"{\"n\":1}");
@@ -78,7 +75,7 @@ async fn a_replay_under_another_spelling_of_the_uuid_is_refused() {
     // The same device registered under both spellings (the Python functions keyed the
     // table as sent): a request to the lowercase path, replayed to the uppercase one
     // with `X-Device-UUID` rewritten (it is not signed), is still the same nonce.
-    let api = api("replay-case", Layout::Nested).await;
+    let api = api_on_moto("replay-case", Layout::Nested).await;
     let key = device_key(32);
     let upper = DEVICE.to_uppercase();
     api.register(DEVICE, &key).await;
@@ -99,7 +96,7 @@ async fn requests_refused_before_the_signature_verifies_leave_the_nonce_unused()
     // Refused by the signature (another key), the window (a minute old) or the headers
     // (another device's UUID): the ledger is not touched, so an attacker cannot spend
     // a device's nonces, and the device's own request with that nonce goes through.
-    let api = api("replay-unsigned", Layout::Nested).await;
+    let api = api_on_moto("replay-unsigned", Layout::Nested).await;
     let key = device_key(33);
     api.register(DEVICE, &key).await;
     let nonce = fresh_nonce();
@@ -112,9 +109,10 @@ async fn requests_refused_before_the_signature_verifies_leave_the_nonce_unused()
     mismatched[0].1 = OTHER_DEVICE.to_string();
     assert_eq!(get_with(&api, DEVICE, &mismatched).await.status_code, 403);
     let items = api
+        .moto()
         .dynamo
         .scan()
-        .table_name(&api.nonces_table)
+        .table_name(&api.moto().nonces_table)
         .send()
         .await
         .unwrap();
@@ -127,7 +125,7 @@ async fn requests_refused_before_the_signature_verifies_leave_the_nonce_unused()
 /// until the request's time plus the window plus the margin.
 #[tokio::test]
 async fn the_entry_holds_no_nonce_and_expires_after_the_window() {
-    let api = api("replay-entry", Layout::Nested).await;
+    let api = api_on_moto("replay-entry", Layout::Nested).await;
     let key = device_key(35);
     api.register(DEVICE, &key).await;
     let nonce = fresh_nonce();
@@ -135,9 +133,10 @@ async fn the_entry_holds_no_nonce_and_expires_after_the_window() {
     let r = get_with(&api, DEVICE, &signed_with_nonce(&key, DEVICE, at, &nonce)).await;
     assert_eq!(r.status_code, 404);
     let items = api
+        .moto()
         .dynamo
         .scan()
-        .table_name(&api.nonces_table)
+        .table_name(&api.moto().nonces_table)
         .send()
         .await
         .unwrap()
@@ -166,15 +165,16 @@ async fn the_entry_holds_no_nonce_and_expires_after_the_window() {
 async fn a_nonce_is_accepted_again_once_its_entry_has_expired() {
     // DynamoDB's TTL deletes an expired item some time later, not at once: an entry
     // past its `expires_at` but still in the table counts as absent.
-    let api = api("replay-expired", Layout::Nested).await;
+    let api = api_on_moto("replay-expired", Layout::Nested).await;
     let key = device_key(36);
     api.register(DEVICE, &key).await;
     let nonce = fresh_nonce();
     let device = DeviceId::parse(DEVICE).unwrap();
     let now = device_auth_now();
-    api.dynamo
+    api.moto()
+        .dynamo
         .put_item()
-        .table_name(&api.nonces_table)
+        .table_name(&api.moto().nonces_table)
         .item("id", AttributeValue::S(nonces::ledger_key(&device, &nonce)))
         .item("expires_at", AttributeValue::N((now - 1).to_string()))
         .send()
@@ -192,7 +192,7 @@ async fn a_nonce_is_accepted_again_once_its_entry_has_expired() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_identical_requests_at_the_same_instant_succeed_exactly_once() {
-    let api = Arc::new(api("replay-race", Layout::Nested).await);
+    let api = Arc::new(api_on_moto("replay-race", Layout::Nested).await);
     let key = device_key(37);
     api.register(DEVICE, &key).await;
     let blob = sealed(b"{\"race\":true}");
@@ -227,7 +227,7 @@ async fn two_identical_requests_at_the_same_instant_succeed_exactly_once() {
 /// request does nothing: no object stored or deleted, `last_backup_date` untouched.
 #[tokio::test]
 async fn a_failing_nonce_table_is_503_and_nothing_is_written() {
-    let api = api("replay-503", Layout::Nested).await;
+    let api = api_on_moto("replay-503", Layout::Nested).await;
     let key = device_key(38);
     api.register(DEVICE, &key).await;
     let stored = sealed(b"{\"kept\":1}");
@@ -237,11 +237,14 @@ async fn a_failing_nonce_table_is_503_and_nothing_is_written() {
     let config = api.app.config().clone();
     let broken = App::new(
         config,
-        api.store.clone(),
-        Devices::new(api.dynamo.clone(), api.table.clone()),
+        Arc::new(api.moto().s3.clone()),
+        Arc::new(DynamoDevices::new(
+            api.moto().dynamo.clone(),
+            api.moto().table.clone(),
+        )),
     )
     .with_nonces(Arc::new(DynamoNonces::new(
-        api.dynamo.clone(),
+        api.moto().dynamo.clone(),
         "ffce-no-such-nonce-table",
     )));
     let other = sealed(b"{\"lost\":1}");
@@ -278,10 +281,10 @@ async fn a_failing_nonce_table_is_503_and_nothing_is_written() {
 /// Both ledgers answer alike: the DynamoDB table (on moto) and the in-memory one.
 #[tokio::test]
 async fn the_dynamodb_and_memory_ledgers_agree() {
-    let api = api("replay-ledgers", Layout::Nested).await;
+    let api = api_on_moto("replay-ledgers", Layout::Nested).await;
     let dynamo: Arc<dyn Nonces> = Arc::new(DynamoNonces::new(
-        api.dynamo.clone(),
-        api.nonces_table.clone(),
+        api.moto().dynamo.clone(),
+        api.moto().nonces_table.clone(),
     ));
     let memory: Arc<dyn Nonces> = Arc::new(MemoryNonces::new());
     let device = DeviceId::parse(DEVICE).unwrap();
@@ -307,14 +310,17 @@ async fn the_dynamodb_and_memory_ledgers_agree() {
 /// unset means (the binary says so at start-up; see tests/binary.rs).
 #[tokio::test]
 async fn without_a_ledger_a_replay_is_accepted() {
-    let api = api("replay-off", Layout::Nested).await;
+    let api = api_on_moto("replay-off", Layout::Nested).await;
     let key = device_key(39);
     api.register(DEVICE, &key).await;
     let config = api.app.config().clone();
     let open = App::new(
         config,
-        api.store.clone(),
-        Devices::new(api.dynamo.clone(), api.table.clone()),
+        Arc::new(api.moto().s3.clone()),
+        Arc::new(DynamoDevices::new(
+            api.moto().dynamo.clone(),
+            api.moto().table.clone(),
+        )),
     );
     assert!(!open.refuses_replays() && api.app.refuses_replays());
     let headers = signed(&key, DEVICE);

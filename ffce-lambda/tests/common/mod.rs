@@ -1,7 +1,9 @@
-//! The harness of the handler-level tests: the moto server (S3 and DynamoDB on one
-//! endpoint, `FFCE_TEST_S3_ENDPOINT`, exported by `scripts/test.sh`; without it the
-//! tests fail, saying so, and never skip), a fresh bucket and device table per test,
-//! device keys and signed headers, and API Gateway v2 events from `tests/events/`.
+//! The harness of the handler-level tests: a fresh store, device table and nonce ledger
+//! per test, in memory ([`api`]: `MemoryStore`, `MemoryDevices`, `MemoryNonces`) or on the
+//! moto server ([`api_on_moto`]: S3 and DynamoDB on one endpoint,
+//! `FFCE_TEST_S3_ENDPOINT`, exported by `scripts/test.sh`; without it those tests fail,
+//! saying so, and never skip), device keys and signed headers, and API Gateway v2 events
+//! from `tests/events/`.
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::collections::HashMap;
@@ -18,10 +20,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ffce_core::device_auth::{self, DeviceSigningKey};
 use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
-use ffce_lambda::devices::Devices;
-use ffce_lambda::nonces::DynamoNonces;
+use ffce_lambda::devices::{DeviceItem, DynamoDevices, MemoryDevices};
+use ffce_lambda::nonces::{DynamoNonces, MemoryNonces};
 use ffce_lambda::{App, Config};
-use ffce_store::{PlaintextDigest, S3Config, S3Store, Store, StoreError};
+use ffce_store::{MemoryStore, PlaintextDigest, S3Config, S3Store, Store, StoreError};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -100,15 +102,30 @@ pub fn unique(tag: &str) -> String {
     format!("ffce-api-{tag}-{}-{n}-{nanos}", std::process::id())
 }
 
-/// The app under test on a fresh bucket and device table, and clients to look behind it.
+/// The app under test on a fresh store, device table and nonce ledger, and handles to
+/// look behind it.
 pub struct Api {
     pub app: App,
-    pub store: S3Store,
+    pub store: Arc<dyn Store>,
+    pub layout: Layout,
+    pub backend: Backend,
+}
+
+/// What an [`Api`] runs on.
+pub enum Backend {
+    /// `MemoryStore`, `MemoryDevices` and `MemoryNonces`.
+    Memory(Arc<MemoryDevices>),
+    /// A bucket and tables on the moto server.
+    Moto(Moto),
+}
+
+/// The moto server's bucket and tables behind an [`Api`].
+pub struct Moto {
+    pub s3: S3Store,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
     /// The nonce table the app records every accepted request's nonce in.
     pub nonces_table: String,
-    pub layout: Layout,
 }
 
 pub async fn dynamo_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
@@ -130,7 +147,29 @@ pub async fn s3_store(endpoint: &str, bucket: String) -> S3Store {
     S3Store::connect(&config).await.expect("an S3 client")
 }
 
-pub async fn api(tag: &str, layout: Layout) -> Api {
+/// The app on a new `MemoryStore`, `MemoryDevices` table and `MemoryNonces` ledger: no
+/// server. Replay protection is on, as deployed.
+pub async fn api(_tag: &str, layout: Layout) -> Api {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let devices = Arc::new(MemoryDevices::new());
+    let config = Config {
+        bucket: "memory".into(),
+        table: "memory".into(),
+        layout,
+        nonces_table: None,
+    };
+    let app = App::new(config, Arc::clone(&store), devices.clone())
+        .with_nonces(Arc::new(MemoryNonces::new()));
+    Api {
+        app,
+        store,
+        layout,
+        backend: Backend::Memory(devices),
+    }
+}
+
+/// The app on a new bucket, device table and nonce table of the moto server.
+pub async fn api_on_moto(tag: &str, layout: Layout) -> Api {
     let endpoint = endpoint();
     isolate_aws_environment();
     let store = s3_store(&endpoint, unique(tag)).await;
@@ -153,8 +192,8 @@ pub async fn api(tag: &str, layout: Layout) -> Api {
     };
     let app = App::new(
         config,
-        store.clone(),
-        Devices::new(dynamo.clone(), table.clone()),
+        Arc::new(store.clone()),
+        Arc::new(DynamoDevices::new(dynamo.clone(), table.clone())),
     )
     .with_nonces(Arc::new(DynamoNonces::new(
         dynamo.clone(),
@@ -162,11 +201,14 @@ pub async fn api(tag: &str, layout: Layout) -> Api {
     )));
     Api {
         app,
-        store,
-        dynamo,
-        table,
-        nonces_table,
+        store: Arc::new(store.clone()),
         layout,
+        backend: Backend::Moto(Moto {
+            s3: store,
+            dynamo,
+            table,
+            nonces_table,
+        }),
     }
 }
 
@@ -196,36 +238,69 @@ pub async fn create_table(dynamo: &aws_sdk_dynamodb::Client, table: &str, key: &
 }
 
 impl Api {
+    /// The moto server's bucket and tables (an [`api_on_moto`] app).
+    pub fn moto(&self) -> &Moto {
+        match &self.backend {
+            Backend::Moto(moto) => moto,
+            Backend::Memory(_) => panic!("this test needs api_on_moto, not the in-memory api"),
+        }
+    }
+
+    /// Registers device `uuid` with its public key.
     pub async fn register(&self, uuid: &str, key: &DeviceSigningKey) {
-        self.dynamo
-            .put_item()
-            .table_name(&self.table)
-            .item("uuid", AttributeValue::S(uuid.to_string()))
-            .item(
-                "public_key",
-                AttributeValue::S(key.public_key().to_table_base64()),
-            )
-            .send()
-            .await
-            .expect("register the device");
+        self.register_raw(uuid, &key.public_key().to_table_base64())
+            .await;
     }
 
-    pub async fn item(&self, uuid: &str) -> HashMap<String, AttributeValue> {
-        self.dynamo
-            .get_item()
-            .table_name(&self.table)
-            .key("uuid", AttributeValue::S(uuid.to_string()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("read the device item")
-            .item
-            .expect("the device item exists")
+    /// Puts an item whose `public_key` is any text.
+    pub async fn register_raw(&self, uuid: &str, public_key: &str) {
+        match &self.backend {
+            Backend::Memory(devices) => devices.register(uuid, public_key),
+            Backend::Moto(moto) => {
+                moto.dynamo
+                    .put_item()
+                    .table_name(&moto.table)
+                    .item("uuid", AttributeValue::S(uuid.to_string()))
+                    .item("public_key", AttributeValue::S(public_key.to_string()))
+                    .send()
+                    .await
+                    .expect("register the device");
+            }
+        }
     }
 
-    /// Every key in the bucket, in key order.
+    /// The item of a registered device.
+    pub async fn item(&self, uuid: &str) -> DeviceItem {
+        match &self.backend {
+            Backend::Memory(devices) => devices.item(uuid).expect("the device item exists"),
+            Backend::Moto(moto) => {
+                let item = moto
+                    .dynamo
+                    .get_item()
+                    .table_name(&moto.table)
+                    .key("uuid", AttributeValue::S(uuid.to_string()))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .expect("read the device item")
+                    .item
+                    .expect("the device item exists");
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                DeviceItem {
+                    public_key: text("public_key"),
+                    last_backup_date: text("last_backup_date"),
+                    generation: item
+                        .get("backup_generation")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok()),
+                }
+            }
+        }
+    }
+
+    /// Every key in the store, in key order.
     pub async fn keys(&self) -> Vec<String> {
-        let listed = self.store.list().await.expect("list the bucket");
+        let listed = self.store.list().await.expect("list the store");
         listed.into_iter().map(|e| e.key).collect()
     }
 
@@ -459,7 +534,10 @@ pub async fn send_to(
 
 /// The stored object's versions (the bucket is versioned): how many writes happened.
 pub async fn versions(api: &Api, uuid: &str) -> usize {
-    ffce_store::VersionedStore::list_versions(&api.store, &api.key(uuid))
+    api.store
+        .versioned()
+        .expect("a versioned store")
+        .list_versions(&api.key(uuid))
         .await
         .expect("list versions")
         .len()
