@@ -23,7 +23,11 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ffce_core::{Blob, HEADER_LEN, Key, MasterSecret, Nonce, Purpose, buffer_with_header_room};
+use ffce_core::{
+    Blob, Key, MasterSecret, Purpose,
+    format::HEADER_LEN,
+    keys::{Nonce, buffer_with_header_room},
+};
 
 const KEY: [u8; 32] = [7; 32];
 const NONCE: [u8; 12] = [1; 12];

@@ -11,7 +11,11 @@
 
 use std::time::Instant;
 
-use ffce_core::{HEADER_LEN, Key, Nonce, buffer_with_header_room};
+use ffce_core::{
+    Key,
+    format::HEADER_LEN,
+    keys::{Nonce, buffer_with_header_room},
+};
 
 const LEN: usize = 512 * 1024;
 const KEY: [u8; 32] = [7; 32];

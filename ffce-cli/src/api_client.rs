@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ffce_core::DeviceId;
 use ffce_core::device_auth::{self, DeviceSigningKey, NONCE_LEN};
+use ffce_core::layout::DeviceId;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::{Method, Request, Uri, header};
 use hyper_rustls::HttpsConnector;
@@ -164,7 +164,7 @@ impl ApiClient {
             request = request.header(*name, value);
         }
         if method == Method::POST {
-            request = request.header(header::CONTENT_TYPE, ffce_core::CONTENT_TYPE);
+            request = request.header(header::CONTENT_TYPE, ffce_core::layout::CONTENT_TYPE);
         }
         let request = request
             .body(Full::new(body))

@@ -56,28 +56,28 @@ pub struct SizeLimit {
 /// Any FFCE blob (inspect, verify, decrypt): the format's own limit, header plus a
 /// 32-bit `plaintext_len`. Larger cannot be a blob, so it is an integrity failure.
 pub const ANY_BLOB: SizeLimit = SizeLimit {
-    max: ffce_core::MAX_FORMAT_BLOB_LEN,
+    max: ffce_core::format::MAX_FORMAT_BLOB_LEN,
     what: "an FFCE blob (a 37-byte header and a 32-bit plaintext length) is",
     failure: Failure::Integrity,
 };
 
 /// A backup body for upload (put): the cloud's limit, FFCE-SPEC §3.
 pub const UPLOAD_BLOB: SizeLimit = SizeLimit {
-    max: ffce_core::MAX_BLOB_LEN as u64,
+    max: ffce_core::upload::MAX_BLOB_LEN as u64,
     what: "the cloud accepts a backup of",
     failure: Failure::Integrity,
 };
 
 /// A plaintext to seal for upload (put --encrypt): what fits under the upload limit.
 pub const UPLOAD_PLAINTEXT: SizeLimit = SizeLimit {
-    max: ffce_core::MAX_PLAINTEXT_LEN as u64,
+    max: ffce_core::upload::MAX_PLAINTEXT_LEN as u64,
     what: "a plaintext whose blob fits the cloud's upload limit is",
     failure: Failure::Integrity,
 };
 
 /// A plaintext to seal (encrypt): what a 32-bit `plaintext_len` can describe.
 pub const ANY_PLAINTEXT: SizeLimit = SizeLimit {
-    max: ffce_core::MAX_FORMAT_PLAINTEXT_LEN,
+    max: ffce_core::format::MAX_FORMAT_PLAINTEXT_LEN,
     what: "the plaintext of an FFCE blob (its length is a 32-bit number) is",
     failure: Failure::Other,
 };
@@ -85,9 +85,15 @@ pub const ANY_PLAINTEXT: SizeLimit = SizeLimit {
 impl SizeLimit {
     fn refuse(&self, shown: &str, size: Option<u64>) -> CliError {
         let (size, done) = match size {
-            Some(n) => (format!("is {}", ffce_core::Count(n, "byte")), "not read"),
+            Some(n) => (
+                format!("is {}", ffce_core::numbers::Count(n, "byte")),
+                "not read",
+            ),
             None => (
-                format!("holds more than {}", ffce_core::Count(self.max, "byte")),
+                format!(
+                    "holds more than {}",
+                    ffce_core::numbers::Count(self.max, "byte")
+                ),
                 "stopped reading",
             ),
         };
@@ -96,7 +102,7 @@ impl SizeLimit {
             format!(
                 "{shown} {size}, too large: {} at most {}; {done}",
                 self.what,
-                ffce_core::Count(self.max, "byte")
+                ffce_core::numbers::Count(self.max, "byte")
             ),
         )
     }
@@ -227,7 +233,7 @@ impl Written {
     /// A short phrase for the user, e.g. `backup.json (5,729 bytes)`.
     pub fn describe(&self) -> String {
         match self {
-            Written::Stdout { len } => format!("stdout ({})", ffce_core::bytes(*len)),
+            Written::Stdout { len } => format!("stdout ({})", ffce_core::numbers::bytes(*len)),
             Written::File {
                 path,
                 len,
@@ -235,7 +241,7 @@ impl Written {
             } => format!(
                 "{} ({}{})",
                 path.display(),
-                ffce_core::bytes(*len),
+                ffce_core::numbers::bytes(*len),
                 if *replaced { ", replaced" } else { "" }
             ),
         }

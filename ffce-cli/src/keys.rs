@@ -17,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use ffce_core::device_auth::DeviceSigningKey;
-use ffce_core::{Grouped, KEY_LEN, Key, MasterSecret, Purpose, key_material};
+use ffce_core::{Key, MasterSecret, Purpose, key_material, keys::KEY_LEN, numbers::Grouped};
 use ffce_store::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use zeroize::Zeroizing;
 
@@ -280,7 +280,7 @@ fn read_key_file_bytes(
             return Err(too_long(
                 flag,
                 path,
-                &format!("found {}", ffce_core::Count(meta.len(), "byte")),
+                &format!("found {}", ffce_core::numbers::Count(meta.len(), "byte")),
                 formats,
             ));
         }
@@ -305,7 +305,10 @@ fn read_bounded(
         Ok(Bounded::TooLong) => Err(too_long(
             flag,
             path,
-            &format!("more than {}", ffce_core::Count(MAX_KEY_FILE_LEN, "byte")),
+            &format!(
+                "more than {}",
+                ffce_core::numbers::Count(MAX_KEY_FILE_LEN, "byte")
+            ),
             formats,
         )),
         Err(e) => Err(CliError::other(format!(

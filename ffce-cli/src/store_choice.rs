@@ -14,7 +14,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use ffce_core::{DeviceId, Layout, ObjectKey};
+use ffce_core::layout::{DeviceId, Layout, ObjectKey};
 use ffce_store::{DeviceUrl, LocalStore, S3Config, S3Store, Store};
 
 use crate::cli::values::DeviceArg;

@@ -44,7 +44,7 @@ pub enum Error {
     TooLarge {
         /// Length of the body in bytes.
         len: usize,
-        /// The limit, [`MAX_BLOB_LEN`](crate::MAX_BLOB_LEN).
+        /// The limit, [`MAX_BLOB_LEN`](crate::upload::MAX_BLOB_LEN).
         max: usize,
     },
     /// The tag did not verify: wrong key, wrong purpose, or a modified blob.

@@ -76,7 +76,7 @@ impl fmt::Display for RestoreProblem {
                 f,
                 "NUL byte at offset {offset}: the device reads the plaintext as a C string \
                  and cuts it there on restore (keeps {} of {})",
-                crate::Grouped(*offset as u64),
+                crate::numbers::Grouped(*offset as u64),
                 bytes(*len)
             ),
             RestoreProblem::NotUtf8 { offset } => write!(

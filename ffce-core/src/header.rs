@@ -20,13 +20,13 @@ pub const NONCE_LEN: usize = 12;
 /// Length of the AES-GCM authentication tag in bytes.
 pub const TAG_LEN: usize = 16;
 /// Where the version byte is, in bytes from the start of a blob (magic is at 0).
-pub const VERSION_OFFSET: usize = 4;
+pub(crate) const VERSION_OFFSET: usize = 4;
 /// Where the 12-byte nonce starts.
-pub const NONCE_OFFSET: usize = VERSION_OFFSET + 1;
+pub(crate) const NONCE_OFFSET: usize = VERSION_OFFSET + 1;
 /// Where the 4-byte little-endian `plaintext_len` starts.
-pub const PLAINTEXT_LEN_OFFSET: usize = NONCE_OFFSET + NONCE_LEN;
+pub(crate) const PLAINTEXT_LEN_OFFSET: usize = NONCE_OFFSET + NONCE_LEN;
 /// Where the 16-byte tag starts.
-pub const TAG_OFFSET: usize = PLAINTEXT_LEN_OFFSET + 4;
+pub(crate) const TAG_OFFSET: usize = PLAINTEXT_LEN_OFFSET + 4;
 /// Length of the fixed header: magic, version, nonce, `plaintext_len`, tag. The
 /// ciphertext starts here.
 pub const HEADER_LEN: usize = TAG_OFFSET + TAG_LEN;
@@ -127,7 +127,7 @@ impl Header {
     /// [`inspect`] says of the whole object, known from its first [`HEADER_LEN`] bytes
     /// and its size, e.g. one ranged read of a stored object. Empty for a well-formed
     /// blob. The upload limit is not a format rule: see
-    /// [`validate_upload_len`](crate::validate_upload_len).
+    /// [`validate_upload_len`](crate::upload::validate_upload_len).
     ///
     /// A `total_len` under [`HEADER_LEN`] contradicts a header having been read; it is
     /// reported as [`Error::TooShort`], with the magic and version judged only where
@@ -135,7 +135,7 @@ impl Header {
     ///
     /// ```
     /// # fn main() -> Result<(), ffce_core::Error> {
-    /// use ffce_core::{Error, HEADER_LEN, Header, Key, Nonce};
+    /// use ffce_core::{Error, Header, Key, format::HEADER_LEN, keys::Nonce};
     ///
     /// let key = Key::from_bytes(&[7; 32]);
     /// let blob = key.seal_with_nonce(Nonce::assume_unique_for_key([1; 12]), b"hello")?;
@@ -211,7 +211,7 @@ impl Header {
 ///
 /// ```
 /// # fn main() -> Result<(), ffce_core::Error> {
-/// use ffce_core::{Blob, Key, Nonce};
+/// use ffce_core::{Blob, Key, keys::Nonce};
 ///
 /// let key = Key::from_bytes(&[7; 32]);
 /// let blob = key.seal_with_nonce(Nonce::assume_unique_for_key([1; 12]), b"hello")?;
@@ -280,8 +280,9 @@ impl<'a> Blob<'a> {
 ///
 /// Useful where bodies arrive as `Bytes` (HTTP clients, Lambda runtimes): the ciphertext
 /// can be handed on as a cheap reference-counted slice. An upload body is checked with
-/// [`validate_upload_bytes`](crate::validate_upload_bytes).
+/// [`validate_upload_bytes`](crate::upload::validate_upload_bytes).
 #[cfg(feature = "bytes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobBytes {
     header: Header,
@@ -289,6 +290,7 @@ pub struct BlobBytes {
 }
 
 #[cfg(feature = "bytes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
 impl BlobBytes {
     /// Validates `bytes` like [`Blob::parse`] and keeps them.
     pub fn parse(bytes: Bytes) -> Result<BlobBytes, Error> {
@@ -329,6 +331,52 @@ impl BlobBytes {
     pub fn into_bytes(self) -> Bytes {
         self.bytes
     }
+}
+
+/// The header's fields as far as the bytes reach, decoded one by one: what a report
+/// shows of an input too short to hold a whole header (or one that is not a blob at
+/// all). A field is `None` when the input ends before its last byte. For a whole header
+/// use [`Header::read`].
+///
+/// ```
+/// use ffce_core::format::HeaderFields;
+///
+/// let fields = HeaderFields::read(b"FFCE\x01 twelve bytes");
+/// assert_eq!(fields.magic, Some(*b"FFCE"));
+/// assert_eq!(fields.version, Some(1));
+/// assert_eq!(fields.nonce, Some(*b" twelve bytes".first_chunk::<12>().unwrap()));
+/// assert_eq!((fields.plaintext_len, fields.tag), (None, None));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeaderFields {
+    /// Bytes 0 to 3.
+    pub magic: Option<[u8; 4]>,
+    /// Byte 4.
+    pub version: Option<u8>,
+    /// Bytes 5 to 16.
+    pub nonce: Option<[u8; NONCE_LEN]>,
+    /// Bytes 17 to 20, little-endian.
+    pub plaintext_len: Option<u32>,
+    /// Bytes 21 to 36.
+    pub tag: Option<[u8; TAG_LEN]>,
+}
+
+impl HeaderFields {
+    /// Decodes every field `bytes` holds whole, judging none.
+    pub fn read(bytes: &[u8]) -> HeaderFields {
+        HeaderFields {
+            magic: field(bytes, 0),
+            version: bytes.get(VERSION_OFFSET).copied(),
+            nonce: field(bytes, NONCE_OFFSET),
+            plaintext_len: field(bytes, PLAINTEXT_LEN_OFFSET).map(u32::from_le_bytes),
+            tag: field(bytes, TAG_OFFSET),
+        }
+    }
+}
+
+/// The `N` bytes at `at`, if the input holds them all.
+fn field<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+    bytes.get(at..at.checked_add(N)?)?.try_into().ok()
 }
 
 /// What can be learned from a blob without its key: the header (when there are enough
@@ -394,7 +442,7 @@ mod tests {
     use alloc::vec;
 
     use super::*;
-    use crate::{Key, Nonce};
+    use crate::{Key, keys::Nonce};
 
     fn sealed(plaintext: &[u8]) -> Vec<u8> {
         Key::from_bytes(&[7; 32])

@@ -16,7 +16,7 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
-use crate::KEY_LEN;
+use crate::keys::KEY_LEN;
 use crate::numbers::{Count, bytes};
 
 /// Inputs longer than this are rejected without decoding: no key encoding is anywhere

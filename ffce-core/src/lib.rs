@@ -24,7 +24,7 @@
 //!   format defines.
 //! - Plaintext is returned only after authentication, including for empty plaintexts
 //!   (the device firmware skips that check; this crate does not).
-//! - Secrets ([`MasterSecret`], [`KeyBytes`], [`Key`], [`Plaintext`]) are zeroized on
+//! - Secrets ([`MasterSecret`], [`KeyBytes`](keys::KeyBytes), [`Key`], [`Plaintext`]) are zeroized on
 //!   drop and never printed by `Debug`. (With the optional `ring` backend, `ring`'s own
 //!   copy of the AES key schedule is not wiped: see the `ring` feature.)
 //! - Two AEAD backends: the portable pure-Rust `aes-gcm` (default) and `ring` (feature
@@ -35,12 +35,21 @@
 //! - [`Key`] is `Send + Sync` (asserted at compile time): build it once and share it
 //!   between threads or requests (see [`Key`] for the `OnceLock` pattern).
 //!
-//! Beside the blob format it owns what every writer of the backup bucket shares: the
-//! device layout ([`DeviceId`], [`Layout`], [`ObjectKey`], the [`PLAINTEXT_DIGEST_METADATA`]
-//! name and [`CONTENT_TYPE`]), the parsing of key material given as text or bytes
-//! ([`key_material`]), and with the `content` feature what a decrypted backup holds
-//! ([`content`](crate#features)): a value-free summary, the Dexie export as tables of
-//! keyed rows, the differences between two exports, and the redaction of secrets.
+//! # Where things are
+//!
+//! The root holds the few names of the example above and the crate's [`Error`]; the rest
+//! is grouped by concept:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`format`](mod@format) | the bytes of a blob (docs/SPEC.md §1): [`Blob`], [`Header`], [`format::HeaderFields`], [`inspect`], the lengths and limits, and what an input that is no blob looks like ([`format::recognise`]) |
+//! | [`keys`] | keys (§2): [`MasterSecret`], [`Purpose`], [`Key`] (seal and open), [`keys::Nonce`], [`Plaintext`] |
+//! | [`upload`] | what the cloud accepts (§3): [`upload::validate_upload`] and its [`upload::UploadError`] with the HTTP status |
+//! | [`layout`] | the bucket's keys (§5): [`layout::DeviceId`], [`layout::Layout`], [`layout::ObjectKey`], [`layout::ListedKey`], the `etag` metadata name and the content type |
+//! | [`key_material`] | key material given as text or bytes |
+//! | `device_auth` | (feature `device-auth`) the device API's signed request headers (§7) |
+//! | `content`, `firmware` | (feature `content`) what a decrypted backup holds (§4): a value-free summary, the Dexie export as tables of keyed rows, the differences between two exports, the redaction of secrets; and what the device firmware would make of a plaintext |
+//! | [`numbers`] | how numbers read in this crate's messages |
 //!
 //! # Features
 //!
@@ -59,6 +68,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
+// docs.rs builds with `--cfg docsrs` (see Cargo.toml): mark feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The docs name the std-only conveniences (`Key::seal`, `Nonce::random`) beside their
 // no_std twins; without `std` those items do not exist, so the links cannot resolve there.
 // Default-feature docs still deny every broken link.
@@ -68,52 +79,79 @@ extern crate alloc;
 
 mod aead;
 #[cfg(feature = "content")]
+#[cfg_attr(docsrs, doc(cfg(feature = "content")))]
 pub mod content;
-mod device;
 #[cfg(feature = "device-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "device-auth")))]
 pub mod device_auth;
 mod error;
 #[cfg(feature = "content")]
+#[cfg_attr(docsrs, doc(cfg(feature = "content")))]
 pub mod firmware;
 mod header;
+mod key;
 pub mod key_material;
-mod keys;
+pub mod layout;
 mod lookalike;
-mod numbers;
+pub mod numbers;
 mod open;
 mod seal;
-mod upload;
+pub mod upload;
 
-pub use device::{
-    BACKUP_FILE_NAME, CONTENT_TYPE, DeviceId, InvalidDeviceId, Layout, ListedKey, ObjectKey,
-    PLAINTEXT_DIGEST_METADATA, StrayReason,
-};
+pub mod format {
+    //! The bytes of an FFCE v1 blob (docs/SPEC.md §1), read and judged without a key:
+    //! the 37-byte header, the whole blob, an inspection listing every structural
+    //! problem, and inputs that are often mistaken for a blob.
+    //!
+    //! ```
+    //! use ffce_core::format::{self, HEADER_LEN, Lookalike};
+    //!
+    //! assert_eq!(HEADER_LEN, 37);
+    //! let report = format::inspect(b"FFCE\x01");
+    //! assert!(!report.is_valid());
+    //! assert_eq!(format::recognise(br#"{"formatName":"dexie"}"#), Some(Lookalike::Json));
+    //! ```
+    #[cfg(feature = "bytes")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+    pub use crate::header::BlobBytes;
+    pub use crate::header::{
+        Blob, HEADER_LEN, Header, HeaderFields, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN,
+        MAX_FORMAT_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN, VERSION, inspect,
+    };
+    pub use crate::lookalike::{Lookalike, recognise};
+}
+
+pub mod keys {
+    //! Keys (docs/SPEC.md §2): the device's master secret, the HKDF-SHA256 derivation of
+    //! one key per purpose, and the cipher-bound [`Key`] that seals (with a fresh
+    //! [`Nonce`]) and opens blobs, handing out [`Plaintext`] only after the tag
+    //! verified.
+    //!
+    //! ```
+    //! use ffce_core::keys::{BACKUP_LABEL, MasterSecret, Purpose};
+    //!
+    //! assert_eq!(BACKUP_LABEL, "firefly-backup-v1");
+    //! let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+    //! let blob = key.seal(b"{}").unwrap();
+    //! assert_eq!(&*key.open(&blob).unwrap(), b"{}");
+    //! ```
+    pub use crate::key::{
+        BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
+    };
+    pub use crate::open::Plaintext;
+    pub use crate::seal::{Nonce, buffer_with_header_room};
+}
+
 pub use error::Error;
-#[cfg(feature = "bytes")]
-pub use header::BlobBytes;
-pub use header::{
-    Blob, HEADER_LEN, Header, Inspection, MAGIC, MAX_FORMAT_BLOB_LEN, MAX_FORMAT_PLAINTEXT_LEN,
-    NONCE_LEN, NONCE_OFFSET, PLAINTEXT_LEN_OFFSET, TAG_LEN, TAG_OFFSET, VERSION, VERSION_OFFSET,
-    inspect,
-};
-pub use keys::{
-    BACKUP_LABEL, CONFIGFS_LABEL, KEY_LEN, Key, KeyBytes, KeyOrigin, MasterSecret, Purpose,
-};
-pub use lookalike::{Lookalike, recognise};
-pub use numbers::{Count, Grouped, bytes};
-pub use open::Plaintext;
-pub use seal::{Nonce, buffer_with_header_room};
-#[cfg(feature = "bytes")]
-pub use upload::validate_upload_bytes;
-pub use upload::{
-    MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, UploadError, validate_authentic_upload, validate_upload,
-    validate_upload_len,
-};
+pub use format::{Blob, Header, inspect};
+pub use keys::{Key, MasterSecret, Plaintext, Purpose};
 
 /// Helpers that exist for this crate's own tests are not part of its API: the HKDF
-/// primitive is reached only through [`MasterSecret::derive`].
+/// primitive is reached only through [`MasterSecret::derive`]. The error must be E0425
+/// (no such function), so that any other compile error fails the test (rustdoc checks
+/// the code on nightly toolchains; stable ones accept any error).
 ///
-/// ```compile_fail
+/// ```compile_fail,E0425
 /// let mut okm = [0u8; 32];
 /// ffce_core::hkdf_sha256(None, &[0x0b; 22], b"", &mut okm).unwrap();
 /// ```

@@ -40,7 +40,7 @@ impl Lookalike {
 /// with the magic (a blob, maybe a broken one) or look like nothing in particular.
 ///
 /// ```
-/// use ffce_core::{Lookalike, recognise};
+/// use ffce_core::{format::{Lookalike, recognise}};
 ///
 /// assert_eq!(recognise(b""), Some(Lookalike::Empty));
 /// assert_eq!(recognise(b"  {\"formatName\":\"dexie\"}"), Some(Lookalike::Json));

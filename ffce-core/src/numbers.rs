@@ -11,8 +11,8 @@ use core::fmt;
 /// Writes `n` with its digits grouped in threes: `1234567` → `1,234,567`.
 ///
 /// ```
-/// assert_eq!(ffce_core::Grouped(524_288).to_string(), "524,288");
-/// assert_eq!(ffce_core::Grouped(999).to_string(), "999");
+/// assert_eq!(ffce_core::numbers::Grouped(524_288).to_string(), "524,288");
+/// assert_eq!(ffce_core::numbers::Grouped(999).to_string(), "999");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Grouped(pub u64);

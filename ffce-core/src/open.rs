@@ -78,13 +78,13 @@ impl Key {
     }
 
     /// Opens a blob that was already parsed or validated ([`Blob::parse`],
-    /// [`validate_upload`](crate::validate_upload), `BlobBytes::as_blob`), without
+    /// [`validate_upload`](crate::upload::validate_upload), `BlobBytes::as_blob`), without
     /// parsing it again. Holding a [`Blob`] proves the structure, so the only error is
     /// [`Error::AuthenticationFailed`]; the tag is verified for empty plaintexts too.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn core::error::Error>> {
-    /// use ffce_core::{MasterSecret, Purpose, validate_upload};
+    /// use ffce_core::{MasterSecret, Purpose, upload::validate_upload};
     ///
     /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
     /// let body = key.seal(br#"{"formatName":"dexie"}"#)?;
@@ -137,7 +137,8 @@ impl Key {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Blob, Error, MasterSecret, Purpose, validate_upload};
+    use crate::upload::validate_upload;
+    use crate::{Blob, Error, MasterSecret, Purpose};
 
     #[test]
     fn a_validated_blob_opens_without_a_second_parse() {

@@ -21,6 +21,7 @@ impl Nonce {
     /// With random 96-bit nonces one key should seal at most about 2^32 blobs
     /// (FFCE-SPEC §2); a device writes about one a day.
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn random() -> Result<Nonce, Error> {
         let mut bytes = [0u8; NONCE_LEN];
         getrandom::fill(&mut bytes).map_err(|_| Error::RandomUnavailable)?;
@@ -72,7 +73,7 @@ impl Key {
     ///
     /// ```
     /// # fn main() -> Result<(), ffce_core::Error> {
-    /// use ffce_core::{Key, Nonce, buffer_with_header_room};
+    /// use ffce_core::{Key, keys::{buffer_with_header_room, Nonce}};
     ///
     /// let key = Key::from_bytes(&[7; 32]);
     /// let mut buf = buffer_with_header_room(5);
@@ -95,6 +96,7 @@ impl Key {
 
     /// [`seal_in_place_with_nonce`](Self::seal_in_place_with_nonce) with a fresh random nonce.
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn seal_in_place(&self, blob: &mut [u8]) -> Result<(), Error> {
         self.seal_in_place_with_nonce(Nonce::random()?, blob)
     }
@@ -123,6 +125,7 @@ impl Key {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         self.seal_with_nonce(Nonce::random()?, plaintext)
     }

@@ -21,7 +21,7 @@ pub const MAX_PLAINTEXT_LEN: usize = MAX_BLOB_LEN - HEADER_LEN;
 /// the crate-wide [`Error`] (same variant, same [`code`](Self::code)) for `?` callers.
 ///
 /// ```
-/// use ffce_core::{UploadError, validate_upload};
+/// use ffce_core::{upload::{UploadError, validate_upload}};
 ///
 /// let (status, message) = match validate_upload(b"") {
 ///     Ok(_) => (200, "Backup stored".to_string()),
@@ -125,7 +125,7 @@ impl core::error::Error for UploadError {}
 /// Errors: [`UploadError::Empty`] for 0, [`UploadError::TooLarge`] over [`MAX_BLOB_LEN`].
 ///
 /// ```
-/// use ffce_core::{UploadError, validate_upload_len};
+/// use ffce_core::{upload::{UploadError, validate_upload_len}};
 ///
 /// assert_eq!(validate_upload_len(5_000), Ok(()));
 /// assert_eq!(validate_upload_len(0), Err(UploadError::Empty));
@@ -153,7 +153,7 @@ pub fn validate_upload_len(len: usize) -> Result<(), UploadError> {
 /// well-formed, not necessarily authentic.
 ///
 /// ```
-/// use ffce_core::{MAX_BLOB_LEN, UploadError, validate_upload};
+/// use ffce_core::{upload::{MAX_BLOB_LEN, UploadError, validate_upload}};
 ///
 /// assert_eq!(validate_upload(b""), Err(UploadError::Empty));
 /// let huge = vec![0u8; MAX_BLOB_LEN + 1];
@@ -196,7 +196,7 @@ pub fn validate_upload(body: &[u8]) -> Result<Blob<'_>, UploadError> {
 /// ```
 /// # fn main() -> Result<(), Box<dyn core::error::Error>> {
 /// use bytes::Bytes;
-/// use ffce_core::{MasterSecret, Purpose, UploadError, validate_upload_bytes};
+/// use ffce_core::{MasterSecret, Purpose, upload::{UploadError, validate_upload_bytes}};
 ///
 /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
 /// let body = Bytes::from(key.seal(b"{}")?); // e.g. a request body
@@ -209,9 +209,10 @@ pub fn validate_upload(body: &[u8]) -> Result<Blob<'_>, UploadError> {
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "bytes")]
-pub fn validate_upload_bytes(body: bytes::Bytes) -> Result<crate::BlobBytes, UploadError> {
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
+pub fn validate_upload_bytes(body: bytes::Bytes) -> Result<crate::format::BlobBytes, UploadError> {
     let header = *validate_upload(&body)?.header();
-    Ok(crate::BlobBytes::from_checked(header, body))
+    Ok(crate::format::BlobBytes::from_checked(header, body))
 }
 
 /// Checks a body as [`validate_upload`] does, then authenticates it with `key`: what a
@@ -222,7 +223,7 @@ pub fn validate_upload_bytes(body: bytes::Bytes) -> Result<crate::BlobBytes, Upl
 /// [`Error::AuthenticationFailed`]. The plaintext is wiped at once and never returned.
 ///
 /// ```
-/// use ffce_core::{Error, MasterSecret, Purpose, validate_authentic_upload};
+/// use ffce_core::{Error, MasterSecret, Purpose, upload::validate_authentic_upload};
 ///
 /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
 /// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);

@@ -12,7 +12,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use ffce_core::{
-    HEADER_LEN, Key, MAX_PLAINTEXT_LEN, MasterSecret, Nonce, Purpose, buffer_with_header_room,
+    Key, MasterSecret, Purpose,
+    format::HEADER_LEN,
+    keys::{Nonce, buffer_with_header_room},
+    upload::MAX_PLAINTEXT_LEN,
 };
 
 struct Counting;

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ffce_core::{Blob, Error, Key, MasterSecret, Nonce, Purpose, validate_upload};
+use ffce_core::{Blob, Error, Key, MasterSecret, Purpose, keys::Nonce, upload::validate_upload};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

@@ -11,8 +11,11 @@ use std::path::Path;
 
 use bytes::Bytes;
 use ffce_core::{
-    Blob, BlobBytes, Error, HEADER_LEN, Header, Key, MAGIC, MAX_BLOB_LEN, MasterSecret, Nonce,
-    Purpose, buffer_with_header_room, inspect, validate_upload,
+    Blob, Error, Header, Key, MasterSecret, Purpose,
+    format::{BlobBytes, HEADER_LEN, MAGIC},
+    inspect,
+    keys::{Nonce, buffer_with_header_room},
+    upload::{MAX_BLOB_LEN, validate_upload},
 };
 
 /// Inputs that crashed a fuzz target: (what it broke, the input). Empty so far.

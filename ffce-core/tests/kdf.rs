@@ -3,7 +3,7 @@
 //! Wycheproof's HKDF-SHA256 vectors run against the HKDF primitive itself, in the unit
 //! tests of `src/keys.rs`.
 
-use ffce_core::{Error, Key, MasterSecret, Nonce, Purpose};
+use ffce_core::{Error, Key, MasterSecret, Purpose, keys::Nonce};
 
 #[test]
 fn spec_cross_check_value() {

@@ -6,8 +6,11 @@
 //! in-place open wipes the body); no input makes any entry point panic.
 
 use ffce_core::{
-    Blob, Error, HEADER_LEN, Key, MAX_PLAINTEXT_LEN, Nonce, buffer_with_header_room, inspect,
-    validate_upload,
+    Blob, Error, Key,
+    format::HEADER_LEN,
+    inspect,
+    keys::{Nonce, buffer_with_header_room},
+    upload::{MAX_PLAINTEXT_LEN, validate_upload},
 };
 use proptest::prelude::*;
 

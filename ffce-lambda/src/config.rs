@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use ffce_core::Layout;
+use ffce_core::layout::Layout;
 
 /// The bucket that holds the backups.
 pub const BUCKET_VAR: &str = "S3_BACKUP_BUCKET_NAME";

@@ -66,7 +66,7 @@ pub fn response_to_event(response: Response) -> ApiGatewayV2httpResponse {
     let binary = parts
         .headers
         .get(http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == ffce_core::CONTENT_TYPE.as_bytes());
+        .is_some_and(|v| v.as_bytes() == ffce_core::layout::CONTENT_TYPE.as_bytes());
     let mut out = ApiGatewayV2httpResponse::default();
     out.status_code = i64::from(parts.status.as_u16());
     out.headers = parts.headers;

@@ -25,8 +25,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use ffce_core::DeviceId;
 use ffce_core::device_auth::{NONCE_LEN, WINDOW_SECS};
+use ffce_core::layout::DeviceId;
 use sha2::{Digest as _, Sha256};
 
 use crate::auth::now_unix_secs;

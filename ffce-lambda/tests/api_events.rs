@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::*;
 use ffce_core::device_auth;
-use ffce_core::{DeviceId, Layout, ObjectKey};
+use ffce_core::layout::{DeviceId, Layout, ObjectKey};
 use ffce_lambda::devices::DynamoDevices;
 use ffce_lambda::{App, Config};
 use ffce_store::{PlaintextDigest, StoreError};
@@ -86,7 +86,7 @@ async fn post_plain_bodies_are_validated_in_full() {
         status_and_message(&r),
         (
             400,
-            ffce_core::validate_upload(b"FFCE and then not a header")
+            ffce_core::upload::validate_upload(b"FFCE and then not a header")
                 .unwrap_err()
                 .to_string()
         )
@@ -120,10 +120,10 @@ async fn post_malformed_blobs_are_400_naming_the_problem_and_nothing_is_stored()
     let truncated = &blob[..blob.len() - 5];
     let r = post(&api, &key, truncated, &[]).await;
     assert_eq!(r.status_code, 400);
-    let expected = ffce_core::validate_upload(truncated).unwrap_err();
+    let expected = ffce_core::upload::validate_upload(truncated).unwrap_err();
     assert!(matches!(
         expected,
-        ffce_core::UploadError::LengthMismatch { .. }
+        ffce_core::upload::UploadError::LengthMismatch { .. }
     ));
     assert_eq!(message(&r), expected.to_string());
 
@@ -133,7 +133,7 @@ async fn post_malformed_blobs_are_400_naming_the_problem_and_nothing_is_stored()
     assert_eq!(r.status_code, 400);
     assert_eq!(
         message(&r),
-        ffce_core::validate_upload(&version_2)
+        ffce_core::upload::validate_upload(&version_2)
             .unwrap_err()
             .to_string()
     );
@@ -173,7 +173,7 @@ async fn post_over_524288_bytes_is_413_and_exactly_524288_is_stored() {
     let api = api("post-size", Layout::Nested).await;
     let key = device_key(4);
     api.register(DEVICE, &key).await;
-    let largest = sealed(&vec![b'x'; ffce_core::MAX_PLAINTEXT_LEN]);
+    let largest = sealed(&vec![b'x'; ffce_core::upload::MAX_PLAINTEXT_LEN]);
     assert_eq!(largest.len(), 524_288);
     let r = post(&api, &key, &largest, &[]).await;
     assert_eq!(r.status_code, 200, "{}", message(&r));
@@ -184,7 +184,9 @@ async fn post_over_524288_bytes_is_413_and_exactly_524288_is_stored() {
     assert_eq!(r.status_code, 413);
     assert_eq!(
         message(&r),
-        ffce_core::validate_upload(&over).unwrap_err().to_string()
+        ffce_core::upload::validate_upload(&over)
+            .unwrap_err()
+            .to_string()
     );
     assert!(message(&r).contains("524,289"), "{}", message(&r));
     assert_eq!(versions(&api, DEVICE).await, 1, "the 413 wrote nothing");

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
-use ffce_core::Layout;
+use ffce_core::layout::Layout;
 use serde_json::Value;
 
 /// The binary with a clean environment plus `vars`. `FFCE_TEST_API_SERVER` names another

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::*;
-use ffce_core::Layout;
+use ffce_core::layout::Layout;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
-use ffce_core::{DeviceId, Layout};
+use ffce_core::layout::{DeviceId, Layout};
 use ffce_lambda::devices::DynamoDevices;
 use ffce_lambda::nonces::{self, DynamoNonces, MemoryNonces, Nonces, Recorded};
 use ffce_lambda::{App, NONCES_UNAVAILABLE_MESSAGE, REPLAYED_MESSAGE};

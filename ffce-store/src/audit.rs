@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use ffce_core::{Error, HEADER_LEN, Header, Key, ObjectKey, UploadError};
+use ffce_core::{Error, Header, Key, format::HEADER_LEN, layout::ObjectKey, upload::UploadError};
 use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 
 use crate::error::{StoreError, StoreResult};
@@ -219,7 +219,7 @@ pub fn structural_problems(prefix: &[u8], total_len: u64) -> Vec<Error> {
 
 /// Adds the cloud's upload limit to a list of format problems, when it is exceeded.
 fn push_too_large(problems: &mut Vec<Error>, len: usize) {
-    if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::validate_upload_len(len) {
+    if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::upload::validate_upload_len(len) {
         problems.push(e.into());
     }
 }
@@ -445,7 +445,11 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ffce_core::{DeviceId, Layout, MAX_BLOB_LEN, MasterSecret, Purpose};
+    use ffce_core::{
+        MasterSecret, Purpose,
+        layout::{DeviceId, Layout},
+        upload::MAX_BLOB_LEN,
+    };
 
     fn object() -> ObjectKey {
         ObjectKey::new(
@@ -609,7 +613,7 @@ mod tests {
     async fn a_key_per_device() {
         use crate::keyring::KeyDir;
         use crate::{LocalStore, PutOptions, Store};
-        use ffce_core::{DeviceId, Layout};
+        use ffce_core::layout::{DeviceId, Layout};
         use futures_util::StreamExt as _;
 
         let dir = tempfile::tempdir().unwrap();

@@ -26,7 +26,7 @@ pub enum StoreError {
         /// What was asked for, e.g. `s3://b/k`.
         what: String,
         /// The device whose backup it is.
-        device: ffce_core::DeviceId,
+        device: ffce_core::layout::DeviceId,
         /// How many earlier versions with content are kept.
         kept_versions: usize,
     },
@@ -35,7 +35,7 @@ pub enum StoreError {
         /// Which version of which object.
         what: String,
         /// The device whose backup it is.
-        device: ffce_core::DeviceId,
+        device: ffce_core::layout::DeviceId,
     },
     /// A configuration value the store cannot use (see
     /// [`S3Config::validate`](crate::S3Config::validate)).

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ffce_core::key_material::{self, KeyMaterialError};
-use ffce_core::{DeviceId, Key, MasterSecret, Purpose};
+use ffce_core::{Key, MasterSecret, Purpose, layout::DeviceId};
 
 use crate::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use crate::error::{StoreError, StoreResult};
@@ -150,7 +150,7 @@ impl KeyDir {
             return Err(KeyFileError::NotAKeyFile {
                 found: format!(
                     "{}, far too long to be a key",
-                    ffce_core::Count(meta.len(), "byte")
+                    ffce_core::numbers::Count(meta.len(), "byte")
                 ),
                 path,
             });
@@ -163,7 +163,7 @@ impl KeyDir {
                 return Err(KeyFileError::NotAKeyFile {
                     found: format!(
                         "more than {}, far too long to be a key",
-                        ffce_core::Count(MAX_KEY_FILE_LEN, "byte")
+                        ffce_core::numbers::Count(MAX_KEY_FILE_LEN, "byte")
                     ),
                     path,
                 });

@@ -12,7 +12,7 @@
 //!   authentication with a key), off the I/O path; [`keyring`]: where its keys come
 //!   from (one for the fleet, or one master secret per device from a folder);
 //!   [`stale`]: which devices stopped backing up (an age such as `30d`, a cut-off).
-//! - Keys are [`ffce_core::ObjectKey`]s, built only from a validated device id and a
+//! - Keys are [`ffce_core::layout::ObjectKey`]s, built only from a validated device id and a
 //!   layout: no raw string reaches a request or a path.
 //!
 //! Errors ([`StoreError`]) name objects, buckets and S3's error codes; which exit code
@@ -23,12 +23,12 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use bytes::Bytes;
-//! use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
+//! use ffce_core::{MasterSecret, Purpose, layout::{DeviceId, Layout, ObjectKey}};
 //! use ffce_store::{LocalStore, PutOptions, Store};
 //!
 //! let key = MasterSecret::from_bytes([7; 32]).derive(Purpose::Backup);
 //! let blob = Bytes::from(key.seal(br#"{"formatName":"dexie"}"#)?);
-//! ffce_core::validate_upload(&blob)?;
+//! ffce_core::upload::validate_upload(&blob)?;
 //!
 //! let dir = tempfile::tempdir()?;
 //! let store: Box<dyn Store> = Box::new(LocalStore::new(dir.path().to_path_buf()));

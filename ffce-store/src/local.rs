@@ -33,7 +33,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use async_trait::async_trait;
-use ffce_core::ObjectKey;
+use ffce_core::layout::ObjectKey;
 
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult};
@@ -430,7 +430,7 @@ fn file_entry(key: String, path: &Path) -> ListEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ffce_core::{DeviceId, Layout};
+    use ffce_core::layout::{DeviceId, Layout};
 
     fn key(layout: Layout) -> ObjectKey {
         ObjectKey::new(

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use ffce_core::ObjectKey;
+use ffce_core::layout::ObjectKey;
 use sha2::{Digest, Sha256};
 
 use crate::checksum::{self, ChecksumAlgorithm, ChecksumCheck, StoredChecksum};
@@ -41,7 +41,7 @@ use crate::store::{
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), ffce_store::StoreError> {
 /// use bytes::Bytes;
-/// use ffce_core::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{layout::{DeviceId, Layout, ObjectKey}};
 /// use ffce_store::{MemoryStore, PutOptions, Store, StoreError};
 ///
 /// let store = MemoryStore::new();

@@ -3,7 +3,7 @@
 //! uppercase (ffce writes only the lowercase key, and reads another only by its URL). Asked
 //! only after a "not found", to turn it into a hint.
 
-use ffce_core::{ListedKey, ObjectKey, StrayReason};
+use ffce_core::layout::{ListedKey, ObjectKey, StrayReason};
 
 use crate::error::StoreResult;
 use crate::store::Store;
@@ -48,7 +48,7 @@ mod tests {
     use super::*;
     use crate::{LocalStore, PutOptions};
     use bytes::Bytes;
-    use ffce_core::{DeviceId, Layout};
+    use ffce_core::layout::{DeviceId, Layout};
 
     #[tokio::test]
     async fn finds_the_other_layout_and_uppercase() {

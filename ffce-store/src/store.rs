@@ -34,7 +34,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ffce_core::{DeviceId, ObjectKey};
+use ffce_core::layout::{DeviceId, ObjectKey};
 use futures_util::stream::{self, BoxStream, StreamExt as _};
 
 use crate::checksum::ChecksumCheck;
@@ -54,7 +54,7 @@ use crate::listing::ListPace;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), ffce_store::StoreError> {
 /// use bytes::Bytes;
-/// use ffce_core::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{layout::{DeviceId, Layout, ObjectKey}};
 /// use ffce_store::{GetOptions, LocalStore, PutOptions, Store};
 ///
 /// let dir = tempfile::tempdir().unwrap();
@@ -79,7 +79,7 @@ pub trait Store: fmt::Display + Send + Sync {
     fn describe(&self, key: &ObjectKey) -> String;
 
     /// Stores `body` under `key`. The caller has already validated the body (for a
-    /// backup: `ffce_core::validate_upload`).
+    /// backup: `ffce_core::upload::validate_upload`).
     ///
     /// A conditional put whose condition fails while `key` already holds exactly
     /// `body` is no conflict (the same backup uploaded twice, or a retry): it writes
@@ -496,7 +496,7 @@ pub enum DeleteEffect {
 /// One object of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListEntry {
-    /// The key as stored (may be anything; see [`ffce_core::ListedKey`]).
+    /// The key as stored (may be anything; see [`ffce_core::layout::ListedKey`]).
     pub key: String,
     /// Size in bytes.
     pub size: u64,
@@ -507,7 +507,7 @@ pub struct ListEntry {
 /// A key whose latest version is a delete marker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeletedEntry {
-    /// The key as stored (may be anything; see [`ffce_core::ListedKey`]).
+    /// The key as stored (may be anything; see [`ffce_core::layout::ListedKey`]).
     pub key: String,
     /// The delete marker's version id.
     pub marker_version_id: VersionId,

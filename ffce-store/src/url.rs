@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use ffce_core::{DeviceId, Layout, ObjectKey};
+use ffce_core::layout::{DeviceId, Layout, ObjectKey};
 
 use crate::s3::check_bucket_name;
 
@@ -53,7 +53,7 @@ impl DeviceUrl {
     /// Parses `s3://bucket/uuid/backup.ffce`, `s3://bucket/uuid/` or `s3://bucket/uuid`.
     ///
     /// ```
-    /// use ffce_core::Layout;
+    /// use ffce_core::layout::Layout;
     /// use ffce_store::DeviceUrl;
     /// let url = DeviceUrl::parse("s3://backups/3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce").unwrap();
     /// assert_eq!(url.bucket, "backups");
@@ -73,7 +73,7 @@ impl DeviceUrl {
         }
         let (uuid, layout) = match path.split_once('/') {
             None => (path, None),
-            Some((uuid, "" | ffce_core::BACKUP_FILE_NAME)) => (uuid, Some(Layout::Nested)),
+            Some((uuid, "" | ffce_core::layout::BACKUP_FILE_NAME)) => (uuid, Some(Layout::Nested)),
             Some(_) => return bad("the key is not a backup key (UUID/backup.ffce or UUID)"),
         };
         let Ok(device) = DeviceId::parse(uuid) else {
@@ -94,7 +94,7 @@ impl DeviceUrl {
     /// lowercase key that writers write.
     ///
     /// ```
-    /// use ffce_core::Layout;
+    /// use ffce_core::layout::Layout;
     /// use ffce_store::DeviceUrl;
     /// let url = DeviceUrl::parse("s3://backups/3F2504E0-4F89-41D3-9A0C-0305E82C3301").unwrap();
     /// let key = url.key(Layout::Flat);

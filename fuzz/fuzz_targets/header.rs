@@ -10,7 +10,7 @@
 #![no_main]
 
 use bytes::Bytes;
-use ffce_core::{Blob, BlobBytes, Error, HEADER_LEN, Header, MAGIC, VERSION, inspect};
+use ffce_core::{Blob, Error, Header, inspect, format::{BlobBytes, HEADER_LEN, MAGIC, VERSION}};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -19,9 +19,7 @@
 
 use std::sync::LazyLock;
 
-use ffce_core::{
-    Blob, Error, HEADER_LEN, Key, MasterSecret, Nonce, Purpose, buffer_with_header_room,
-};
+use ffce_core::{Blob, Error, Key, MasterSecret, Purpose, format::HEADER_LEN, keys::{buffer_with_header_room, Nonce}};
 use libfuzzer_sys::fuzz_target;
 
 static KEY: LazyLock<Key> =

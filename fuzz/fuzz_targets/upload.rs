@@ -6,10 +6,10 @@
 //! error `Blob::parse` reports. The expected result is computed here by a separate model.
 #![no_main]
 
-use ffce_core::{Blob, Error, MAGIC, MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_upload};
+use ffce_core::{Blob, Error, format::MAGIC, upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_upload}};
 use libfuzzer_sys::fuzz_target;
 
-/// The spec's rules, written independently of `ffce_core::validate_upload`.
+/// The spec's rules, written independently of `ffce_core::upload::validate_upload`.
 fn model(body: &[u8]) -> Result<(), Error> {
     if body.is_empty() {
         return Err(Error::Empty);

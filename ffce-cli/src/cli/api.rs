@@ -69,7 +69,7 @@ pub struct ApiPostArgs {
     pub api: ApiArgs,
     /// Device UUID (8-4-4-4-12 hex).
     #[arg(value_name = "UUID", value_parser = values::device_id())]
-    pub device: ffce_core::DeviceId,
+    pub device: ffce_core::layout::DeviceId,
     /// An FFCE blob, or with --encrypt a plaintext (`-` for stdin).
     pub file: PathBuf,
     /// Seal FILE first (needs a key) and send the plaintext's SHA-256 as the ETag.
@@ -98,7 +98,7 @@ pub struct ApiGetArgs {
     pub api: ApiArgs,
     /// Device UUID (8-4-4-4-12 hex).
     #[arg(value_name = "UUID", value_parser = values::device_id())]
-    pub device: ffce_core::DeviceId,
+    pub device: ffce_core::layout::DeviceId,
     /// Write the blob (or with --decrypt, the plaintext) here (`-` for stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -121,7 +121,7 @@ pub struct ApiDeleteArgs {
     pub api: ApiArgs,
     /// Device UUID (8-4-4-4-12 hex).
     #[arg(value_name = "UUID", value_parser = values::device_id())]
-    pub device: ffce_core::DeviceId,
+    pub device: ffce_core::layout::DeviceId,
     #[command(flatten)]
     pub format: OutputArgs,
 }

@@ -28,7 +28,7 @@ pub struct StoreArgs {
     pub dir: Option<PathBuf>,
     /// Object key layout: `{uuid}/backup.ffce` (nested) or `{uuid}` (flat, newer deployments).
     #[arg(long, value_name = "LAYOUT", default_value = "nested", value_parser = values::LayoutParser)]
-    pub layout: ffce_core::Layout,
+    pub layout: ffce_core::layout::Layout,
     #[command(flatten)]
     pub s3: S3Args,
 }

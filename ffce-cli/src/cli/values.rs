@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
-use ffce_core::{DeviceId, Layout};
+use ffce_core::layout::{DeviceId, Layout};
 use ffce_store::{DeviceUrl, VersionId};
 
 /// A device as the command line names it.

@@ -25,8 +25,8 @@ use crate::output::Printer;
 use crate::output::api::{ApiDeleted, KeyPair, Posted};
 use crate::output::download::StoredObject;
 use crate::ui::Ui;
-use ffce_core::DeviceId;
 use ffce_core::device_auth::DeviceSigningKey;
+use ffce_core::layout::DeviceId;
 
 /// The device, its key and a client for its backup resource.
 fn client(ui: &Ui, api: &ApiArgs, device: DeviceId) -> CliResult<ApiClient> {

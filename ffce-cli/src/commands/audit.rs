@@ -60,7 +60,11 @@ use crate::output::report::ProblemRecord;
 use crate::output::{Format, Printer, timestamp};
 use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
-use ffce_core::{Grouped, Layout, ListedKey, Purpose};
+use ffce_core::{
+    Purpose,
+    layout::{Layout, ListedKey},
+    numbers::Grouped,
+};
 use ffce_store::audit::{self, Target, Totals};
 use ffce_store::keyring::{AuditKeys, KeyDir};
 use ffce_store::stale::{Age, Cutoff};
@@ -294,7 +298,7 @@ fn warn_if_shared(_ui: &Ui, _dir: &std::path::Path) {}
 /// handed to the engine, and the error that ended it early, if one did.
 #[derive(Default)]
 struct Listing {
-    strays: Vec<(ffce_core::StrayReason, ListEntry)>,
+    strays: Vec<(ffce_core::layout::StrayReason, ListEntry)>,
     targets: u64,
     error: Option<StoreError>,
 }
@@ -344,7 +348,7 @@ fn targets<'a>(
 fn take_listing(
     listing: &Mutex<Listing>,
     judged: u64,
-) -> CliResult<Vec<(ffce_core::StrayReason, ListEntry)>> {
+) -> CliResult<Vec<(ffce_core::layout::StrayReason, ListEntry)>> {
     let mut listing = listing.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(e) = listing.error.take() {
         return Err(e.into());

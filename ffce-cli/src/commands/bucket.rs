@@ -27,7 +27,7 @@ use crate::output::bucket::{
 use crate::output::{Printer, timestamp};
 use crate::store_choice;
 use crate::ui::Ui;
-use ffce_core::{Count, Grouped};
+use ffce_core::numbers::{Count, Grouped};
 use ffce_store::S3Store;
 use ffce_store::StoreError;
 use ffce_store::bucket::{Created, EmptyTally, Item};

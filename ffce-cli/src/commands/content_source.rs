@@ -16,7 +16,11 @@ use std::time::SystemTime;
 
 use ffce_core::content::{self, Export, ExportProblem, Value};
 use ffce_core::firmware;
-use ffce_core::{DeviceId, Key, MAGIC, MasterSecret, ObjectKey, Plaintext};
+use ffce_core::{
+    Key, MasterSecret, Plaintext,
+    format::MAGIC,
+    layout::{DeviceId, ObjectKey},
+};
 use ffce_store::keyring::{KeyDir, KeyFileError};
 use ffce_store::{DeviceUrl, PlaintextDigest, Store, VersionEntry, VersionId, parse_time};
 

@@ -9,7 +9,10 @@
 
 use std::path::Path;
 
-use ffce_core::{Grouped, MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, bytes};
+use ffce_core::{
+    numbers::{Grouped, bytes},
+    upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN},
+};
 
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
@@ -31,7 +34,11 @@ pub fn encrypt(
         ui.warn(format!(
             "the blob will be {}, over the cloud's {}-byte upload limit; \
              the cloud will refuse it as a backup (fine for a configfs file)",
-            bytes(plaintext.len().saturating_add(ffce_core::HEADER_LEN)),
+            bytes(
+                plaintext
+                    .len()
+                    .saturating_add(ffce_core::format::HEADER_LEN)
+            ),
             Grouped(MAX_BLOB_LEN as u64)
         ));
     }

@@ -7,8 +7,8 @@
 //! blob or plaintext files, stdin). With `--exit-code` the exit status says whether
 //! they differ (6) or not (0); every error keeps its own code.
 
-use ffce_core::DeviceId;
 use ffce_core::content::{self, Export, ExportDiff};
+use ffce_core::layout::DeviceId;
 use ffce_store::{Store, VersionEntry, VersionId};
 
 use crate::output::timestamp as format_time;
@@ -188,7 +188,7 @@ async fn versions_of(
     store: &dyn Store,
     keys: &Keys,
     device: DeviceId,
-    key: &ffce_core::ObjectKey,
+    key: &ffce_core::layout::ObjectKey,
     from: Option<&VersionSpec>,
     to: Option<&VersionSpec>,
 ) -> CliResult<(Loaded, Loaded)> {

@@ -24,7 +24,7 @@ use crate::ui::Ui;
 /// A downloaded backup.
 pub struct Download<'a> {
     /// The device.
-    pub device: ffce_core::DeviceId,
+    pub device: ffce_core::layout::DeviceId,
     /// The body.
     pub body: &'a [u8],
     /// The object as reported.
@@ -90,7 +90,7 @@ impl Download<'_> {
         if let Err(e) = ffce_core::Blob::parse(self.body) {
             // Named as the header report (no -o) names it: an object that is not a blob
             // at all says what it looks like.
-            let what = match ffce_core::recognise(self.body) {
+            let what = match ffce_core::format::recognise(self.body) {
                 Some(l) => lookalike_message(l).to_string(),
                 None => format!("the downloaded {} is not a valid FFCE blob: {e}", self.noun),
             };

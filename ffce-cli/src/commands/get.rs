@@ -20,7 +20,7 @@ use crate::output::{Printer, timestamp};
 use crate::report::{build_report, lookalike_message};
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
-use ffce_core::{ObjectKey, StrayReason};
+use ffce_core::layout::{ObjectKey, StrayReason};
 use ffce_store::{
     ChecksumCheck, Object, PlaintextDigest, Store, StoreError, VersionId, near_misses,
 };

@@ -17,9 +17,12 @@ use ffce_core::{MasterSecret, Purpose};
 pub fn derive(ui: &Ui, master: &MasterSecret, purpose: Purpose) -> CliResult {
     let key = master.derive_key_bytes(purpose);
     // Hex and newline in one wiped buffer: no intermediate String to leak.
-    let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::KEY_LEN + 1]);
-    hex::encode_to_slice(key.expose_secret(), &mut line[..2 * ffce_core::KEY_LEN])
-        .map_err(|e| CliError::other(format!("cannot format the key: {e}")))?;
+    let mut line = Zeroizing::new([b'\n'; 2 * ffce_core::keys::KEY_LEN + 1]);
+    hex::encode_to_slice(
+        key.expose_secret(),
+        &mut line[..2 * ffce_core::keys::KEY_LEN],
+    )
+    .map_err(|e| CliError::other(format!("cannot format the key: {e}")))?;
     if std::io::stdout().is_terminal() {
         ui.warn(format!(
             "this is the secret {purpose} key of the device; \

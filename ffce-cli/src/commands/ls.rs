@@ -35,7 +35,7 @@ use crate::output::listing::{
 use crate::output::{Format, Printer, timestamp};
 use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
-use ffce_core::{ListedKey, ObjectKey};
+use ffce_core::layout::{ListedKey, ObjectKey};
 use ffce_store::stale::{Age, Cutoff};
 use ffce_store::{ListEntry, ListPace, Store};
 

@@ -23,7 +23,7 @@ use crate::output::Printer;
 use crate::output::changes::Stored;
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
-use ffce_core::{Grouped, Key, KeyOrigin, Purpose};
+use ffce_core::{Key, Purpose, keys::KeyOrigin, numbers::Grouped};
 use ffce_store::{Condition, PutOptions, PutStatus};
 
 /// `ffce put`, resolved.
@@ -166,14 +166,14 @@ pub(super) fn prepare_upload(
              --encrypt (or pass --force to seal it anyway); nothing was {past}"
         )));
     }
-    if plaintext.len() > ffce_core::MAX_PLAINTEXT_LEN {
+    if plaintext.len() > ffce_core::upload::MAX_PLAINTEXT_LEN {
         return Err(CliError::integrity(format!(
             "{shown}: plaintext is {} bytes; sealed it would be {} bytes, over the {}-byte \
              upload limit (at most {} bytes of plaintext); nothing was {past}",
             Grouped(plaintext.len() as u64),
-            Grouped((plaintext.len() + ffce_core::HEADER_LEN) as u64),
-            Grouped(ffce_core::MAX_BLOB_LEN as u64),
-            Grouped(ffce_core::MAX_PLAINTEXT_LEN as u64),
+            Grouped((plaintext.len() + ffce_core::format::HEADER_LEN) as u64),
+            Grouped(ffce_core::upload::MAX_BLOB_LEN as u64),
+            Grouped(ffce_core::upload::MAX_PLAINTEXT_LEN as u64),
         )));
     }
     let plaintext_sha256: [u8; 32] = Sha256::digest(&plaintext[..]).into();
@@ -191,8 +191,8 @@ pub(super) fn prepare_upload(
 /// authentication.
 pub(super) fn check_backup(body: &[u8], key: Option<&Key>) -> Result<(), ffce_core::Error> {
     match key {
-        Some(key) => ffce_core::validate_authentic_upload(body, key).map(|_| ()),
-        None => Ok(ffce_core::validate_upload(body).map(|_| ())?),
+        Some(key) => ffce_core::upload::validate_authentic_upload(body, key).map(|_| ()),
+        None => Ok(ffce_core::upload::validate_upload(body).map(|_| ())?),
     }
 }
 
@@ -213,9 +213,9 @@ pub(super) fn require_backup_key(key: &Key, consequence: &str) -> CliResult {
 
 /// Whether `bytes` start like an FFCE v1 blob (magic and version), whatever follows.
 pub(super) fn looks_like_blob(bytes: &[u8]) -> bool {
-    bytes.len() >= ffce_core::HEADER_LEN
-        && bytes.starts_with(&ffce_core::MAGIC)
-        && bytes.get(ffce_core::MAGIC.len()) == Some(&ffce_core::VERSION)
+    bytes.len() >= ffce_core::format::HEADER_LEN
+        && bytes.starts_with(&ffce_core::format::MAGIC)
+        && bytes.get(ffce_core::format::MAGIC.len()) == Some(&ffce_core::format::VERSION)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::output::changes::Restored;
 use crate::output::{Printer, Style};
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
-use ffce_core::{Grouped, Key, ObjectKey, UploadError};
+use ffce_core::{Key, layout::ObjectKey, numbers::Grouped, upload::UploadError};
 use ffce_store::{Store, StoreError, VersionId, VersionedStore};
 
 /// `ffce restore`, resolved.
@@ -108,7 +108,7 @@ async fn problem_with(
         .into());
     }
     if let Some(len) = entry.size.and_then(|s| usize::try_from(s).ok()) {
-        if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::validate_upload_len(len) {
+        if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::upload::validate_upload_len(len) {
             return Ok(Some(e.into()));
         }
     }
@@ -121,7 +121,7 @@ fn describe(problem: &ffce_core::Error) -> String {
     match problem {
         ffce_core::Error::TooLarge { len, max } => format!(
             "it is {}, over the {}-byte upload limit",
-            ffce_core::bytes(*len),
+            ffce_core::numbers::bytes(*len),
             Grouped(*max as u64)
         ),
         other => other.to_string(),

@@ -10,7 +10,7 @@ use crate::exit::{CliError, CliResult};
 use crate::output::listing::StrayKey;
 use crate::output::timestamp;
 use crate::store_choice::StoreTarget;
-use ffce_core::{Layout, ObjectKey, StrayReason};
+use ffce_core::layout::{Layout, ObjectKey, StrayReason};
 use ffce_store::{ListEntry, ListPace, Store, StoreError};
 
 /// How a command line names `key`, whose location is `location`: the device's UUID,

@@ -23,7 +23,7 @@ use crate::output::{Format, Printer, timestamp};
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
 use ffce_core::content::{self, Export};
-use ffce_core::{ObjectKey, firmware};
+use ffce_core::{firmware, layout::ObjectKey};
 use ffce_store::{PlaintextDigest, Store, VersionEntry, VersionId};
 use sha2::Digest as _;
 

@@ -1,7 +1,7 @@
 //! `ffce api post|delete|keygen`: the device API's answers, and a new device key.
 //! (`ffce api get` reports as `ffce get` does, [`super::download`].)
 
-use ffce_core::bytes;
+use ffce_core::numbers::bytes;
 use schemars::JsonSchema;
 use serde::Serialize;
 

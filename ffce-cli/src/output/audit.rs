@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ffce_core::{Count, Grouped};
+use ffce_core::numbers::{Count, Grouped};
 use ffce_store::audit::Status;
 use schemars::JsonSchema;
 use serde::Serialize;

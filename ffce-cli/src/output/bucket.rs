@@ -1,6 +1,6 @@
 //! `ffce bucket create|check|empty`: the bucket as a whole.
 
-use ffce_core::{Count, Grouped};
+use ffce_core::numbers::{Count, Grouped};
 use ffce_store::bucket::{Contents, ItemFailure};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! What the commands that change a device's backup report: `ffce put`, `ffce restore`
 //! and the three forms of `ffce delete`.
 
-use ffce_core::{Count, bytes};
+use ffce_core::numbers::{Count, bytes};
 use schemars::JsonSchema;
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 //! Only names, counts and types: a summary holds no values.
 
 use ffce_core::content::{ContentSummary, JsonShape};
-use ffce_core::{Count, Grouped, bytes};
+use ffce_core::numbers::{Count, Grouped, bytes};
 
 /// The summary's lines: a headline, then (for Dexie) one line per table and problem.
 pub fn describe(summary: &ContentSummary) -> Vec<String> {

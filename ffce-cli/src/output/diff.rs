@@ -3,10 +3,10 @@
 //! field), then the totals; with `--stat` counts per table only; with `--json` one
 //! document; with `--jsonl` one record per row, then the summary.
 
-use ffce_core::Count;
 use ffce_core::content::{
     Change, ExportDiff, FieldChange, RowChange, TableDiff, TableStatus as CoreStatus, Totals,
 };
+use ffce_core::numbers::Count;
 use schemars::JsonSchema;
 use serde::Serialize;
 

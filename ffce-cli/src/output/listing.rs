@@ -1,7 +1,7 @@
 //! `ffce ls` (and the stray keys `ffce audit` lists too): devices with a backup, the
 //! devices whose backup was deleted, and the keys that are not backups of the layout.
 
-use ffce_core::{Count, Grouped};
+use ffce_core::numbers::{Count, Grouped};
 use schemars::JsonSchema;
 use serde::Serialize;
 

@@ -3,7 +3,13 @@
 //! how) is [`crate::report`]; this is how it is printed.
 
 use ffce_core::content::ContentSummary;
-use ffce_core::{Grouped, HEADER_LEN, KeyOrigin, MAX_BLOB_LEN, Purpose, bytes};
+use ffce_core::{
+    Purpose,
+    format::HEADER_LEN,
+    keys::KeyOrigin,
+    numbers::{Grouped, bytes},
+    upload::MAX_BLOB_LEN,
+};
 use schemars::JsonSchema;
 use serde::Serialize;
 

@@ -2,8 +2,8 @@
 //! and each table's rows as aligned columns; with `--json` one document whose `export`
 //! is the Dexie export itself; with `--jsonl` one record per row, then the summary.
 
-use ffce_core::Count;
 use ffce_core::content::{Export, PrimaryKey, REDACTED, RowKey, Table, Value, redact};
+use ffce_core::numbers::Count;
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 

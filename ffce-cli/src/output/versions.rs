@@ -1,13 +1,13 @@
 //! `ffce versions`: a device's backup versions and delete markers, newest first; with
 //! `--content`, what each version holds and whether the device would restore it.
 
-use ffce_core::Count;
+use ffce_core::numbers::Count;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::content::{ContentProblem, printable};
 use super::{Human, Record, Style};
-use ffce_core::Grouped;
+use ffce_core::numbers::Grouped;
 
 /// A device's version history (`ffce versions`), newest first.
 #[derive(Debug, Serialize, JsonSchema)]

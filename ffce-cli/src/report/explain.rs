@@ -2,7 +2,7 @@
 //! looks like (the JSON plaintext, a base64 or hex copy), and which purpose opens a
 //! blob the given key does not. Shared by the report, `decrypt` and the downloads.
 
-use ffce_core::{Error, Key, KeyOrigin, Lookalike, MasterSecret, Purpose};
+use ffce_core::{Error, Key, MasterSecret, Purpose, format::Lookalike, keys::KeyOrigin};
 
 use crate::exit::CliError;
 
@@ -40,7 +40,7 @@ pub fn purpose_hint(found: Purpose) -> String {
 /// for an input that is not a blob, what it looks like; for an authentication failure
 /// with a key derived from `master`, the purpose that does open it.
 pub fn open_error(e: Error, blob: &[u8], key: &Key, master: Option<&MasterSecret>) -> CliError {
-    if let Some(l) = ffce_core::recognise(blob) {
+    if let Some(l) = ffce_core::format::recognise(blob) {
         return CliError::integrity(lookalike_message(l));
     }
     let mut err = CliError::from(e);

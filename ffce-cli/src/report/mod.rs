@@ -21,14 +21,16 @@
 //!   empty blob, whose tag the firmware never checks.
 //!
 //! An input that is not a blob at all but looks like something else (the JSON
-//! plaintext, a base64 or hex copy of a blob, an empty file; `ffce_core::recognise`)
+//! plaintext, a base64 or hex copy of a blob, an empty file; `ffce_core::format::recognise`)
 //! is reported as what it looks like, without header fields read from it.
 
 use ffce_core::firmware::{self, RestoreProblem};
 // The header's field offsets (FFCE-SPEC §1) show whichever fields a short input still has.
 use ffce_core::{
-    Error, Key, KeyOrigin, Lookalike, MasterSecret, NONCE_LEN, NONCE_OFFSET, PLAINTEXT_LEN_OFFSET,
-    Purpose, TAG_LEN, TAG_OFFSET, UploadError, VERSION_OFFSET,
+    Error, Key, MasterSecret, Purpose,
+    format::{HeaderFields, Lookalike, NONCE_LEN, TAG_LEN},
+    keys::KeyOrigin,
+    upload::UploadError,
 };
 use sha2::{Digest, Sha256};
 
@@ -121,7 +123,7 @@ pub struct Report {
     pub errors: Vec<Problem>,
     /// Cloud upload problems of an otherwise valid blob (`too_large`, `empty`).
     pub warnings: Vec<Problem>,
-    /// True when the cloud would accept this body (`ffce_core::validate_upload`).
+    /// True when the cloud would accept this body (`ffce_core::upload::validate_upload`).
     pub uploadable: bool,
     /// Present when a key was given.
     pub key: Option<KeyCheck>,
@@ -138,7 +140,7 @@ pub struct Report {
 /// Never fails and never panics: every problem is in the report.
 pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
     let inspection = ffce_core::inspect(blob);
-    let looks_like = ffce_core::recognise(blob);
+    let looks_like = ffce_core::format::recognise(blob);
     let mut errors: Vec<Problem> = inspection
         .problems
         .iter()
@@ -149,7 +151,7 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
         .collect();
     let mut device_warnings = Vec::new();
     let mut warnings = Vec::new();
-    let uploadable = match ffce_core::validate_upload(blob) {
+    let uploadable = match ffce_core::upload::validate_upload(blob) {
         Ok(_) => true,
         Err(e @ (UploadError::TooLarge { .. } | UploadError::Empty)) => {
             let why = match e {
@@ -222,17 +224,17 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
             });
         }
     }
+    // The header's fields as far as the bytes reach; none of an input that is no blob.
+    let fields = HeaderFields::read(blob);
     let header_field = looks_like.is_none();
     Report {
         source: None,
         blob_len: blob.len(),
-        magic: field(blob, 0).filter(|_| header_field),
-        version: blob.get(VERSION_OFFSET).copied().filter(|_| header_field),
-        nonce: field(blob, NONCE_OFFSET).filter(|_| header_field),
-        plaintext_len: field(blob, PLAINTEXT_LEN_OFFSET)
-            .map(u32::from_le_bytes)
-            .filter(|_| header_field),
-        tag: field(blob, TAG_OFFSET).filter(|_| header_field),
+        magic: fields.magic.filter(|_| header_field),
+        version: fields.version.filter(|_| header_field),
+        nonce: fields.nonce.filter(|_| header_field),
+        plaintext_len: fields.plaintext_len.filter(|_| header_field),
+        tag: fields.tag.filter(|_| header_field),
         errors,
         warnings,
         uploadable,
@@ -252,10 +254,6 @@ pub fn warn_restore_problems(ui: &Ui, source: &str, plaintext: &[u8]) {
 }
 
 /// The `N` bytes at `at`, if all present.
-fn field<const N: usize>(blob: &[u8], at: usize) -> Option<[u8; N]> {
-    blob.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
 impl Report {
     /// Sets where the blob came from (shown first in both outputs).
     pub fn with_source(mut self, source: impl Into<String>) -> Report {
@@ -441,7 +439,9 @@ mod tests {
 
     #[test]
     fn oversize_is_a_warning_not_an_error() {
-        let blob = key().seal(&vec![0u8; ffce_core::MAX_BLOB_LEN]).unwrap();
+        let blob = key()
+            .seal(&vec![0u8; ffce_core::upload::MAX_BLOB_LEN])
+            .unwrap();
         let r = build_report(&blob, None);
         assert!(r.valid());
         assert!(!r.uploadable);

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ffce_core::DeviceId;
 use ffce_core::device_auth::{self, DeviceSigningKey};
+use ffce_core::layout::DeviceId;
 use serde_json::Value;
 
 use crate::common::s3::{endpoint, ffce_aws, python, unique_bucket_name};

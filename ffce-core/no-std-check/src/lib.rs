@@ -26,10 +26,7 @@ use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::panic::PanicInfo;
 
-use ffce_core::{
-    Blob, HEADER_LEN, MasterSecret, Nonce, Purpose, buffer_with_header_room, inspect,
-    validate_upload,
-};
+use ffce_core::{Blob, MasterSecret, Purpose, inspect, format::HEADER_LEN, keys::{buffer_with_header_room, Nonce}, upload::validate_upload};
 
 /// Seals a small plaintext under a key derived from `seed`, then parses, validates,
 /// inspects and opens the blob, so that every part of ffce-core's no_std API is linked.
@@ -80,7 +77,7 @@ pub extern "C" fn ffce_no_std_check(seed: u8) -> u32 {
 /// Signs a device request, then parses and verifies its headers as a server does.
 #[cfg(feature = "device-auth")]
 fn device_auth_round_trip(seed: u8) -> Option<()> {
-    use ffce_core::DeviceId;
+    use ffce_core::layout::DeviceId;
     use ffce_core::device_auth::{
         AuthHeaders, DevicePublicKey, DeviceSigningKey, RawAuthHeaders, format_timestamp, verify,
     };
@@ -105,7 +102,7 @@ fn device_auth_round_trip(seed: u8) -> Option<()> {
 fn bytes_round_trip(key: &ffce_core::Key, plaintext: &[u8]) -> Option<()> {
     let nonce = Nonce::assume_unique_for_key([1; 12]);
     let body = bytes::Bytes::from(key.seal_with_nonce(nonce, plaintext).ok()?);
-    let blob = ffce_core::validate_upload_bytes(body).ok()?;
+    let blob = ffce_core::upload::validate_upload_bytes(body).ok()?;
     let opened = key.open_blob(&blob.as_blob()).ok()?;
     (*opened == *plaintext).then_some(())
 }
@@ -115,8 +112,8 @@ fn bytes_round_trip(key: &ffce_core::Key, plaintext: &[u8]) -> Option<()> {
 const _: () = {
     const fn is_error<E: core::error::Error>() {}
     is_error::<ffce_core::Error>();
-    is_error::<ffce_core::UploadError>();
-    is_error::<ffce_core::InvalidDeviceId>();
+    is_error::<ffce_core::upload::UploadError>();
+    is_error::<ffce_core::layout::InvalidDeviceId>();
     is_error::<ffce_core::key_material::KeyMaterialError>();
     #[cfg(feature = "device-auth")]
     is_error::<ffce_core::device_auth::AuthError>();

@@ -15,7 +15,7 @@ use super::{
     NONCE_HEADER, NONCE_LEN, PUBLIC_KEY_LEN, SCALAR_LEN, SIGNATURE_HEADER, TIMESTAMP_HEADER,
     UUID_HEADER, signed_message,
 };
-use crate::DeviceId;
+use crate::layout::DeviceId;
 
 /// A device's P-256 private key. Zeroized on drop (by `p256`); `Debug` shows no bytes.
 pub struct DeviceSigningKey(pub(super) SigningKey);
@@ -105,10 +105,12 @@ impl core::error::Error for KeyFileError {}
 
 /// The OS random source failed (only [`DeviceSigningKey::generate`] uses it).
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RandomUnavailable;
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl fmt::Display for RandomUnavailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the operating system's random number generator is unavailable")
@@ -116,11 +118,13 @@ impl fmt::Display for RandomUnavailable {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl core::error::Error for RandomUnavailable {}
 
 impl DeviceSigningKey {
     /// A fresh random key from the operating system's random source.
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn generate() -> Result<DeviceSigningKey, RandomUnavailable> {
         // A random 256-bit number is a valid scalar unless it is zero or not below the
         // group order (probability about 2^-32), so a few draws always suffice.
@@ -214,8 +218,9 @@ impl DeviceSigningKey {
 
     /// The four header values of one request from `device`, signed over
     /// `nonce || timestamp`. The caller supplies a fresh random `nonce` and the current
-    /// time as [`format_timestamp`] writes it; a repeated nonce or a stale time is the
-    /// caller's mistake (the server refuses times outside [`WINDOW_SECS`]).
+    /// time as [`format_timestamp`](super::format_timestamp) writes it; a repeated nonce
+    /// or a stale time is the caller's mistake (the server refuses times outside
+    /// [`WINDOW_SECS`](super::WINDOW_SECS)).
     pub fn sign(
         &self,
         device: &DeviceId,

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ffce_core::DeviceId;
+//! use ffce_core::layout::DeviceId;
 //! use ffce_core::device_auth::{self, AuthHeaders, DeviceSigningKey, DevicePublicKey, RawAuthHeaders};
 //!
 //! // The device: a key (here from a fixed scalar; `DeviceSigningKey::generate()` makes one),
@@ -54,6 +54,7 @@ mod time;
 
 pub use headers::{AuthError, AuthHeaders, RawAuthHeaders, verify};
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use keys::RandomUnavailable;
 pub use keys::{DevicePublicKey, DeviceSigningKey, KeyFileError, PublicKeyError, SignedHeaders};
 #[cfg(feature = "std")]

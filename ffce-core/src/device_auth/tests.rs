@@ -7,7 +7,7 @@ use p256::ecdsa::DerSignature;
 use p256::ecdsa::signature::Verifier as _;
 use p256::pkcs8::EncodePrivateKey as _;
 
-use crate::DeviceId;
+use crate::layout::DeviceId;
 
 use super::*;
 use alloc::string::ToString;

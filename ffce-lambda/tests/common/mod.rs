@@ -19,7 +19,10 @@ use aws_sdk_dynamodb::types::{
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ffce_core::device_auth::{self, DeviceSigningKey};
-use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
+use ffce_core::{
+    MasterSecret, Purpose,
+    layout::{DeviceId, Layout, ObjectKey},
+};
 use ffce_lambda::devices::{DeviceItem, DynamoDevices, MemoryDevices};
 use ffce_lambda::nonces::{DynamoNonces, MemoryNonces};
 use ffce_lambda::{App, Config};

@@ -40,7 +40,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use ffce_core::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+use ffce_core::layout::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
 use futures_util::stream::{BoxStream, StreamExt as _};
 
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
@@ -619,7 +619,10 @@ impl Store for S3Store {
 
     /// One prefix listing per spelling of the UUID (lowercase, uppercase), not the
     /// whole bucket.
-    async fn list_device(&self, device: ffce_core::DeviceId) -> StoreResult<Vec<ListEntry>> {
+    async fn list_device(
+        &self,
+        device: ffce_core::layout::DeviceId,
+    ) -> StoreResult<Vec<ListEntry>> {
         let lower = device.to_string();
         let upper = lower.to_uppercase();
         let mut out = self.list_objects(Some(&lower)).await?;

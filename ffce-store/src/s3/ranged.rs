@@ -24,7 +24,10 @@ use std::time::SystemTime;
 
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use bytes::Bytes;
-use ffce_core::{Grouped, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+use ffce_core::{
+    layout::{ObjectKey, PLAINTEXT_DIGEST_METADATA},
+    numbers::Grouped,
+};
 
 use super::{MissingKey, S3Store, WithinLimit};
 use crate::checksum::ChecksumCheck;
@@ -228,7 +231,7 @@ fn check_prefix(url: &str, body: Bytes, n: usize, total_len: u64) -> StoreResult
         return Err(StoreError::message(format!(
             "{url}: S3 sent {} of the first {} of a {}-byte object",
             Grouped(body.len() as u64),
-            ffce_core::bytes(expected),
+            ffce_core::numbers::bytes(expected),
             Grouped(total_len)
         )));
     }

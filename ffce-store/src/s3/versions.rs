@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
-use ffce_core::ObjectKey;
+use ffce_core::layout::ObjectKey;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::S3Store;

@@ -6,7 +6,10 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
-use ffce_core::{DeviceId, Layout, MasterSecret, ObjectKey, Purpose};
+use ffce_core::{
+    MasterSecret, Purpose,
+    layout::{DeviceId, Layout, ObjectKey},
+};
 use ffce_store::bucket::Created;
 use ffce_store::{LocalStore, PutOptions, S3Config, S3Store};
 use sha2::{Digest, Sha256};
@@ -31,7 +34,7 @@ pub fn key(i: usize, layout: Layout) -> ObjectKey {
 pub fn sealed(plaintext: &[u8]) -> Bytes {
     let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
     let blob = key.seal(plaintext).expect("seal a test blob");
-    ffce_core::validate_upload(&blob).expect("a sealed blob passes the upload check");
+    ffce_core::upload::validate_upload(&blob).expect("a sealed blob passes the upload check");
     Bytes::from(blob)
 }
 

@@ -25,7 +25,7 @@ mod backends;
 mod fixtures;
 mod suite;
 
-use ffce_core::Layout;
+use ffce_core::layout::Layout;
 use ffce_store::{S3Config, S3Store, Store, StoreError};
 
 use fixtures::key;

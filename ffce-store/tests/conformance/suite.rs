@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use ffce_core::{HEADER_LEN, Layout, ObjectKey};
+use ffce_core::{
+    format::HEADER_LEN,
+    layout::{Layout, ObjectKey},
+};
 use ffce_store::{
     ChecksumAlgorithm, ChecksumCheck, Condition, DeleteEffect, DeleteOptions, DeleteOutcome,
     GetOptions, Object, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store, StoreError,

@@ -128,7 +128,7 @@ impl Layout {
     /// The layout named `name` ([`Layout::name`]), as configuration spells it.
     ///
     /// ```
-    /// use ffce_core::Layout;
+    /// use ffce_core::layout::Layout;
     /// assert_eq!(Layout::from_name("flat"), Some(Layout::Flat));
     /// assert_eq!(Layout::from_name("Flat"), None);
     /// ```
@@ -173,13 +173,13 @@ impl ObjectKey {
     /// [`ObjectKey::new`]'s lowercase key.
     ///
     /// ```
-    /// use ffce_core::{Layout, ObjectKey};
+    /// use ffce_core::{layout::{Layout, ObjectKey}};
     ///
     /// let key = ObjectKey::as_spelled("3F2504E0-4f89-41d3-9a0c-0305e82c3301", Layout::Nested)?;
     /// assert_eq!(key.as_string(), "3F2504E0-4f89-41d3-9a0c-0305e82c3301/backup.ffce");
     /// assert!(!key.is_canonical());
     /// assert_eq!(key.canonical().as_string(), "3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce");
-    /// # Ok::<(), ffce_core::InvalidDeviceId>(())
+    /// # Ok::<(), ffce_core::layout::InvalidDeviceId>(())
     /// ```
     pub fn as_spelled(uuid: &str, layout: Layout) -> Result<ObjectKey, InvalidDeviceId> {
         let device = DeviceId::parse(uuid)?;
@@ -201,7 +201,7 @@ impl ObjectKey {
     /// layout, [`ListedKey::classify`] says what such a key is.
     ///
     /// ```
-    /// use ffce_core::{Layout, ObjectKey};
+    /// use ffce_core::{layout::{Layout, ObjectKey}};
     ///
     /// let key = ObjectKey::parse("3F2504E0-4F89-41D3-9A0C-0305E82C3301").unwrap();
     /// assert_eq!(key.layout(), Layout::Flat);

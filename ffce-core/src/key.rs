@@ -260,7 +260,7 @@ impl fmt::Debug for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Nonce;
+    use crate::keys::Nonce;
 
     use alloc::vec;
     use alloc::vec::Vec;
