@@ -177,7 +177,7 @@ impl ApiClient {
                 CliError::other(format!(
                     "{method} {}: no answer: {}",
                     self.shown,
-                    ffce_store::error_chain(&e)
+                    crate::exit::error_chain(&e)
                 ))
             })?;
             let status = response.status().as_u16();

@@ -5,8 +5,9 @@
 
 use std::fmt;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use ffce_store::{StoreError, TimeoutLimit, error_chain, seconds};
+use ffce_store::{StoreError, TimeoutLimit};
 
 /// What kind of failure ended a command; each kind has one documented exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +63,27 @@ Exit codes:
   4  integrity failure (malformed blob, authentication failed, checksum mismatch)
   5  refused (a guard, a missing confirmation, an existing output without --force)
   6  the contents differ (ffce diff --exit-code; not an error)";
+
+/// A duration in seconds for messages, as the flags take it: `3.5`, `60`.
+pub fn seconds(d: Duration) -> String {
+    format!("{}", d.as_secs_f64())
+}
+
+/// `error: cause: cause ...` on one line, skipping a cause whose text the line already
+/// ends with: the detail shown at `-v`.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
+}
 
 /// An error on its way to the user: a one-line message, optional detail shown with
 /// `-v`, and the kind that picks the exit code.

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
+mod age;
 mod api_client;
 mod cli;
 mod commands;

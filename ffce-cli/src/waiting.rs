@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use ffce_store::{Activity, S3Store, seconds};
+use ffce_store::{Activity, S3Store};
+
+use crate::exit::seconds;
 
 use crate::cli::S3Args;
 use crate::ui::Ui;

@@ -310,14 +310,15 @@ pub enum TimeoutLimit {
     Unknown,
 }
 
-/// A duration in seconds for messages: `3.5`, `60`.
-pub fn seconds(d: Duration) -> String {
+/// A duration in seconds for this crate's messages: `3.5`, `60`.
+pub(crate) fn seconds(d: Duration) -> String {
     format!("{}", d.as_secs_f64())
 }
 
 /// `error: cause: cause ...` on one line, skipping a cause whose text the line already
-/// ends with.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// ends with (the tests' view of an error's sources).
+#[cfg(test)]
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut next = e.source();
     while let Some(s) = next {

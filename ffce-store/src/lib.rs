@@ -11,7 +11,7 @@
 //! - [`audit`]: judge a fleet of backups (structure from a 37-byte ranged read, or
 //!   authentication with a key), off the I/O path; [`keyring`]: where its keys come
 //!   from (one for the fleet, or one master secret per device from a folder);
-//!   [`stale`]: which devices stopped backing up (an age such as `30d`, a cut-off).
+//!   [`stale`]: which devices stopped backing up (a cut-off from a `Duration` or a `SystemTime`).
 //! - Keys are [`ffce_core::layout::ObjectKey`]s, built only from a validated device id and a
 //!   layout: no raw string reaches a request or a path.
 //!
@@ -60,10 +60,7 @@ pub mod temp;
 mod url;
 
 pub use checksum::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, verify as verify_checksum};
-pub use error::{
-    BoxError, InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId, error_chain,
-    seconds,
-};
+pub use error::{BoxError, InvalidVersionId, StoreError, StoreResult, TimeoutLimit, VersionId};
 pub use listing::ListPace;
 pub use local::LocalStore;
 pub use memory::MemoryStore;

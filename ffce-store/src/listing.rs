@@ -22,9 +22,10 @@
 /// megabyte per 1,000-key page between the response and its parsed form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListPace {
-    /// As fast as the store can list (`ls`): on S3, all nineteen spans at once.
+    /// As fast as the store can list (a listing shown whole): on S3, all nineteen spans
+    /// at once.
     Fastest,
-    /// Just fast enough to keep this many reads in flight busy (`audit`): on S3, one
+    /// Just fast enough to keep this many reads in flight busy (an audit): on S3, one
     /// span at a time for every 32 reads (4 at 128).
     ///
     /// Why 32: a listing page brings up to 1,000 keys per round trip, which 32 reads
@@ -32,7 +33,7 @@ pub enum ListPace {
     /// the listing, and the listing's memory follows the audit's concurrency, not the
     /// fleet's size. Measured (benches/fleet.sh's server, 128 reads in flight, the
     /// listing on its own connections): the same audit rate with 4 spans at once as
-    /// with all 19, and a peak RSS of `audit --jsonl` at 100,000 objects of 26.8 MiB
+    /// with all 19, and a peak RSS of an audit streaming its findings at 100,000 objects of 26.8 MiB
     /// against 25.2 at 10,000; all 19 at once gave 34.6 against 26.5. In a fleet of
     /// more than 19,000 keys every span's page is full, and nineteen were in memory.
     Feeding {

@@ -1,5 +1,5 @@
 //! The local directory store: the bucket's key layout as folders and files under one
-//! root, for the embedded default and for `--dir`.
+//! root: a store without a server, for development and a command's default store.
 //!
 //! - Paths are built only from an [`ObjectKey`] (a validated UUID and a layout), so no
 //!   user string becomes a path. A key component that is a symlink leading out of the

@@ -163,7 +163,7 @@ pub struct LsArgs {
     /// List only the devices whose backup was last written more than DURATION ago
     /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
     #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<ffce_store::stale::Age>,
+    pub older_than: Option<crate::age::Age>,
     /// List the devices whose latest version is a delete marker (backups someone
     /// deleted; `ffce versions UUID` shows what is kept), with when. Needs a versioned
     /// S3 bucket. With --older-than, those deleted more than DURATION ago.
@@ -244,7 +244,7 @@ pub struct AuditArgs {
     /// counted (the totals and the exit code are the whole fleet's); stale is not
     /// invalid. With --all, every finding is listed, the stale ones marked.
     #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<ffce_store::stale::Age>,
+    pub older_than: Option<crate::age::Age>,
     /// With --older-than: list every finding, not only the stale ones.
     #[arg(long, requires = "older_than")]
     pub all: bool,

@@ -51,6 +51,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::{self, BoxStream};
 
 use super::store_common::{list_pages, stray_record};
+use crate::age::{Age, Cutoff};
 use crate::exit::{CliError, CliResult, Failure};
 use crate::keys::LoadedKey;
 use crate::output::audit::{
@@ -67,7 +68,6 @@ use ffce_core::{
 };
 use ffce_store::audit::{self, Target, Totals};
 use ffce_store::keyring::{AuditKeys, KeyDir};
-use ffce_store::stale::{Age, Cutoff};
 use ffce_store::{ListEntry, ListPace, StoreError};
 
 /// The keys an audit was given.

@@ -28,6 +28,7 @@ use std::time::SystemTime;
 use futures_util::StreamExt as _;
 
 use super::store_common::{list_pages, list_store, stray_explanation, stray_record};
+use crate::age::{Age, Cutoff};
 use crate::exit::{CliError, CliResult};
 use crate::output::listing::{
     DeletedDevice, DeletedListing, DeletedStrayKey, Device, ListSummary, Listing,
@@ -36,7 +37,6 @@ use crate::output::{Format, Printer, timestamp};
 use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
 use ffce_core::layout::{ListedKey, ObjectKey};
-use ffce_store::stale::{Age, Cutoff};
 use ffce_store::{ListEntry, ListPace, Store};
 
 /// Runs `ffce ls`.

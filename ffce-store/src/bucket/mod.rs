@@ -49,7 +49,8 @@ pub enum Created {
     /// A new bucket, with every setting of the spec applied.
     New,
     /// The bucket already existed and these credentials can reach it; nothing was
-    /// changed (its settings are `bucket check`'s business).
+    /// changed (compare its settings with [`S3Store::settings`](crate::S3Store::settings)
+    /// and [`BucketSettings::compare`]).
     AlreadyExisted,
 }
 

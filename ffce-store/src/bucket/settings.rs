@@ -13,7 +13,7 @@ use crate::s3::WithinLimit;
 pub const EXPECTED_SSE_ALGORITHM: &str = "aws:kms";
 /// Versioning status the spec asks for (FFCE-SPEC §5).
 pub const EXPECTED_VERSIONING: &str = "Enabled";
-/// The four public-access-block settings, as `bucket check` names them.
+/// The four public-access-block settings, as [`Check::setting`] names them.
 pub const PUBLIC_ACCESS_BLOCK_SETTINGS: [&str; 4] = [
     "block_public_acls",
     "ignore_public_acls",
@@ -32,7 +32,7 @@ pub struct DefaultEncryption {
     pub bucket_key_enabled: Option<bool>,
 }
 
-/// The settings `bucket check` compares, as S3 reports them.
+/// The settings [`BucketSettings::compare`] compares with the spec, as S3 reports them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BucketSettings {
     /// The four public-access-block flags in [`PUBLIC_ACCESS_BLOCK_SETTINGS`] order;

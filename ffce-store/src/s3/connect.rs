@@ -131,7 +131,7 @@ impl S3Config {
 /// becomes many of the reads' connections: heaptrack put 10 MB of a 25 MB peak heap in
 /// those buffers at 100,000 objects. On their own pool the pages grow only the
 /// listing's few connections. Measured with [`ListPace`] (benches/fleet.sh's server):
-/// `audit --jsonl` peaked at 27.0–28.0 MiB at 100,000 objects and 25.3–27.1 MiB at
+/// an audit streaming its findings peaked at 27.0–28.0 MiB at 100,000 objects and 25.3–27.1 MiB at
 /// 10,000; on one pool, 33.2–35.1 MiB at 100,000.
 fn listing_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
@@ -155,7 +155,7 @@ fn listing_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
 /// SlowDown` on a few hundred reads) runs out of quota and its reads fail unretried.
 /// The store bounds its own load instead: each request is tried at most
 /// `max_attempts` times, each retry after its own exponential backoff with jitter,
-/// and an audit keeps at most `--concurrency` requests in flight, so other reads go
+/// and an audit keeps at most its `concurrency` requests in flight, so other reads go
 /// on while one waits.
 fn retry_partition() -> aws_sdk_s3::config::retry::RetryPartition {
     aws_sdk_s3::config::retry::RetryPartition::custom("ffce-store")

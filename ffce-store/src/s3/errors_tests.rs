@@ -328,7 +328,7 @@ fn assert_precondition_failed(err: StoreError) {
 fn assert_denied(err: StoreError, what: &str, detail_has: &str) {
     match err {
         StoreError::PermissionDenied { what: w, source } => {
-            let detail = crate::error_chain(source.as_ref());
+            let detail = crate::error::error_chain(source.as_ref());
             assert_eq!(w, what);
             assert!(detail.contains(detail_has), "{detail}");
         }
@@ -386,7 +386,7 @@ async fn rejected_credentials_are_bad_credentials_with_their_code() {
     for (code, message, extra) in cases {
         match get_object(xml_error(403, code, message, extra)).await {
             StoreError::BadCredentials { code: c, source } => {
-                let detail = crate::error_chain(source.as_ref());
+                let detail = crate::error::error_chain(source.as_ref());
                 assert_eq!(c, code, "case {code}");
                 assert!(detail.contains(code), "case {code}: {detail}");
             }
@@ -667,7 +667,7 @@ async fn missing_credentials_are_no_credentials() {
     );
     match classify(err, BUCKET, OBJECT) {
         StoreError::NoCredentials { source, .. } => {
-            let detail = crate::error_chain(source.as_ref());
+            let detail = crate::error::error_chain(source.as_ref());
             assert!(detail.contains("no providers in chain"), "{detail}");
         }
         other => panic!("expected NoCredentials, got {other:?}"),

@@ -28,7 +28,7 @@ impl std::fmt::Display for OperationTimedOut {
         write!(
             f,
             "no answer within the operation's limit of {} s, retries included",
-            crate::seconds(self.limit)
+            crate::error::seconds(self.limit)
         )
     }
 }

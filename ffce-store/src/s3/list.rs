@@ -8,7 +8,7 @@
 //! - Memory is bounded by the spans listed at once and the page size: each span holds
 //!   at most one page that its reader has not taken yet, and asks for the next only
 //!   when polled. [`ListPace`] says how many spans are listed at once: all nineteen
-//!   for `ls`, fewer for an audit, whose reads take the keys more slowly than they come.
+//!   for a listing shown whole, fewer for an audit, whose reads take the keys more slowly than they come.
 //! - Pages come in completion order; [`Store::list`](crate::Store::list) sorts them
 //!   into key order.
 
