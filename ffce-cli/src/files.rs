@@ -13,7 +13,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ffce_store::bounded::{Bounded, read_at_most};
-use ffce_store::temp::Guarded;
+use ffce_store::temp::{AtomicWrite, WriteStep, write_atomically};
 use zeroize::Zeroizing;
 
 use crate::exit::{CliError, CliResult, Failure};
@@ -360,67 +360,40 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
         return Ok(Written::Stdout { len: bytes.len() });
     }
     let shown = path.display();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
     let mode = match opts.content {
         OutputContent::Blob => 0o666,
         OutputContent::Plaintext => 0o600,
     };
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    set_mode(&mut builder, mode);
-    let mut temp = Guarded::create(&builder, dir).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => CliError::not_found(format!(
-            "cannot write {shown}: folder {} does not exist",
-            dir.display()
-        )),
-        _ => CliError::other(format!("cannot write {shown}: {e}")),
-    })?;
-    let write_err = |e: io::Error| CliError::other(format!("cannot write {shown}: {e}"));
-    {
-        let file = temp.file_mut();
-        file.write_all(bytes).map_err(write_err)?;
-        file.flush().map_err(write_err)?;
-        file.as_file().sync_all().map_err(write_err)?;
-    }
-    test_pause(temp.path());
     let existed = path.exists();
-    temp.persist(path, opts.force).map_err(|e| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            CliError::refused(format!(
-                "{shown} already exists; pass --force to replace it"
-            ))
-        } else {
-            CliError::other(format!("cannot write {shown}: {e}"))
-        }
+    let pause = |temp: &Path| test_pause(temp);
+    let written = write_atomically(
+        path,
+        bytes,
+        &AtomicWrite {
+            replace: opts.force,
+            mode: Some(mode),
+            before_rename: Some(&pause),
+        },
+    );
+    written.map_err(|e| match (e.step, e.source.kind()) {
+        (WriteStep::Create, io::ErrorKind::NotFound) => CliError::not_found(format!(
+            "cannot write {shown}: folder {} does not exist",
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .display()
+        )),
+        (WriteStep::Rename, io::ErrorKind::AlreadyExists) => CliError::refused(format!(
+            "{shown} already exists; pass --force to replace it"
+        )),
+        _ => CliError::other(format!("cannot write {shown}: {}", e.source)),
     })?;
-    // Make the rename itself durable; failure here does not undo a complete file.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
     Ok(Written::File {
         path: path.to_path_buf(),
         len: bytes.len(),
         replaced: existed && opts.force,
     })
 }
-
-#[cfg(unix)]
-fn set_mode(builder: &mut tempfile::Builder<'_, '_>, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    // Applied by open(2), so the umask still narrows it (0666 → usually 0644).
-    builder.permissions(fs::Permissions::from_mode(mode));
-}
-
-#[cfg(not(unix))]
-fn set_mode(_builder: &mut tempfile::Builder<'_, '_>, _mode: u32) {}
 
 #[cfg(not(debug_assertions))]
 fn test_pause(_temp: &Path) {}

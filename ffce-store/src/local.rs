@@ -26,7 +26,7 @@
 //!   A bucket can hold both for one device, a folder cannot.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -41,7 +41,7 @@ use crate::store::{
     Condition, DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PutOptions, PutOutcome,
     PutStatus, Store, unquote_etag,
 };
-use crate::temp::Guarded;
+use crate::temp::{AtomicWrite, WriteStep, write_atomically};
 
 /// A folder laid out like the bucket.
 #[derive(Clone, Debug)]
@@ -224,36 +224,29 @@ impl LocalStore {
         // before it existed; check again.
         self.path_of(key)?;
 
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        let mut temp = Guarded::create(&builder, &dir).map_err(|e| self.io_error(&dir, e))?;
-        {
-            let file = temp.file_mut();
-            let written = file
-                .write_all(body)
-                .and_then(|()| file.flush())
-                .and_then(|()| file.as_file().sync_all());
-            written.map_err(|e| self.io_error(&path, e))?;
-        }
-        let replace = opts.condition != Condition::IfAbsent;
-        if let Err(e) = temp.persist(&path, replace) {
-            if e.kind() != io::ErrorKind::AlreadyExists {
-                return Err(self.io_error(&path, e));
-            }
+        let written = write_atomically(
+            &path,
+            body,
+            &AtomicWrite {
+                replace: opts.condition != Condition::IfAbsent,
+                ..AtomicWrite::default()
+            },
+        );
+        match written {
+            Ok(()) => {}
             // Another writer got there first (after the check above): the same answer
             // as if it had been first all along.
-            return match self.read_current(&path)? {
-                Some(current) if sha256_hex(&current) == ours => Ok(already_stored()),
-                _ => Err(StoreError::AlreadyExists { what }),
-            };
-        }
-        if let Ok(d) = fs::File::open(&dir) {
-            let _ = d.sync_all();
+            Err(e)
+                if e.step == WriteStep::Rename
+                    && e.source.kind() == io::ErrorKind::AlreadyExists =>
+            {
+                return match self.read_current(&path)? {
+                    Some(current) if sha256_hex(&current) == ours => Ok(already_stored()),
+                    _ => Err(StoreError::AlreadyExists { what }),
+                };
+            }
+            Err(e) if e.step == WriteStep::Create => return Err(self.io_error(&dir, e.source)),
+            Err(e) => return Err(self.io_error(&path, e.source)),
         }
         Ok(PutOutcome {
             etag: Some(ours),
