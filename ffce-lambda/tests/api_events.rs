@@ -529,7 +529,7 @@ async fn device_authentication_refusals() {
 
 /// An app whose clients point at a closed port: any AWS call fails.
 async fn unreachable_app() -> App {
-    isolate_aws_environment();
+    isolate_process();
     let dead = "http://127.0.0.1:9";
     let store = s3_store(dead, "no-such-bucket".into()).await;
     let devices = DynamoDevices::new(dynamo_client(dead).await, "no-such-table");
@@ -628,7 +628,7 @@ async fn s3_faults_other_than_a_missing_object_are_500() {
     // of the deployment, not "no backup".
     let moto = api.moto();
     let (client, name) = (&moto.dynamo, &moto.table);
-    let missing = s3_store(&endpoint(), unique("no-bucket")).await;
+    let missing = s3_store(&s3_endpoint(), unique("no-bucket")).await;
     let app = App::new(
         Config {
             bucket: missing.bucket().to_string(),
@@ -692,7 +692,7 @@ async fn a_request_still_waiting_when_its_time_budget_runs_out_is_503() {
         }
     });
     // A DynamoDB client with dummy credentials, pointed at the silent endpoint.
-    isolate_aws_environment();
+    isolate_process();
     let app = App::new(
         api.app.config().clone(),
         api.store.clone(),

@@ -108,7 +108,7 @@ fn start(api: &Api) -> Server {
 /// `--listen` for `api`'s bucket and device table, and its nonce table if `nonces`;
 /// the server and the log lines before the one that says where it listens.
 fn start_with(api: &Api, nonces: bool) -> (Server, Vec<Value>) {
-    let endpoint = endpoint();
+    let endpoint = s3_endpoint();
     let layout = api.layout.name();
     let nonces_table = if nonces {
         api.moto().nonces_table.as_str()
@@ -121,16 +121,9 @@ fn start_with(api: &Api, nonces: bool) -> (Server, Vec<Value>) {
         ("DYNAMODB_DEVICES_TABLE_NAME", &api.moto().table),
         ("BACKUP_KEY_LAYOUT", layout),
         ("AWS_ENDPOINT_URL", &endpoint),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config"),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/ffce-test/aws-credentials",
-        ),
     ])
+    // Dummy credentials, one region, no IMDS, no config files.
+    .envs(ffce_test_support::AWS_SET.iter().copied())
     .args(["--listen", "127.0.0.1:0"])
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit())
@@ -469,7 +462,7 @@ async fn under_the_lambda_runtime_it_answers_api_gateway_events() {
         as_json(bad_event),
     ]);
 
-    let endpoint = endpoint();
+    let endpoint = s3_endpoint();
     let mut child = backup_api(&[
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str()),
         ("AWS_LAMBDA_FUNCTION_NAME", "backup"),
@@ -478,11 +471,8 @@ async fn under_the_lambda_runtime_it_answers_api_gateway_events() {
         ("S3_BACKUP_BUCKET_NAME", api.moto().s3.bucket()),
         ("DYNAMODB_DEVICES_TABLE_NAME", &api.moto().table),
         ("AWS_ENDPOINT_URL", &endpoint),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
     ])
+    .envs(ffce_test_support::AWS_SET.iter().copied())
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit())
     .spawn()

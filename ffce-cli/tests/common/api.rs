@@ -49,14 +49,13 @@ pub fn server_path() -> PathBuf {
 
 /// Runs `scripts/device_table.py ARGS` against the test endpoint; its JSON answer.
 pub fn device_table(args: &[&str]) -> Value {
-    let out = Command::new(python())
+    let mut cmd = Command::new(python());
+    ffce_test_support::isolate_command(&mut cmd);
+    let out = cmd
         .arg(repo_root().join("scripts/device_table.py"))
         .arg("--endpoint")
         .arg(endpoint())
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
         .output()
         .expect("run scripts/device_table.py");
     assert!(
@@ -155,31 +154,12 @@ impl Server {
             let port = free_port();
             let mut cmd = Command::new(server_path());
             cmd.arg("--listen").arg(format!("127.0.0.1:{port}"));
-            for var in [
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-                "AWS_SESSION_TOKEN",
-                "AWS_ENDPOINT_URL_S3",
-                "AWS_ENDPOINT_URL_DYNAMODB",
-                "AWS_DEFAULT_REGION",
-                "AWS_LAMBDA_RUNTIME_API",
-            ] {
-                cmd.env_remove(var);
-            }
+            ffce_test_support::isolate_command(&mut cmd);
             cmd.env("S3_BACKUP_BUCKET_NAME", bucket)
                 .env("DYNAMODB_DEVICES_TABLE_NAME", table)
                 .env("DYNAMODB_NONCES_TABLE_NAME", &nonces_table)
                 .env("BACKUP_KEY_LAYOUT", layout)
                 .env("AWS_ENDPOINT_URL", endpoint())
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .env("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config")
-                .env(
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    "/nonexistent/ffce-test/aws-credentials",
-                )
                 .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(std::fs::File::create(&log).unwrap())

@@ -17,16 +17,9 @@ use serde_json::Value;
 
 use crate::common::{Run, ffce, run_cmd};
 
-/// The S3 endpoint of the test server.
+/// The S3 endpoint of the test server (loopback only; see `ffce_test_support`).
 pub fn endpoint() -> String {
-    match std::env::var("FFCE_TEST_S3_ENDPOINT") {
-        Ok(e) if !e.is_empty() => e,
-        _ => panic!(
-            "FFCE_TEST_S3_ENDPOINT is not set: the S3 tests need the moto test server. \
-             Run them through `scripts/test.sh` (it builds the venv and starts the server), \
-             or start it yourself with `export $(scripts/s3-server.sh start)`."
-        ),
-    }
+    ffce_test_support::s3_endpoint()
 }
 
 fn repo_root() -> PathBuf {
@@ -72,34 +65,11 @@ pub fn oracle(args: &[&str]) -> Value {
 /// set-up (profiles, endpoints, IMDS) or ffce environment.
 pub fn ffce_aws() -> Command {
     let mut cmd = ffce();
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_DEFAULT_REGION",
-        "AWS_MAX_ATTEMPTS",
-        "AWS_RETRY_MODE",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "S3_BACKUP_BUCKET_NAME",
-        "XDG_DATA_HOME",
-    ] {
+    ffce_test_support::isolate_command(&mut cmd);
+    for var in ["S3_BACKUP_BUCKET_NAME", "XDG_DATA_HOME"] {
         cmd.env_remove(var);
     }
-    cmd.env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/ffce-test/aws-credentials",
-        )
-        .env("HOME", "/nonexistent/ffce-test-home");
+    cmd.env("HOME", "/nonexistent/ffce-test-home");
     cmd
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
@@ -37,62 +37,7 @@ pub const OTHER_DEVICE: &str = "9b2c1d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 // Harness
 // ---------------------------------------------------------------------------------
 
-pub fn endpoint() -> String {
-    let endpoint = match std::env::var("FFCE_TEST_S3_ENDPOINT") {
-        Ok(e) if !e.is_empty() => e,
-        _ => panic!(
-            "FFCE_TEST_S3_ENDPOINT is not set: these tests need the moto test server. Run \
-             them through `scripts/test.sh`, or start it with `export $(scripts/s3-server.sh start)`."
-        ),
-    };
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "FFCE_TEST_S3_ENDPOINT={endpoint:?} is not a loopback server"
-    );
-    endpoint
-}
-
-pub static AWS_ENVIRONMENT: Once = Once::new();
-
-/// Dummy credentials and nothing from the developer's AWS set-up, set once before the
-/// first client is built (the SDK reads credentials from the environment).
-pub fn isolate_aws_environment() {
-    AWS_ENVIRONMENT.call_once(|| {
-        // SAFETY: every test calls this before it builds a client, and `call_once`
-        // holds the others back until it returns; nothing reads the environment
-        // outside std's lock meanwhile.
-        unsafe {
-            for var in [
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-                "AWS_SESSION_TOKEN",
-                "AWS_ENDPOINT_URL",
-                "AWS_ENDPOINT_URL_S3",
-                "AWS_ENDPOINT_URL_DYNAMODB",
-                "AWS_DEFAULT_REGION",
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_ROLE_ARN",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            ] {
-                std::env::remove_var(var);
-            }
-            for (var, value) in [
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config"),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    "/nonexistent/ffce-test/aws-credentials",
-                ),
-            ] {
-                std::env::set_var(var, value);
-            }
-        }
-    });
-}
+pub use ffce_test_support::{isolate_process, s3_endpoint};
 
 pub static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -173,8 +118,8 @@ pub async fn api(_tag: &str, layout: Layout) -> Api {
 
 /// The app on a new bucket, device table and nonce table of the moto server.
 pub async fn api_on_moto(tag: &str, layout: Layout) -> Api {
-    let endpoint = endpoint();
-    isolate_aws_environment();
+    let endpoint = s3_endpoint();
+    isolate_process();
     let store = s3_store(&endpoint, unique(tag)).await;
     store
         .create_provisioned(None)

@@ -2,7 +2,6 @@
 //! fresh store per test (a temporary folder, or a new versioned bucket on the moto
 //! test server).
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
@@ -80,74 +79,6 @@ pub fn local_store() -> (tempfile::TempDir, LocalStore) {
     (dir, store)
 }
 
-/// The S3 endpoint of the moto test server. Like the `ffce-cli` S3 tests, these tests
-/// never skip: without the server they fail, saying how to provide it.
-pub fn endpoint() -> String {
-    let endpoint = match std::env::var("FFCE_TEST_S3_ENDPOINT") {
-        Ok(e) if !e.is_empty() => e,
-        _ => panic!(
-            "FFCE_TEST_S3_ENDPOINT is not set: the S3 conformance tests need the moto test \
-             server. Run them through `scripts/test.sh` (it builds the venv and starts the \
-             server), or start it yourself with `export $(scripts/s3-server.sh start)`."
-        ),
-    };
-    // Every request of these tests goes to the loopback test server, never to AWS.
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:"),
-        "FFCE_TEST_S3_ENDPOINT={endpoint:?} is not a loopback server (http://127.0.0.1:PORT)"
-    );
-    endpoint
-}
-
-static AWS_ENVIRONMENT: Once = Once::new();
-
-/// Dummy credentials and nothing from the developer's AWS set-up (profiles, endpoints,
-/// instance metadata): what `ffce-cli/tests/common/s3.rs` gives the `ffce` processes
-/// it starts. `scripts/test.sh` exports only `FFCE_TEST_S3_ENDPOINT`, and the store
-/// reads credentials through the SDK's chain (there is no credentials field in
-/// `S3Config`), so the variables are set in this process, once, before the first S3
-/// store is built.
-fn isolate_aws_environment() {
-    AWS_ENVIRONMENT.call_once(|| {
-        // SAFETY: `set_var`/`remove_var` race only with a concurrent read of the
-        // environment outside std's lock (C code calling `getenv`). Every S3 test calls
-        // this before it builds a client, and `call_once` holds the other S3 tests back
-        // until it returns; the local-store tests running meanwhile read the
-        // environment only through std (`tempfile`'s `temp_dir`), which takes the lock.
-        unsafe {
-            for var in [
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-                "AWS_SESSION_TOKEN",
-                "AWS_ENDPOINT_URL",
-                "AWS_ENDPOINT_URL_S3",
-                "AWS_DEFAULT_REGION",
-                "AWS_MAX_ATTEMPTS",
-                "AWS_RETRY_MODE",
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_ROLE_ARN",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            ] {
-                std::env::remove_var(var);
-            }
-            for (var, value) in [
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent/ffce-test/aws-config"),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    "/nonexistent/ffce-test/aws-credentials",
-                ),
-            ] {
-                std::env::set_var(var, value);
-            }
-        }
-    });
-}
-
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A bucket name no other test (or earlier run against the same server) uses, at most
@@ -175,8 +106,8 @@ fn unique_bucket_name(tag: &str) -> String {
 /// An S3 store on a new bucket of the test server, provisioned as the spec asks
 /// (versioning enabled, public access blocked, default encryption aws:kms).
 pub async fn s3_store(tag: &str) -> S3Store {
-    let endpoint = endpoint();
-    isolate_aws_environment();
+    let endpoint = ffce_test_support::s3_endpoint();
+    ffce_test_support::isolate_process();
     let config = S3Config {
         endpoint_url: Some(endpoint),
         region: Some("us-east-1".into()),

@@ -83,7 +83,7 @@ async fn s3_missing_bucket_is_no_bucket() {
     let existing = fixtures::s3_store("no-bucket").await;
     let name = format!("{}-absent", existing.bucket());
     let config = S3Config {
-        endpoint_url: Some(fixtures::endpoint()),
+        endpoint_url: Some(ffce_test_support::s3_endpoint()),
         region: Some("us-east-1".into()),
         ..S3Config::new(name.clone())
     };
