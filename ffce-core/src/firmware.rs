@@ -17,6 +17,14 @@ use crate::numbers::bytes;
 
 /// True when the firmware would accept this blob without checking its tag: an empty
 /// plaintext (FFCE-SPEC §1). This crate always checks it.
+///
+/// ```
+/// use ffce_core::{Blob, Key, firmware};
+///
+/// let key = Key::from_bytes(&[7; 32]);
+/// let empty = key.seal(b"").unwrap();
+/// assert!(firmware::skips_tag_check(Blob::parse(&empty).unwrap().header()));
+/// ```
 pub fn skips_tag_check(header: &Header) -> bool {
     header.plaintext_len() == 0
 }
@@ -95,6 +103,13 @@ impl fmt::Display for RestoreProblem {
 ///
 /// The JSON check runs only on UTF-8 without NUL bytes (otherwise the other problems
 /// already say why). Only the document's syntax is checked, never its values.
+///
+/// ```
+/// use ffce_core::firmware::{RestoreProblem, restore_problems};
+///
+/// assert!(restore_problems(br#"{"formatName":"dexie"}"#).is_empty());
+/// assert_eq!(restore_problems(b"{}\0{}"), [RestoreProblem::Nul { offset: 2, len: 5 }]);
+/// ```
 pub fn restore_problems(plaintext: &[u8]) -> Vec<RestoreProblem> {
     let mut problems = Vec::new();
     if plaintext.is_empty() {

@@ -42,6 +42,16 @@ pub const MAX_FORMAT_BLOB_LEN: u64 = HEADER_LEN as u64 + MAX_FORMAT_PLAINTEXT_LE
 ///
 /// A `Header` can hold a wrong magic or version: it is what the bytes say, which is what
 /// an inspection report needs. [`Blob::parse`] is the function that judges.
+///
+/// ```
+/// use ffce_core::Header;
+///
+/// let mut bytes = b"FFCE\x01".to_vec();
+/// bytes.extend_from_slice(&[0; 32]);
+/// let header = Header::read(&bytes).unwrap();
+/// assert_eq!((header.version(), header.plaintext_len()), (1, 0));
+/// assert_eq!(header.to_bytes()[..], bytes[..]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
     magic: [u8; 4],
@@ -281,6 +291,18 @@ impl<'a> Blob<'a> {
 /// Useful where bodies arrive as `Bytes` (HTTP clients, Lambda runtimes): the ciphertext
 /// can be handed on as a cheap reference-counted slice. An upload body is checked with
 /// [`validate_upload_bytes`](crate::upload::validate_upload_bytes).
+///
+/// ```
+/// use bytes::Bytes;
+/// use ffce_core::Key;
+/// use ffce_core::format::BlobBytes;
+///
+/// let key = Key::from_bytes(&[7; 32]);
+/// let body = Bytes::from(key.seal(b"{}").unwrap()); // e.g. an HTTP request's body
+/// let blob = BlobBytes::parse(body.clone()).unwrap();
+/// assert_eq!(blob.ciphertext().len(), 2); // shares `body`'s buffer, no copy
+/// assert_eq!(blob.into_bytes(), body);
+/// ```
 #[cfg(feature = "bytes")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -381,6 +403,13 @@ fn field<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
 
 /// What can be learned from a blob without its key: the header (when there are enough
 /// bytes for one) and *every* structural problem, not only the first.
+///
+/// ```
+/// let report = ffce_core::inspect(b"FFCE\x02");
+/// assert!(!report.is_valid());
+/// let codes: Vec<_> = report.problems.iter().map(|p| p.code()).collect();
+/// assert_eq!(codes, ["too_short", "unsupported_version"]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inspection {
     /// The decoded header, if the input holds at least [`HEADER_LEN`] bytes.

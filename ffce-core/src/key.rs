@@ -24,6 +24,15 @@ pub const BACKUP_LABEL: &str = "firefly-backup-v1";
 pub const CONFIGFS_LABEL: &str = "firefly-configfs-v1";
 
 /// What a derived key is for. Each purpose has its own key (FFCE-SPEC §2).
+///
+/// ```
+/// use ffce_core::{MasterSecret, Purpose};
+///
+/// let secret = MasterSecret::from_bytes([0x11; 32]);
+/// let blob = secret.derive(Purpose::Backup).seal(b"{}").unwrap();
+/// assert_eq!(Purpose::Backup.label(), "firefly-backup-v1");
+/// assert_eq!(secret.purpose_of(&blob), Some(Purpose::Backup));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Purpose {
@@ -80,6 +89,19 @@ pub(crate) fn hkdf_sha256(
 /// A controller's 32-byte master secret (burned into eFuse BLOCK3 on the device).
 ///
 /// Not `Clone`, not `Display`; `Debug` prints no bytes; zeroized on drop.
+///
+/// ```
+/// use ffce_core::{MasterSecret, Purpose};
+///
+/// // The cross-check value of docs/SPEC.md §2.
+/// let secret = MasterSecret::from_bytes([0x11; 32]);
+/// let key = secret.derive_key_bytes(Purpose::Backup);
+/// assert_eq!(
+///     hex::encode(key.expose_secret()),
+///     "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d"
+/// );
+/// assert!(MasterSecret::try_from_slice(&[0; 31]).is_err());
+/// ```
 pub struct MasterSecret([u8; KEY_LEN]);
 
 impl Drop for MasterSecret {
@@ -141,6 +163,14 @@ impl fmt::Debug for MasterSecret {
 
 /// Raw bytes of a derived AES-256 key, readable only through
 /// [`expose_secret`](Self::expose_secret). Zeroized on drop.
+///
+/// ```
+/// use ffce_core::{Key, MasterSecret, Purpose};
+///
+/// let bytes = MasterSecret::from_bytes([0x11; 32]).derive_key_bytes(Purpose::Backup);
+/// let key = Key::from_bytes(bytes.expose_secret()); // e.g. a key exported for escrow
+/// assert!(key.open(&key.seal(b"{}").unwrap()).is_ok());
+/// ```
 pub struct KeyBytes([u8; KEY_LEN]);
 
 impl Drop for KeyBytes {
@@ -163,6 +193,15 @@ impl fmt::Debug for KeyBytes {
 }
 
 /// Where a [`Key`] came from, for `Debug` and reports.
+///
+/// ```
+/// use ffce_core::keys::KeyOrigin;
+/// use ffce_core::{Key, MasterSecret, Purpose};
+///
+/// let derived = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// assert_eq!(derived.origin(), KeyOrigin::Derived(Purpose::Backup));
+/// assert_eq!(Key::from_bytes(&[7; 32]).origin(), KeyOrigin::Imported);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOrigin {
     /// Derived here from a master secret.

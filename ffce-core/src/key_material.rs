@@ -165,12 +165,26 @@ pub fn parse_key_material(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyM
 
 /// Parses key material given as text (an environment variable): hex or base64 only,
 /// never raw bytes, with surrounding whitespace ignored.
+///
+/// ```
+/// use ffce_core::key_material::parse_key_text;
+///
+/// assert_eq!(*parse_key_text(format!(" {}\n", "11".repeat(32)).as_bytes()).unwrap(), [0x11; 32]);
+/// assert!(parse_key_text(&[0x11; 32]).is_err(), "raw bytes are not text");
+/// ```
 pub fn parse_key_text(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyMaterialError> {
     parse_text(bytes)
 }
 
 /// True when `bytes` (e.g. a value given where a file name was expected) would parse as
 /// text key material: a message about such a value must not echo it.
+///
+/// ```
+/// use ffce_core::key_material::looks_like_key_text;
+///
+/// assert!(looks_like_key_text("11".repeat(32).as_bytes()));
+/// assert!(!looks_like_key_text(b"keys/device.key"));
+/// ```
 pub fn looks_like_key_text(bytes: &[u8]) -> bool {
     parse_text(bytes).is_ok()
 }

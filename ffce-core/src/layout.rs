@@ -32,6 +32,14 @@ const HYPHENATED_LEN: usize = 36;
 const HYPHENS_AT: [usize; 4] = [8, 13, 18, 23];
 
 /// A device UUID in the 8-4-4-4-12 hex form; displayed in canonical lowercase.
+///
+/// ```
+/// use ffce_core::layout::DeviceId;
+///
+/// let id = DeviceId::parse("3F2504E0-4F89-41D3-9A0C-0305E82C3301").unwrap();
+/// assert_eq!(id.to_string(), "3f2504e0-4f89-41d3-9a0c-0305e82c3301"); // lowercase
+/// assert!(DeviceId::parse("{3f2504e0-4f89-41d3-9a0c-0305e82c3301}").is_err());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DeviceId(Uuid);
 
@@ -108,6 +116,15 @@ impl fmt::Debug for DeviceId {
 }
 
 /// How a device's backup is keyed in the bucket (FFCE-SPEC §5).
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+///
+/// let id = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// assert_eq!(ObjectKey::new(id, Layout::Nested).as_string(), format!("{id}/backup.ffce"));
+/// assert_eq!(ObjectKey::new(id, Layout::Flat).as_string(), id.to_string());
+/// assert_eq!(Layout::Flat.name(), "flat");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// `{uuid}/backup.ffce`, the original deployments.
@@ -142,6 +159,16 @@ impl Layout {
 /// The key of one device's backup object, built only from a [`DeviceId`] and a
 /// [`Layout`], and written with the UUID in lowercase unless made by
 /// [`ObjectKey::as_spelled`].
+///
+/// ```
+/// use ffce_core::layout::{Layout, ObjectKey};
+///
+/// let key = ObjectKey::parse("3F2504E0-4F89-41D3-9A0C-0305E82C3301/backup.ffce").unwrap();
+/// assert_eq!(key.layout(), Layout::Nested);
+/// assert!(!key.is_canonical()); // spelled as stored
+/// assert_eq!(key.canonical().as_string(), "3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce");
+/// assert!(ObjectKey::parse("notes.txt").is_none());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ObjectKey {
     device: DeviceId,
@@ -282,6 +309,21 @@ impl fmt::Display for ObjectKey {
 }
 
 /// What a key found in a listing is, seen from one layout.
+///
+/// ```
+/// use ffce_core::layout::{Layout, ListedKey, StrayReason};
+///
+/// let flat = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+/// assert!(matches!(ListedKey::classify(flat, Layout::Flat), ListedKey::Backup(_)));
+/// assert_eq!(
+///     ListedKey::classify(flat, Layout::Nested),
+///     ListedKey::Stray(StrayReason::OtherLayout(Layout::Flat))
+/// );
+/// assert_eq!(
+///     ListedKey::classify("readme.txt", Layout::Nested),
+///     ListedKey::Stray(StrayReason::Unrecognised)
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListedKey {
     /// A device's backup in the layout asked for.

@@ -44,6 +44,13 @@ impl fmt::Display for Grouped {
 /// Writes a count of things, grouped, with the noun in the singular for exactly one:
 /// `Count(1, "byte")` → `1 byte`, `Count(5729, "byte")` → `5,729 bytes`. The plural
 /// adds an `s` to the last word, so a phrase works too (`"plaintext byte"`).
+///
+/// ```
+/// use ffce_core::numbers::Count;
+///
+/// assert_eq!(Count(1, "byte").to_string(), "1 byte");
+/// assert_eq!(Count(5_729, "plaintext byte").to_string(), "5,729 plaintext bytes");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count(pub u64, pub &'static str);
 
@@ -55,6 +62,10 @@ impl fmt::Display for Count {
 }
 
 /// `Count(n, "byte")` for a length.
+///
+/// ```
+/// assert_eq!(ffce_core::numbers::bytes(524_288).to_string(), "524,288 bytes");
+/// ```
 pub fn bytes(n: usize) -> Count {
     Count(n as u64, "byte")
 }

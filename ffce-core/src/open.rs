@@ -14,6 +14,15 @@ use crate::{Blob, Error, Key};
 ///
 /// Plaintext can hold secrets (MQTT credentials, FFCE-SPEC §4), so it is not `Clone`
 /// and its `Debug` shows only the length.
+///
+/// ```
+/// use ffce_core::Key;
+///
+/// let key = Key::from_bytes(&[7; 32]);
+/// let plaintext = key.open(&key.seal(b"{}").unwrap()).unwrap();
+/// assert_eq!(&*plaintext, b"{}"); // wiped when it drops
+/// assert_eq!(format!("{plaintext:?}"), "Plaintext(2 bytes, redacted)");
+/// ```
 pub struct Plaintext {
     buf: Vec<u8>,
     // Where the plaintext starts in `buf`: 0 for a fresh buffer, HEADER_LEN when the

@@ -12,6 +12,16 @@ use crate::{Error, Key};
 /// There are two ways to get one, and the names say which promise the caller makes:
 /// [`Nonce::random`] (the normal way) and [`Nonce::assume_unique_for_key`] (test
 /// vectors, reproducible fixtures).
+///
+/// ```
+/// use ffce_core::Key;
+/// use ffce_core::keys::Nonce;
+///
+/// // Only for test vectors: a nonce must never repeat under one key.
+/// let key = Key::from_bytes(&[7; 32]);
+/// let blob = key.seal_with_nonce(Nonce::assume_unique_for_key([1; 12]), b"{}").unwrap();
+/// assert_eq!(&blob[5..17], &[1; 12]);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Nonce([u8; NONCE_LEN]);
 
@@ -54,6 +64,19 @@ impl fmt::Debug for Nonce {
 /// A buffer laid out for [`Key::seal_in_place`]: [`HEADER_LEN`] zero bytes of room for
 /// the header, with capacity for `plaintext_capacity` more. Append the plaintext, seal,
 /// and the same allocation becomes the blob.
+///
+/// ```
+/// use ffce_core::Key;
+/// use ffce_core::format::HEADER_LEN;
+/// use ffce_core::keys::buffer_with_header_room;
+///
+/// let key = Key::from_bytes(&[7; 32]);
+/// let mut blob = buffer_with_header_room(2);
+/// blob.extend_from_slice(b"{}");
+/// key.seal_in_place(&mut blob).unwrap(); // no second buffer
+/// assert_eq!(blob.len(), HEADER_LEN + 2);
+/// assert_eq!(&*key.open(&blob).unwrap(), b"{}");
+/// ```
 pub fn buffer_with_header_room(plaintext_capacity: usize) -> Vec<u8> {
     let mut buf = Vec::with_capacity(HEADER_LEN.saturating_add(plaintext_capacity));
     buf.resize(HEADER_LEN, 0);

@@ -206,6 +206,15 @@ impl Finding {
 /// upload limit. Empty for a well-formed blob within the limit.
 ///
 /// `prefix` holds the first `min(total_len, 37)` bytes (more are ignored).
+///
+/// ```
+/// use ffce_store::audit::structural_problems;
+///
+/// let header = [b"FFCE\x01".as_slice(), &[0; 12], &5u32.to_le_bytes(), &[0; 16]].concat();
+/// assert!(structural_problems(&header, 37 + 5).is_empty());
+/// let problems = structural_problems(&header, 37 + 4);
+/// assert_eq!(problems[0].code(), "length_mismatch");
+/// ```
 pub fn structural_problems(prefix: &[u8], total_len: u64) -> Vec<Error> {
     let total = usize::try_from(total_len).unwrap_or(usize::MAX);
     let mut problems = match Header::read(prefix) {
@@ -225,6 +234,15 @@ fn push_too_large(problems: &mut Vec<Error>, len: usize) {
 }
 
 /// Judges one object from a keyless read (header bytes and total size).
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::audit::{Status, judge_header};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// let finding = judge_header(object, b"{\"formatName\"", 5_000);
+/// assert_eq!(finding.status, Status::Malformed);
+/// ```
 pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
     let problems = structural_problems(prefix, total_len)
         .into_iter()
@@ -235,6 +253,19 @@ pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
 
 /// Judges one object from its whole body and a key: structure, the upload limit, and
 /// authentication (tried only on a well-formed blob), in that order.
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{MasterSecret, Purpose};
+/// use ffce_store::audit::{Status, judge_whole};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
+/// let blob = key.seal(b"{}").unwrap();
+/// assert_eq!(judge_whole(object, &blob, &key).status, Status::Valid);
+/// assert_eq!(judge_whole(object, &blob, &other).status, Status::AuthenticationFailed);
+/// ```
 pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
     let inspection = ffce_core::inspect(body);
     let well_formed = inspection.is_valid();
@@ -296,6 +327,35 @@ pub struct Target {
 /// device's key file is read (on the blocking pool) just before its backup, and the
 /// key is dropped, wiped, as soon as its finding is made; a device without a key file
 /// costs only the header read.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{MasterSecret, Purpose};
+/// use ffce_store::audit::{self, Status, Target, Totals};
+/// use ffce_store::keyring::AuditKeys;
+/// use ffce_store::{MemoryStore, PutOptions, Store};
+/// use futures_util::StreamExt as _;
+///
+/// let store = MemoryStore::new();
+/// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Nested);
+/// let blob = Bytes::from(key.seal(b"{}")?);
+/// store.put(&object, blob.clone(), &PutOptions::for_body(&blob)).await?;
+///
+/// let targets = futures_util::stream::iter([Target { object, listed_size: blob.len() as u64, last_modified: None }]);
+/// let mut totals = Totals::default();
+/// let mut findings = audit::run(&store, targets, Arc::new(AuditKeys::None), 16);
+/// while let Some(finding) = findings.next().await {
+///     assert_eq!(finding.status, Status::Valid); // its header, from a 37-byte read
+///     totals.add(&finding);
+/// }
+/// assert_eq!((totals.objects, totals.valid), (1, 1));
+/// # Ok(()) }
+/// ```
 pub fn run<'a>(
     store: &'a dyn Store,
     targets: impl Stream<Item = Target> + Send + 'a,

@@ -14,6 +14,13 @@ use aws_smithy_checksums::ChecksumAlgorithm as Sdk;
 use crate::error::{StoreError, StoreResult};
 
 /// An S3 checksum algorithm.
+///
+/// ```
+/// use ffce_store::ChecksumAlgorithm;
+///
+/// assert_eq!(ChecksumAlgorithm::Sha256.name(), "SHA256");
+/// assert_eq!(ChecksumAlgorithm::Crc32.digest_base64(b""), "AAAAAA==");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChecksumAlgorithm {
     /// CRC-64/NVME (S3's default for new objects).
@@ -113,6 +120,16 @@ pub enum ChecksumCheck {
 /// Checks `body` against every checksum stored with it (an object normally has one);
 /// the check reported is the first in [`ChecksumAlgorithm::ALL`] order. A mismatch of
 /// any is [`StoreError::ChecksumMismatch`] naming its algorithm.
+///
+/// ```
+/// use ffce_store::{ChecksumAlgorithm, ChecksumCheck, StoredChecksum, StoreError, verify_checksum};
+///
+/// let body = b"FFCE";
+/// let stored = [StoredChecksum { algorithm: ChecksumAlgorithm::Crc32, value: ChecksumAlgorithm::Crc32.digest_base64(body) }];
+/// assert!(matches!(verify_checksum(body, &stored, "s3://b/k"), Ok(ChecksumCheck::Verified { .. })));
+/// assert!(matches!(verify_checksum(b"FFCX", &stored, "s3://b/k"), Err(StoreError::ChecksumMismatch { .. })));
+/// assert_eq!(verify_checksum(body, &[], "s3://b/k").unwrap(), ChecksumCheck::Absent);
+/// ```
 pub fn verify(body: &[u8], stored: &[StoredChecksum], what: &str) -> StoreResult<ChecksumCheck> {
     let mut first = None;
     for algorithm in ChecksumAlgorithm::ALL {

@@ -26,6 +26,16 @@ use crate::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use crate::error::{StoreError, StoreResult};
 
 /// The keys of an audit: where each device's key comes from.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ffce_core::{MasterSecret, Purpose};
+/// use ffce_store::keyring::AuditKeys;
+///
+/// // One key for the whole fleet, shared with the tasks that authenticate.
+/// let keys = AuditKeys::One(Arc::new(MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup)));
+/// assert!(matches!(keys, AuditKeys::One(_)));
+/// ```
 #[derive(Debug)]
 pub enum AuditKeys {
     /// No key: each backup is judged by its structure only.
@@ -37,6 +47,19 @@ pub enum AuditKeys {
 }
 
 /// A folder of per-device master secrets, `DIR/{uuid}.key`.
+///
+/// ```
+/// use ffce_core::Purpose;
+/// use ffce_core::layout::DeviceId;
+/// use ffce_store::keyring::KeyDir;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// let keys = KeyDir::open(dir.path(), Purpose::Backup).unwrap();
+/// assert!(keys.load(device).unwrap().is_none(), "no key file for the device");
+/// std::fs::write(keys.path_for(device), "11".repeat(32)).unwrap();
+/// assert!(keys.load(device).unwrap().is_some());
+/// ```
 #[derive(Clone, Debug)]
 pub struct KeyDir {
     dir: PathBuf,

@@ -72,3 +72,8 @@ pub use store::{
     VersionedStore, format_time, parse_time, unquote_etag,
 };
 pub use url::{DeviceUrl, InvalidDeviceUrl};
+
+// The crate's README (its page on crates.io) is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

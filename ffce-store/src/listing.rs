@@ -20,6 +20,22 @@
 /// Each span has at most one request in flight and one page its reader has not taken
 /// yet, so the spans listed at once are what the listing holds in memory: about a
 /// megabyte per 1,000-key page between the response and its parsed form.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ffce_store::{ListPace, MemoryStore, Store};
+/// use futures_util::StreamExt as _;
+///
+/// let store = MemoryStore::new();
+/// let mut pages = store.list_pages(ListPace::Feeding { reads: 128 });
+/// let mut keys = 0;
+/// while let Some(page) = pages.next().await {
+///     keys += page?.len();
+/// }
+/// assert_eq!(keys, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListPace {
     /// As fast as the store can list (a listing shown whole): on S3, all nineteen spans

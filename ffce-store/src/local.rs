@@ -44,6 +44,24 @@ use crate::store::{
 use crate::temp::{AtomicWrite, WriteStep, write_atomically};
 
 /// A folder laid out like the bucket.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::{LocalStore, PutOptions, Store};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = LocalStore::new(dir.path().to_path_buf());
+/// let key = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Nested);
+/// let blob = Bytes::from_static(b"FFCE\x01 (a real caller seals a blob with ffce-core)");
+/// store.put(&key, blob.clone(), &PutOptions::for_body(&blob)).await?;
+/// // The bucket's layout as folders and files.
+/// assert!(dir.path().join("3f2504e0-4f89-41d3-9a0c-0305e82c3301/backup.ffce").is_file());
+/// assert!(store.versioned().is_none(), "no versions");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct LocalStore {
     root: PathBuf,

@@ -21,6 +21,23 @@ pub struct NearMiss {
 }
 
 /// The objects of `key`'s device that are not at `key` but look like its backup.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey, StrayReason};
+/// use ffce_store::{MemoryStore, PutOptions, Store, near_misses};
+///
+/// let store = MemoryStore::new();
+/// let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?;
+/// let blob = Bytes::from_static(b"FFCE");
+/// // Stored in the flat layout; looked for in the nested one.
+/// store.put(&ObjectKey::new(device, Layout::Flat), blob.clone(), &PutOptions::for_body(&blob)).await?;
+/// let found = near_misses(&store, &ObjectKey::new(device, Layout::Nested)).await?;
+/// assert_eq!(found[0].reason, StrayReason::OtherLayout(Layout::Flat));
+/// # Ok(()) }
+/// ```
 pub async fn near_misses(store: &dyn Store, key: &ObjectKey) -> StoreResult<Vec<NearMiss>> {
     let wanted = key.as_string();
     let root = store.to_string();

@@ -316,6 +316,26 @@ impl DeleteOptions {
 }
 
 /// The operations of a versioned bucket.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::{MemoryStore, PutOptions, Store};
+///
+/// let store = MemoryStore::new();
+/// let key = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Nested);
+/// for body in [b"FFCE one", b"FFCE two"] {
+///     let body = Bytes::from_static(body);
+///     store.put(&key, body.clone(), &PutOptions::for_body(&body)).await?;
+/// }
+/// let versions = store.versioned().expect("a versioned store");
+/// let listed = versions.list_versions(&key).await?; // newest first
+/// versions.restore(&key, &listed[1].version_id).await?;
+/// assert_eq!(&store.get(&key, None).await?.body[..], b"FFCE one");
+/// # Ok(()) }
+/// ```
 #[async_trait]
 pub trait VersionedStore: Send + Sync {
     /// Every version and delete marker of exactly `key`, newest first.
@@ -339,6 +359,25 @@ pub trait VersionedStore: Send + Sync {
 }
 
 /// A write guard: when a put may happen.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::{Condition, MemoryStore, PutOptions, Store, StoreError};
+///
+/// let store = MemoryStore::new();
+/// let key = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Flat);
+/// let (a, b) = (Bytes::from_static(b"FFCE a"), Bytes::from_static(b"FFCE b"));
+/// let first = store.put(&key, a.clone(), &PutOptions::for_body(&a)).await?;
+/// let if_absent = PutOptions { condition: Condition::IfAbsent, ..PutOptions::for_body(&b) };
+/// assert!(matches!(store.put(&key, b.clone(), &if_absent).await, Err(StoreError::AlreadyExists { .. })));
+/// // Compare and swap: only over the object this writer read.
+/// let swap = PutOptions { condition: Condition::IfMatch(first.etag.unwrap()), ..PutOptions::for_body(&b) };
+/// store.put(&key, b.clone(), &swap).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Condition {
     /// Always.
@@ -350,6 +389,19 @@ pub enum Condition {
 }
 
 /// How to store a body.
+///
+/// ```
+/// use ffce_store::{Condition, PutOptions};
+///
+/// let blob = b"FFCE (a sealed blob)";
+/// // Only where there is no backup yet, with the plaintext's digest as `etag` metadata.
+/// let opts = PutOptions {
+///     condition: Condition::IfAbsent,
+///     plaintext_sha256: Some([0xab; 32]),
+///     ..PutOptions::for_body(blob)
+/// };
+/// assert_eq!(opts.sse_kms_key_id, None, "the bucket's default encryption");
+/// ```
 #[derive(Clone, Debug)]
 pub struct PutOptions {
     /// SHA-256 of the body, sent as the S3 checksum (the server checks it on AWS).
@@ -423,6 +475,13 @@ pub struct Object {
 
 /// The `etag` user metadata of an object: the plaintext's SHA-256 as every writer
 /// stores it (64 hex digits), or something else, which is reported and never compared.
+///
+/// ```
+/// use ffce_store::PlaintextDigest;
+///
+/// assert_eq!(PlaintextDigest::parse(&"AB".repeat(32)), PlaintextDigest::Sha256([0xab; 32]));
+/// assert_eq!(PlaintextDigest::parse("W/\"x\""), PlaintextDigest::NotASha256);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlaintextDigest {
     /// A SHA-256 (the metadata held 64 hex digits, either case).
@@ -534,6 +593,13 @@ pub struct VersionEntry {
 
 /// RFC 3339 UTC to the second, e.g. `2025-01-31T12:00:00Z` (S3 keeps whole seconds;
 /// local files' finer times are cut to match).
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_746_792_000_500);
+/// assert_eq!(ffce_store::format_time(t), "2025-05-09T12:00:00Z");
+/// ```
 pub fn format_time(t: SystemTime) -> String {
     use aws_smithy_types::date_time::{DateTime, Format};
     let secs = DateTime::from(t).secs();
@@ -560,6 +626,10 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 }
 
 /// Strips the quotes S3 puts around an ETag.
+///
+/// ```
+/// assert_eq!(ffce_store::unquote_etag(" \"abc\" "), "abc");
+/// ```
 pub fn unquote_etag(etag: &str) -> String {
     etag.trim().trim_matches('"').to_string()
 }

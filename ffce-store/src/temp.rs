@@ -26,6 +26,18 @@ fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
 /// Deletes every registered temporary file, then calls `then` with how many there
 /// were, still holding the registry's lock: meant for a signal-handling thread whose
 /// `then` exits the process, so that no file is created or renamed in between.
+///
+/// ```
+/// use ffce_store::temp::{Guarded, remove_pending};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let temp = Guarded::create(&tempfile::Builder::new(), dir.path()).unwrap();
+/// let path = temp.path().to_path_buf();
+/// std::mem::forget(temp); // as if the process were interrupted mid-write
+/// // What a SIGINT handler does before the process exits.
+/// remove_pending(|removed| assert!(removed >= 1));
+/// assert!(!path.exists());
+/// ```
 pub fn remove_pending<R>(then: impl FnOnce(usize) -> R) -> R {
     let paths = pending();
     for path in paths.iter() {

@@ -10,6 +10,16 @@ use crate::s3::check_bucket_name;
 
 /// A device named by an `s3://` URL: the bucket, the device, and the layout when the
 /// URL names one.
+///
+/// ```
+/// use ffce_core::layout::Layout;
+/// use ffce_store::DeviceUrl;
+///
+/// let url = DeviceUrl::parse("s3://backups/3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// // No layout in the URL: the caller's.
+/// assert_eq!(url.key(Layout::Flat).as_string(), "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+/// assert!(DeviceUrl::is_url("S3://backups/x"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceUrl {
     /// The bucket.

@@ -17,6 +17,16 @@ use super::{
 
 /// The four headers as a request carries them (`None` when absent); an empty value
 /// counts as absent, as in the Python functions.
+///
+/// ```
+/// use ffce_core::device_auth::{AuthError, AuthHeaders, RawAuthHeaders};
+///
+/// // Headers as a request has them; an empty one counts as absent.
+/// let raw = RawAuthHeaders { uuid: Some(""), ..RawAuthHeaders::default() };
+/// let e = AuthHeaders::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301", raw, 0).unwrap_err();
+/// assert_eq!(e, AuthError::MissingHeader { name: "X-Device-UUID" });
+/// assert_eq!(e.http_status(), 400);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RawAuthHeaders<'a> {
     /// [`UUID_HEADER`].
@@ -129,6 +139,28 @@ impl core::error::Error for AuthError {}
 
 /// Well-formed, fresh authentication headers, ready for [`verify`]. Only
 /// [`AuthHeaders::parse`] makes one.
+///
+/// ```
+/// use ffce_core::device_auth::{AuthError, AuthHeaders, DeviceSigningKey, RawAuthHeaders, verify};
+/// use ffce_core::layout::DeviceId;
+///
+/// let key = DeviceSigningKey::from_scalar_bytes(&[0x42; 32]).unwrap();
+/// let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// let signed = key.sign(&device, &[7; 32], "2025-05-09T12:00:00Z");
+/// let raw = RawAuthHeaders {
+///     uuid: Some(signed.uuid()),
+///     nonce: Some(signed.nonce()),
+///     timestamp: Some(signed.timestamp()),
+///     signature: Some(signed.signature()),
+/// };
+/// let now = 1_746_792_000;
+/// let headers = AuthHeaders::parse(signed.uuid(), raw, now).unwrap();
+/// assert_eq!(verify(&key.public_key(), &headers), Ok(()));
+/// // The same request a minute later is refused.
+/// let late = AuthHeaders::parse(signed.uuid(), raw, now + 60).unwrap_err();
+/// assert_eq!(late.http_status(), 401);
+/// assert!(matches!(late, AuthError::TimestampOutsideWindow { skew_secs: -60 }));
+/// ```
 #[derive(Clone, Debug)]
 pub struct AuthHeaders {
     nonce: [u8; NONCE_LEN],
@@ -215,6 +247,24 @@ fn decode_signature(text: &str) -> Result<DerSignature, AuthError> {
 /// Checks the signature of parsed headers under the device's registered key:
 /// ECDSA P-256 with SHA-256 over `nonce || timestamp`. A mismatch is
 /// [`AuthError::BadSignature`] (401).
+///
+/// ```
+/// use ffce_core::device_auth::{AuthError, AuthHeaders, DeviceSigningKey, RawAuthHeaders, verify};
+/// use ffce_core::layout::DeviceId;
+///
+/// let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// let signer = DeviceSigningKey::from_scalar_bytes(&[0x42; 32]).unwrap();
+/// let other = DeviceSigningKey::from_scalar_bytes(&[0x43; 32]).unwrap();
+/// let signed = signer.sign(&device, &[7; 32], "2025-05-09T12:00:00Z");
+/// let raw = RawAuthHeaders {
+///     uuid: Some(signed.uuid()),
+///     nonce: Some(signed.nonce()),
+///     timestamp: Some(signed.timestamp()),
+///     signature: Some(signed.signature()),
+/// };
+/// let headers = AuthHeaders::parse(signed.uuid(), raw, 1_746_792_000).unwrap();
+/// assert_eq!(verify(&other.public_key(), &headers), Err(AuthError::BadSignature));
+/// ```
 pub fn verify(key: &DevicePublicKey, headers: &AuthHeaders) -> Result<(), AuthError> {
     key.0
         .verify(

@@ -18,6 +18,16 @@ use super::{
 use crate::layout::DeviceId;
 
 /// A device's P-256 private key. Zeroized on drop (by `p256`); `Debug` shows no bytes.
+///
+/// ```
+/// use ffce_core::device_auth::{DevicePublicKey, DeviceSigningKey};
+///
+/// let key = DeviceSigningKey::from_scalar_bytes(&[0x42; 32]).unwrap();
+/// // The key file a device keeps, read back.
+/// let pem = key.to_pkcs8_pem();
+/// let again = DeviceSigningKey::from_key_file_bytes(pem.as_bytes()).unwrap();
+/// assert_eq!(again.public_key().to_table_base64(), key.public_key().to_table_base64());
+/// ```
 pub struct DeviceSigningKey(pub(super) SigningKey);
 
 impl fmt::Debug for DeviceSigningKey {
@@ -247,6 +257,17 @@ fn pem_label(bytes: &[u8]) -> Option<&str> {
 }
 
 /// The four header values a device sends, from [`DeviceSigningKey::sign`].
+///
+/// ```
+/// use ffce_core::device_auth::{DeviceSigningKey, format_timestamp};
+/// use ffce_core::layout::DeviceId;
+///
+/// let key = DeviceSigningKey::from_scalar_bytes(&[0x42; 32]).unwrap();
+/// let device = DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap();
+/// let signed = key.sign(&device, &[7; 32], &format_timestamp(1_746_792_000));
+/// let names: Vec<_> = signed.pairs().iter().map(|(name, _)| *name).collect();
+/// assert_eq!(names, ["X-Device-UUID", "X-Device-Nonce", "X-Device-Timestamp", "X-Device-Signature"]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedHeaders {
     uuid: String,
@@ -284,6 +305,16 @@ impl SignedHeaders {
 }
 
 /// A device's registered P-256 public key.
+///
+/// ```
+/// use ffce_core::device_auth::{DevicePublicKey, DeviceSigningKey};
+///
+/// let registered = DeviceSigningKey::from_scalar_bytes(&[0x42; 32]).unwrap().public_key();
+/// let text = registered.to_table_base64(); // the device table's `public_key`
+/// assert_eq!(text.len(), 88);
+/// assert!(DevicePublicKey::from_table_base64(&text).is_ok());
+/// assert!(DevicePublicKey::from_table_base64("AAAA").is_err());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct DevicePublicKey(pub(super) VerifyingKey);
 

@@ -12,6 +12,14 @@ use super::headers::AuthError;
 
 /// Refuses a request time more than [`WINDOW_SECS`] from the server's `now` (either way),
 /// as [`AuthError::TimestampOutsideWindow`] (401). Exactly 10 s apart is accepted.
+///
+/// ```
+/// use ffce_core::device_auth::check_window;
+///
+/// let now = 1_746_792_000;
+/// assert!(check_window(now - 10, now).is_ok());
+/// assert_eq!(check_window(now + 11, now).unwrap_err().http_status(), 401);
+/// ```
 pub fn check_window(request_unix_secs: i64, now_unix_secs: i64) -> Result<(), AuthError> {
     let skew_secs = request_unix_secs.saturating_sub(now_unix_secs);
     if skew_secs.unsigned_abs() > WINDOW_SECS {

@@ -33,6 +33,23 @@ pub struct DefaultEncryption {
 }
 
 /// The settings [`BucketSettings::compare`] compares with the spec, as S3 reports them.
+///
+/// ```
+/// use ffce_store::bucket::{BucketSettings, DefaultEncryption, SettingValue};
+///
+/// let settings = BucketSettings {
+///     public_access_block: Some([Some(true); 4]),
+///     versioning: Some("Suspended".into()),
+///     default_encryption: Some(DefaultEncryption {
+///         algorithm: "aws:kms".into(),
+///         kms_key_id: None,
+///         bucket_key_enabled: None,
+///     }),
+/// };
+/// let failing: Vec<_> = settings.compare(None).into_iter().filter(|c| !c.ok).collect();
+/// assert_eq!(failing.len(), 1);
+/// assert_eq!((failing[0].setting, &failing[0].found), ("versioning", &SettingValue::Text("Suspended".into())));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BucketSettings {
     /// The four public-access-block flags in [`PUBLIC_ACCESS_BLOCK_SETTINGS`] order;

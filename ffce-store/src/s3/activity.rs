@@ -38,6 +38,19 @@ struct State {
 
 /// A handle on what an [`S3Store`](crate::S3Store) is doing; cheap to clone and to
 /// read from another thread.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ffce_store::{S3Config, S3Store};
+///
+/// let config = S3Config { region: Some("eu-west-1".into()), ..S3Config::new("backups") };
+/// let activity = S3Store::connect(&config).await?.activity();
+/// // Polled by a caller that tells people what a slow request waits for.
+/// assert_eq!(activity.waiting(), None, "nothing in flight");
+/// assert_eq!(activity.retries(), 0);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Activity {
     state: Arc<Mutex<State>>,

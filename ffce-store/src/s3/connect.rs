@@ -166,6 +166,14 @@ fn retry_partition() -> aws_sdk_s3::config::retry::RetryPartition {
 /// True for a plausible bucket name: 3–255 characters of letters, digits, `.`, `-` and
 /// `_` (today's rules are stricter; this admits legacy names and nothing that could
 /// change a URL's meaning).
+///
+/// ```
+/// use ffce_store::check_bucket_name;
+///
+/// assert!(check_bucket_name("firefly-device-backups"));
+/// assert!(!check_bucket_name("backups/other"));
+/// assert!(!check_bucket_name("ab"));
+/// ```
 pub fn check_bucket_name(name: &str) -> bool {
     (3..=255).contains(&name.len())
         && name

@@ -68,6 +68,24 @@ pub(crate) use limit::WithinLimit;
 
 /// A bucket and a client for it. Cheap to share: build it once (e.g. per Lambda
 /// process) and call it from any tokio runtime.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ffce_store::{S3Config, S3Store, Store};
+///
+/// // Builds the clients; no request is made until the store is used.
+/// let config = S3Config {
+///     region: Some("eu-west-1".into()),
+///     endpoint_url: Some("http://127.0.0.1:9000".into()),
+///     ..S3Config::new("firefly-device-backups")
+/// };
+/// let store = S3Store::connect(&config).await?;
+/// assert_eq!(store.to_string(), "s3://firefly-device-backups");
+/// assert!(store.path_style(), "a custom endpoint is addressed path-style");
+/// assert!(store.versioned().is_some());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct S3Store {
     // Visible to the sibling modules and to `crate::bucket`, which keep this file
