@@ -164,5 +164,5 @@ pub(crate) fn sdk_checksum_mismatch(err: &(dyn StdError + 'static)) -> Option<(S
 }
 
 #[cfg(test)]
-#[path = "errors_tests.rs"]
+#[path = "errors_tests/mod.rs"]
 mod tests;

@@ -18,7 +18,8 @@
 //!   is never used as a digest (under SSE-KMS it is not an MD5).
 //! - Errors are sorted as [`errors`] describes; the SDK's error is kept as the source.
 //!
-//! Files: this one (the store and its single-object operations), `connect` (the
+//! Files: this one (the store, its deletes and the `Store` impl), `get` (the checked
+//! download), `put` (the checked upload and its conditions), `connect` (the
 //! [`S3Config`] and how the clients are built from it), `errors` (classification),
 //! `list` (the whole bucket's listing, its spans at once), `versions` (the
 //! [`VersionedStore`] operations), `ranged` (reads of part of an object: the header
@@ -31,38 +32,35 @@
 //! ListObjectVersions to explain a missing key), and [`DeleteOptions::blind`] makes a
 //! delete one DeleteObject (no HEAD first).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use ffce_core::layout::{CONTENT_TYPE, ObjectKey, PLAINTEXT_DIGEST_METADATA};
+use ffce_core::layout::ObjectKey;
 use futures_util::stream::{BoxStream, StreamExt as _};
 
-use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::listing::ListPace;
 use crate::store::{
-    Condition, DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PlaintextDigest,
-    PutOptions, PutOutcome, PutStatus, Store, VersionedStore, unquote_etag,
+    DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PutOptions, PutOutcome, Store,
+    VersionedStore,
 };
 
 mod activity;
 mod connect;
 pub(crate) mod errors;
+mod get;
 mod limit;
 mod list;
 mod profile;
+mod put;
 mod ranged;
 mod versions;
 
 pub use activity::{Activity, Waiting};
 pub use connect::{S3Config, check_bucket_name};
-use errors::{classify, classify_listing, sdk_checksum_mismatch};
+use errors::{classify, classify_listing};
 pub use limit::OperationTimedOut;
 pub(crate) use limit::WithinLimit;
 
@@ -123,13 +121,6 @@ impl std::fmt::Debug for S3Store {
             .field("bucket", &self.bucket)
             .finish_non_exhaustive()
     }
-}
-
-/// Why one download attempt failed: cut off in transit (worth another attempt) or
-/// anything else (final).
-enum GetFailure {
-    Interrupted(StoreError),
-    Store(StoreError),
 }
 
 impl S3Store {
@@ -230,229 +221,6 @@ impl S3Store {
             device: key.device(),
             kept_versions: kept,
         }
-    }
-
-    async fn put_object(
-        &self,
-        key: &ObjectKey,
-        body: Bytes,
-        opts: &PutOptions,
-    ) -> StoreResult<PutOutcome> {
-        let url = self.url(key);
-        // A conditional put of exactly the bytes already stored writes nothing (see
-        // `Store::put`). Asking first (one HEAD, only for conditional puts) also tells
-        // this apart from the SDK's retry of our own write, below.
-        if opts.condition != Condition::None {
-            if let Some(stored) = self.already_ours(key, opts, &url).await {
-                let condition_holds = match &opts.condition {
-                    Condition::IfMatch(want) => {
-                        stored.etag.as_deref() == Some(&*unquote_etag(want))
-                    }
-                    _ => false,
-                };
-                if !condition_holds {
-                    return Ok(PutOutcome {
-                        status: PutStatus::AlreadyStored,
-                        ..stored
-                    });
-                }
-            }
-        }
-        let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
-        let mut req = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_string())
-            .content_type(CONTENT_TYPE)
-            .content_length(len)
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(BASE64.encode(opts.content_sha256))
-            .body(ByteStream::from(body));
-        if let Some(digest) = &opts.plaintext_sha256 {
-            req = req.metadata(PLAINTEXT_DIGEST_METADATA, hex::encode(digest));
-        }
-        if let Some(kms) = &opts.sse_kms_key_id {
-            req = req
-                .server_side_encryption(ServerSideEncryption::AwsKms)
-                .ssekms_key_id(kms);
-        }
-        req = match &opts.condition {
-            Condition::None => req,
-            Condition::IfAbsent => req.if_none_match("*"),
-            Condition::IfMatch(etag) => req.if_match(format!("\"{}\"", unquote_etag(etag))),
-        };
-        let result = req.send().within(self).await.map_err(|e| {
-            match (self.classify(e, &url), &opts.condition) {
-                (StoreError::PreconditionFailed { what, .. }, Condition::IfAbsent) => {
-                    StoreError::AlreadyExists { what }
-                }
-                (StoreError::NotFound { what }, Condition::IfMatch(_)) => {
-                    StoreError::PreconditionFailed {
-                        what,
-                        missing: true,
-                    }
-                }
-                (other, _) => other.denied_action(|| format!("upload to {url}")),
-            }
-        });
-        let resp = match result {
-            Ok(resp) => resp,
-            // A conditional put whose answer was lost is retried by the SDK, and the
-            // retry then fails its own precondition. If the object now holds exactly
-            // our bytes (it did not before: checked above), the write happened: report
-            // it, not a conflict.
-            Err(
-                err @ (StoreError::AlreadyExists { .. }
-                | StoreError::PreconditionFailed { missing: false, .. }),
-            ) => return self.already_ours(key, opts, &url).await.ok_or(err),
-            Err(err) => return Err(err),
-        };
-        Ok(PutOutcome {
-            etag: resp.e_tag().map(unquote_etag),
-            version_id: resp.version_id().map(VersionId::from_store),
-            location: url,
-            status: PutStatus::Written,
-        })
-    }
-
-    /// The current object's outcome if its stored SHA-256 checksum is the one of the
-    /// body we tried to put.
-    async fn already_ours(
-        &self,
-        key: &ObjectKey,
-        opts: &PutOptions,
-        url: &str,
-    ) -> Option<PutOutcome> {
-        let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key.as_string())
-            .checksum_mode(ChecksumMode::Enabled)
-            .send()
-            .within(self)
-            .await
-            .ok()?;
-        (head.checksum_sha256()? == BASE64.encode(opts.content_sha256)).then(|| PutOutcome {
-            etag: head.e_tag().map(unquote_etag),
-            version_id: head.version_id().map(VersionId::from_store),
-            location: url.to_string(),
-            status: PutStatus::Written,
-        })
-    }
-
-    /// Downloads an object, retrying a body cut off in transit (the SDK retries only
-    /// until the response headers arrive). A body that arrives whole but does not match
-    /// its checksum is not retried: that is an integrity failure to report.
-    async fn get_object(
-        &self,
-        key: &ObjectKey,
-        version: Option<&VersionId>,
-        missing: MissingKey,
-    ) -> StoreResult<Object> {
-        let mut attempt = 1;
-        loop {
-            match self.get_once(key, version, missing).await {
-                Ok(object) => return Ok(object),
-                Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
-                    attempt += 1;
-                    self.activity.count_retry();
-                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
-                }
-                Err(GetFailure::Interrupted(e) | GetFailure::Store(e)) => return Err(e),
-            }
-        }
-    }
-
-    async fn get_once(
-        &self,
-        key: &ObjectKey,
-        version: Option<&VersionId>,
-        missing: MissingKey,
-    ) -> Result<Object, GetFailure> {
-        let url = self.url(key);
-        let what = match version {
-            Some(v) => format!("version {v} of {url}"),
-            None => url.clone(),
-        };
-        let resp = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_string())
-            .set_version_id(version.map(|v| v.as_str().to_owned()))
-            .checksum_mode(ChecksumMode::Enabled)
-            .send()
-            .within(self)
-            .await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                return Err(GetFailure::Store(match self.classify(e, &what) {
-                    StoreError::NotFound { what }
-                        if version.is_none() && missing == MissingKey::Explain =>
-                    {
-                        self.explain_missing(key, what).await
-                    }
-                    // GET of a delete marker's version id: 405 Method Not Allowed.
-                    StoreError::Other { .. } if status == Some(405) => StoreError::NotFound {
-                        what: format!("{what} (a delete marker, which has no content)"),
-                    },
-                    StoreError::Other { .. } if status == Some(400) && version.is_some() => {
-                        StoreError::NotFound {
-                            what: format!("{what} (S3 does not accept this version id)"),
-                        }
-                    }
-                    other => other,
-                }));
-            }
-        };
-        let stored = stored_checksums(&resp);
-        let etag = resp.e_tag().map(unquote_etag);
-        let version_id = resp.version_id().map(VersionId::from_store);
-        let last_modified = resp
-            .last_modified()
-            .and_then(|t| SystemTime::try_from(*t).ok());
-        let digest_meta = resp
-            .metadata()
-            .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
-            .map(|s| PlaintextDigest::parse(s));
-        let body = resp.body.collect().await.map_err(|e| {
-            if let Some((expected, actual)) = sdk_checksum_mismatch(&e) {
-                // The SDK checked the first stored checksum in its order of preference
-                // (Algorithm::ALL); its error does not say which, the value does.
-                let algorithm = stored
-                    .iter()
-                    .find(|s| s.value == expected)
-                    .or(stored.first())
-                    .map_or(Algorithm::Crc32, |s| s.algorithm);
-                return GetFailure::Store(StoreError::ChecksumMismatch {
-                    what: what.clone(),
-                    algorithm,
-                    expected,
-                    actual,
-                });
-            }
-            GetFailure::Interrupted(StoreError::other(
-                format!("{what}: the download failed (cut off in transit)"),
-                e,
-            ))
-        })?;
-        let body = body.into_bytes();
-
-        // Checked here too, whatever the SDK's settings or a server's behaviour.
-        let checksum = checksum::verify(&body, &stored, &what).map_err(GetFailure::Store)?;
-        Ok(Object {
-            size: body.len() as u64,
-            body,
-            etag,
-            version_id,
-            plaintext_digest: digest_meta,
-            checksum,
-            last_modified,
-        })
     }
 
     /// The latest version's version id, `Ok(None)` when there is no object (a missing
@@ -653,28 +421,6 @@ impl Store for S3Store {
     fn versioned(&self) -> Option<&dyn VersionedStore> {
         Some(self)
     }
-}
-
-/// Every checksum stored with a downloaded object, in the SDK's order of preference.
-fn stored_checksums(
-    resp: &aws_sdk_s3::operation::get_object::GetObjectOutput,
-) -> Vec<StoredChecksum> {
-    Algorithm::ALL
-        .into_iter()
-        .filter_map(|algorithm| {
-            let value = match algorithm {
-                Algorithm::Crc64Nvme => resp.checksum_crc64_nvme(),
-                Algorithm::Crc32c => resp.checksum_crc32_c(),
-                Algorithm::Crc32 => resp.checksum_crc32(),
-                Algorithm::Sha1 => resp.checksum_sha1(),
-                Algorithm::Sha256 => resp.checksum_sha256(),
-            }?;
-            Some(StoredChecksum {
-                algorithm,
-                value: value.to_string(),
-            })
-        })
-        .collect()
 }
 
 /// What a read of the latest object does when the key is missing

@@ -28,8 +28,11 @@
 //! - A range read on the local store reads only the file's first bytes and reports no
 //!   ETag (that would take reading the whole file).
 
+//!
+//! Files: this one (the traits), `options` (how to read, write and delete), `outcomes`
+//! (what a read, write, delete or listing gives back).
+
 use std::fmt;
-use std::ops::RangeTo;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -37,9 +40,17 @@ use bytes::Bytes;
 use ffce_core::layout::{DeviceId, ObjectKey};
 use futures_util::stream::{self, BoxStream, StreamExt as _};
 
-use crate::checksum::ChecksumCheck;
 use crate::error::{StoreResult, VersionId};
 use crate::listing::ListPace;
+
+mod options;
+mod outcomes;
+
+pub use options::{Condition, DeleteOptions, GetOptions, PutOptions};
+pub use outcomes::{
+    DeleteEffect, DeleteOutcome, DeletedEntry, ListEntry, Object, PlaintextDigest, PutOutcome,
+    PutStatus, VersionEntry,
+};
 
 /// The operations every backend has.
 ///
@@ -182,139 +193,6 @@ pub trait Store: fmt::Display + Send + Sync {
     }
 }
 
-/// What [`Store::get_opts`] reads. The default is the whole latest object with a
-/// missing key explained, as [`Store::get`] reads it.
-///
-/// ```
-/// use ffce_store::{GetOptions, VersionId};
-///
-/// // The 37-byte header and the object's size, as an audit reads them.
-/// let header = GetOptions::prefix(37).explain_missing(false);
-/// assert_eq!(header.range, Some(..37));
-/// // Only the metadata (the `etag`), as the device API compares it.
-/// assert!(GetOptions::head().head);
-/// let old = GetOptions::version(VersionId::parse("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY").unwrap());
-/// assert!(old.explain_missing && old.range.is_none());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GetOptions {
-    /// An older version instead of the latest
-    /// ([`StoreError::NoVersions`](crate::StoreError::NoVersions) on a store that keeps
-    /// none).
-    pub version: Option<VersionId>,
-    /// Only the first bytes: [`Object::body`] holds at most this many (fewer when the
-    /// object is shorter) and [`Object::size`] the whole object's size. On S3 one
-    /// ranged GET. No checksum can be compared on a part of a body
-    /// ([`ChecksumCheck::PartialRead`]).
-    pub range: Option<RangeTo<usize>>,
-    /// Only the metadata, no body (on S3 one HEAD). Wins over `range`.
-    pub head: bool,
-    /// When the key has no object, find out why: on a versioned S3 bucket one more
-    /// request (ListObjectVersions) tells an object deleted with its earlier versions
-    /// kept ([`StoreError::Deleted`](crate::StoreError::Deleted)) from one never
-    /// stored. Off, a missing key is [`StoreError::NotFound`](crate::StoreError::NotFound)
-    /// at once, with no request beyond the read: for a role allowed `s3:GetObject`
-    /// alone, which may not list versions. Ignored for a read of a version.
-    pub explain_missing: bool,
-}
-
-impl Default for GetOptions {
-    fn default() -> GetOptions {
-        GetOptions {
-            version: None,
-            range: None,
-            head: false,
-            explain_missing: true,
-        }
-    }
-}
-
-impl GetOptions {
-    /// The whole of `version`.
-    pub fn version(version: VersionId) -> GetOptions {
-        GetOptions {
-            version: Some(version),
-            ..GetOptions::default()
-        }
-    }
-
-    /// The first `n` bytes of the latest version, and its size.
-    pub fn prefix(n: usize) -> GetOptions {
-        GetOptions {
-            range: Some(..n),
-            ..GetOptions::default()
-        }
-    }
-
-    /// The latest version's metadata, no body.
-    pub fn head() -> GetOptions {
-        GetOptions {
-            head: true,
-            ..GetOptions::default()
-        }
-    }
-
-    /// The same options, explaining a missing key or not (see
-    /// [`explain_missing`](Self::explain_missing)).
-    pub fn explain_missing(self, explain: bool) -> GetOptions {
-        GetOptions {
-            explain_missing: explain,
-            ..self
-        }
-    }
-}
-
-/// How [`Store::delete_opts`] deletes. The default looks first.
-///
-/// ```
-/// use ffce_store::DeleteOptions;
-///
-/// assert!(DeleteOptions::default().look_first);
-/// // One DeleteObject and nothing else: for a role allowed `s3:DeleteObject` alone.
-/// assert!(!DeleteOptions::blind().look_first);
-/// assert!(DeleteOptions::dry_run().dry_run);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeleteOptions {
-    /// Find out first what is there (on S3 one HEAD, and a HEAD of the bucket when the
-    /// key is missing): the outcome then says whether there was an object and which
-    /// version was the latest, and a missing key writes nothing (no second delete
-    /// marker is stacked up). Off, the delete is one request that looks nothing up
-    /// (`existed` is then `None` where the store cannot tell: S3 answers a DeleteObject
-    /// the same, and adds a marker, whether or not there was an object).
-    pub look_first: bool,
-    /// Only find out what the delete would do ([`DeleteOutcome::effect`]); nothing
-    /// is deleted. Looks first whatever [`look_first`](Self::look_first) says.
-    pub dry_run: bool,
-}
-
-impl Default for DeleteOptions {
-    fn default() -> DeleteOptions {
-        DeleteOptions {
-            look_first: true,
-            dry_run: false,
-        }
-    }
-}
-
-impl DeleteOptions {
-    /// One delete request, nothing looked up.
-    pub fn blind() -> DeleteOptions {
-        DeleteOptions {
-            look_first: false,
-            dry_run: false,
-        }
-    }
-
-    /// What a delete would do, without deleting.
-    pub fn dry_run() -> DeleteOptions {
-        DeleteOptions {
-            look_first: true,
-            dry_run: true,
-        }
-    }
-}
-
 /// The operations of a versioned bucket.
 ///
 /// ```
@@ -356,239 +234,6 @@ pub trait VersionedStore: Send + Sync {
     /// Every key in the bucket whose latest version is a delete marker (the backups
     /// someone deleted; earlier versions are kept), in key order, with the marker.
     async fn list_deleted(&self) -> StoreResult<Vec<DeletedEntry>>;
-}
-
-/// A write guard: when a put may happen.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use bytes::Bytes;
-/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
-/// use ffce_store::{Condition, MemoryStore, PutOptions, Store, StoreError};
-///
-/// let store = MemoryStore::new();
-/// let key = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301")?, Layout::Flat);
-/// let (a, b) = (Bytes::from_static(b"FFCE a"), Bytes::from_static(b"FFCE b"));
-/// let first = store.put(&key, a.clone(), &PutOptions::for_body(&a)).await?;
-/// let if_absent = PutOptions { condition: Condition::IfAbsent, ..PutOptions::for_body(&b) };
-/// assert!(matches!(store.put(&key, b.clone(), &if_absent).await, Err(StoreError::AlreadyExists { .. })));
-/// // Compare and swap: only over the object this writer read.
-/// let swap = PutOptions { condition: Condition::IfMatch(first.etag.unwrap()), ..PutOptions::for_body(&b) };
-/// store.put(&key, b.clone(), &swap).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Condition {
-    /// Always.
-    None,
-    /// Only if there is no object yet (S3 `If-None-Match: *`).
-    IfAbsent,
-    /// Only if the current object's ETag is this one (S3 `If-Match`). Quotes optional.
-    IfMatch(String),
-}
-
-/// How to store a body.
-///
-/// ```
-/// use ffce_store::{Condition, PutOptions};
-///
-/// let blob = b"FFCE (a sealed blob)";
-/// // Only where there is no backup yet, with the plaintext's digest as `etag` metadata.
-/// let opts = PutOptions {
-///     condition: Condition::IfAbsent,
-///     plaintext_sha256: Some([0xab; 32]),
-///     ..PutOptions::for_body(blob)
-/// };
-/// assert_eq!(opts.sse_kms_key_id, None, "the bucket's default encryption");
-/// ```
-#[derive(Clone, Debug)]
-pub struct PutOptions {
-    /// SHA-256 of the body, sent as the S3 checksum (the server checks it on AWS).
-    pub content_sha256: [u8; 32],
-    /// SHA-256 of the plaintext, stored as user metadata `etag`, when known.
-    pub plaintext_sha256: Option<[u8; 32]>,
-    /// SSE-KMS key id; `None` leaves encryption to the bucket default.
-    pub sse_kms_key_id: Option<String>,
-    /// The write guard.
-    pub condition: Condition,
-}
-
-impl PutOptions {
-    /// Unconditional, bucket-default encryption, no plaintext digest: the options of
-    /// a plain upload of `body`, whose SHA-256 they carry.
-    pub fn for_body(body: &[u8]) -> PutOptions {
-        use sha2::Digest as _;
-        PutOptions {
-            content_sha256: sha2::Sha256::digest(body).into(),
-            plaintext_sha256: None,
-            sse_kms_key_id: None,
-            condition: Condition::None,
-        }
-    }
-}
-
-/// What a put did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PutOutcome {
-    /// The object's ETag, without quotes (opaque; never a digest under SSE-KMS).
-    pub etag: Option<String>,
-    /// The object's version id on a versioned bucket.
-    pub version_id: Option<VersionId>,
-    /// Where it went: `s3://bucket/key` or a local path.
-    pub location: String,
-    /// Whether anything was written.
-    pub status: PutStatus,
-}
-
-/// Whether a put wrote the body, or found it already there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PutStatus {
-    /// The body was written: a new object, or a new version of it.
-    Written,
-    /// A conditional put ([`Condition::IfAbsent`], or [`Condition::IfMatch`] with
-    /// another ETag) found exactly this body already stored under the key and wrote
-    /// nothing. The outcome's ETag and version id are the stored object's.
-    AlreadyStored,
-}
-
-/// An object read by [`Store::get_opts`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Object {
-    /// The body: all of it, its first bytes ([`GetOptions::range`]), or nothing
-    /// ([`GetOptions::head`]).
-    pub body: Bytes,
-    /// The whole object's size in bytes, however much of it was read.
-    pub size: u64,
-    /// ETag without quotes (`None` where a backend cannot give it without reading the
-    /// whole body: the local store's range reads).
-    pub etag: Option<String>,
-    /// Version id on a versioned bucket.
-    pub version_id: Option<VersionId>,
-    /// The plaintext's SHA-256 from the `etag` user metadata, if the object has it.
-    pub plaintext_digest: Option<PlaintextDigest>,
-    /// How the body was checked.
-    pub checksum: ChecksumCheck,
-    /// Last modified.
-    pub last_modified: Option<SystemTime>,
-}
-
-/// The `etag` user metadata of an object: the plaintext's SHA-256 as every writer
-/// stores it (64 hex digits), or something else, which is reported and never compared.
-///
-/// ```
-/// use ffce_store::PlaintextDigest;
-///
-/// assert_eq!(PlaintextDigest::parse(&"AB".repeat(32)), PlaintextDigest::Sha256([0xab; 32]));
-/// assert_eq!(PlaintextDigest::parse("W/\"x\""), PlaintextDigest::NotASha256);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlaintextDigest {
-    /// A SHA-256 (the metadata held 64 hex digits, either case).
-    Sha256([u8; 32]),
-    /// The metadata is there but is not a SHA-256.
-    NotASha256,
-}
-
-impl PlaintextDigest {
-    /// Reads the metadata value.
-    pub fn parse(value: &str) -> PlaintextDigest {
-        let mut digest = [0u8; 32];
-        match hex::decode_to_slice(value.trim(), &mut digest) {
-            Ok(()) => PlaintextDigest::Sha256(digest),
-            Err(_) => PlaintextDigest::NotASha256,
-        }
-    }
-}
-
-/// What a delete did (or, for a [`DeleteOptions::dry_run`], would do).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeleteOutcome {
-    /// Whether there was an object to delete; `None` when the delete did not look
-    /// first ([`DeleteOptions::blind`]).
-    pub existed: Option<bool>,
-    /// Whether the bucket kept the data and added a delete marker instead (would, for
-    /// a dry run).
-    pub delete_marker_added: bool,
-    /// The delete marker's version id (none for a dry run).
-    pub version_id: Option<VersionId>,
-    /// The version that was latest before the delete (what `restore` brings back).
-    pub previous_version_id: Option<VersionId>,
-}
-
-impl DeleteOutcome {
-    /// The outcome of a delete of a key with no object: nothing to do.
-    pub fn nothing() -> DeleteOutcome {
-        DeleteOutcome {
-            existed: Some(false),
-            delete_marker_added: false,
-            version_id: None,
-            previous_version_id: None,
-        }
-    }
-
-    /// What the delete did to the data: nothing, hid it behind a delete marker, or
-    /// removed it for good. A blind delete that added no marker counts as permanent:
-    /// whatever was there is gone.
-    pub fn effect(&self) -> DeleteEffect {
-        match (self.existed, self.delete_marker_added) {
-            (Some(false), _) => DeleteEffect::Nothing,
-            (_, true) => DeleteEffect::AddsDeleteMarker,
-            _ => DeleteEffect::Permanent,
-        }
-    }
-}
-
-/// What a delete of a key does or would do ([`DeleteOutcome::effect`],
-/// [`Store::delete_effect`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeleteEffect {
-    /// There is no object: the delete would change nothing.
-    Nothing,
-    /// The data would be kept: a delete marker hides it, and removing the marker (or
-    /// restoring a version) brings it back.
-    AddsDeleteMarker,
-    /// The data would be gone for good (a store or bucket that keeps no versions).
-    Permanent,
-}
-
-/// One object of a listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListEntry {
-    /// The key as stored (may be anything; see [`ffce_core::layout::ListedKey`]).
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Last modified.
-    pub last_modified: Option<SystemTime>,
-}
-
-/// A key whose latest version is a delete marker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeletedEntry {
-    /// The key as stored (may be anything; see [`ffce_core::layout::ListedKey`]).
-    pub key: String,
-    /// The delete marker's version id.
-    pub marker_version_id: VersionId,
-    /// When the marker was made: when the backup was deleted.
-    pub deleted_at: Option<SystemTime>,
-}
-
-/// One version or delete marker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VersionEntry {
-    /// The version id.
-    pub version_id: VersionId,
-    /// Whether it is the current one.
-    pub is_latest: bool,
-    /// Whether it is a delete marker.
-    pub is_delete_marker: bool,
-    /// Size in bytes (`None` for a delete marker).
-    pub size: Option<u64>,
-    /// Last modified.
-    pub last_modified: Option<SystemTime>,
-    /// ETag without quotes (`None` for a delete marker).
-    pub etag: Option<String>,
 }
 
 /// RFC 3339 UTC to the second, e.g. `2025-01-31T12:00:00Z` (S3 keeps whole seconds;

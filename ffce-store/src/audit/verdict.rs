@@ -1,0 +1,279 @@
+//! What one read says about one object: its [`Status`], its [`Problem`]s, and the
+//! [`Finding`] that carries them.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use ffce_core::layout::ObjectKey;
+use ffce_core::upload::UploadError;
+use ffce_core::{Error, Header, Key};
+
+use crate::error::StoreError;
+
+/// The verdict on one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Well-formed (and with a key, authentic).
+    Valid,
+    /// Structurally broken: too short, wrong magic, another version, or a declared
+    /// length that does not match the size.
+    Malformed,
+    /// Well-formed, but larger than the cloud accepts (524,288 bytes).
+    TooLarge,
+    /// Well-formed, but the tag does not verify with the key given.
+    AuthenticationFailed,
+    /// Well-formed, but the key folder has no key for this device, so it could not be
+    /// authenticated (not a failure).
+    NoKey,
+    /// The body does not match the SHA-256 checksum stored with it.
+    ChecksumMismatch,
+    /// Listed, but deleted before it could be read (not a failure).
+    Gone,
+    /// The read failed (after the SDK's retries); nothing is known about the object.
+    Error,
+}
+
+impl Status {
+    /// A stable snake_case name, e.g. `too_large`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Malformed => "malformed",
+            Status::TooLarge => "too_large",
+            Status::AuthenticationFailed => "authentication_failed",
+            Status::NoKey => "no_key",
+            Status::ChecksumMismatch => "checksum_mismatch",
+            Status::Gone => "gone",
+            Status::Error => "error",
+        }
+    }
+
+    /// True for the verdicts that say the backup is bad (malformed, too large, not
+    /// authentic, checksum mismatch), as opposed to valid or unknown.
+    pub fn is_invalid(self) -> bool {
+        matches!(
+            self,
+            Status::Malformed
+                | Status::TooLarge
+                | Status::AuthenticationFailed
+                | Status::ChecksumMismatch
+        )
+    }
+}
+
+/// One reason behind a verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// What `ffce-core` found: a structural problem, the upload limit, or an
+    /// authentication failure.
+    Format(Error),
+    /// The body does not match the checksum stored with it (base64 digests).
+    ChecksumMismatch {
+        /// The algorithm of the stored checksum.
+        algorithm: crate::ChecksumAlgorithm,
+        /// The stored checksum.
+        expected: String,
+        /// The body's checksum in that algorithm.
+        actual: String,
+    },
+    /// Deleted after the listing, before it was read.
+    Gone,
+    /// The read failed; the store's error, as text.
+    ReadFailed(String),
+    /// The key folder has no key for this device (the path it looked for).
+    NoKey(String),
+    /// The device's key file could not be used; why, as text (never the key).
+    KeyFile(String),
+}
+
+impl Problem {
+    /// A stable snake_case code: [`ffce_core::Error::code`] for a format problem,
+    /// else `checksum_mismatch`, `not_found`, `request_failed`, `no_key` or
+    /// `bad_key_file`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Format(e) => e.code(),
+            Problem::ChecksumMismatch { .. } => "checksum_mismatch",
+            Problem::Gone => "not_found",
+            Problem::ReadFailed(_) => "request_failed",
+            Problem::NoKey(_) => "no_key",
+            Problem::KeyFile(_) => "bad_key_file",
+        }
+    }
+
+    /// The verdict this problem alone leads to.
+    fn status(&self) -> Status {
+        match self {
+            Problem::Format(Error::TooLarge { .. }) => Status::TooLarge,
+            Problem::Format(Error::AuthenticationFailed) => Status::AuthenticationFailed,
+            Problem::Format(_) => Status::Malformed,
+            Problem::ChecksumMismatch { .. } => Status::ChecksumMismatch,
+            Problem::Gone => Status::Gone,
+            Problem::ReadFailed(_) | Problem::KeyFile(_) => Status::Error,
+            Problem::NoKey(_) => Status::NoKey,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Format(e) => e.fmt(f),
+            Problem::ChecksumMismatch {
+                algorithm,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "the body does not match its stored {algorithm} checksum (stored {expected}, \
+                 body {actual})"
+            ),
+            Problem::Gone => f.write_str("deleted after the listing, before it was read"),
+            Problem::ReadFailed(message) | Problem::KeyFile(message) => f.write_str(message),
+            Problem::NoKey(path) => write!(f, "no key for this device ({path} does not exist)"),
+        }
+    }
+}
+
+/// One audited object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// The object.
+    pub key: ObjectKey,
+    /// Its size in bytes (from the read; from the listing when the read failed).
+    pub size: u64,
+    /// When it was last written, from the listing (`None` when the store did not say).
+    pub last_modified: Option<SystemTime>,
+    /// The verdict.
+    pub status: Status,
+    /// Why, most important first (empty when valid).
+    pub problems: Vec<Problem>,
+}
+
+impl Finding {
+    pub(super) fn new(key: ObjectKey, size: u64, problems: Vec<Problem>) -> Finding {
+        // The worst problem decides: malformed outranks too large, which outranks an
+        // authentication failure (which is only tried on a well-formed blob).
+        let status = problems
+            .iter()
+            .map(Problem::status)
+            .min_by_key(|s| match s {
+                Status::Malformed => 0,
+                Status::TooLarge => 1,
+                _ => 2,
+            })
+            .unwrap_or(Status::Valid);
+        Finding {
+            key,
+            size,
+            last_modified: None,
+            status,
+            problems,
+        }
+    }
+
+    /// The code that the totals count an invalid object under: its first problem's.
+    pub fn reason(&self) -> Option<&'static str> {
+        self.problems.first().map(Problem::code)
+    }
+}
+
+/// The structural problems of an object from its first bytes and its total size,
+/// in the order of FFCE-SPEC §1 (too short, magic, version, length), then the
+/// upload limit. Empty for a well-formed blob within the limit.
+///
+/// `prefix` holds the first `min(total_len, 37)` bytes (more are ignored).
+///
+/// ```
+/// use ffce_store::audit::structural_problems;
+///
+/// let header = [b"FFCE\x01".as_slice(), &[0; 12], &5u32.to_le_bytes(), &[0; 16]].concat();
+/// assert!(structural_problems(&header, 37 + 5).is_empty());
+/// let problems = structural_problems(&header, 37 + 4);
+/// assert_eq!(problems[0].code(), "length_mismatch");
+/// ```
+pub fn structural_problems(prefix: &[u8], total_len: u64) -> Vec<Error> {
+    let total = usize::try_from(total_len).unwrap_or(usize::MAX);
+    let mut problems = match Header::read(prefix) {
+        Ok(header) => header.check_total_len(total_len),
+        // Fewer bytes than a header: the prefix is the whole object.
+        Err(_) => ffce_core::inspect(&prefix[..prefix.len().min(total)]).problems,
+    };
+    push_too_large(&mut problems, total);
+    problems
+}
+
+/// Adds the cloud's upload limit to a list of format problems, when it is exceeded.
+fn push_too_large(problems: &mut Vec<Error>, len: usize) {
+    if let Err(e @ UploadError::TooLarge { .. }) = ffce_core::upload::validate_upload_len(len) {
+        problems.push(e.into());
+    }
+}
+
+/// Judges one object from a keyless read (header bytes and total size).
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::audit::{Status, judge_header};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// let finding = judge_header(object, b"{\"formatName\"", 5_000);
+/// assert_eq!(finding.status, Status::Malformed);
+/// ```
+pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
+    let problems = structural_problems(prefix, total_len)
+        .into_iter()
+        .map(Problem::Format)
+        .collect();
+    Finding::new(key, total_len, problems)
+}
+
+/// Judges one object from its whole body and a key: structure, the upload limit, and
+/// authentication (tried only on a well-formed blob), in that order.
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{MasterSecret, Purpose};
+/// use ffce_store::audit::{Status, judge_whole};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
+/// let blob = key.seal(b"{}").unwrap();
+/// assert_eq!(judge_whole(object, &blob, &key).status, Status::Valid);
+/// assert_eq!(judge_whole(object, &blob, &other).status, Status::AuthenticationFailed);
+/// ```
+pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
+    let inspection = ffce_core::inspect(body);
+    let well_formed = inspection.is_valid();
+    let mut format = inspection.problems;
+    push_too_large(&mut format, body.len());
+    let mut problems: Vec<Problem> = format.into_iter().map(Problem::Format).collect();
+    if well_formed {
+        // The plaintext is wiped as it drops; only whether it opened is kept.
+        if let Err(e) = key.open(body) {
+            problems.push(Problem::Format(e));
+        }
+    }
+    Finding::new(object, body.len() as u64, problems)
+}
+
+/// Judges a read that did not produce a body: a checksum mismatch (an integrity
+/// finding), an object deleted since the listing, or a failed request.
+pub fn judge_failure(key: ObjectKey, listed_size: u64, err: &StoreError) -> Finding {
+    let problem = match err {
+        StoreError::ChecksumMismatch {
+            algorithm,
+            expected,
+            actual,
+            ..
+        } => Problem::ChecksumMismatch {
+            algorithm: *algorithm,
+            expected: expected.clone(),
+            actual: actual.clone(),
+        },
+        StoreError::NotFound { .. } | StoreError::Deleted { .. } => Problem::Gone,
+        other => Problem::ReadFailed(other.to_string()),
+    };
+    Finding::new(key, listed_size, vec![problem])
+}
