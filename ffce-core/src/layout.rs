@@ -354,18 +354,6 @@ impl StrayReason {
             StrayReason::Unrecognised => "unrecognised",
         }
     }
-
-    /// One phrase for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            StrayReason::OtherLayout(Layout::Nested) => "a backup in the nested layout",
-            StrayReason::OtherLayout(Layout::Flat) => "a backup in the flat layout",
-            StrayReason::NotCanonical => {
-                "UUID not in lowercase; writers read and write only the lowercase key"
-            }
-            StrayReason::Unrecognised => "not a backup key of either layout",
-        }
-    }
 }
 
 impl ListedKey {

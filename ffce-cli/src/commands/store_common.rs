@@ -30,8 +30,8 @@ pub fn key_argument(key: &ObjectKey, location: &str) -> String {
 pub fn stray_explanation(reason: StrayReason) -> String {
     match reason {
         StrayReason::OtherLayout(layout) => format!(
-            "{} (see: ffce ls --layout {})",
-            reason.describe(),
+            "a backup in the {} layout (see: ffce ls --layout {})",
+            layout.name(),
             layout.name()
         ),
         StrayReason::NotCanonical => {
@@ -39,7 +39,7 @@ pub fn stray_explanation(reason: StrayReason) -> String {
              by its s3:// URL"
                 .to_string()
         }
-        other => other.describe().to_string(),
+        StrayReason::Unrecognised => "not a backup key of either layout".to_string(),
     }
 }
 
