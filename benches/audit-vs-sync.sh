@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fleet audit at scale (issue 5): plant N device backups in a bucket on a fresh loopback
+# Fleet audit at scale: plant N device backups in a bucket on a fresh loopback
 # moto S3 server, then time, in the same run and against the same bucket:
 #
 #   (a) `ffce audit --json` without a key: one ranged GET of the 37-byte header per

@@ -10,11 +10,11 @@ files (s3s-fs: bucket = folder, key = path, last-modified = the file's mtime), w
 plants 100,000 objects in seconds; `--endpoint` uploads them with boto3 from
 `--threads` threads (for moto).
 
-With `--layout flat` the key is `{uuid}` (FFCE-SPEC's other layout) instead of
+With `--layout flat` the key is `{uuid}` (the other layout of docs/SPEC.md §5) instead of
 `{uuid}/backup.ffce`. Device i gets a random UUID (version 4, from a seeded generator, so the first hex digit
 spreads the keys over the sixteen prefixes like a real fleet) and a random 32-byte
 master secret; its backup seals fixtures/plaintexts/dexie-config.json
-under the key derived from that secret (FFCE-SPEC §2, with the `cryptography` package,
+under the key derived from that secret (docs/SPEC.md §2, with the `cryptography` package,
 independently of ffce). With `--key-dir DIR`, `DIR/{uuid}.key` holds the secret in hex.
 Then, by device number i:
   - every `--bad-every` K-th (i % K == K-1) is a malformed fixture vector instead
@@ -59,13 +59,13 @@ STALE_AGE = 60 * 86400
 
 
 def backup_key(master):
-    """HKDF-SHA256, salt absent, info `firefly-backup-v1` (FFCE-SPEC §2)."""
+    """HKDF-SHA256, salt absent, info `firefly-backup-v1` (docs/SPEC.md §2)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                 info=b"firefly-backup-v1").derive(master)
 
 
 def seal(key, nonce, plaintext):
-    """magic, version 1, nonce, plaintext_len (LE), tag, ciphertext (FFCE-SPEC §1)."""
+    """magic, version 1, nonce, plaintext_len (LE), tag, ciphertext (docs/SPEC.md §1)."""
     ct = AESGCM(key).encrypt(nonce, plaintext, None)
     return b"FFCE\x01" + nonce + struct.pack("<I", len(plaintext)) + ct[-16:] + ct[:-16]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ffce's download-and-decrypt path end to end, against what a user would do without it
-# (issue 6), in one run against a fresh loopback moto S3 server:
+# ffce's download-and-decrypt path end to end, against what a user would do without it,
+# in one run against a fresh loopback moto S3 server:
 #
 #   (a) ffce get UUID --decrypt --master-key-file K -o OUT
 #   (b) aws s3 cp s3://BUCKET/UUID/backup.ffce BLOB   (awscli from PyPI)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Criterion benches of ffce-core with both AEAD backends and prints a Markdown
-# table: each ffce figure next to the bare AEAD of the same backend (issue 6).
+# table: each ffce figure next to the bare AEAD of the same backend, so that the cost of
+# the framing shows as a ratio.
 #
 #   benches/run.sh            full run (Criterion defaults: 3 s warm-up, 5 s, 100 samples)
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
@@ -150,7 +151,7 @@ print("\nThroughput counts plaintext bytes (1 GiB/s = 2^30 B/s). `seal`/`open` a
       "buffer; `raw*` are the bare crates, detached tag, empty AAD, same 512 KiB buffer. "
       "Ratios are throughput ffce / raw: of the medians, and (best) of each side's fastest "
       "sample, which is steadier when other work shares the machine.")
-print(f"\n#### Issue 6 target: in-place paths vs the bare AEAD of the same backend, 512 KiB\n")
+print(f"\n#### In-place paths vs the bare AEAD of the same backend, 512 KiB\n")
 print(f"Interleaved A/B (`examples/inplace_vs_raw.rs`): fastest of {rounds} back-to-back "
       "rounds each. Target: ≥ 0.95×.\n")
 print("| id | backend | ffce | raw | ratio |")

@@ -2,7 +2,7 @@
 """Checks deploy/backup-api.yaml: the device API's functions and their least-privilege roles.
 
 cfn-lint checks that the template is valid CloudFormation and SAM; this script checks that
-it is *our* API (FFCE-SPEC §7): three functions (POST, GET, DELETE /devices/{uuid}/backup)
+it is *our* API (docs/SPEC.md §7): three functions (POST, GET, DELETE /devices/{uuid}/backup)
 on one HTTP API with payload format 2.0, each on provided.al2023 / arm64 / bootstrap with
 256 MB and 15 s like the Python functions, the environment the binary reads, BACKUP_KEY_LAYOUT
 limited to nested|flat, the nonce table (on demand, key `id`, TTL on `expires_at`; its name

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks deploy/s3-device-backups.yaml against the provisioning spec (FFCE-SPEC §5).
+"""Checks deploy/s3-device-backups.yaml against the provisioning spec (docs/SPEC.md §5).
 
 cfn-lint checks that the template is valid CloudFormation; this script checks that it
 is *our* bucket: parameter BucketName, all four public-access-block settings on,

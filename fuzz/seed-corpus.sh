@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seeds fuzz/corpus/TARGET/ for every fuzz target (issue 7). The corpora are generated
+# Seeds fuzz/corpus/TARGET/ for every fuzz target. The corpora are generated
 # here at run time and never committed (fuzz/.gitignore); libFuzzer adds what it finds.
 #
 #   header, open, upload  <- every blob in fixtures/vectors/ (valid, broken, oversize).
@@ -25,7 +25,7 @@ hex2bin() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
 kf="$corpus/keyfile"
 mkdir -p "$kf"
-# The spec's cross-check value (FFCE-SPEC §2): a public test key, not a secret.
+# The spec's cross-check value (docs/SPEC.md §2): a public test key, not a secret.
 hex_key=fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d
 b64_key=$(hex2bin "$hex_key" | base64 -w0)
 printf '%s\n' "$hex_key" >"$kf/hex-lf"

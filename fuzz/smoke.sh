@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bounded fuzz smoke run for CI (issue 7): every fuzz target for SECONDS_PER_TARGET
+# Bounded fuzz smoke run for CI, so that no target rots: every fuzz target for SECONDS_PER_TARGET
 # seconds (default 15), one after another, from a freshly seeded corpus; `open` runs twice,
 # on ffce-core's default AEAD backend and on `ring` (six runs, 90 s at the default).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The device table of the backup API (FFCE-SPEC §7) on a DynamoDB endpoint: create it,
+"""The device table of the backup API (docs/SPEC.md §7) on a DynamoDB endpoint: create it,
 register a device, read a device's item; and the API's nonce table, which makes each
 signed request good once. For the local test server (moto) and for registering a test
 device by hand; it writes exactly what the API reads: key `uuid` (string), attribute

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A test-only HTTP reverse proxy that injects faults between a client and a
-loopback S3 server (moto), for ffce's fault-injection tests (issue 7).
+loopback S3 server (moto), for ffce's fault-injection tests (ffce-cli/tests/faults.rs).
 
 Usage:
     target/py-venv/bin/python scripts/fault_proxy.py \\

@@ -32,7 +32,7 @@ an unexpected error):
            b"x"), either COUNT versions of KEY or one object for each of COUNT made-up
            device UUIDs; for the pagination tests (S3 pages hold 1,000 entries)
 
-Bucket-wide state (issue 5: bucket create/check/empty, audit):
+Bucket-wide state (for the tests of bucket create/check/empty and audit):
     create-bucket BUCKET ... [--object-lock]   (object lock also enables versioning)
     put ... [--legal-hold]                      (a version that cannot be deleted)
     put-public-access-block BUCKET [--off SETTING]...

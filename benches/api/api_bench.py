@@ -5,7 +5,7 @@ Driven by benches/api-vs-python.sh, which starts moto and builds the binary; thi
 does the rest against that moto (S3 and DynamoDB on one endpoint):
 
 1. Set-up (not timed): a bucket, a device table, one registered test device per server (a
-   P-256 key pair made here; the table holds the base64 uncompressed public point, FFCE-SPEC
+   P-256 key pair made here; the table holds the base64 uncompressed public point, docs/SPEC.md
    §7), and a stored backup for each so that the first GET answers 200.
 2. Start-up: from process spawn to the first answered request, a signed GET of that device's
    backup (status 200 and the exact bytes required), polled every millisecond until the
@@ -55,7 +55,7 @@ class BenchError(Exception):
 
 
 def seal(size):
-    """A valid FFCE v1 blob of exactly `size` bytes (FFCE-SPEC §1), under a random key."""
+    """A valid FFCE v1 blob of exactly `size` bytes (docs/SPEC.md §1), under a random key."""
     plaintext = os.urandom(size - 37)
     nonce = os.urandom(12)
     ct = AESGCM(os.urandom(32)).encrypt(nonce, plaintext, None)
@@ -75,7 +75,7 @@ class Device:
         self.public_key_b64 = base64.b64encode(point).decode("ascii")
 
     def headers(self):
-        """The four device headers, signed now (FFCE-SPEC §7)."""
+        """The four device headers, signed now (docs/SPEC.md §7)."""
         nonce = os.urandom(32)
         ts = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         sig = self.key.sign(nonce + ts.encode("ascii"), ec.ECDSA(hashes.SHA256()))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The device backup API the way the cloud's Python functions are written (FFCE-SPEC §7).
+"""The device backup API the way the cloud's Python functions are written (docs/SPEC.md §7).
 
 This is the baseline that `benches/api-vs-python.sh` measures `ffce-backup-api` against: three
 `lambda_handler`-style functions (POST, GET, DELETE /devices/{uuid}/backup) taking an API

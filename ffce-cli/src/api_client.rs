@@ -1,4 +1,4 @@
-//! The device side of the backup API (FFCE-SPEC §7): one signed HTTP request per command,
+//! The device side of the backup API (docs/SPEC.md §7): one signed HTTP request per command,
 //! as a device sends it, and the answer with its status.
 //!
 //! Each request carries the four `X-Device-*` headers from `ffce_core::device_auth`: a

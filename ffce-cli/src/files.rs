@@ -61,7 +61,7 @@ pub const ANY_BLOB: SizeLimit = SizeLimit {
     failure: Failure::Integrity,
 };
 
-/// A backup body for upload (put): the cloud's limit, FFCE-SPEC §3.
+/// A backup body for upload (put): the cloud's limit, docs/SPEC.md §3.
 pub const UPLOAD_BLOB: SizeLimit = SizeLimit {
     max: ffce_core::upload::MAX_BLOB_LEN as u64,
     what: "the cloud accepts a backup of",

@@ -1,7 +1,7 @@
 //! Getting the key a command needs from what the user gave: `--master-key-file`,
 //! `--key-file`, or the environment (`FFCE_MASTER_KEY`, then `FFCE_KEY`).
 //!
-//! A master secret is turned into the key for `--purpose` by HKDF (FFCE-SPEC §2); an
+//! A master secret is turned into the key for `--purpose` by HKDF (docs/SPEC.md §2); an
 //! already-derived key is used as it is. Keys never appear in messages: a wrong key file
 //! is described by its length and apparent encoding (see `ffce_core::key_material`), and a key
 //! pasted where a path belongs is not echoed back.

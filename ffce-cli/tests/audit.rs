@@ -1,6 +1,6 @@
 //! `ffce audit` against the loopback S3 server (moto) and on a local store: every
 //! planted bad object is found with the right reason, the good ones are counted
-//! exactly, and the totals stay right when requests fail (issue 5). Buckets are
+//! exactly, and the totals stay right when requests fail. Buckets are
 //! prepared by the independent boto3 client (`scripts/s3_oracle.py`); what to expect of
 //! each planted blob comes from `fixtures/manifest.json`, written by the fixtures'
 //! independent generator. Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never

@@ -33,7 +33,7 @@ fn dexie(dir: &Path) -> Dexie {
 }
 
 /// `put` of an existing blob and of a plaintext with `--encrypt`: what lands is what
-/// FFCE-SPEC §5 asks for (content type, SHA-256 checksum, SSE-KMS, metadata `etag` =
+/// docs/SPEC.md §5 asks for (content type, SHA-256 checksum, SSE-KMS, metadata `etag` =
 /// plaintext SHA-256 only when ffce knows the plaintext), and the output names the
 /// object, its ETag and its version id as the server has them.
 #[test]

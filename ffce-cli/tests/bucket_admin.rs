@@ -1,6 +1,6 @@
 //! `ffce bucket create|check|empty` against the loopback S3 server (moto), with the
 //! independent boto3 client (`scripts/s3_oracle.py`) preparing state and checking what
-//! the bucket holds afterwards (issue 5, FFCE-SPEC §5, §6). Each test has its own
+//! the bucket holds afterwards (docs/SPEC.md §5, §6). Each test has its own
 //! bucket. Without `FFCE_TEST_S3_ENDPOINT` these tests fail; they never skip.
 
 use crate::common;

@@ -1,4 +1,4 @@
-//! The device API end to end (FFCE-SPEC §7): `ffce api` (and, for requests it cannot
+//! The device API end to end (docs/SPEC.md §7): `ffce api` (and, for requests it cannot
 //! make, a raw HTTP client signing with `ffce_core::device_auth`) against the real
 //! `ffce-backup-api --listen`, which stores in moto's S3 and reads moto's DynamoDB.
 //!

@@ -1,4 +1,4 @@
-//! Faults on the way to S3 (issue 7): the real `ffce` binary against moto's S3 server
+//! Faults on the way to S3: the real `ffce` binary against moto's S3 server
 //! through `scripts/fault_proxy.py`, which answers 503/500, resets connections (during
 //! the upload or mid-download), truncates or corrupts downloads, adds latency or never
 //! answers.
@@ -999,8 +999,9 @@ fn every_upload_attempt_carries_the_body_checksum() {
 
 /// A conditional put (`--if-absent`, `--if-match`) whose first attempt reached S3 but
 /// whose answer was lost is retried by the SDK; the retry then fails its own
-/// precondition. The bucket holds exactly the new blob, yet ffce reports a refusal
-/// (exit 5) and, for `--if-match`, says "nothing was written". See the report of issue 7.
+/// precondition. The bucket holds exactly the new blob, so the put succeeded: ffce must
+/// report success, not a refusal (exit 5) or "nothing was written" (the store compares
+/// the stored checksum with its own body to tell the two apart).
 #[test]
 fn conditional_put_whose_answer_was_lost_reports_success() {
     let (old, new) = blobs();

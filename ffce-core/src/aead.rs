@@ -1,11 +1,11 @@
 //! The AES-256-GCM backend: the only module that touches a cipher crate.
 //!
 //! FFCE stores the tag *before* the ciphertext and uses no associated data
-//! (FFCE-SPEC §1), so everything here is "detached tag, empty AAD, in place".
+//! (docs/SPEC.md §1), so everything here is "detached tag, empty AAD, in place".
 //! Keeping the backend behind this narrow surface is what lets another AEAD
 //! implementation be swapped in without touching the framing code.
 //!
-//! Two backends, chosen at build time (issue 6):
+//! Two backends, chosen at build time (one portable, one fast):
 //!
 //! - default: RustCrypto's pure-Rust `aes-gcm` (portable, no C, no assembly; it still
 //!   uses AES-NI and PCLMULQDQ through intrinsics when the CPU has them);
@@ -15,7 +15,8 @@
 //! nothing but authenticated plaintext is ever left in an output buffer, and a failed
 //! open (in place or into a buffer) leaves that buffer zeroed, as `ring` does. Wiping
 //! rather than promising "untouched ciphertext" is what lets `ring` decrypt and verify
-//! in one pass: a verify-first open under `ring` measured at half its speed (issue 6).
+//! in one pass: a verify-first open under `ring` measured at half its speed
+//! (`benches/README.md`).
 
 use crate::header::{NONCE_LEN, TAG_LEN};
 

@@ -1,6 +1,6 @@
 //! The one error type of `ffce-core`.
 //!
-//! Every failure the spec names (FFCE-SPEC §1, §3) has its own variant so callers can map
+//! Every failure the spec names (docs/SPEC.md §1, §3) has its own variant so callers can map
 //! them to HTTP statuses or their own reports without parsing messages. Authentication failures
 //! are deliberately a single opaque variant: telling a caller *which* byte was wrong would
 //! hand an attacker an oracle.

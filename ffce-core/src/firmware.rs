@@ -1,5 +1,5 @@
 //! What the FireFly controller firmware will make of a blob and its plaintext, so a
-//! tool can warn before a backup that "works" fails on the device (FFCE-SPEC §1, §4).
+//! tool can warn before a backup that "works" fails on the device (docs/SPEC.md §1, §4).
 //!
 //! Two firmware behaviours matter:
 //! - It returns a decrypted backup as a C string, so a plaintext is cut at its first
@@ -16,7 +16,7 @@ use crate::Header;
 use crate::numbers::bytes;
 
 /// True when the firmware would accept this blob without checking its tag: an empty
-/// plaintext (FFCE-SPEC §1). This crate always checks it.
+/// plaintext (docs/SPEC.md §1). This crate always checks it.
 ///
 /// ```
 /// use ffce_core::{Blob, Key, firmware};

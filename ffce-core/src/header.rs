@@ -1,4 +1,4 @@
-//! The FFCE v1 header and structural validation, without any key (FFCE-SPEC §1).
+//! The FFCE v1 header and structural validation, without any key (docs/SPEC.md §1).
 //!
 //! Parsing is zero-copy: [`Blob`] borrows the ciphertext from the input slice and
 //! `BlobBytes` (feature `bytes`) shares it from a `bytes::Bytes` buffer, so inspecting a
@@ -133,7 +133,7 @@ impl Header {
     }
 
     /// Every structural problem of an object of `total_len` bytes that starts with this
-    /// header, in the order of FFCE-SPEC §1 (too short, magic, version, length): what
+    /// header, in the order of docs/SPEC.md §1 (too short, magic, version, length): what
     /// [`inspect`] says of the whole object, known from its first [`HEADER_LEN`] bytes
     /// and its size, e.g. one ranged read of a stored object. Empty for a well-formed
     /// blob. The upload limit is not a format rule: see
@@ -247,7 +247,7 @@ pub struct Blob<'a> {
 impl<'a> Blob<'a> {
     /// Answers "is this structurally a valid FFCE v1 blob, and if not, why".
     ///
-    /// Problems are reported in the order of FFCE-SPEC §1: too short, bad magic,
+    /// Problems are reported in the order of docs/SPEC.md §1: too short, bad magic,
     /// unsupported version, length mismatch. Use [`inspect`] to get all of them at once.
     pub fn parse(bytes: &'a [u8]) -> Result<Blob<'a>, Error> {
         let header = Header::read(bytes)?;
@@ -481,7 +481,7 @@ mod tests {
 
     #[test]
     fn offsets_are_those_of_the_spec_table() {
-        // FFCE-SPEC §1: magic 0, version 4, nonce 5, plaintext_len 17, tag 21, body 37.
+        // docs/SPEC.md §1: magic 0, version 4, nonce 5, plaintext_len 17, tag 21, body 37.
         assert_eq!(
             (
                 VERSION_OFFSET,

@@ -1,4 +1,4 @@
-//! Keys: the device master secret, the HKDF-SHA256 derivation of FFCE-SPEC §2, and the
+//! Keys: the device master secret, the HKDF-SHA256 derivation of docs/SPEC.md §2, and the
 //! cipher-bound [`Key`] that seals and opens blobs.
 //!
 //! Keys move through stages, as in `ring`: raw master secret → derived key → a key bound
@@ -23,7 +23,7 @@ pub const BACKUP_LABEL: &str = "firefly-backup-v1";
 /// HKDF `info` label for the controller's on-device encrypted config files.
 pub const CONFIGFS_LABEL: &str = "firefly-configfs-v1";
 
-/// What a derived key is for. Each purpose has its own key (FFCE-SPEC §2).
+/// What a derived key is for. Each purpose has its own key (docs/SPEC.md §2).
 ///
 /// ```
 /// use ffce_core::{MasterSecret, Purpose};
@@ -43,7 +43,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    /// Every purpose, in the order of the table in FFCE-SPEC §2.
+    /// Every purpose, in the order of the table in docs/SPEC.md §2.
     pub const ALL: [Purpose; 2] = [Purpose::Backup, Purpose::ConfigFs];
 
     /// The HKDF `info` label, ASCII without a terminator.

@@ -1,4 +1,4 @@
-//! Device ids and the object keys built from them (FFCE-SPEC §5): the bucket layout
+//! Device ids and the object keys built from them (docs/SPEC.md §5): the bucket layout
 //! every writer of the bucket shares, so it lives beside the format.
 //!
 //! A key is never typed by the user: [`ObjectKey`] is made only from a validated
@@ -20,10 +20,10 @@ use uuid::Uuid;
 pub const BACKUP_FILE_NAME: &str = "backup.ffce";
 
 /// The user metadata key under which every writer stores the plaintext's hex SHA-256
-/// (S3 returns it as `x-amz-meta-etag`; FFCE-SPEC §5). Not the object's ETag.
+/// (S3 returns it as `x-amz-meta-etag`; docs/SPEC.md §5). Not the object's ETag.
 pub const PLAINTEXT_DIGEST_METADATA: &str = "etag";
 
-/// The `Content-Type` of every backup object (FFCE-SPEC §5).
+/// The `Content-Type` of every backup object (docs/SPEC.md §5).
 pub const CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Length of the hyphenated 8-4-4-4-12 form.
@@ -115,7 +115,7 @@ impl fmt::Debug for DeviceId {
     }
 }
 
-/// How a device's backup is keyed in the bucket (FFCE-SPEC §5).
+/// How a device's backup is keyed in the bucket (docs/SPEC.md §5).
 ///
 /// ```
 /// use ffce_core::layout::{DeviceId, Layout, ObjectKey};

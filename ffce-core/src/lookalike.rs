@@ -2,7 +2,7 @@
 //! can say what the input *is* instead of decoding nonsense header fields from it.
 //!
 //! The usual mistakes: the plaintext itself (a Dexie JSON export), a blob copied as
-//! base64 (the device API sends blobs base64-encoded, FFCE-SPEC §7) or as hex, and an
+//! base64 (the device API sends blobs base64-encoded, docs/SPEC.md §7) or as hex, and an
 //! empty file. Only inputs that do not start with the magic `FFCE` are judged: anything
 //! that does is a blob, valid or not, and [`inspect`](crate::inspect) says what is wrong.
 

@@ -12,7 +12,7 @@ use crate::{Blob, Error, Key};
 
 /// Authenticated plaintext. Its buffer is zeroized on drop.
 ///
-/// Plaintext can hold secrets (MQTT credentials, FFCE-SPEC §4), so it is not `Clone`
+/// Plaintext can hold secrets (MQTT credentials, docs/SPEC.md §4), so it is not `Clone`
 /// and its `Debug` shows only the length.
 ///
 /// ```
@@ -163,7 +163,7 @@ mod tests {
             other.open_blob(&blob).unwrap_err(),
             Error::AuthenticationFailed
         );
-        // An empty plaintext's tag is checked too (FFCE-SPEC §1).
+        // An empty plaintext's tag is checked too (docs/SPEC.md §1).
         let mut empty = key.seal(b"").unwrap();
         empty[30] ^= 1;
         let forged = Blob::parse(&empty).unwrap();

@@ -1,4 +1,4 @@
-//! Sealing: plaintext in, FFCE v1 blob out (FFCE-SPEC §1).
+//! Sealing: plaintext in, FFCE v1 blob out (docs/SPEC.md §1).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -29,7 +29,7 @@ impl Nonce {
     /// A fresh nonce from the operating system's random source.
     ///
     /// With random 96-bit nonces one key should seal at most about 2^32 blobs
-    /// (FFCE-SPEC §2); a device writes about one a day.
+    /// (docs/SPEC.md §2); a device writes about one a day.
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn random() -> Result<Nonce, Error> {
@@ -127,7 +127,7 @@ impl Key {
     /// Seals `plaintext` into a new blob under a caller-chosen nonce.
     ///
     /// An empty plaintext gets a real GCM tag, so readers can and must verify it
-    /// (FFCE-SPEC §1, "Empty plaintext").
+    /// (docs/SPEC.md §1, "Empty plaintext").
     pub fn seal_with_nonce(&self, nonce: Nonce, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
         let len = declared_len(plaintext.len())?;
         let mut blob = vec![0u8; HEADER_LEN + plaintext.len()];

@@ -1,4 +1,4 @@
-//! The cloud's acceptance rules for a backup body (FFCE-SPEC §3, §7): what a Lambda calls
+//! The cloud's acceptance rules for a backup body (docs/SPEC.md §3, §7): what a Lambda calls
 //! before it stores anything, and [`UploadError`], the verdict with its HTTP status.
 
 use core::fmt;
@@ -16,7 +16,7 @@ pub const MAX_PLAINTEXT_LEN: usize = MAX_BLOB_LEN - HEADER_LEN;
 /// handler matches every variant without a wildcard arm.
 ///
 /// [`http_status`](Self::http_status) is the status the device API answers with
-/// (FFCE-SPEC §7) and `Display` is a one-line message fit for the body of that answer:
+/// (docs/SPEC.md §7) and `Display` is a one-line message fit for the body of that answer:
 /// it names the problem and its numbers, never key or plaintext bytes. Converts into
 /// the crate-wide [`Error`] (same variant, same [`code`](Self::code)) for `?` callers.
 ///
@@ -71,7 +71,7 @@ pub enum UploadError {
 }
 
 impl UploadError {
-    /// The HTTP status the device API answers with (FFCE-SPEC §7): 413 for a body over
+    /// The HTTP status the device API answers with (docs/SPEC.md §7): 413 for a body over
     /// the limit, 400 for everything else.
     pub fn http_status(&self) -> u16 {
         match self {
@@ -109,7 +109,7 @@ impl From<UploadError> for Error {
 impl fmt::Display for UploadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // The device API's own words for it (FFCE-SPEC §7).
+            // The device API's own words for it (docs/SPEC.md §7).
             UploadError::Empty => f.write_str("Request body is required"),
             // The rest read as the format's errors do, numbers included.
             other => fmt::Display::fmt(&Error::from(*other), f),

@@ -1,5 +1,5 @@
-//! Allocation counts of the hot path (issue 6: "allocate nothing beyond the output
-//! buffer", proven by a counting allocator rather than a timing).
+//! Allocation counts of the hot path: it allocates nothing beyond the output buffer,
+//! proven by a counting allocator rather than a timing.
 //!
 //! A `#[global_allocator]` wrapper around the system allocator counts allocations and
 //! bytes, but only on a thread that switched counting on and only while it is on, so

@@ -1,4 +1,4 @@
-//! Regression tests for the fuzz targets in `fuzz/` (issue 7).
+//! Regression tests for the fuzz targets in `fuzz/`.
 //!
 //! The `header`, `open` and `upload` targets check properties, not just "no panic". The
 //! properties are written once, in `fuzz_properties/`, which the targets include too;
@@ -6,7 +6,7 @@
 //! `cargo test` (which needs no fuzzing toolchain) guards them.
 //!
 //! Any input a fuzz target ever crashed on goes into [`FOUND`] with the date, the target and
-//! what it broke; none has been found so far (runs recorded in issue 7).
+//! what it broke; none has been found so far.
 
 mod fuzz_properties;
 

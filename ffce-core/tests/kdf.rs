@@ -1,4 +1,4 @@
-//! Key derivation through the public API: the cross-check value of FFCE-SPEC §2, the
+//! Key derivation through the public API: the cross-check value of docs/SPEC.md §2, the
 //! labels, and key material of the wrong length. RFC 5869's HKDF-SHA256 cases and
 //! Wycheproof's HKDF-SHA256 vectors run against the HKDF primitive itself, in the unit
 //! tests of `src/keys.rs`.

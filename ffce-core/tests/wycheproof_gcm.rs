@@ -3,7 +3,7 @@
 //! and goes through `Key::open`, `Key::open_in_place` and `Key::seal_with_nonce`, the
 //! same AEAD path every backup takes.
 //!
-//! FFCE uses no associated data (FFCE-SPEC §1), so vectors with a non-empty AAD cannot
+//! FFCE uses no associated data (docs/SPEC.md §1), so vectors with a non-empty AAD cannot
 //! be expressed as blobs; they are counted and left out.
 
 use ffce_core::{Error, Key, format::HEADER_LEN, keys::Nonce};

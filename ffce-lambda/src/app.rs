@@ -1,4 +1,4 @@
-//! The router and the three handlers of FFCE-SPEC §7, shared by the Lambda function and
+//! The router and the three handlers of docs/SPEC.md §7, shared by the Lambda function and
 //! `--listen`: one [`App`] per process (configuration and clients built once), one
 //! [`App::handle`] per request, one JSON log line per request.
 
@@ -521,7 +521,7 @@ struct Target<'a> {
 }
 
 /// Whether a read failed because there is no backup to read. S3 answers a missing key
-/// with 403 AccessDenied to a role without s3:ListBucket (FFCE-SPEC §7).
+/// with 403 AccessDenied to a role without s3:ListBucket (docs/SPEC.md §7).
 fn is_missing(e: &StoreError) -> bool {
     matches!(
         e,

@@ -1,4 +1,4 @@
-//! Device authentication (FFCE-SPEC §7, every route), after the device table lookup:
+//! Device authentication (docs/SPEC.md §7, every route), after the device table lookup:
 //! the four signed headers, checked by `ffce_core::device_auth` against the server's
 //! clock (±10 s) and the device's registered public key.
 

@@ -1,5 +1,5 @@
 //! The function's configuration, read once per process from the environment: the
-//! bucket and the device table as the Python functions name them (FFCE-SPEC §7), the
+//! bucket and the device table as the Python functions name them (docs/SPEC.md §7), the
 //! object key layout, and the nonce table that makes each signed request good once. AWS settings (region, credentials, `AWS_ENDPOINT_URL`) are
 //! the SDK's business and read by `aws-config`.
 

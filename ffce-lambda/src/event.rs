@@ -2,7 +2,7 @@
 //! `http` types, so that Lambda and `--listen` share one router.
 //!
 //! The conversion is written here, not taken from `lambda_http`, because that crate
-//! panics on an event whose `isBase64Encoded` body does not decode; FFCE-SPEC §7 wants
+//! panics on an event whose `isBase64Encoded` body does not decode; docs/SPEC.md §7 wants
 //! a 400 for it, after the device is authenticated. Such a request reaches the router
 //! with an empty body and the [`UndecodableBody`] extension.
 

@@ -1,4 +1,4 @@
-//! The FFCE device backup API (FFCE-SPEC §7) in Rust: `POST`, `GET` and `DELETE`
+//! The FFCE device backup API (docs/SPEC.md §7) in Rust: `POST`, `GET` and `DELETE`
 //! `/devices/{uuid}/backup`, on `ffce-core` (upload validation, device authentication)
 //! and `ffce-store` (the bucket), with the device table in DynamoDB.
 //!

@@ -1,4 +1,4 @@
-//! The router's request and response types, and the JSON answers of FFCE-SPEC §7
+//! The router's request and response types, and the JSON answers of docs/SPEC.md §7
 //! (`{"message": ...}` with `Content-Type: application/json`).
 
 use bytes::Bytes;

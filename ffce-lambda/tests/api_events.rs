@@ -348,7 +348,7 @@ async fn flat_layout_stores_and_serves_uuid_keys() {
     }
 }
 
-/// A path UUID in uppercase (FFCE-SPEC §5: the cloud accepts either case). As the Python
+/// A path UUID in uppercase (docs/SPEC.md §5: the cloud accepts either case). As the Python
 /// functions do, the device table is read, and `X-Device-UUID` compared, with the path
 /// parameter as sent. Unlike them, the object goes under the canonical lowercase key, the
 /// one every other ffce tool reads (a key in uppercase is a stray `uppercase_uuid` to

@@ -1,7 +1,7 @@
 //! Where an audit gets the key for each device: none (structure only), one key for
 //! the whole fleet (a test bench), or one master secret per device from a folder.
 //!
-//! Every controller has its own master secret (FFCE-SPEC §2), so one key
+//! Every controller has its own master secret (docs/SPEC.md §2), so one key
 //! authenticates one device and calls every other backup unauthentic. A key escrow
 //! or a support team holding the secrets keeps them as `DIR/{uuid}.key`, one file per
 //! device, named by the lowercase UUID, holding any encoding

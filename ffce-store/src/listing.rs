@@ -3,7 +3,7 @@
 //! A listing request returns at most one page (1,000 keys on S3), and the next page
 //! can only be asked for with the token of the one before: one listing of a million
 //! keys is a thousand round trips, one after the other. Object keys start with a device
-//! UUID (FFCE-SPEC §5), whose first hex digit spreads them evenly over sixteen
+//! UUID (docs/SPEC.md §5), whose first hex digit spreads them evenly over sixteen
 //! prefixes, `0` to `f`, each of which can be paginated on its own at the same time.
 //!
 //! Keys outside the layout (`README`, an uppercase UUID, `_x`, anything) must still be

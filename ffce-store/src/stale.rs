@@ -1,7 +1,7 @@
 //! Devices that stopped backing up: a cut-off time ([`Cutoff`]) that says whether a
 //! backup's last-modified time is older.
 //!
-//! A controller writes a backup about once a day (FFCE-SPEC §2), so a latest backup
+//! A controller writes a backup about once a day (docs/SPEC.md §2), so a latest backup
 //! weeks old is the first sign of a broken device. How the cut-off is written (an age,
 //! a date) is the caller's business; the library takes a `Duration` or a `SystemTime`.
 

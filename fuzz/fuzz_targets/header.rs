@@ -1,4 +1,4 @@
-//! Keyless structural parsing (FFCE-SPEC §1) on arbitrary bytes: the parsers agree
+//! Keyless structural parsing (docs/SPEC.md §1) on arbitrary bytes: the parsers agree
 //! with each other and with the input.
 //!
 //! The properties are in `ffce-core/tests/fuzz_properties/`, shared with the

@@ -1,4 +1,4 @@
-//! Opening arbitrary blobs with a fixed key (FFCE-SPEC §1): the three open paths agree,
+//! Opening arbitrary blobs with a fixed key (docs/SPEC.md §1): the three open paths agree,
 //! a failure leaves no plaintext, a success re-seals to the identical blob.
 //!
 //! The properties are in `ffce-core/tests/fuzz_properties/`, shared with the

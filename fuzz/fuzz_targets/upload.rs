@@ -1,4 +1,4 @@
-//! The cloud's upload check (FFCE-SPEC §3) on arbitrary bodies, against a separate
+//! The cloud's upload check (docs/SPEC.md §3) on arbitrary bodies, against a separate
 //! model of the spec's rules.
 //!
 //! The properties are in `ffce-core/tests/fuzz_properties/`, shared with the

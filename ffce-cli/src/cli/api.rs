@@ -9,7 +9,7 @@ use super::KeyArgs;
 use super::values;
 use crate::output::OutputArgs;
 
-/// `ffce api ...`: the device backup API (FFCE-SPEC §7).
+/// `ffce api ...`: the device backup API (docs/SPEC.md §7).
 #[derive(Debug, Subcommand)]
 pub enum ApiCommand {
     /// Upload a device's backup through the API (an existing blob, or a plaintext with

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use super::store::S3Args;
 use crate::output::OutputArgs;
 
-/// `ffce bucket ...` (FFCE-SPEC §5 and §6).
+/// `ffce bucket ...` (docs/SPEC.md §5 and §6).
 #[derive(Debug, Subcommand)]
 pub enum BucketCommand {
     /// Create a bucket as the provisioning spec says: all four public-access-block

@@ -237,7 +237,7 @@ pub struct KeyArgs {
     pub purpose: PurposeArg,
 }
 
-/// The key purposes of FFCE-SPEC §2.
+/// The key purposes of docs/SPEC.md §2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PurposeArg {
     /// Cloud backups (`backup.ffce`), label firefly-backup-v1.

@@ -1,4 +1,4 @@
-//! `ffce api`: the device backup API as a device uses it (FFCE-SPEC §7): `post`, `get`
+//! `ffce api`: the device backup API as a device uses it (docs/SPEC.md §7): `post`, `get`
 //! and `delete` of `/devices/{uuid}/backup` with signed headers, and `keygen` for a test
 //! device key.
 //!

@@ -1,4 +1,4 @@
-//! `ffce bucket create|check|empty`: the bucket as a whole (FFCE-SPEC §5, §6).
+//! `ffce bucket create|check|empty`: the bucket as a whole (docs/SPEC.md §5, §6).
 //!
 //! The S3 work is in `ffce_store::bucket`; this module decides what to ask, what to
 //! refuse and what to print.
@@ -33,7 +33,7 @@ use ffce_store::StoreError;
 use ffce_store::bucket::{Created, EmptyTally, Item};
 
 /// What to do after emptying: the order in which the stacks must be deleted
-/// (FFCE-SPEC §6).
+/// (docs/SPEC.md §6).
 const STACKS_REMINDER: &str = "next: delete the three backup function stacks \
     (func-api-devices-backup-post, -get and -delete) before the firefly-s3-device-backups \
     stack: their IAM roles reference this bucket, and deleting the bucket's stack first \

@@ -5,7 +5,7 @@
 //! fails: the output is checked first (exists without `--force`, is the input, binary to
 //! a terminal: exit 5), then the key is loaded, then the input read, then the crypto,
 //! and only a successful result is written. Decrypt writes nothing unless the tag
-//! verified (FFCE-SPEC §1), so a failed decrypt leaves no file at all.
+//! verified (docs/SPEC.md §1), so a failed decrypt leaves no file at all.
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! `ffce delete`: remove a device's backup (FFCE-SPEC §5).
+//! `ffce delete`: remove a device's backup (docs/SPEC.md §5).
 //!
 //! - Plain delete is idempotent: a missing backup is success, and stderr says nothing
 //!   was there. On a versioned bucket the data stays and a delete marker is added;

@@ -4,7 +4,7 @@
 //! Order of checks, each of which writes nothing when it fails: the stored checksum
 //! (any of S3's algorithms) against the body (in the store, exit 4), the blob's structure (exit 4),
 //! with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the object's
-//! `etag` metadata when it has one (FFCE-SPEC §5, exit 4). Only then is the output
+//! `etag` metadata when it has one (docs/SPEC.md §5, exit 4). Only then is the output
 //! written, atomically ([`crate::files::write_output`]).
 
 use std::path::PathBuf;

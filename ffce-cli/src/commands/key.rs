@@ -1,5 +1,5 @@
 //! `ffce key derive`: print the AES key HKDF derives from a master secret for a purpose
-//! (FFCE-SPEC §2), in hex, for key escrow and test benches.
+//! (docs/SPEC.md §2), in hex, for key escrow and test benches.
 //!
 //! The key goes to stdout only, and a warning on stderr reminds a user at a terminal
 //! that it is a secret (it may now be in their scrollback).

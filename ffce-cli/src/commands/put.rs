@@ -2,7 +2,7 @@
 //!
 //! Everything that can be refused is refused before the store is touched: the UUID
 //! (exit 2), the key (with `--encrypt`), the body against the cloud's upload rules
-//! (FFCE-SPEC §3: exit 4 with the numbers, nothing uploaded). The output names where
+//! (docs/SPEC.md §3: exit 4 with the numbers, nothing uploaded). The output names where
 //! the backup went, its ETag and its version id; a conditional put that finds the
 //! identical backup already there writes nothing and says so (exit 0).
 //!
@@ -187,7 +187,7 @@ pub(super) fn prepare_upload(
 }
 
 /// The checks a body passes before it becomes a device's live backup, shared by `put`
-/// and `restore`: the cloud's upload rules (FFCE-SPEC §3) and, with a key,
+/// and `restore`: the cloud's upload rules (docs/SPEC.md §3) and, with a key,
 /// authentication.
 pub(super) fn check_backup(body: &[u8], key: Option<&Key>) -> Result<(), ffce_core::Error> {
     match key {
@@ -196,7 +196,7 @@ pub(super) fn check_backup(body: &[u8], key: Option<&Key>) -> Result<(), ffce_co
     }
 }
 
-/// Cloud backups are sealed with the `backup` key (FFCE-SPEC §2). A key derived for
+/// Cloud backups are sealed with the `backup` key (docs/SPEC.md §2). A key derived for
 /// another purpose (the on-device `configfs` key) makes backups no device can restore,
 /// so it is refused (exit 2). An already-derived key (`--key-file`, `FFCE_KEY`) has no
 /// known purpose and is taken as given.

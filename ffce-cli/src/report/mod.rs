@@ -10,7 +10,7 @@
 //! - `errors`: the blob is not a valid, authentic FFCE v1 blob (structure, or with a key
 //!   authentication). Any error makes `valid` false and the command exit 4.
 //! - `warnings`: the blob is valid FFCE but the cloud would refuse it as a backup body
-//!   (`too_large` over 524,288 bytes, `empty`; FFCE-SPEC §3). FFCE also serves on-device
+//!   (`too_large` over 524,288 bytes, `empty`; docs/SPEC.md §3). FFCE also serves on-device
 //!   config files, which have no such limit, so these do not fail the command.
 //!
 //! Two more things the report says, because a report that only says "valid" misleads:
@@ -25,7 +25,7 @@
 //! is reported as what it looks like, without header fields read from it.
 
 use ffce_core::firmware::{self, RestoreProblem};
-// The header's field offsets (FFCE-SPEC §1) show whichever fields a short input still has.
+// The header's field offsets (docs/SPEC.md §1) show whichever fields a short input still has.
 use ffce_core::{
     Error, Key, MasterSecret, Purpose,
     format::{HeaderFields, Lookalike, NONCE_LEN, TAG_LEN},

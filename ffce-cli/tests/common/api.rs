@@ -1,4 +1,4 @@
-//! Helpers for the device API tests (FFCE-SPEC §7): the real `ffce-backup-api --listen`
+//! Helpers for the device API tests (docs/SPEC.md §7): the real `ffce-backup-api --listen`
 //! server against the moto test server (S3 and DynamoDB on one endpoint), a device table
 //! per test and a nonce table per server (`scripts/device_table.py`: the server refuses
 //! replayed requests, as deployed), `ffce api` pointed at the server, and a tiny

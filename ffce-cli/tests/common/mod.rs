@@ -47,7 +47,7 @@ pub const OTHER: &str = "9b2c1d4e-0a6f-4c3b-8e7d-112233445566";
 /// The fixtures' backup master secret (32 bytes of 0x11), in hex.
 pub const MASTER_11: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
-/// The backup key derived from [`MASTER_11`] (FFCE-SPEC §2 cross-check), in hex.
+/// The backup key derived from [`MASTER_11`] (docs/SPEC.md §2 cross-check), in hex.
 pub const KEY_11: &str = "fa38e736ef4d08926fdf50970b942048c3c8c7cc49cbc9fb951b4a76e2333c0d";
 
 /// Asserts `text` shows the key `hex_key` in none of the ways it could leak: hex (either

@@ -1,7 +1,7 @@
 //! A summary of a decrypted plaintext that is safe to print: names, counts and types,
 //! never values.
 //!
-//! A backup is the controller's Dexie export (FFCE-SPEC §4) and can hold secrets such as
+//! A backup is the controller's Dexie export (docs/SPEC.md §4) and can hold secrets such as
 //! MQTT credentials, so the summary is built by streaming the JSON with visitors that
 //! skip every value they do not need (`IgnoredAny`) instead of building a
 //! `serde_json::Value`: the only strings copied out are names (database, tables, object

@@ -1,5 +1,5 @@
 //! A server's side: the four headers as a request carries them, checked in the order of
-//! FFCE-SPEC §7 with their statuses, and the signature verified.
+//! docs/SPEC.md §7 with their statuses, and the signature verified.
 
 use alloc::string::String;
 use core::fmt;
@@ -78,7 +78,7 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The HTTP status of FFCE-SPEC §7 for this refusal: 400, 401 or 403.
+    /// The HTTP status of docs/SPEC.md §7 for this refusal: 400, 401 or 403.
     pub fn http_status(&self) -> u16 {
         match self {
             AuthError::MissingHeader { .. }
@@ -169,7 +169,7 @@ pub struct AuthHeaders {
 }
 
 impl AuthHeaders {
-    /// Checks the headers in the order of FFCE-SPEC §7 step 2, each with its status:
+    /// Checks the headers in the order of docs/SPEC.md §7 step 2, each with its status:
     /// all four present (400); [`UUID_HEADER`] equal to `path_uuid`, the path parameter
     /// as the request has it (403); the nonce strict base64 of 32 bytes (400); the
     /// timestamp an ISO 8601 UTC time (400) within [`WINDOW_SECS`] of `now_unix_secs`,

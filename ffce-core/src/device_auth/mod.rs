@@ -1,4 +1,4 @@
-//! The device API's signed request headers (FFCE-SPEC §7, "Device authentication"): the
+//! The device API's signed request headers (docs/SPEC.md §7.1): the
 //! wire contract a device (signer) and the backup API (verifier) share.
 //!
 //! A device signs `nonce_bytes || timestamp_ascii_bytes` with its P-256 key (ECDSA,

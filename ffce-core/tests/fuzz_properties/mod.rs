@@ -10,7 +10,7 @@ use ffce_core::keys::{Nonce, buffer_with_header_room};
 use ffce_core::upload::{MAX_BLOB_LEN, MAX_PLAINTEXT_LEN, validate_upload};
 use ffce_core::{Blob, Error, Header, Key, inspect};
 
-/// Keyless structural parsing (FFCE-SPEC §1): `Blob::parse`, `BlobBytes::parse`,
+/// Keyless structural parsing (docs/SPEC.md §1): `Blob::parse`, `BlobBytes::parse`,
 /// `Header::read` and `inspect` on arbitrary bytes.
 ///
 /// Beyond "never panics", the parsers must agree with each other:
@@ -85,7 +85,7 @@ pub fn header(data: &[u8]) {
     }
 }
 
-/// Opening arbitrary blobs with `key` (FFCE-SPEC §1): `Key::open`, `Key::open_in_place`
+/// Opening arbitrary blobs with `key` (docs/SPEC.md §1): `Key::open`, `Key::open_in_place`
 /// and `Key::open_vec` must agree on every input.
 ///
 /// The target and the regression tests use the fixtures' backup key (master secret `11` x
@@ -209,7 +209,7 @@ pub fn upload_model(body: &[u8]) -> Result<(), Error> {
     Blob::parse(body).map(|_| ())
 }
 
-/// The cloud's upload check (FFCE-SPEC §3): `validate_upload` on arbitrary bodies.
+/// The cloud's upload check (docs/SPEC.md §3): `validate_upload` on arbitrary bodies.
 ///
 /// Never panics; `Ok` means the body is non-empty, at most `MAX_BLOB_LEN` bytes and
 /// structurally valid (`Blob::parse` agrees); every error is the one the spec's order

@@ -3,7 +3,7 @@
 //!
 //! Without a key each object is judged from its first 37 bytes and its total size
 //! (one ranged GET on S3): magic, version, the declared `plaintext_len` against
-//! `size − 37`, and the cloud's 524,288-byte limit (FFCE-SPEC §1, §3). That is every
+//! `size − 37`, and the cloud's 524,288-byte limit (docs/SPEC.md §1, §3). That is every
 //! structural check `ffce_core::inspect` makes of a whole blob, without downloading
 //! the ciphertext. With a key the whole object is read, its stored SHA-256 checksum
 //! compared, and the blob authenticated; nothing else is computed (no digest of the

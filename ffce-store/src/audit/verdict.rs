@@ -179,7 +179,7 @@ impl Finding {
 }
 
 /// The structural problems of an object from its first bytes and its total size,
-/// in the order of FFCE-SPEC §1 (too short, magic, version, length), then the
+/// in the order of docs/SPEC.md §1 (too short, magic, version, length), then the
 /// upload limit. Empty for a well-formed blob within the limit.
 ///
 /// `prefix` holds the first `min(total_len, 37)` bytes (more are ignored).

@@ -1,4 +1,4 @@
-//! Bucket-wide operations of the S3 store (FFCE-SPEC §5 and §6), one file each:
+//! Bucket-wide operations of the S3 store (docs/SPEC.md §5 and §6), one file each:
 //! provisioning a new bucket to the spec (here), reading its settings back and comparing
 //! them with the spec ([`settings`](self#settings)), and emptying it of every version,
 //! delete marker and incomplete multipart upload ([`empty`](self#emptying)).

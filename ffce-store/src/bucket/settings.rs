@@ -9,9 +9,9 @@ use crate::S3Store;
 use crate::error::StoreResult;
 use crate::s3::WithinLimit;
 
-/// Default encryption the spec asks for (FFCE-SPEC §5).
+/// Default encryption the spec asks for (docs/SPEC.md §5).
 pub const EXPECTED_SSE_ALGORITHM: &str = "aws:kms";
-/// Versioning status the spec asks for (FFCE-SPEC §5).
+/// Versioning status the spec asks for (docs/SPEC.md §5).
 pub const EXPECTED_VERSIONING: &str = "Enabled";
 /// The four public-access-block settings, as [`Check::setting`] names them.
 pub const PUBLIC_ACCESS_BLOCK_SETTINGS: [&str; 4] = [

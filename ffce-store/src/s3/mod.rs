@@ -1,4 +1,4 @@
-//! The S3 store: the device-backups bucket through `aws-sdk-s3` (FFCE-SPEC §5).
+//! The S3 store: the device-backups bucket through `aws-sdk-s3` (docs/SPEC.md §5).
 //!
 //! - Configuration comes from `aws-config`'s usual chain (environment, profiles, SSO,
 //!   web identity, IMDS) with the [`S3Config`]'s profile, region and endpoint on top;

@@ -1,7 +1,7 @@
 //! Where backups live: one small trait, [`Store`], with three implementations, an S3
 //! bucket ([`S3Store`](crate::S3Store)), a local directory laid out like the bucket
 //! ([`LocalStore`](crate::LocalStore)) and a versioned bucket in memory
-//! ([`MemoryStore`](crate::MemoryStore)); FFCE-SPEC §5.
+//! ([`MemoryStore`](crate::MemoryStore)); docs/SPEC.md §5.
 //!
 //! The trait holds what every backend really does: a put, one read with options
 //! ([`GetOptions`]), one delete with options ([`DeleteOptions`]) and the listing.
