@@ -27,6 +27,18 @@ pub enum Bounded {
 
 /// Reads `reader` to its end, but never more than one byte past `max`. `hint` is the
 /// expected length (a file's size), to allocate once.
+///
+/// ```
+/// use ffce_store::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
+///
+/// let key_file = "11".repeat(32);
+/// match read_at_most(key_file.as_bytes(), MAX_KEY_FILE_LEN, 64).unwrap() {
+///     Bounded::Within(bytes) => assert_eq!(bytes.len(), 64), // wiped on drop
+///     Bounded::TooLong => unreachable!(),
+/// }
+/// let endless = std::io::repeat(b' ');
+/// assert!(matches!(read_at_most(endless, MAX_KEY_FILE_LEN, 64).unwrap(), Bounded::TooLong));
+/// ```
 pub fn read_at_most(reader: impl Read, max: u64, hint: usize) -> io::Result<Bounded> {
     let buf = read_all(reader.take(max.saturating_add(1)), hint)?;
     if buf.len() as u64 > max {

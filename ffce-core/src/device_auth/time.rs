@@ -87,6 +87,14 @@ pub fn parse_timestamp(text: &str) -> Result<i64, AuthError> {
 
 /// Seconds since the Unix epoch on this machine's clock: what a device signs and what
 /// the server compares it with (0 for a clock before 1970).
+///
+/// ```
+/// use ffce_core::device_auth::{check_window, now_unix_secs};
+///
+/// let now = now_unix_secs();
+/// assert!(now > 1_700_000_000);
+/// assert!(check_window(now, now_unix_secs()).is_ok());
+/// ```
 #[cfg(feature = "std")]
 pub fn now_unix_secs() -> i64 {
     std::time::SystemTime::now()

@@ -260,6 +260,18 @@ pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
 
 /// Judges a read that did not produce a body: a checksum mismatch (an integrity
 /// finding), an object deleted since the listing, or a failed request.
+///
+/// ```
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_store::StoreError;
+/// use ffce_store::audit::{Status, judge_failure};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// // Listed a moment ago, gone when read.
+/// let gone = StoreError::NotFound { what: "s3://b/3f2504e0-4f89-41d3-9a0c-0305e82c3301".into() };
+/// let finding = judge_failure(object, 5_766, &gone);
+/// assert_eq!((finding.status, finding.size), (Status::Gone, 5_766));
+/// ```
 pub fn judge_failure(key: ObjectKey, listed_size: u64, err: &StoreError) -> Finding {
     let problem = match err {
         StoreError::ChecksumMismatch {

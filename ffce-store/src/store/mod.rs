@@ -256,6 +256,16 @@ pub fn format_time(t: SystemTime) -> String {
 /// Reads a time as [`format_time`] writes it (RFC 3339 in UTC, `2026-11-30T08:00:00Z`,
 /// fractions of a second allowed), or a date alone (`2026-11-30`), which means its
 /// first second, UTC. `None` for anything else.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use ffce_store::parse_time;
+///
+/// let day = SystemTime::UNIX_EPOCH + Duration::from_secs(1_746_748_800);
+/// assert_eq!(parse_time("2025-05-09"), Some(day));
+/// assert_eq!(parse_time("2025-05-09T12:00:00Z"), Some(day + Duration::from_secs(43_200)));
+/// assert_eq!(parse_time("yesterday"), None);
+/// ```
 pub fn parse_time(text: &str) -> Option<SystemTime> {
     use aws_smithy_types::date_time::{DateTime, Format};
     let text = text.trim();
