@@ -7,6 +7,11 @@
 //! passes `force` (the no-clobber rename closes the race between check and write). A
 //! SIGINT/SIGTERM while a temporary file exists removes it before the process exits
 //! (see [`crate::interrupt`]).
+//!
+//! Only regular files are written that way. A device or a FIFO (`/dev/null`, `mkfifo`)
+//! is written through, as `cp` and a shell redirection do, without `--force`; a symbolic
+//! link is followed to its target, and the target's rules apply (the link is never
+//! replaced).
 
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
@@ -75,11 +80,13 @@ pub const UPLOAD_PLAINTEXT: SizeLimit = SizeLimit {
     failure: Failure::Integrity,
 };
 
-/// A plaintext to seal (encrypt): what a 32-bit `plaintext_len` can describe.
+/// A plaintext to seal (encrypt): what a 32-bit `plaintext_len` can describe. Too
+/// large an input is exit 4 here as for every other input limit (put, inspect, verify):
+/// one verdict for "input too large", whichever command read it.
 pub const ANY_PLAINTEXT: SizeLimit = SizeLimit {
     max: ffce_core::format::MAX_FORMAT_PLAINTEXT_LEN,
     what: "the plaintext of an FFCE blob (its length is a 32-bit number) is",
-    failure: Failure::Other,
+    failure: Failure::Integrity,
 };
 
 impl SizeLimit {
@@ -263,7 +270,7 @@ pub fn download_output<'a>(
         OutputOptions::blob(force)
     };
     if let Some(path) = output {
-        if json && is_stdio(path) {
+        if json && is_stdout(path) {
             return Err(CliError::usage(
                 "--json and -o - would both write to stdout; give -o a file",
             ));
@@ -273,34 +280,154 @@ pub fn download_output<'a>(
     Ok(opts)
 }
 
+/// What an output path names, as far as writing to it goes.
+///
+/// Only a regular file (or a name not taken yet) is written atomically, a temporary file
+/// renamed over it: renaming over a device, a FIFO or a socket would put a plain file
+/// holding the output where the device was, and renaming over a symbolic link would
+/// replace the link. So, as `cp` does, anything else is opened and written through, and
+/// a link is followed to what it names.
+#[derive(Debug)]
+enum Destination {
+    /// Stdout: `-`, or a name for descriptor 1 (`/dev/stdout`, `/dev/fd/1`,
+    /// `/proc/self/fd/1`), written to the descriptor itself so that a redirection's
+    /// file position (`>>`) is kept.
+    Stdout,
+    /// A regular file or a free name: written atomically at `path`, which is the
+    /// link's target when the name given is a symbolic link.
+    Regular {
+        /// Where the temporary file is renamed to.
+        path: PathBuf,
+        /// True when something is there already (`--force` replaces it).
+        exists: bool,
+        /// True when the name given is a symbolic link (kept; its target is replaced).
+        via_link: bool,
+    },
+    /// An existing device, FIFO or socket (maybe through a link): opened for writing,
+    /// never renamed over, created, truncated or chmod'ed.
+    WriteThrough,
+}
+
+/// The names of descriptor 1 that mean stdout.
+const STDOUT_NAMES: [&str; 3] = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
+/// True for `-` and the names of descriptor 1 (`/dev/stdout`): output to stdout.
+pub fn is_stdout(path: &Path) -> bool {
+    is_stdio(path) || STDOUT_NAMES.iter().any(|n| path == Path::new(n))
+}
+
+/// True for a name of an open descriptor (`/dev/stderr`, `/dev/fd/N`,
+/// `/proc/self/fd/N`): whatever it leads to was opened by the caller (a shell
+/// redirection), so it is written through even when it is a regular file.
+fn is_descriptor_name(path: &Path) -> bool {
+    path == Path::new("/dev/stderr")
+        || path.starts_with("/dev/fd/")
+        || path.starts_with("/proc/self/fd/")
+}
+
+/// Looks at `path` (following a symbolic link) and says how it would be written.
+/// A directory, or a link to nothing, is refused: neither can take a file's bytes.
+fn destination(path: &Path) -> CliResult<Destination> {
+    if is_stdout(path) {
+        return Ok(Destination::Stdout);
+    }
+    if is_descriptor_name(path) {
+        return Ok(Destination::WriteThrough);
+    }
+    let shown = path.display();
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        // Not there (or not visible): the atomic write creates it, or says why not.
+        Err(_) => {
+            return Ok(Destination::Regular {
+                path: path.to_path_buf(),
+                exists: false,
+                via_link: false,
+            });
+        }
+    };
+    let (meta, via_link) = if meta.file_type().is_symlink() {
+        match fs::metadata(path) {
+            Ok(target) => (target, true),
+            Err(e) => {
+                let target = fs::read_link(path)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "?".into());
+                return Err(CliError::refused(format!(
+                    "{shown} is a symbolic link to {target}, which cannot be opened ({e});                      ffce does not create files through a link nor replace the link: give                      the target's path, or remove the link"
+                )));
+            }
+        }
+    } else {
+        (meta, false)
+    };
+    if meta.is_dir() {
+        return Err(CliError::refused(format!(
+            "{shown} is a directory; give a file path for the output"
+        )));
+    }
+    if !meta.is_file() {
+        return Ok(Destination::WriteThrough);
+    }
+    let path = if via_link {
+        fs::canonicalize(path)
+            .map_err(|e| CliError::other(format!("cannot resolve the link {shown}: {e}")))?
+    } else {
+        path.to_path_buf()
+    };
+    Ok(Destination::Regular {
+        path,
+        exists: true,
+        via_link,
+    })
+}
+
+/// The refusal of an existing regular file without `--force`.
+fn refuse_existing(shown: &Path, target: &Path, via_link: bool) -> CliError {
+    if via_link {
+        CliError::refused(format!(
+            "{} is a symbolic link to {}, which already exists; pass --force to replace              {} (the link is kept)",
+            shown.display(),
+            target.display(),
+            target.display()
+        ))
+    } else {
+        CliError::refused(format!(
+            "{} already exists; pass --force to replace it",
+            shown.display()
+        ))
+    }
+}
+
 /// Checks, before any work is done, that `path` could be written with `opts`: not the
-/// input file, not an existing file without `force`, not a directory. For `-`, checks
-/// that stdout is not a terminal when the content is a blob.
+/// input file, not an existing regular file without `force`, not a directory nor a
+/// link to nothing. For stdout, checks that it is not a terminal when the content is a
+/// blob. A device or a FIFO needs no `force`: it is written through, as by `cp`.
 ///
 /// [`write_output`] checks again (and the no-clobber rename is what finally decides);
 /// this only lets a command refuse before it reads, derives or decrypts anything.
 pub fn check_output(path: &Path, opts: &OutputOptions<'_>) -> CliResult {
-    if is_stdio(path) {
+    let dest = destination(path)?;
+    if let Destination::Stdout = dest {
         if opts.content == OutputContent::Blob && io::stdout().is_terminal() {
             return Err(refuse_terminal());
         }
         return Ok(());
     }
-    let shown = path.display();
     if let Some(input) = opts.input {
         if !is_stdio(input) && same_file(input, path) {
             return Err(CliError::refused(format!(
-                "{shown} is the input file; write the output somewhere else"
+                "{} is the input file; write the output somewhere else",
+                path.display()
             )));
         }
     }
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => Err(CliError::refused(format!(
-            "{shown} is a directory; give a file path for the output"
-        ))),
-        Ok(_) if !opts.force => Err(CliError::refused(format!(
-            "{shown} already exists; pass --force to replace it"
-        ))),
+    match dest {
+        Destination::Regular {
+            path: target,
+            exists: true,
+            via_link,
+        } if !opts.force => Err(refuse_existing(path, &target, via_link)),
         _ => Ok(()),
     }
 }
@@ -339,35 +466,81 @@ fn is_terminal_safe_text(bytes: &[u8]) -> bool {
     })
 }
 
-/// Writes `bytes` to `path` atomically, or to stdout for `-`.
+/// Writes `bytes` to `path`: to stdout for `-` (or `/dev/stdout`); atomically for a
+/// regular file or a new name; written through for a device or a FIFO.
 ///
-/// With `force`, an existing destination is replaced by the rename; if it is a symbolic
-/// link, the link itself is replaced (its target is left alone).
+/// With `force`, an existing regular file is replaced by the rename; if `path` is a
+/// symbolic link to one, the link's target is replaced and the link kept. A device or a
+/// FIFO (`/dev/null`, `mkfifo`) is opened and written as it is, without `force`: it is
+/// never renamed over, truncated or chmod'ed.
 ///
-/// Exit codes: 5 when the destination exists without `force`, is the input, is a
-/// directory, or is a terminal for binary data; 3 when its folder does not exist; 1 for
-/// other I/O errors. On any failure no output file is left behind.
+/// Exit codes: 5 when the destination is an existing file without `force`, is the
+/// input, is a directory or a link to nothing, or is a terminal for binary data; 3 when
+/// its folder does not exist; 1 for other I/O errors. On any failure no output file is
+/// left behind.
 pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliResult<Written> {
     check_output(path, &opts)?;
-    if is_stdio(path) {
-        if opts.content == OutputContent::Plaintext
-            && io::stdout().is_terminal()
-            && !is_terminal_safe_text(bytes)
-        {
-            return Err(refuse_terminal());
+    match destination(path)? {
+        Destination::Stdout => {
+            if opts.content == OutputContent::Plaintext
+                && io::stdout().is_terminal()
+                && !is_terminal_safe_text(bytes)
+            {
+                return Err(refuse_terminal());
+            }
+            write_stdout(bytes)?;
+            Ok(Written::Stdout { len: bytes.len() })
         }
-        write_stdout(bytes)?;
-        return Ok(Written::Stdout { len: bytes.len() });
+        Destination::WriteThrough => write_through(path, bytes, opts),
+        Destination::Regular {
+            path: target,
+            exists,
+            via_link,
+        } => write_regular(path, &target, bytes, opts, exists, via_link),
     }
+}
+
+/// Writes into an existing device or FIFO as it is, as a shell redirection would. A
+/// terminal gets the same protection as stdout.
+fn write_through(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliResult<Written> {
+    let shown = path.display();
+    // No create, no truncate: the thing exists, and is not a file to cut.
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| CliError::other(format!("cannot write {shown}: {e}")))?;
+    if file.is_terminal() && (opts.content == OutputContent::Blob || !is_terminal_safe_text(bytes))
+    {
+        return Err(refuse_terminal());
+    }
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| CliError::other(format!("cannot write {shown}: {e}")))?;
+    Ok(Written::File {
+        path: path.to_path_buf(),
+        len: bytes.len(),
+        replaced: false,
+    })
+}
+
+/// Writes a regular file atomically at `target` (`path` itself, or the file its link
+/// names).
+fn write_regular(
+    path: &Path,
+    target: &Path,
+    bytes: &[u8],
+    opts: OutputOptions<'_>,
+    existed: bool,
+    via_link: bool,
+) -> CliResult<Written> {
     let shown = path.display();
     let mode = match opts.content {
         OutputContent::Blob => 0o666,
         OutputContent::Plaintext => 0o600,
     };
-    let existed = path.exists();
     let pause = |temp: &Path| test_pause(temp);
     let written = write_atomically(
-        path,
+        target,
         bytes,
         &AtomicWrite {
             replace: opts.force,
@@ -378,14 +551,15 @@ pub fn write_output(path: &Path, bytes: &[u8], opts: OutputOptions<'_>) -> CliRe
     written.map_err(|e| match (e.step, e.source.kind()) {
         (WriteStep::Create, io::ErrorKind::NotFound) => CliError::not_found(format!(
             "cannot write {shown}: folder {} does not exist",
-            path.parent()
+            target
+                .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."))
                 .display()
         )),
-        (WriteStep::Rename, io::ErrorKind::AlreadyExists) => CliError::refused(format!(
-            "{shown} already exists; pass --force to replace it"
-        )),
+        (WriteStep::Rename, io::ErrorKind::AlreadyExists) => {
+            refuse_existing(path, target, via_link)
+        }
         _ => CliError::other(format!("cannot write {shown}: {}", e.source)),
     })?;
     Ok(Written::File {

@@ -28,6 +28,7 @@ mod help;
 mod inspect;
 mod keys;
 mod local_store;
+mod outputs;
 mod provenance;
 mod reports;
 mod snapshots;
