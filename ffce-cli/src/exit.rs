@@ -25,6 +25,11 @@ pub enum Failure {
     /// 6: not a failure: `ffce diff --exit-code` found that the contents differ. Nothing
     /// is printed for it (the diff itself was).
     Differ,
+    /// 7: stdout's reader left early (a closed pipe, `| head`) before the command printed
+    /// its whole report, so its verdict never reached anyone: not a success. (A verdict
+    /// already known to be bad, such as an invalid backup read before the reader left,
+    /// keeps its own code.)
+    ReaderLeft,
 }
 
 impl Failure {
@@ -37,6 +42,7 @@ impl Failure {
             Failure::Integrity => "integrity",
             Failure::Refused => "refused",
             Failure::Differ => "differ",
+            Failure::ReaderLeft => "reader_left",
         }
     }
 
@@ -49,6 +55,7 @@ impl Failure {
             Failure::Integrity => 4,
             Failure::Refused => 5,
             Failure::Differ => 6,
+            Failure::ReaderLeft => 7,
         }
     }
 }
@@ -62,7 +69,8 @@ Exit codes:
   3  not found (file, object, version)
   4  integrity failure (malformed blob, authentication failed, checksum mismatch)
   5  refused (a guard, a missing confirmation, an existing output without --force)
-  6  the contents differ (ffce diff --exit-code; not an error)";
+  6  the contents differ (ffce diff --exit-code; not an error)
+  7  stdout's reader left early (a closed pipe) before the verdict was complete";
 
 /// A duration in seconds for messages, as the flags take it: `3.5`, `60`.
 pub fn seconds(d: Duration) -> String {
@@ -143,6 +151,25 @@ impl CliError {
     /// Exit code 6: the contents differ (`ffce diff --exit-code`); printed as nothing.
     pub fn differ() -> CliError {
         CliError::new(Failure::Differ, "the contents differ")
+    }
+
+    /// Exit code 7, or the verdict reached so far: stdout's reader left (a closed pipe)
+    /// before the command printed its whole report. `so_far` is what the command would
+    /// have answered on what it had read by then; a failure there (an invalid backup
+    /// already found: exit 4) is kept, since it is already known to be bad.
+    pub fn reader_left(so_far: CliResult) -> CliError {
+        const LEFT: &str = "stdout was closed (its reader left early) before the report was \
+                            complete";
+        match so_far {
+            Ok(()) => CliError::new(
+                Failure::ReaderLeft,
+                format!("{LEFT}, so there is no verdict"),
+            ),
+            Err(mut e) => {
+                e.message = format!("{}; {LEFT}", e.message);
+                e
+            }
+        }
     }
 
     /// Exit code 2: `what` (a command or flag) works only on a versioned bucket.

@@ -277,10 +277,11 @@ mod tests {
     #[test]
     fn exit_codes_are_parsed_from_the_help_table() {
         let codes: Vec<_> = exit_codes().collect();
-        assert_eq!(codes.len(), 7, "{codes:?}");
+        assert_eq!(codes.len(), 8, "{codes:?}");
         assert_eq!(codes[0], ("0", "success"));
         assert!(codes[5].1.starts_with("refused"), "{codes:?}");
         assert!(codes[6].1.starts_with("the contents differ"), "{codes:?}");
+        assert!(codes[7].1.starts_with("stdout's reader left"), "{codes:?}");
     }
 
     #[test]

@@ -42,8 +42,16 @@ fn main() -> ExitCode {
         .command
         .output()
         .map_or(output::Format::Human, |o| o.format());
-    let mut printer = output::Printer::new(format, ui.for_stdout().color);
-    match commands::run(cli.command, &ui, &env, &mut printer) {
+    // `-q` leaves out human reports, except where the text is the answer asked for.
+    let quiet = ui.verbosity < 0 && !cli.command.answer_is_the_report();
+    let mut printer = output::Printer::new(format, ui.for_stdout().color).quiet(quiet);
+    let result = match commands::run(cli.command, &ui, &env, &mut printer) {
+        // A report that reached nobody is not a success: a `set -o pipefail` script
+        // whose `| head` cut the report short must not read it as a pass.
+        Ok(()) if printer.reader_left() => Err(exit::CliError::reader_left(Ok(()))),
+        other => other,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         // `ffce diff --exit-code` found differences: its output said so already.
         Err(err) if err.failure == exit::Failure::Differ => err.exit_code(),

@@ -18,6 +18,7 @@ fn help_lists_exit_codes_and_every_command_has_an_example() {
         "2  usage error",
         "4  integrity failure",
         "5  refused",
+        "7  stdout's reader left early",
     ] {
         assert!(out.contains(line), "{out}");
     }
@@ -175,5 +176,34 @@ fn api_post_refuses_two_readers_of_stdin_however_named() {
             "{cmd:?}: {}",
             run.stderr
         );
+    }
+}
+
+/// A fatal error is on stdout with `--jsonl` as with `--json`: one `error` record (the
+/// same body), so that a script reading lines learns why there is no result.
+#[test]
+fn fatal_errors_are_a_json_line_with_jsonl_as_with_json() {
+    let dir = temp_dir();
+    let missing = dir.path().join("missing");
+    let blob = vector("dexie-backup").path();
+    let cases: [&[&str]; 6] = [
+        &["ls", "--dir", s(&missing)],
+        &["audit", "--dir", s(&missing)],
+        &["get", "--dir", s(&missing), DEVICE],
+        &["inspect", s(&missing)],
+        &["put", "--dir", s(dir.path()), DEVICE, s(&missing)],
+        &["show", "--key-file", s(&missing), s(&blob)],
+    ];
+    for args in cases {
+        let json = run(args.iter().copied().chain(["--json"]));
+        let lines = run(args.iter().copied().chain(["--jsonl"]));
+        assert_ne!(json.code(), 0, "{args:?}");
+        assert_eq!(lines.code(), json.code(), "{args:?}");
+        let doc = json.json();
+        let lines = lines.json_lines();
+        assert_eq!(lines.len(), 1, "{args:?}: {lines:?}");
+        assert_eq!(lines[0]["type"], "error", "{args:?}");
+        assert_eq!(lines[0]["schema_version"], 1, "{args:?}");
+        assert_eq!(lines[0]["error"], doc["error"], "{args:?}");
     }
 }

@@ -131,7 +131,7 @@ fn man_dir_writes_a_page_per_command_with_environment_files_and_exit_status() {
         ] {
             assert!(roff.contains(section), "{name} has no {section}:\n{roff}");
         }
-        for code in ["0", "1", "2", "3", "4", "5", "6"] {
+        for code in ["0", "1", "2", "3", "4", "5", "6", "7"] {
             assert!(
                 roff.contains(&format!("\n.TP\n{code}\n")),
                 "{name}: exit code {code} not in EXIT STATUS:\n{roff}"

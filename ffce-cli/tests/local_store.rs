@@ -131,7 +131,9 @@ fn embedded_default_store() {
     let run = run_home(home.path(), &["-q", "ls"]);
     run.expect_code(0);
     assert!(run.stderr.is_empty(), "-q: {}", run.stderr);
-    assert!(run.out().contains(DEVICE));
+    // -q prints only errors: not the listing either (tests/quiet.rs).
+    assert!(run.out().is_empty(), "-q: {}", run.out());
+    assert!(run_home(home.path(), &["ls"]).out().contains(DEVICE));
     // The main job: put → ls → get → inspect.
     let out = home.path().join("back.ffce");
     run_home(home.path(), &["get", DEVICE, "-o", s(&out)]).expect_code(0);

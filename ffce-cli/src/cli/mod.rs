@@ -45,7 +45,9 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true,
           help_heading = "Global options")]
     pub verbose: u8,
-    /// Print only errors.
+    /// Print only errors: no notes, warnings or human reports (the exit code is the
+    /// verdict). Kept: --json/--jsonl output, bytes written to stdout (-o -, key derive),
+    /// and the text of show and diff.
     #[arg(
         short,
         long,
@@ -188,6 +190,13 @@ pub enum Command {
 }
 
 impl Command {
+    /// True for the commands whose human text on stdout is the answer the user asked
+    /// for (a backup's content, a diff), which `-q` does not hide; every other human
+    /// report is a verdict the exit code carries, and `-q` leaves it out.
+    pub fn answer_is_the_report(&self) -> bool {
+        matches!(self, Command::Show(_) | Command::Diff(_))
+    }
+
     /// The output options of a command that reports something (`None` for those that
     /// print only what they make: encrypt, decrypt, key derive, completions, man).
     pub fn output(&self) -> Option<OutputArgs> {

@@ -202,7 +202,9 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
         };
         if printer.format() == Format::Jsonl {
             if !printer.item(&record)? {
-                return Ok(());
+                // The verdict so far: exit 4 when an invalid backup was already read.
+                let so_far = outcome(failure_of(&totals), &totals, unlisted_invalid);
+                return Err(CliError::reader_left(so_far));
             }
         } else {
             listed.push(record);
@@ -223,7 +225,11 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
     if printer.format() == Format::Jsonl {
         for s in &strays {
             if !printer.item(s)? {
-                return Ok(());
+                return Err(CliError::reader_left(outcome(
+                    failure,
+                    &totals,
+                    unlisted_invalid,
+                )));
             }
         }
         printer.summary(&summary)?;

@@ -2,8 +2,9 @@
 //! `-o`, the header report (authenticated with `--decrypt`) and the object; with `-o`,
 //! the checks before anything is written, then the atomic write.
 //!
-//! Order of checks, each of which writes nothing when it fails: the blob's structure
-//! (exit 4), with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the
+//! Order of checks, each of which writes nothing when it fails: the size (over the
+//! cloud's 524,288-byte limit it is no backup, exit 4, as `audit` says), the blob's
+//! structure (exit 4), with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the
 //! digest stored with the backup when it has one (S3's `etag` metadata, the device
 //! API's ETag; docs/SPEC.md §5, exit 4). Only then is the output written
 //! ([`crate::files::write_output`]). (The transport checksum was verified by the store.)
@@ -18,7 +19,9 @@ use crate::keys::LoadedKey;
 use crate::output::Printer;
 use crate::output::download::{DownloadReport, Downloaded, StoredObject, WrittenFile};
 use crate::output::report::BlobReport;
-use crate::report::{build_report, lookalike_message, open_error, warn_restore_problems};
+use crate::report::{
+    build_report, lookalike_message, open_error, too_large_backup, warn_restore_problems,
+};
 use crate::ui::Ui;
 
 /// A downloaded backup.
@@ -57,6 +60,7 @@ impl Download<'_> {
     /// and the object. Exit 4 for an invalid blob or a digest that does not match.
     pub fn report(self, ui: &Ui, printer: &mut Printer, key: Option<&LoadedKey>) -> CliResult {
         let report = build_report(self.body, key.map(|k| &k.key))
+            .judged_as_stored_backup()
             .with_master(self.body, key.and_then(|k| k.master.as_ref()))
             .with_source(self.object.location.clone())
             .with_key_source(key.map(|k| &k.source));
@@ -87,6 +91,12 @@ impl Download<'_> {
         opts: OutputOptions,
     ) -> CliResult<Written> {
         let location = &self.object.location;
+        // Too large to be a backup is the verdict `audit` gives it too (exit 4).
+        if let Some(why) = too_large_backup(self.body.len()) {
+            return Err(CliError::integrity(format!(
+                "{location}: {why}; nothing was written"
+            )));
+        }
         if let Err(e) = ffce_core::Blob::parse(self.body) {
             // Named as the header report (no -o) names it: an object that is not a blob
             // at all says what it looks like.

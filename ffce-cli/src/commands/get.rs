@@ -119,7 +119,7 @@ fn write_unverified(
     opts: OutputOptions,
 ) -> CliResult {
     let location = download.object.location.clone();
-    let report = build_report(download.body, None);
+    let report = build_report(download.body, None).judged_as_stored_backup();
     let written = crate::files::write_output(path, download.body, opts)?;
     printer.document(&Downloaded {
         device: download.device.to_string(),

@@ -125,7 +125,7 @@ async fn stream(
     let mut pages = list_pages(store, target, ListPace::Fastest);
     while let Some(page) = pages.next().await {
         for entry in page? {
-            // A reader that has gone (`| head`) ends the listing; that is not an error.
+            // A reader that has gone (`| head`) ends the listing (and `main` exits 7).
             let present = match ListedKey::classify(&entry.key, target.layout) {
                 ListedKey::Backup(key) => {
                     if cutoff.is_some_and(|c| !c.is_stale(entry.last_modified)) {

@@ -62,7 +62,15 @@ pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
             Some(_) => unreadable += 1,
         }
         if !printer.item_kept(record, &mut results)? {
-            return Ok(());
+            // The verdict so far: exit 4 when a file already failed its checks.
+            let so_far = match invalid {
+                0 => Ok(()),
+                n => Err(CliError::integrity(format!(
+                    "{n} of the {} file(s) checked so far failed verification",
+                    ok + invalid + missing + unreadable
+                ))),
+            };
+            return Err(CliError::reader_left(so_far));
         }
     }
     let failed = invalid + missing + unreadable;
@@ -123,6 +131,8 @@ fn checked(path: &Path, r: &BlobReport) -> FileCheck {
             BlobStatus::StructureValid => FileStatus::StructureValid,
             BlobStatus::AuthenticationFailed => FileStatus::AuthenticationFailed,
             BlobStatus::Malformed => FileStatus::Malformed,
+            // Only a stored backup is judged too large (verify's files may be configfs).
+            BlobStatus::TooLarge => FileStatus::TooLarge,
         },
         valid: Some(r.valid),
         blob_len: Some(r.blob_len),

@@ -18,9 +18,9 @@ pub struct ErrorRecord {
 /// What went wrong.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ErrorBody {
-    /// `other`, `usage`, `not_found`, `integrity` or `refused`.
+    /// `other`, `usage`, `not_found`, `integrity`, `refused` or `reader_left`.
     pub kind: String,
-    /// The exit code that goes with it (1 to 5).
+    /// The exit code that goes with it (1 to 5, or 7).
     pub exit_code: u8,
     /// One line for people (also on stderr).
     pub message: String,

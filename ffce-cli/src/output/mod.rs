@@ -22,7 +22,10 @@
 //!   regenerates them. A new record type is added to the list in `schema.rs`.
 //!
 //! A reader that leaves early (`ffce audit --jsonl | head`) is noticed by the printer:
-//! [`Printer::item`] answers `false` and the command stops working for nobody.
+//! [`Printer::item`] answers `false` and the command stops working for nobody. That is
+//! not a success: the command ends with [`CliError::reader_left`] (exit 7, or the
+//! verdict so far when it is already bad), and `main` gives exit 7 to any command that
+//! finished while its reader was gone ([`Printer::reader_left`]).
 
 use std::fmt::Write as _;
 
@@ -205,6 +208,8 @@ pub struct Printer {
     reader_present: bool,
     /// True once the command's result (a document or a closing summary) was printed.
     finished: bool,
+    /// `-q`: human reports are not printed (JSON is: it is what the user asked for).
+    quiet: bool,
 }
 
 impl Printer {
@@ -215,7 +220,17 @@ impl Printer {
             color,
             reader_present: true,
             finished: false,
+            quiet: false,
         }
+    }
+
+    /// With `quiet` (`-q`, "print only errors"), human reports are left out: the exit
+    /// code is the verdict and errors still go to stderr. `--json` and `--jsonl` are
+    /// printed all the same, since a script asked for them; so is every payload a
+    /// command writes to stdout itself (`get -o -`, `decrypt -o -`, `key derive`).
+    pub fn quiet(mut self, quiet: bool) -> Printer {
+        self.quiet = quiet;
+        self
     }
 
     /// Prints the error a command ended with, as JSON, unless the command already
@@ -230,6 +245,12 @@ impl Printer {
         let record = error::ErrorRecord::from(err);
         // A failure to print the error is not worth a second error.
         let _ = self.summary(&record);
+    }
+
+    /// True once stdout's reader has gone (a closed pipe): what was printed after that
+    /// reached nobody, and the command's verdict with it.
+    pub fn reader_left(&self) -> bool {
+        !self.reader_present
     }
 
     /// The format this printer writes.
@@ -299,6 +320,9 @@ impl Printer {
     }
 
     fn human<R: Record>(&mut self, record: &R) -> CliResult {
+        if self.quiet {
+            return Ok(());
+        }
         let mut out = Human::new(self.color);
         record.human(&mut out);
         let text = out.into_string();

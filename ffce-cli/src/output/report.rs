@@ -28,6 +28,9 @@ pub enum BlobStatus {
     AuthenticationFailed,
     /// Not a well-formed FFCE v1 blob (`errors` and `looks_like` say why).
     Malformed,
+    /// Well-formed, but an object at a backup's key (`get`, `api get`) over the cloud's
+    /// 524,288-byte limit: no backup, as `audit` says (`errors` has `too_large`).
+    TooLarge,
 }
 
 impl BlobStatus {
@@ -35,6 +38,7 @@ impl BlobStatus {
     pub fn of(report: &Report) -> BlobStatus {
         match &report.key {
             _ if !report.structure_valid => BlobStatus::Malformed,
+            _ if report.errors.iter().any(|e| e.code == "too_large") => BlobStatus::TooLarge,
             Some(k) if k.authenticated => BlobStatus::Authenticated,
             Some(_) => BlobStatus::AuthenticationFailed,
             None => BlobStatus::StructureValid,
@@ -327,6 +331,8 @@ impl Record for BlobReport {
                     "ok (within the {}-byte limit)",
                     Grouped(MAX_BLOB_LEN as u64)
                 )
+            } else if self.errors.iter().any(|e| e.code == "too_large") {
+                format!("no (over the {}-byte limit)", Grouped(MAX_BLOB_LEN as u64))
             } else if self.warnings.is_empty() {
                 "no (not a valid blob)".into()
             } else {

@@ -253,8 +253,36 @@ pub fn warn_restore_problems(ui: &Ui, source: &str, plaintext: &[u8]) {
     }
 }
 
+/// The message of a stored object over the cloud's limit at a backup's key: the same
+/// words as `audit`'s `too_large` (the format's own), then what follows for a backup.
+pub fn too_large_backup(len: usize) -> Option<String> {
+    match ffce_core::upload::validate_upload_len(len) {
+        Err(e @ UploadError::TooLarge { .. }) => Some(format!(
+            "{}: too large to be a backup (the cloud refuses it, HTTP {})",
+            Error::from(e),
+            e.http_status()
+        )),
+        _ => None,
+    }
+}
+
 /// The `N` bytes at `at`, if all present.
 impl Report {
+    /// For an object read from a backup's key (`get`, `api get`): a blob over the
+    /// cloud's limit is not a backup, so `too_large` is an error (exit 4), as `audit`
+    /// judges it, not the warning a file gets (which may be a configfs file, that has
+    /// no limit). docs/SPEC.md §3.
+    pub fn judged_as_stored_backup(mut self) -> Report {
+        if let Some(i) = self.warnings.iter().position(|w| w.code == "too_large") {
+            let mut problem = self.warnings.remove(i);
+            if let Some(message) = too_large_backup(self.blob_len) {
+                problem.message = message;
+            }
+            self.errors.push(problem);
+        }
+        self
+    }
+
     /// Sets where the blob came from (shown first in both outputs).
     pub fn with_source(mut self, source: impl Into<String>) -> Report {
         self.source = Some(source.into());
@@ -316,6 +344,10 @@ impl Report {
     pub fn error(&self) -> Option<CliError> {
         let failure = self.failure()?;
         let source = self.source.as_deref().unwrap_or("input");
+        let too_large = self.errors.iter().find(|e| e.code == "too_large");
+        if let Some(p) = too_large.filter(|_| self.structure_valid) {
+            return Some(CliError::new(failure, format!("{source}: {}", p.message)));
+        }
         let message = match (
             self.looks_like,
             self.key.as_ref().and_then(|k| k.opens_with),
