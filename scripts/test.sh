@@ -3,7 +3,8 @@
 # virtualenv (moto, boto3, cryptography), starts moto's S3 server on loopback, checks the
 # fixtures against their independent generator, runs every Rust test (unit, integration
 # against the real server, the device API against `ffce-backup-api`, doc tests), runs the
-# README's device path end to end (scripts/device-path.sh), and stops the server again.
+# README's device path end to end (scripts/device-path.sh) and every other sh block of the
+# README (scripts/readme-blocks.sh), and stops the server again.
 #
 # The S3 tests never skip: if the server cannot start, this script fails.
 set -euo pipefail
@@ -47,3 +48,8 @@ cargo test -p ffce-core --features ring --locked "$@"
 # servers: the walkthrough cannot rot unnoticed. The binaries are built above.
 echo "== scripts/device-path.sh (the README's device path)" >&2
 FFCE_VENV="$venv" FFCE_DEVICE_PATH_NO_BUILD=1 scripts/device-path.sh >/dev/null
+
+# Every other ```sh block of the README, each on its own moto server; a block that cannot
+# run here is marked so in the README (scripts/readme-blocks.sh says how).
+echo "== scripts/readme-blocks.sh (every sh block of the README)" >&2
+FFCE_VENV="$venv" FFCE_README_NO_BUILD=1 scripts/readme-blocks.sh
