@@ -488,3 +488,67 @@ fn generated_keys_differ_and_sign() {
     let again = DeviceSigningKey::from_key_file_bytes(a.to_pkcs8_pem().as_bytes()).unwrap();
     assert_eq!(again.public_key(), a.public_key());
 }
+
+/// The `ring` backend must give the same answer as `p256` on every signature a request
+/// can carry: genuine ones, high-S twins of them, ones over another message, by another
+/// key, or with one byte of the DER altered (where the result still parses as DER).
+#[cfg(feature = "ring-verify")]
+mod backends_agree {
+    use super::headers::{verify_p256, verify_ring};
+    use super::*;
+    use p256::ecdsa::Signature;
+    use p256::ecdsa::signature::Signer as _;
+    use proptest::prelude::*;
+
+    fn both(key: &DevicePublicKey, message: &[u8], signature: &DerSignature) -> (bool, bool) {
+        (
+            verify_p256(key, message, signature),
+            verify_ring(key, message, signature),
+        )
+    }
+
+    /// The same signature with `s` replaced by `n - s`: ECDSA's other valid form.
+    fn high_s(signature: &DerSignature) -> DerSignature {
+        let fixed = Signature::from_der(signature.as_bytes()).unwrap();
+        let (r, s) = fixed.split_scalars();
+        Signature::from_scalars(r.to_bytes(), (-s).to_bytes())
+            .unwrap()
+            .to_der()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn on_every_signature(
+            scalar in prop::array::uniform32(1u8..),
+            other_scalar in prop::array::uniform32(1u8..),
+            message in prop::collection::vec(any::<u8>(), 0..80),
+            flip_at in any::<usize>(),
+            flip in 1u8..,
+        ) {
+            let (Ok(signer), Ok(other)) = (
+                DeviceSigningKey::from_scalar_bytes(&scalar),
+                DeviceSigningKey::from_scalar_bytes(&other_scalar),
+            ) else {
+                return Ok(());
+            };
+            let key = signer.public_key();
+            let signature: DerSignature = signer.0.sign(&message);
+            prop_assert_eq!(both(&key, &message, &signature), (true, true));
+            prop_assert_eq!(both(&key, &message, &high_s(&signature)), (true, true));
+            let mut altered_message = message.clone();
+            altered_message.push(flip);
+            prop_assert_eq!(both(&key, &altered_message, &signature), (false, false));
+            if other.public_key() != key {
+                prop_assert_eq!(both(&other.public_key(), &message, &signature), (false, false));
+            }
+            let mut bytes = signature.as_bytes().to_vec();
+            let at = flip_at % bytes.len();
+            bytes[at] ^= flip;
+            if let Ok(altered) = DerSignature::try_from(bytes.as_slice()) {
+                let (p256, ring) = both(&key, &message, &altered);
+                prop_assert_eq!(p256, ring, "byte {} ^ {:#04x}", at, flip);
+            }
+        }
+    }
+}
