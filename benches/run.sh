@@ -47,6 +47,9 @@ for features in "" "--features=ring"; do
   cargo bench -p ffce-benches --bench hot_path $features --no-run >&2
   cargo build -p ffce-benches --profile bench --example inplace_vs_raw $features >&2
 done
+for features in "" "--features=ring-verify"; do
+  cargo bench -p ffce-benches --bench device_auth $features --no-run >&2
+done
 
 start=$(date +%s)
 started_at=$(python3 -c 'import time; print(time.time())')
@@ -58,6 +61,14 @@ CRITERION_HOME="$out/backend-aes-gcm" \
 CRITERION_HOME="$out/backend-ring" \
   cargo bench -p ffce-benches --bench hot_path --features ring -- "${args[@]}" \
   '^(seal|open|derive|inspect)' >&2
+
+# The device API's signature check: ffce with p256 (default) and with ring
+# (`ring-verify`, what the device API builds), next to both crates bare.
+CRITERION_HOME="$out/backend-aes-gcm" \
+  cargo bench -p ffce-benches --bench device_auth -- "${args[@]}" >&2
+CRITERION_HOME="$out/backend-ring-verify" \
+  cargo bench -p ffce-benches --bench device_auth --features ring-verify -- "${args[@]}" \
+  '^verify/ffce' >&2
 
 # The target itself, measured interleaved (robust to other work on the machine).
 ab=$(for features in "" "--features=ring"; do
@@ -97,7 +108,7 @@ def load(backend):
         found[bench["full_id"]] = (est["median"]["point_estimate"], best, tp.get("Bytes"))
     return found
 
-results = {"aes-gcm": load("aes-gcm"), "ring": load("ring")}
+results = {"aes-gcm": load("aes-gcm"), "ring": load("ring"), "ring-verify": load("ring-verify")}
 raw = results["aes-gcm"]  # the raw baselines ran once, in the default build
 
 def gib_s(ns, nbytes):
@@ -151,6 +162,26 @@ print("\nThroughput counts plaintext bytes (1 GiB/s = 2^30 B/s). `seal`/`open` a
       "buffer; `raw*` are the bare crates, detached tag, empty AAD, same 512 KiB buffer. "
       "Ratios are throughput ffce / raw: of the medians, and (best) of each side's fastest "
       "sample, which is steadier when other work shares the machine.")
+print("\n#### The device API's signature check (`benches/device_auth.rs`)\n")
+print("One P-256 ECDSA verification of a request's `nonce || timestamp`, as "
+      "`device_auth::verify` does it for every device API request.\n")
+print("| id | backend | time (median) | ratio vs raw, same crate | ratio vs ffce on p256 |")
+print("|---|---|---:|---:|---:|")
+verify_rows = [("verify/ffce", "p256", raw, "verify/raw/p256"),
+               ("verify/ffce", "ring (`ring-verify`)", results["ring-verify"], "verify/raw/ring"),
+               ("verify/raw/p256", "p256", raw, None),
+               ("verify/raw/ring", "ring", raw, None)]
+p256_ffce = raw.get("verify/ffce")
+for bench_id, backend, r, base_id in verify_rows:
+    if bench_id not in r:
+        missing.append(f"{bench_id} ({backend})")
+        continue
+    ns = r[bench_id][0]
+    vs_raw = f"{ns / raw[base_id][0]:.2f}×" if base_id and base_id in raw else "—"
+    vs_p256 = f"{ns / p256_ffce[0]:.2f}×" if p256_ffce else "—"
+    print(f"| `{bench_id}` | {backend} | {fmt_time(ns)} | {vs_raw} | {vs_p256} |")
+print("\nRatios are times (lower is faster): ffce / the bare crate it calls, and each row / "
+      "ffce's default (p256) verification.")
 print(f"\n#### In-place paths vs the bare AEAD of the same backend, 512 KiB\n")
 print(f"Interleaved A/B (`examples/inplace_vs_raw.rs`): fastest of {rounds} back-to-back "
       "rounds each. Target: ≥ 0.95×.\n")

@@ -7,7 +7,6 @@ use core::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::DerSignature;
-use p256::ecdsa::signature::Verifier as _;
 
 use super::time::{check_window, parse_timestamp};
 use super::{
@@ -281,7 +280,8 @@ pub fn verify(key: &DevicePublicKey, headers: &AuthHeaders) -> Result<(), AuthEr
 /// ECDSA P-256 / SHA-256 verification in pure Rust (`p256`): the portable default.
 #[cfg(any(test, not(feature = "ring-verify")))]
 pub(super) fn verify_p256(key: &DevicePublicKey, message: &[u8], signature: &DerSignature) -> bool {
-    key.0.verify(message, signature).is_ok()
+    use p256::ecdsa::signature::Verifier as _;
+    key.key.verify(message, signature).is_ok()
 }
 
 /// The same verification by `ring` (assembly field arithmetic): about a fifth of
@@ -292,8 +292,7 @@ pub(super) fn verify_p256(key: &DevicePublicKey, message: &[u8], signature: &Der
 #[cfg(feature = "ring-verify")]
 pub(super) fn verify_ring(key: &DevicePublicKey, message: &[u8], signature: &DerSignature) -> bool {
     use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
-    let point = key.0.to_sec1_point(false);
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point.as_bytes())
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &key.sec1)
         .verify(message, signature.as_bytes())
         .is_ok()
 }

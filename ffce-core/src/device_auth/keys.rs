@@ -223,7 +223,7 @@ impl DeviceSigningKey {
 
     /// The matching public key (what the device table holds).
     pub fn public_key(&self) -> DevicePublicKey {
-        DevicePublicKey(*self.0.verifying_key())
+        DevicePublicKey::new(*self.0.verifying_key())
     }
 
     /// The four header values of one request from `device`, signed over
@@ -316,7 +316,14 @@ impl SignedHeaders {
 /// assert!(DevicePublicKey::from_table_base64("AAAA").is_err());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct DevicePublicKey(pub(super) VerifyingKey);
+pub struct DevicePublicKey {
+    pub(super) key: VerifyingKey,
+    /// The same point as the table holds it (`0x04 || X || Y`), kept because turning
+    /// `key` back into bytes costs a field inversion: `ring` verifies from these bytes,
+    /// and converting per request made its verify take about 1.7 times as long
+    /// (`benches/device_auth.rs`).
+    pub(super) sec1: [u8; PUBLIC_KEY_LEN],
+}
 
 impl fmt::Debug for DevicePublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -383,13 +390,20 @@ impl DevicePublicKey {
         if bytes[0] != 0x04 {
             return Err(PublicKeyError::NotUncompressed);
         }
-        VerifyingKey::from_sec1_bytes(&bytes)
-            .map(DevicePublicKey)
-            .map_err(|_| PublicKeyError::NotOnCurve)
+        let key = VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| PublicKeyError::NotOnCurve)?;
+        let mut sec1 = [0; PUBLIC_KEY_LEN];
+        sec1.copy_from_slice(&bytes);
+        Ok(DevicePublicKey { key, sec1 })
+    }
+
+    fn new(key: VerifyingKey) -> DevicePublicKey {
+        let mut sec1 = [0; PUBLIC_KEY_LEN];
+        sec1.copy_from_slice(key.to_sec1_point(false).as_bytes());
+        DevicePublicKey { key, sec1 }
     }
 
     /// The device table's form: standard base64 of the 65-byte uncompressed point.
     pub fn to_table_base64(&self) -> String {
-        STANDARD.encode(self.0.to_sec1_point(false).as_bytes())
+        STANDARD.encode(self.sec1)
     }
 }
