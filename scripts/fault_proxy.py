@@ -63,7 +63,9 @@ Faults:
               first N request body bytes reach the upstream, then both the upstream
               and the client connection are reset.
     truncate  forward, send the headers unchanged (full Content-Length) and only
-              ``bytes`` body bytes (default: half), then close normally (FIN).
+              ``bytes`` body bytes (default: half), then close normally (FIN); with
+              ``seconds``, hold the connection open that long first (a body that
+              stalls mid-way, after its headers were answered).
     corrupt   forward, XOR the body byte at ``offset`` with ``xor`` (default 0x01);
               ``offset`` negative counts from the end, default the middle byte.
               The length is unchanged.
@@ -534,6 +536,9 @@ class Proxy:
             entry["note"] = entry["note"] or f"reset after {sent} body bytes"
             abort(writer)
         else:
+            if rule.get("seconds") is not None:
+                entry["note"] = entry["note"] or f"stalled after {sent} body bytes"
+                await asyncio.sleep(float(rule["seconds"]))
             entry["note"] = entry["note"] or f"truncated after {sent} body bytes"
             writer.close()
         return False

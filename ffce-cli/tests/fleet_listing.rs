@@ -418,3 +418,53 @@ fn the_default_concurrency_is_128() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("[default: 128]"), "{help}");
 }
+
+/// A header read whose body stalls after its headers (the 206 and 10 of its 37 bytes
+/// sent, then nothing for a minute) ends as that object's read error within bounded
+/// time, and the other backups are judged as usual. The SDK's attempt timeout ends
+/// when the headers arrive; what bounds the body is the store's own limit on reading
+/// it (`--attempt-timeout`), since the audit's client reads 37-byte bodies without the
+/// SDK's stalled-stream protection.
+#[test]
+fn a_header_read_stalled_mid_body_is_an_error_in_bounded_time() {
+    let (b, devices) = fleet("listing-body-stall");
+    let stalled = nested(&uuid(5, 1));
+    let proxy = FaultProxy::start();
+    proxy.plan(json!({"rules": [
+        {"fault": "truncate", "method": "GET", "path": stalled, "bytes": 10, "seconds": 60},
+    ]}));
+    let (run, took) = through(
+        &proxy,
+        &b,
+        &[
+            "audit",
+            "--json",
+            "--attempt-timeout",
+            "2",
+            "--max-attempts",
+            "2",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        took < Duration::from_secs(30),
+        "the stalled body held the audit for {took:?}"
+    );
+    let out = run.json();
+    assert_eq!(out["totals"]["errors"], 1, "{}", out["totals"]);
+    assert_eq!(
+        out["totals"]["valid"],
+        devices.len() - 1,
+        "{}",
+        out["totals"]
+    );
+    let finding = out["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == stalled.as_str())
+        .unwrap_or_else(|| panic!("no finding for {stalled}: {out}"));
+    assert_eq!(finding["status"], "read_failed", "{finding}");
+    let faulted = proxy.faulted();
+    assert!(!faulted.is_empty(), "the stall happened: {faulted:#?}");
+}

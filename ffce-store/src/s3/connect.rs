@@ -10,7 +10,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::{Region, ResponseChecksumValidation};
+use aws_sdk_s3::config::{Region, ResponseChecksumValidation, StalledStreamProtectionConfig};
 
 use super::{Activity, S3Store, profile};
 use crate::error::{StoreError, StoreResult};
@@ -148,6 +148,27 @@ fn listing_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
     })
 }
 
+/// The client of the ranged reads (an audit's 37-byte header reads, one per object):
+/// the store's configuration less what cannot apply to a part of an object. Each
+/// setting, and why:
+///
+/// - Response checksum validation: off (`WhenRequired`). A stored checksum covers the
+///   whole object, never a part, so the SDK could validate nothing here; whole reads
+///   (`get`, a keyed audit) stay on the main client, which validates, and the store
+///   compares the stored checksum itself as well.
+/// - Stalled-stream protection: off. Its throughput monitor wraps every response body
+///   in a timer-driven watcher, a cost per object for a body of 37 bytes that arrives
+///   with its headers; `read_prefix` bounds the body's read with the attempt timeout
+///   instead, so a body that stops arriving is still an error in bounded time.
+/// - Kept as the main client has them: the retries (standard mode, `max_attempts`, the
+///   store's retry partition: a throttled read is retried and counted), the timeouts,
+///   the credentials and their cache, the addressing style, the interceptor that
+///   records what the store waits for.
+fn ranged_config(conf: aws_sdk_s3::config::Builder) -> aws_sdk_s3::config::Builder {
+    conf.response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+}
+
 /// The store's own retry partition, without the SDK's shared retry quota.
 ///
 /// The SDK's standard mode takes 5 tokens of a process-wide bucket of 500 for each
@@ -227,11 +248,7 @@ impl S3Store {
             conf = conf.force_path_style(true);
         }
         let lister = Client::from_conf(conf.clone().http_client(listing_http_client()).build());
-        let ranged = Client::from_conf(
-            conf.clone()
-                .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-                .build(),
-        );
+        let ranged = Client::from_conf(ranged_config(conf.clone()).build());
         Ok(S3Store {
             bucket: config.bucket.clone(),
             client: Client::from_conf(conf.build()),
@@ -320,5 +337,25 @@ mod tests {
                 Some(ResponseChecksumValidation::WhenRequired)
             );
         }
+    }
+
+    /// Only the ranged reads' client goes without stalled-stream protection (its body
+    /// read has the store's own bound); whole reads and uploads keep the SDK's.
+    #[tokio::test]
+    async fn only_ranged_reads_skip_stalled_stream_protection() {
+        let config = S3Config {
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            region: Some("us-east-1".into()),
+            ..S3Config::new("good-bucket")
+        };
+        let store = S3Store::connect(&config).await.unwrap();
+        let protected = |c: &Client| {
+            c.config()
+                .stalled_stream_protection()
+                .is_none_or(|p| p.is_enabled())
+        };
+        assert!(!protected(&store.ranged));
+        assert!(protected(&store.client));
+        assert!(protected(&store.lister));
     }
 }

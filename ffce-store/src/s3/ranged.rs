@@ -16,7 +16,10 @@
 //! - The SDK's retries (`max_attempts`, standard mode) apply to every request. A
 //!   request that still fails is that object's result; the others go on.
 //! - The SDK's response-checksum validation is off for ranged reads (the store's
-//!   `ranged` client): a checksum covers the whole object, never a part of it.
+//!   `ranged` client): a checksum covers the whole object, never a part of it. So is
+//!   its stalled-stream protection, whose throughput monitor costs more per object
+//!   than the 37-byte body it would watch; the body's read is bounded by the attempt
+//!   timeout instead.
 //!   Whole reads go through the same code as a `get`, which compares the stored
 //!   SHA-256 itself.
 
@@ -88,12 +91,25 @@ impl S3Store {
                 .last_modified()
                 .and_then(|t| SystemTime::try_from(*t).ok()),
         };
-        let body = resp
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::other(format!("{url}: the download was cut off"), e))?
-            .into_bytes();
+        // The SDK's attempt timeout ends with the headers, and this client reads without
+        // its stalled-stream protection (see `connect.rs`): a body that stops arriving is
+        // bounded here, by the same limit as one attempt.
+        let body = match tokio::time::timeout(self.attempt_timeout, resp.body.collect()).await {
+            Ok(Ok(body)) => body.into_bytes(),
+            Ok(Err(e)) => {
+                return Err(StoreError::other(
+                    format!("{url}: the download was cut off"),
+                    e,
+                ));
+            }
+            Err(_) => {
+                return Err(StoreError::message(format!(
+                    "{url}: the download was cut off (the header's bytes stopped \
+                     arriving for {} s)",
+                    crate::error::seconds(self.attempt_timeout)
+                )));
+            }
+        };
         let total_len = match content_range.as_deref() {
             Some(range) => total_from_content_range(range).ok_or_else(|| {
                 StoreError::message(format!(
