@@ -7,7 +7,8 @@
 #   benches/run.sh --short    smoke run for CI, well under a minute once compiled, then
 #                             benches/api-vs-python.sh --short (about 20 s more once built),
 #                             benches/api-load.sh --short (about 10 s more),
-#                             benches/fleet.sh --short (about 30 s more), then
+#                             benches/fleet.sh --short (about 30 s more),
+#                             benches/floor.sh --short (about 20 s more), then
 #                             benches/show-diff.sh --short (a few seconds)
 #
 # Compilation happens first and is not part of the timed part. Results go to
@@ -20,7 +21,7 @@ mode=full
 case "${1:-}" in
   --short) mode=short ;;
   "") ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
   *) echo "usage: $0 [--short]" >&2; exit 2 ;;
 esac
 
@@ -194,7 +195,8 @@ if missing:
 PY
 
 # The device API against its Python baseline (one request at a time, and under load), the
-# fleet bench (moto, 300 devices, ffce only) and show/diff of the largest exports, each in
+# fleet bench (moto, 300 devices, ffce only), the audit's floor (moto, curl and ffce) and
+# show/diff of the largest exports, each in
 # its own smoke mode, so that no script can rot (their figures from a debug build are not
 # the README's; run each script alone for the full comparison).
 if [[ $mode == short ]]; then
@@ -204,6 +206,8 @@ if [[ $mode == short ]]; then
   bash benches/api-load.sh --short
   echo
   bash benches/fleet.sh --short
+  echo
+  bash benches/floor.sh --short
   echo
   bash benches/show-diff.sh --short
 fi
