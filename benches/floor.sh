@@ -6,8 +6,8 @@
 # own defaults.
 #
 #   benches/floor.sh             full run: 10,000 backups, 3 rounds, 20 ms delay, peers
-#   benches/floor.sh --short     CI smoke run (from run.sh --short): moto, 300 backups,
-#                                debug ffce, 1 round, no delay, no peers (~20 s once built)
+#   benches/floor.sh --short     CI smoke run (from run.sh --short): moto, 200 backups,
+#                                debug ffce, 1 round, no delay, no peers (~45 s once built)
 #   options: --devices N (10000)  --rounds K (3)  --delay-ms D (20; 0: no delayed server)
 #            --concurrency C (128, ffce's default)  --no-peers  --keep (keep the work folder)
 #   FFCE_FLOOR_BASELINE=PATH: another ffce binary (e.g. main's build) audited in every round
@@ -52,7 +52,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ $mode == short ]]; then
-  devices=300 rounds=1 delay=0 peers=0
+  devices=200 rounds=1 delay=0 peers=0
 fi
 for v in "$devices" "$rounds" "$conc"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "floor: not a positive number: $v" >&2; exit 2; }

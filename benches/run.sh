@@ -8,7 +8,7 @@
 #                             benches/api-vs-python.sh --short (about 20 s more once built),
 #                             benches/api-load.sh --short (about 10 s more),
 #                             benches/fleet.sh --short (about 30 s more),
-#                             benches/floor.sh --short (about 20 s more), then
+#                             benches/floor.sh --short (about 45 s more), then
 #                             benches/show-diff.sh --short (a few seconds)
 #
 # Compilation happens first and is not part of the timed part. Results go to
