@@ -58,23 +58,25 @@ for v in "$devices" "$rounds" "$conc"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "floor: not a positive number: $v" >&2; exit 2; }
 done
 [[ $delay =~ ^[0-9]+$ ]] || { echo "floor: --delay-ms is not a number: $delay" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh" floor
+
+# The peers come from Debian when a fresh machine lacks them (curl is the floor itself).
+apt_install() {
+  log "installing $* (apt-get)"
+  local sudo=()
+  [[ $(id -u) == 0 ]] || sudo=(sudo)
+  { "${sudo[@]}" apt-get update -qq &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2
+}
+command -v curl >/dev/null 2>&1 || apt_install curl
 curl --help all 2>/dev/null | grep -q -- --aws-sigv4 \
   || { echo "floor: this curl has no --aws-sigv4 (7.75 or later needed)" >&2; exit 1; }
-
-. "$(dirname "$0")/lib.sh" floor
 
 bench_python
 bench_target
 rclone_bin=""
 if [[ $peers == 1 ]]; then
-  if ! command -v rclone >/dev/null 2>&1; then
-    log "installing rclone (apt-get)"
-    if [[ $(id -u) == 0 ]]; then
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone; } >&2
-    else
-      { sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone; } >&2
-    fi
-  fi
+  command -v rclone >/dev/null 2>&1 || apt_install rclone
   rclone_bin=$(command -v rclone)
 fi
 if [[ $mode == short ]]; then
