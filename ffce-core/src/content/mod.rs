@@ -6,6 +6,8 @@
 //!   table's primary key as the table's own `schema` declares it ([`TableKey`]).
 //! - [`diff`]: the rows added, removed and changed between two exports, matched by
 //!   key, with the changed fields of each row as paths (`value.port`).
+//! - [`restore_verdict`]: whether the controller would restore a plaintext as a backup
+//!   (the firmware's reading, then its app's: a Dexie export of its own database).
 //! - [`redact`]: which values are secrets (passwords, tokens, PEM private keys), and
 //!   [`Redacted`], a value as JSON with them hidden.
 //!
@@ -36,6 +38,7 @@ pub mod redact;
 mod schema;
 mod summary;
 mod value;
+mod verdict;
 
 pub use diff::{
     Change, ExportDiff, FieldChange, FieldPath, RowChange, TableDiff, TableStatus, Totals, diff,
@@ -51,3 +54,4 @@ pub use summary::{
     TableSummary, summarise,
 };
 pub use value::{Object, Text, Value};
+pub use verdict::{Unrestorable, restore_verdict};

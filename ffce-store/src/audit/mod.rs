@@ -27,7 +27,6 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
 use ffce_core::Key;
 use ffce_core::format::HEADER_LEN;
 use ffce_core::layout::ObjectKey;
@@ -44,7 +43,8 @@ mod verdict;
 
 pub use totals::Totals;
 pub use verdict::{
-    Finding, Problem, Status, judge_failure, judge_header, judge_whole, structural_problems,
+    Finding, Problem, Status, judge_failure, judge_header, judge_read, judge_whole,
+    structural_problems,
 };
 
 /// One object to audit: its key, and the size (reported if the read fails) and time
@@ -176,11 +176,11 @@ async fn judge_keyless(store: &dyn Store, target: Target) -> Finding {
 }
 
 async fn judge_keyed(target: Target, read: StoreResult<Object>, key: Arc<Key>) -> Finding {
-    let body: Bytes = match read {
-        Ok(f) => f.body,
+    let read: Object = match read {
+        Ok(f) => f,
         Err(e) => return judge_failure(target.object, target.listed_size, &e),
     };
-    tokio::task::spawn_blocking(move || judge_whole(target.object, &body, &key))
+    tokio::task::spawn_blocking(move || judge_read(target.object, &read, &key))
         .await
         .unwrap_or_else(|e| {
             let failed = StoreError::other("the authentication task failed", e);

@@ -1,6 +1,7 @@
 //! The audit's tests: verdicts of reads and of failures, the totals, a run over stores.
 
 use super::*;
+use bytes::Bytes;
 use ffce_core::{
     Error, MasterSecret, Purpose,
     layout::{DeviceId, Layout},
@@ -17,6 +18,10 @@ fn object() -> ObjectKey {
 fn key() -> Key {
     MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup)
 }
+
+/// A plaintext the controller restores: a Dexie export of its database.
+const EXPORT: &[u8] = br#"{"formatName":"dexie","formatVersion":1,"data":{
+    "databaseName":"FireFly-Controller","databaseVersion":1,"tables":[],"data":[]}}"#;
 
 fn codes(f: &Finding) -> Vec<&'static str> {
     f.problems.iter().map(Problem::code).collect()
@@ -84,7 +89,7 @@ fn verdicts() {
 
 #[test]
 fn with_a_key() {
-    let blob = key().seal(b"[1]").unwrap();
+    let blob = key().seal(EXPORT).unwrap();
     assert_eq!(judge_whole(object(), &blob, &key()).status, Status::Valid);
     let other = Key::from_bytes(&[9; 32]);
     let f = judge_whole(object(), &blob, &other);
@@ -100,6 +105,106 @@ fn with_a_key() {
     );
     let f = judge_whole(object(), &blob[..20], &key());
     assert_eq!(f.status, Status::Malformed);
+}
+
+/// With the plaintext in hand, the audit judges it as the controller would: every
+/// reason it would not restore it is a problem of its own, and the finding is
+/// `content_unrestorable` (invalid: it fails the run). A configfs key's files are not
+/// judged as backups.
+#[test]
+fn content_the_controller_will_not_restore() {
+    for (plaintext, code) in [
+        (b"{\"a\":1}\0".as_slice(), "nul_byte"),
+        (b"", "empty_plaintext"),
+        (b"{\"formatName\":\"dexie\"", "not_json"),
+        (b"{\"a\":1}", "not_dexie"),
+    ] {
+        let blob = key().seal(plaintext).unwrap();
+        let f = judge_whole(object(), &blob, &key());
+        assert_eq!(
+            (f.status, f.reason()),
+            (Status::ContentUnrestorable, Some(code)),
+            "{plaintext:?}"
+        );
+        assert!(f.status.is_invalid());
+        assert!(f.problems[0].to_string().contains("will not restore"));
+        let mut t = Totals::default();
+        t.add(&f);
+        assert_eq!((t.valid, t.invalid), (0, 1));
+    }
+    let configfs = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::ConfigFs);
+    let file = configfs.seal(b"{\"a\":1}").unwrap();
+    assert_eq!(
+        judge_whole(object(), &file, &configfs).status,
+        Status::Valid
+    );
+}
+
+/// The plaintext digest the read carried (the `etag` metadata) is compared with the
+/// plaintext's SHA-256: a mismatch is `digest_mismatch`, invalid, and outranks what
+/// the content is; a digest that is not a SHA-256 is not compared.
+#[tokio::test]
+async fn the_stored_digest_is_compared() {
+    use crate::{MemoryStore, PutOptions, Store};
+    use futures_util::StreamExt as _;
+    use sha2::{Digest, Sha256};
+
+    let store = MemoryStore::new();
+    let blob = Bytes::from(key().seal(EXPORT).unwrap());
+    let right: [u8; 32] = Sha256::digest(EXPORT).into();
+    let ids = [
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3302",
+    ];
+    let objects: Vec<ObjectKey> = ids
+        .iter()
+        .map(|id| ObjectKey::new(DeviceId::parse(id).unwrap(), Layout::Nested))
+        .collect();
+    for (object, digest) in objects.iter().zip([right, [0xab; 32]]) {
+        let opts = PutOptions {
+            plaintext_sha256: Some(digest),
+            ..PutOptions::for_body(&blob)
+        };
+        store.put(object, blob.clone(), &opts).await.unwrap();
+    }
+    let targets = objects.iter().map(|&object| Target {
+        object,
+        listed_size: 0,
+        last_modified: None,
+    });
+    let keys = Arc::new(AuditKeys::One(Arc::new(key())));
+    let mut found: Vec<Finding> = run(&store, futures_util::stream::iter(targets), keys, 2)
+        .collect()
+        .await;
+    found.sort_by_key(|f| f.key.device());
+    assert_eq!(found[0].status, Status::Valid);
+    assert_eq!(
+        (found[1].status, found[1].reason()),
+        (Status::DigestMismatch, Some("digest_mismatch"))
+    );
+    assert!(found[1].problems[0].to_string().contains(&"ab".repeat(32)));
+    assert!(found[1].status.is_invalid());
+
+    // Both wrong: the digest outranks the content.
+    let nul = key().seal(b"{}\0").unwrap();
+    let read = Object {
+        body: Bytes::from(nul),
+        size: 0,
+        etag: None,
+        version_id: None,
+        plaintext_digest: Some(crate::PlaintextDigest::Sha256([0; 32])),
+        checksum: crate::ChecksumCheck::Absent,
+        last_modified: None,
+    };
+    let f = judge_read(object(), &read, &key());
+    assert_eq!(f.status, Status::DigestMismatch);
+    assert_eq!(codes(&f), ["digest_mismatch", "nul_byte"]);
+    let not_sha = Object {
+        plaintext_digest: Some(crate::PlaintextDigest::NotASha256),
+        body: Bytes::from(key().seal(EXPORT).unwrap()),
+        ..read
+    };
+    assert_eq!(judge_read(object(), &not_sha, &key()).status, Status::Valid);
 }
 
 /// The engine, end to end on a local store: every object judged once, keyed
@@ -120,8 +225,8 @@ async fn the_engine_judges_every_object_once() {
         .iter()
         .map(|id| ObjectKey::new(DeviceId::parse(id).unwrap(), Layout::Nested))
         .collect();
-    let good = Bytes::from(key().seal(b"{}").unwrap());
-    let forged = Bytes::from(Key::from_bytes(&[9; 32]).seal(b"{}").unwrap());
+    let good = Bytes::from(key().seal(EXPORT).unwrap());
+    let forged = Bytes::from(Key::from_bytes(&[9; 32]).seal(EXPORT).unwrap());
     for (object, body) in objects.iter().zip([&good, &forged]) {
         store
             .put(object, body.clone(), &PutOptions::for_body(body))
@@ -189,7 +294,7 @@ async fn a_key_per_device() {
     for (n, (blob_master, file, _)) in cases.iter().enumerate() {
         let device = DeviceId::parse(&format!("3f2504e0-4f89-41d3-9a0c-0305e82c330{n}")).unwrap();
         let object = ObjectKey::new(device, Layout::Nested);
-        let blob = Bytes::from(master(*blob_master).seal(b"{}").unwrap());
+        let blob = Bytes::from(master(*blob_master).seal(EXPORT).unwrap());
         store
             .put(&object, blob.clone(), &PutOptions::for_body(&blob))
             .await

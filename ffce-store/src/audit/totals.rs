@@ -13,7 +13,8 @@ pub struct Totals {
     pub bytes: u64,
     /// Valid ones.
     pub valid: u64,
-    /// Invalid ones (malformed, too large, unauthentic, checksum mismatch).
+    /// Invalid ones (malformed, too large, unauthentic, checksum or digest mismatch,
+    /// content the controller will not restore).
     pub invalid: u64,
     /// Invalid ones by their first problem's code.
     pub invalid_by_reason: BTreeMap<&'static str, u64>,

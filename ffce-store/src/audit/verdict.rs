@@ -4,11 +4,15 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use ffce_core::content::{Unrestorable, restore_verdict};
+use ffce_core::keys::KeyOrigin;
 use ffce_core::layout::ObjectKey;
 use ffce_core::upload::UploadError;
-use ffce_core::{Error, Header, Key};
+use ffce_core::{Error, Header, Key, Purpose};
+use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
+use crate::store::{Object, PlaintextDigest};
 
 /// The verdict on one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +31,13 @@ pub enum Status {
     NoKey,
     /// The body does not match the SHA-256 checksum stored with it.
     ChecksumMismatch,
+    /// Authentic, but the plaintext's SHA-256 is not the digest stored with it (the
+    /// `etag` metadata, docs/SPEC.md §7): `get --decrypt` refuses it, and a device
+    /// that compares digests would not take it for the backup it uploaded.
+    DigestMismatch,
+    /// Authentic, but a plaintext the controller would not restore (docs/SPEC.md §4:
+    /// empty, a NUL byte, not JSON, not a Dexie export).
+    ContentUnrestorable,
     /// Listed, but deleted before it could be read (not a failure).
     Gone,
     /// The read failed (after the SDK's retries); nothing is known about the object.
@@ -43,13 +54,16 @@ impl Status {
             Status::AuthenticationFailed => "authentication_failed",
             Status::NoKey => "no_key",
             Status::ChecksumMismatch => "checksum_mismatch",
+            Status::DigestMismatch => "digest_mismatch",
+            Status::ContentUnrestorable => "content_unrestorable",
             Status::Gone => "gone",
             Status::Error => "error",
         }
     }
 
     /// True for the verdicts that say the backup is bad (malformed, too large, not
-    /// authentic, checksum mismatch), as opposed to valid or unknown.
+    /// authentic, checksum or digest mismatch, content the controller will not
+    /// restore), as opposed to valid or unknown.
     pub fn is_invalid(self) -> bool {
         matches!(
             self,
@@ -57,6 +71,8 @@ impl Status {
                 | Status::TooLarge
                 | Status::AuthenticationFailed
                 | Status::ChecksumMismatch
+                | Status::DigestMismatch
+                | Status::ContentUnrestorable
         )
     }
 }
@@ -76,6 +92,16 @@ pub enum Problem {
         /// The body's checksum in that algorithm.
         actual: String,
     },
+    /// The plaintext's SHA-256 is not the `etag` metadata stored with the object
+    /// (both in lowercase hex).
+    DigestMismatch {
+        /// The stored digest.
+        stored: String,
+        /// The plaintext's SHA-256.
+        actual: String,
+    },
+    /// A reason the controller would not restore the plaintext.
+    Content(Unrestorable),
     /// Deleted after the listing, before it was read.
     Gone,
     /// The read failed; the store's error, as text.
@@ -88,12 +114,14 @@ pub enum Problem {
 
 impl Problem {
     /// A stable snake_case code: [`ffce_core::Error::code`] for a format problem,
-    /// else `checksum_mismatch`, `not_found`, `request_failed`, `no_key` or
-    /// `bad_key_file`.
+    /// [`Unrestorable::code`] for a content problem, else `checksum_mismatch`,
+    /// `digest_mismatch`, `not_found`, `request_failed`, `no_key` or `bad_key_file`.
     pub fn code(&self) -> &'static str {
         match self {
             Problem::Format(e) => e.code(),
             Problem::ChecksumMismatch { .. } => "checksum_mismatch",
+            Problem::DigestMismatch { .. } => "digest_mismatch",
+            Problem::Content(p) => p.code(),
             Problem::Gone => "not_found",
             Problem::ReadFailed(_) => "request_failed",
             Problem::NoKey(_) => "no_key",
@@ -108,6 +136,8 @@ impl Problem {
             Problem::Format(Error::AuthenticationFailed) => Status::AuthenticationFailed,
             Problem::Format(_) => Status::Malformed,
             Problem::ChecksumMismatch { .. } => Status::ChecksumMismatch,
+            Problem::DigestMismatch { .. } => Status::DigestMismatch,
+            Problem::Content(_) => Status::ContentUnrestorable,
             Problem::Gone => Status::Gone,
             Problem::ReadFailed(_) | Problem::KeyFile(_) => Status::Error,
             Problem::NoKey(_) => Status::NoKey,
@@ -128,6 +158,12 @@ impl fmt::Display for Problem {
                 "the body does not match its stored {algorithm} checksum (stored {expected}, \
                  body {actual})"
             ),
+            Problem::DigestMismatch { stored, actual } => write!(
+                f,
+                "the plaintext's SHA-256 does not match the object's `etag` metadata (the \
+                 plaintext digest: stored {stored}, plaintext {actual})"
+            ),
+            Problem::Content(p) => write!(f, "{p}; the device will not restore it as it is"),
             Problem::Gone => f.write_str("deleted after the listing, before it was read"),
             Problem::ReadFailed(message) | Problem::KeyFile(message) => f.write_str(message),
             Problem::NoKey(path) => write!(f, "no key for this device ({path} does not exist)"),
@@ -153,13 +189,17 @@ pub struct Finding {
 impl Finding {
     pub(super) fn new(key: ObjectKey, size: u64, problems: Vec<Problem>) -> Finding {
         // The worst problem decides: malformed outranks too large, which outranks an
-        // authentication failure (which is only tried on a well-formed blob).
+        // authentication failure (which is only tried on a well-formed blob); a digest
+        // that does not match outranks what the content is (both only of an authentic
+        // blob): the plaintext is not the one that was stored.
         let status = problems
             .iter()
             .map(Problem::status)
             .min_by_key(|s| match s {
                 Status::Malformed => 0,
                 Status::TooLarge => 1,
+                Status::DigestMismatch => 3,
+                Status::ContentUnrestorable => 4,
                 _ => 2,
             })
             .unwrap_or(Status::Valid);
@@ -228,8 +268,10 @@ pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
     Finding::new(key, total_len, problems)
 }
 
-/// Judges one object from its whole body and a key: structure, the upload limit, and
-/// authentication (tried only on a well-formed blob), in that order.
+/// Judges one object from its whole body and a key: structure, the upload limit,
+/// authentication (tried only on a well-formed blob), and of an authentic blob the
+/// content ([`restore_verdict`]; not for a key derived for `configfs`, whose files are
+/// no backups), in that order. [`judge_read`] also compares the stored digest.
 ///
 /// ```
 /// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
@@ -244,15 +286,71 @@ pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
 /// assert_eq!(judge_whole(object, &blob, &other).status, Status::AuthenticationFailed);
 /// ```
 pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
+    judge_opened(object, body, None, key)
+}
+
+/// Judges one whole read with a key: [`judge_whole`], then the plaintext's SHA-256
+/// against the digest the read carried (the `etag` metadata comes with the GET: no
+/// further request). A digest that is not a SHA-256 is not compared.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ffce_core::layout::{DeviceId, Layout, ObjectKey};
+/// use ffce_core::{MasterSecret, Purpose};
+/// use ffce_store::audit::{Status, judge_read};
+/// use ffce_store::{ChecksumCheck, Object, PlaintextDigest};
+///
+/// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
+/// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
+/// let export = br#"{"formatName":"dexie","formatVersion":1,"data":{"databaseName":"FireFly-Controller","tables":[],"data":[]}}"#;
+/// let read = Object {
+///     body: Bytes::from(key.seal(export).unwrap()),
+///     size: 0,
+///     etag: None,
+///     version_id: None,
+///     last_modified: None,
+///     plaintext_digest: Some(PlaintextDigest::Sha256([0; 32])),
+///     checksum: ChecksumCheck::Absent,
+/// };
+/// assert_eq!(judge_read(object, &read, &key).status, Status::DigestMismatch);
+/// ```
+pub fn judge_read(object: ObjectKey, read: &Object, key: &Key) -> Finding {
+    judge_opened(object, &read.body, read.plaintext_digest.as_ref(), key)
+}
+
+fn judge_opened(
+    object: ObjectKey,
+    body: &[u8],
+    stored: Option<&PlaintextDigest>,
+    key: &Key,
+) -> Finding {
     let inspection = ffce_core::inspect(body);
     let well_formed = inspection.is_valid();
     let mut format = inspection.problems;
     push_too_large(&mut format, body.len());
     let mut problems: Vec<Problem> = format.into_iter().map(Problem::Format).collect();
     if well_formed {
-        // The plaintext is wiped as it drops; only whether it opened is kept.
-        if let Err(e) = key.open(body) {
-            problems.push(Problem::Format(e));
+        // The plaintext is wiped as it drops; only what was found is kept.
+        match key.open(body) {
+            Err(e) => problems.push(Problem::Format(e)),
+            Ok(plaintext) => {
+                if let Some(PlaintextDigest::Sha256(stored)) = stored {
+                    let actual: [u8; 32] = Sha256::digest(&*plaintext).into();
+                    if actual != *stored {
+                        problems.push(Problem::DigestMismatch {
+                            stored: hex::encode(stored),
+                            actual: hex::encode(actual),
+                        });
+                    }
+                }
+                if key.origin() != KeyOrigin::Derived(Purpose::ConfigFs) {
+                    problems.extend(
+                        restore_verdict(&plaintext)
+                            .into_iter()
+                            .map(Problem::Content),
+                    );
+                }
+            }
         }
     }
     Finding::new(object, body.len() as u64, problems)
