@@ -104,6 +104,44 @@ pub struct LoadedKey {
     pub master: Option<MasterSecret>,
     /// Where it came from.
     pub source: KeySource,
+    /// The same 32 bytes read the other way (a master secret as an already-derived
+    /// key, or the reverse), to tell a user who gave one for the other which flag
+    /// opens the blob ([`crate::report::key_hint`]). Never used to open anything that
+    /// is reported as opened.
+    pub other_reading: OtherReading,
+}
+
+/// The bytes of a key source read as the other kind of key.
+pub enum OtherReading {
+    /// The source held a master secret: its bytes as an already-derived key.
+    AsKey(Key),
+    /// The source held an already-derived key: its bytes as a master secret.
+    AsMaster(MasterSecret),
+}
+
+impl LoadedKey {
+    /// A key from `bytes` as `source` holds them (a master secret is derived for
+    /// `purpose`).
+    pub(crate) fn new(bytes: &[u8; KEY_LEN], source: KeySource, purpose: Purpose) -> LoadedKey {
+        // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's
+        // copy is wiped by its `Zeroizing` owner.
+        if source.is_master() {
+            let master = MasterSecret::from_bytes(*bytes);
+            LoadedKey {
+                key: master.derive(purpose),
+                master: Some(master),
+                source,
+                other_reading: OtherReading::AsKey(Key::from_bytes(bytes)),
+            }
+        } else {
+            LoadedKey {
+                key: Key::from_bytes(bytes),
+                master: None,
+                source,
+                other_reading: OtherReading::AsMaster(MasterSecret::from_bytes(*bytes)),
+            }
+        }
+    }
 }
 
 impl fmt::Debug for LoadedKey {
@@ -131,29 +169,31 @@ pub fn load(ui: &Ui, args: &KeyArgs, env: &Env) -> CliResult<Option<LoadedKey>> 
     let Some(source) = KeySource::of(args, env) else {
         return Ok(None);
     };
+    if let (Some(purpose), false) = (args.purpose, source.is_master()) {
+        return Err(purpose_without_master(Purpose::from(purpose), &source));
+    }
     let bytes = read_source(ui, &source)?;
-    let purpose = Purpose::from(args.purpose);
-    Ok(Some(if source.is_master() {
+    let purpose = args.purpose();
+    if source.is_master() {
         ui.detail(
             1,
             format!("key: derived for purpose {purpose} from the master secret in {source}"),
         );
-        // `from_bytes` takes a copy that `MasterSecret` wipes on drop; the caller's
-        // copy is wiped by its `Zeroizing` owner.
-        let master = MasterSecret::from_bytes(*bytes);
-        LoadedKey {
-            key: master.derive(purpose),
-            master: Some(master),
-            source,
-        }
     } else {
         ui.detail(1, format!("key: the AES key in {source} (used as given)"));
-        LoadedKey {
-            key: Key::from_bytes(&bytes),
-            master: None,
-            source,
-        }
-    }))
+    }
+    Ok(Some(LoadedKey::new(&bytes, source, purpose)))
+}
+
+/// `--purpose` with an already-derived key: it would be ignored, so it is refused
+/// (exit 2). A derived key was made for one purpose already (docs/SPEC.md §2).
+pub fn purpose_without_master(purpose: Purpose, source: &KeySource) -> CliError {
+    CliError::usage(format!(
+        "--purpose {purpose} cannot apply to the key from {source}: it is an already-derived \
+         AES key, which has its purpose already (it was derived for one); --purpose chooses \
+         the key derived from a master secret (--master-key-file or {MASTER_KEY_ENV}). Drop \
+         --purpose, or give the master secret instead"
+    ))
 }
 
 /// [`load`] for a command that cannot work without a key: none is a usage error

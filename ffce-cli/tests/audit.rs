@@ -255,11 +255,21 @@ fn audit_with_a_key_authenticates() {
     let dir = temp_dir();
     let key_file = hex_key_file(dir.path(), "device.key", &"11".repeat(32));
     // (vector, status, first code) with the backup key of master 11 x 32.
+    // Authentic blobs whose plaintext the controller will not restore fail too
+    // (docs/SPEC.md §4).
     let cases: [(&str, &str, Option<&str>); 12] = [
         ("dexie-backup", "authenticated", None),
-        ("empty-backup", "authenticated", None),
-        ("one-byte-backup", "authenticated", None),
-        ("max-plaintext-backup", "authenticated", None),
+        (
+            "empty-backup",
+            "content_unrestorable",
+            Some("empty_plaintext"),
+        ),
+        ("one-byte-backup", "content_unrestorable", Some("not_json")),
+        (
+            "max-plaintext-backup",
+            "content_unrestorable",
+            Some("nul_byte"),
+        ),
         (
             "tag-flipped",
             "authentication_failed",
@@ -299,6 +309,15 @@ fn audit_with_a_key_authenticates() {
             &["--checksum-sha256", &sum],
         );
     }
+    // A backup the controller restores, and the same with a plaintext digest (`etag`
+    // metadata) that is not its plaintext's SHA-256.
+    let good = seal(dir.path(), "good", &restorable_plaintext());
+    b.plant(&nested(&uuid(60)), &good, &[]);
+    b.plant(
+        &nested(&uuid(61)),
+        &good,
+        &["--metadata", &format!("etag={}", "ab".repeat(32))],
+    );
     let tampered = nested(&uuid(50));
     b.plant(
         &tampered,
@@ -323,10 +342,14 @@ fn audit_with_a_key_authenticates() {
     }
     assert_eq!(records[&tampered]["status"], "checksum_mismatch");
     assert_eq!(codes(&records[&tampered]), vec!["checksum_mismatch"]);
+    assert_eq!(records[&nested(&uuid(60))]["status"], "authenticated");
+    let mismatch = &records[&nested(&uuid(61))];
+    assert_eq!(mismatch["status"], "digest_mismatch", "{mismatch}");
+    assert_eq!(codes(mismatch), vec!["digest_mismatch"]);
     let t = &out["totals"];
-    assert_eq!(t["objects"], cases.len() + 1);
-    assert_eq!(t["valid"], 4);
-    assert_eq!(t["invalid"], cases.len() + 1 - 4);
+    assert_eq!(t["objects"], cases.len() + 3);
+    assert_eq!(t["valid"], 2);
+    assert_eq!(t["invalid"], cases.len() + 3 - 2);
     assert_eq!(
         t["invalid_by_reason"],
         json!({
@@ -335,6 +358,10 @@ fn audit_with_a_key_authenticates() {
             "too_short": 1,
             "too_large": 1,
             "checksum_mismatch": 1,
+            "digest_mismatch": 1,
+            "empty_plaintext": 1,
+            "not_json": 1,
+            "nul_byte": 1,
         })
     );
     assert_eq!(t["errors"], 0);
@@ -345,7 +372,7 @@ fn audit_with_a_key_authenticates() {
     let out = run.json();
     let records = by_key(&out);
     assert_eq!(records[&tampered]["status"], "structure_valid");
-    assert_eq!(out["totals"]["valid"], 10);
+    assert_eq!(out["totals"]["valid"], 12);
     assert_eq!(out["totals"]["invalid"], 3);
 }
 
@@ -539,9 +566,13 @@ fn audit_local_store() {
     ]);
     run.expect_code(4);
     let out = run.json();
-    assert_eq!(out["totals"]["valid"], 2);
+    // The empty backup is authentic, but the controller will not restore it.
+    assert_eq!(out["totals"]["valid"], 1);
+    let records = by_key(&out);
+    assert_eq!(records[&nested(&uuid(1))]["status"], "content_unrestorable");
+    assert_eq!(codes(&records[&nested(&uuid(1))]), ["empty_plaintext"]);
     assert_eq!(
-        by_key(&out)[&nested(&uuid(2))]["status"],
+        records[&nested(&uuid(2))]["status"],
         "authentication_failed"
     );
 

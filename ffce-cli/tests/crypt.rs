@@ -103,7 +103,7 @@ fn encrypt_then_decrypt_round_trip() {
     let v = vector("dexie-backup");
     let master = hex_key_file(dir.path(), "m.key", &v.master_secret);
     let derived = hex_key_file(dir.path(), "d.key", &v.key);
-    let input = fixtures_dir().join("plaintexts/dexie-config.json");
+    let input = write_file(dir.path(), "export.json", &restorable_plaintext(), 0o600);
     let a = dir.path().join("a.ffce");
     let b = dir.path().join("b.ffce");
     for out in [&a, &b] {
@@ -118,7 +118,7 @@ fn encrypt_then_decrypt_round_trip() {
         .expect_code(0);
     }
     let (blob_a, blob_b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    assert_eq!(blob_a.len(), v.blob_len);
+    assert_eq!(blob_a.len(), 37 + restorable_plaintext().len());
     assert_eq!(&blob_a[..5], b"FFCE\x01");
     assert_ne!(blob_a[5..17], blob_b[5..17], "a fresh nonce every time");
     // Sealed with the master secret, opened with the derived key.

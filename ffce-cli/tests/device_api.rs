@@ -72,7 +72,9 @@ impl Setup {
     }
 }
 
-const PLAINTEXT: &[u8] = br#"{"formatName":"dexie","formatVersion":1,"data":{"tables":[]}}"#;
+/// A plaintext the controller restores: a Dexie export of its database (an upload
+/// with the plaintext in hand refuses any other, docs/SPEC.md §4).
+const PLAINTEXT: &[u8] = br#"{"formatName":"dexie","formatVersion":1,"data":{"databaseName":"FireFly-Controller","databaseVersion":1,"tables":[],"data":[]}}"#;
 
 /// The §7 date format: `%Y-%m-%dT%H:%M:%SZ`.
 fn assert_backup_date(value: &Value) -> i64 {

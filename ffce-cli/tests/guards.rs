@@ -243,6 +243,7 @@ fn put_refuses_the_configfs_key() {
         );
     }
     let derived = derived_key_file(home.path(), "dexie-backup");
+    let export = write_file(home.path(), "export.json", &restorable_plaintext(), 0o600);
     run_home(
         home.path(),
         &[
@@ -253,7 +254,7 @@ fn put_refuses_the_configfs_key() {
             "--key-file",
             s(&derived),
             DEVICE,
-            s(&plaintext),
+            s(&export),
         ],
     )
     .expect_code(0);

@@ -351,7 +351,7 @@ fn plaintext_the_device_cannot_restore_is_warned_about() {
     let nul = seal(dir.path(), "nul", b"{\"a\":1}\0{\"b\":2}");
     let latin1 = seal(dir.path(), "latin1", b"{\"name\":\"Caf\xe9\"}");
     let text = seal(dir.path(), "text", b"hello, world\n");
-    let good = seal(dir.path(), "good", b"{\"formatName\":\"dexie\"}");
+    let good = seal(dir.path(), "good", &restorable_plaintext());
     let cases: [(&Path, &[&str]); 4] = [
         (&nul, &["NUL byte at offset 7", "cut"]),
         (&latin1, &["not UTF-8", "offset 12"]),

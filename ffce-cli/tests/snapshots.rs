@@ -200,7 +200,16 @@ fn store_commands_on_a_bucket() {
     let run = b.ffce(&["put", "--json", DEVICE, s(&dexie)]);
     run.expect_code(0);
     snapshot!("put", r.document(&run));
-    let run = b.ffce(&["put", "--json", "--master-key-file", k, DEVICE, s(&one)]);
+    // Not JSON: the device will not restore it, so it goes up only with --force.
+    let run = b.ffce(&[
+        "put",
+        "--json",
+        "--force",
+        "--master-key-file",
+        k,
+        DEVICE,
+        s(&one),
+    ]);
     run.expect_code(0);
 
     let run = b.ffce(&["get", "--json", "--decrypt", "--master-key-file", k, DEVICE]);

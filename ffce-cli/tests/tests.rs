@@ -37,4 +37,5 @@ mod reports;
 mod snapshots;
 mod store_errors;
 mod units_and_lookalikes;
+mod verdicts;
 mod verify;

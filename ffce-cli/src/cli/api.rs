@@ -105,7 +105,8 @@ pub struct ApiGetArgs {
     /// Replace FILE if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Decrypt (needs a key).
+    /// Decrypt (needs a key). A key given without --decrypt authenticates the blob,
+    /// which is then written as stored.
     #[arg(long)]
     pub decrypt: bool,
     #[command(flatten)]

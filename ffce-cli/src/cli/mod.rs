@@ -240,10 +240,18 @@ pub struct KeyArgs {
     /// bytes); `-`, /dev/stdin or <(command) read a piped key. Default: FFCE_KEY.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
-    /// Which key to derive from a master secret (not used with --key-file or FFCE_KEY,
-    /// which hold an already-derived key).
-    #[arg(long, value_enum, default_value_t = PurposeArg::Backup)]
-    pub purpose: PurposeArg,
+    /// Which key to derive from a master secret [default: backup]. Refused with
+    /// --key-file or FFCE_KEY, which hold an already-derived key: it has its purpose
+    /// already.
+    #[arg(long, value_enum)]
+    pub purpose: Option<PurposeArg>,
+}
+
+impl KeyArgs {
+    /// The purpose to derive a master secret's key for: `--purpose`, else `backup`.
+    pub fn purpose(&self) -> ffce_core::Purpose {
+        self.purpose.unwrap_or(PurposeArg::Backup).into()
+    }
 }
 
 /// The key purposes of docs/SPEC.md §2.

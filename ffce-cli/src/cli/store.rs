@@ -91,10 +91,13 @@ pub struct PutArgs {
     /// Only write if the device has no backup yet.
     #[arg(long, conflicts_with = "if_match")]
     pub if_absent: bool,
-    /// Only write if the current backup's ETag is ETAG.
+    /// Only write if the current backup's object ETag is ETAG: S3's ETag as `put`, `get`
+    /// and `versions` show it (on the local store, the blob's SHA-256). Not the
+    /// plaintext digest, which the device API calls its ETag.
     #[arg(long, value_name = "ETAG", value_parser = values::object_etag())]
     pub if_match: Option<String>,
-    /// With --encrypt, seal FILE even though it already is an FFCE blob.
+    /// Upload past a refusal: with --encrypt, seal FILE even though it already is an
+    /// FFCE blob; a plaintext the device will not restore (with a warning).
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
@@ -118,7 +121,8 @@ pub struct GetArgs {
     /// A specific version (S3 only).
     #[arg(long, value_name = "V", value_parser = values::version_id())]
     pub version_id: Option<ffce_store::VersionId>,
-    /// Decrypt (needs a key).
+    /// Decrypt (needs a key). A key given without --decrypt authenticates the blob,
+    /// which is then written as stored.
     #[arg(long)]
     pub decrypt: bool,
     /// Write the object as stored even when it is not a valid blob, to analyse a

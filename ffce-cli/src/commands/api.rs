@@ -12,7 +12,6 @@ use std::path::Path;
 
 use bytes::Bytes;
 use hyper::Method;
-use sha2::{Digest, Sha256};
 
 use super::download::Download;
 use super::put::{UploadBody, Verb, prepare_upload};
@@ -38,6 +37,7 @@ fn client(ui: &Ui, api: &ApiArgs, device: DeviceId) -> CliResult<ApiClient> {
 const SEND: Verb = Verb {
     present: "send",
     past: "sent",
+    anyway: "sending it anyway",
 };
 
 /// `ffce api post UUID FILE`.
@@ -55,18 +55,19 @@ pub async fn post(
     } else {
         args.file.display().to_string()
     };
+    // The plaintext's digest: sealed here, or opened with the key given for a blob.
     let UploadBody {
         blob,
         plaintext_sha256,
-        authenticated,
-    } = prepare_upload(&args.file, key.as_ref(), args.encrypt, args.force, &SEND)?;
-    // The plaintext's digest: sealed here, or opened with the key given for a blob.
-    let digest = match (plaintext_sha256, key.as_ref().filter(|_| authenticated)) {
-        (Some(d), _) => Some(d),
-        (None, Some(k)) => Some(Sha256::digest(&*k.key.open(&blob)?).into()),
-        (None, None) => None,
-    };
-    let etag = given_etag.or(digest.map(hex::encode));
+    } = prepare_upload(
+        ui,
+        &args.file,
+        key.as_ref(),
+        args.encrypt,
+        args.force,
+        &SEND,
+    )?;
+    let etag = given_etag.or(plaintext_sha256.map(hex::encode));
     if if_none_match.is_some() && etag.is_none() {
         return Err(CliError::usage(
             "--if-none-match needs the backup's etag to send with it: give --etag, \
@@ -142,18 +143,19 @@ pub async fn get(
     let Some(path) = &args.output else {
         return download.report(ui, printer, key.as_ref());
     };
-    let written = download.write(ui, printer, key.as_ref(), path, opts)?;
+    let decrypt = args.decrypt;
+    let written = download.write(ui, printer, key.as_ref(), decrypt, path, opts)?;
     if printer.format().is_json() {
         return Ok(());
     }
     ui.info(format!(
-        "wrote {}{} from {location}",
-        if key.is_some() {
-            "the plaintext to "
-        } else {
-            ""
-        },
-        written.describe()
+        "wrote {}{} from {location}{}",
+        if decrypt { "the plaintext to " } else { "" },
+        written.describe(),
+        match (&key, decrypt) {
+            (Some(k), false) => format!("; authenticated with the key from {}", k.source),
+            _ => String::new(),
+        }
     ));
     if etag.is_none() {
         ui.info("the backup has no etag");

@@ -20,7 +20,9 @@
 //! and does not change the exit code.
 //!
 //! Each finding's `status` says what was checked: `authenticated` (with a key),
-//! `structure_valid` (without one), `no_key`, or what is wrong.
+//! `structure_valid` (without one), `no_key`, or what is wrong. With a key the engine
+//! also compares the plaintext digest (`etag` metadata, from the same GET) and judges
+//! the plaintext as the controller would (`digest_mismatch`, `content_unrestorable`).
 //!
 //! `--jsonl` prints each finding as one `finding` record the moment the engine yields
 //! it (in completion order, flushed), then the `stray_key` records, then the `summary`; nothing is
@@ -30,7 +32,8 @@
 //! nobody left to tell.
 //!
 //! Exit code, worst first: 4 if any backup is invalid (malformed, too large, not
-//! authentic, checksum mismatch); otherwise 1 if any read failed after the SDK's
+//! authentic, checksum or plaintext-digest mismatch, a plaintext the controller will
+//! not restore); otherwise 1 if any read failed after the SDK's
 //! retries (the audit is incomplete; the totals count those objects as `errors`,
 //! never as valid); otherwise 0. Integrity ranks first, as in `ffce verify`: an
 //! invalid backup that was found is a fact, and a flaky request must not hide it.

@@ -36,7 +36,7 @@ use crate::exit::{CliError, CliResult};
 use crate::files::{self, read_secret_input_limited};
 use crate::keys;
 use crate::output::content::{ContentProblem, SourceInfo};
-use crate::report::open_error;
+use crate::report::open_error_derived;
 use crate::store_choice::{Access, StoreTarget};
 use crate::ui::Ui;
 
@@ -138,7 +138,7 @@ impl Keys {
         if let Some(dir) = key_dir {
             return Ok(Keys {
                 one: None,
-                dir: Some(KeyDir::open(dir, args.purpose.into())?),
+                dir: Some(KeyDir::open(dir, args.purpose())?),
             });
         }
         Ok(Keys {
@@ -217,7 +217,7 @@ pub fn open_blob(blob: &[u8], key: &KeyRef<'_>, what: &str) -> CliResult<Plainte
         )));
     }
     key.key().open(blob).map_err(|e| {
-        let mut err = open_error(e, blob, key.key(), key.master());
+        let mut err = open_error_derived(e, blob, key.key(), key.master());
         err.message = format!("{what}: {}", err.message);
         err
     })

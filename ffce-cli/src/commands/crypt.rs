@@ -17,18 +17,40 @@ use ffce_core::{
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
 use crate::keys::LoadedKey;
-use crate::report::{open_error, warn_restore_problems};
+use crate::report::{open_error, refuse_unrestorable, warn_restore_problems};
 use crate::ui::Ui;
+use ffce_core::{Purpose, keys::KeyOrigin};
 
-/// Runs `ffce encrypt`: the output was checked and the key loaded.
+/// Runs `ffce encrypt`: the output was checked and the key loaded. A plaintext the
+/// controller would not restore as a backup is refused (exit 4) unless `force`
+/// ([`refuse_unrestorable`]), when the key is the backup key derived from a master
+/// secret: `encrypt` also seals on-device config files, and an already-derived key
+/// (`--key-file`) has no known purpose.
 pub fn encrypt(
     ui: &Ui,
     key: LoadedKey,
     input: &Path,
     output: &Path,
     opts: OutputOptions,
+    force: bool,
 ) -> CliResult {
     let plaintext = files::read_secret_input_limited(input, &files::ANY_PLAINTEXT)?;
+    if key.key.origin() == KeyOrigin::Derived(Purpose::Backup) {
+        let source = if files::is_stdio(input) {
+            "stdin".to_string()
+        } else {
+            input.display().to_string()
+        };
+        refuse_unrestorable(
+            ui,
+            &source,
+            &plaintext,
+            &key.key,
+            force,
+            "nothing was written",
+            "encrypting it anyway",
+        )?;
+    }
     if plaintext.len() > MAX_PLAINTEXT_LEN {
         // Allowed: configfs files have no size limit. Only the cloud has one (§3).
         ui.warn(format!(
@@ -64,7 +86,7 @@ pub fn decrypt(
     // Opened from a borrowed blob (not `open_vec`, which wipes it on failure), so that a
     // failure can still be explained: what the input looks like, or which purpose opens it.
     let plaintext = key.key.open(&blob).map_err(|e| {
-        let mut err = open_error(e, &blob, &key.key, key.master.as_ref());
+        let mut err = open_error(e, &blob, &key);
         err.message = format!("cannot decrypt {}: {}", input.display(), err.message);
         err
     })?;
@@ -74,7 +96,7 @@ pub fn decrypt(
     } else {
         input.display().to_string()
     };
-    warn_restore_problems(ui, &source, &plaintext);
+    warn_restore_problems(ui, &source, &plaintext, &key.key);
     let written = files::write_output(output, &plaintext, opts)?;
     ui.detail(1, format!("decrypted into {}", written.describe()));
     Ok(())

@@ -4,10 +4,13 @@
 //!
 //! Order of checks, each of which writes nothing when it fails: the size (over the
 //! cloud's 524,288-byte limit it is no backup, exit 4, as `audit` says), the blob's
-//! structure (exit 4), with `--decrypt` the tag (exit 4) and the plaintext's SHA-256 against the
-//! digest stored with the backup when it has one (S3's `etag` metadata, the device
-//! API's ETag; docs/SPEC.md §5, exit 4). Only then is the output written
-//! ([`crate::files::write_output`]). (The transport checksum was verified by the store.)
+//! structure (exit 4), with a key the tag (exit 4) and the plaintext's SHA-256 against
+//! the plaintext digest stored with the backup when it has one (S3's `etag` metadata,
+//! the device API's ETag; docs/SPEC.md §5, exit 4). Only then is the output written
+//! ([`crate::files::write_output`]): the plaintext with `--decrypt`, else the blob.
+//! A key given without `--decrypt` is used all the same: it authenticates the blob
+//! (a key that was given and silently ignored would make "not checked" a lie).
+//! (The transport checksum was verified by the store.)
 
 use std::path::Path;
 
@@ -61,7 +64,7 @@ impl Download<'_> {
     pub fn report(self, ui: &Ui, printer: &mut Printer, key: Option<&LoadedKey>) -> CliResult {
         let report = build_report(self.body, key.map(|k| &k.key))
             .judged_as_stored_backup()
-            .with_master(self.body, key.and_then(|k| k.master.as_ref()))
+            .with_key_hints(self.body, key)
             .with_source(self.object.location.clone())
             .with_key_source(key.map(|k| &k.source));
         let mismatch = report
@@ -80,13 +83,15 @@ impl Download<'_> {
         mismatch.map_or(Ok(()), Err)
     }
 
-    /// `-o PATH`: verify, decrypt with a key, compare the digest, write; then report
-    /// what was written. Returns what was written, for the command's own note.
+    /// `-o PATH`: verify, with a key authenticate and compare the digest, write (the
+    /// plaintext when `decrypt`, else the blob); then report what was written. Returns
+    /// what was written, for the command's own note.
     pub fn write(
         self,
         ui: &Ui,
         printer: &mut Printer,
         key: Option<&LoadedKey>,
+        decrypt: bool,
         path: &Path,
         opts: OutputOptions,
     ) -> CliResult<Written> {
@@ -111,12 +116,15 @@ impl Download<'_> {
         let written = match key {
             Some(k) => {
                 let plaintext = k.key.open(self.body).map_err(|e| {
-                    open_error(e, self.body, &k.key, k.master.as_ref())
-                        .with_detail(format!("while opening {location}"))
+                    open_error(e, self.body, k).with_detail(format!("while opening {location}"))
                 })?;
-                warn_restore_problems(ui, location, &plaintext);
+                warn_restore_problems(ui, location, &plaintext, &k.key);
                 self.compare(&Sha256::digest(&*plaintext).into())?;
-                files::write_output(path, &plaintext, opts)?
+                if decrypt {
+                    files::write_output(path, &plaintext, opts)?
+                } else {
+                    files::write_output(path, self.body, opts)?
+                }
             }
             None => files::write_output(path, self.body, opts)?,
         };
@@ -124,7 +132,8 @@ impl Download<'_> {
             device: self.device.to_string(),
             object: self.object,
             written: WrittenFile::from(&written),
-            decrypted: key.is_some(),
+            decrypted: decrypt && key.is_some(),
+            authenticated: key.is_some(),
             valid: true,
             report: None,
         })?;

@@ -37,8 +37,11 @@ pub struct Get {
     pub output: Option<(PathBuf, OutputOptions<'static>)>,
     /// `--no-verify`.
     pub no_verify: bool,
-    /// With `--decrypt`, the key.
+    /// The key: required with `--decrypt`; without it, a key given authenticates the
+    /// blob.
     pub key: Option<LoadedKey>,
+    /// `--decrypt`: write the plaintext.
+    pub decrypt: bool,
 }
 
 /// Runs `ffce get`.
@@ -68,7 +71,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Get) -> CliResult {
         return write_unverified(ui, printer, download, path, *opts);
     }
     let checksum = download.object.checksum.clone();
-    let written = download.write(ui, printer, args.key.as_ref(), path, *opts)?;
+    let written = download.write(ui, printer, args.key.as_ref(), args.decrypt, path, *opts)?;
     if printer.format().is_json() {
         return Ok(());
     }
@@ -77,14 +80,18 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Get) -> CliResult {
         None => location,
     };
     ui.info(format!(
-        "wrote {}{} from {from}; {}",
-        if args.key.is_some() {
+        "wrote {}{} from {from}; {}{}",
+        if args.decrypt {
             "the plaintext to "
         } else {
             ""
         },
         written.describe(),
-        checked_with(checksum.as_ref())
+        checked_with(checksum.as_ref()),
+        match (&args.key, args.decrypt) {
+            (Some(k), false) => format!("; authenticated with the key from {}", k.source),
+            _ => String::new(),
+        }
     ));
     Ok(())
 }
@@ -126,6 +133,7 @@ fn write_unverified(
         object: download.object,
         written: WrittenFile::from(&written),
         decrypted: false,
+        authenticated: false,
         valid: report.valid(),
         report: Some(BlobReport::from(&report)),
     })?;

@@ -23,7 +23,7 @@ pub fn run(ui: &Ui, printer: &mut Printer, key: Option<LoadedKey>, input: &Path)
         input.display().to_string()
     };
     let report = build_report(&blob, key.as_ref().map(|k| &k.key))
-        .with_master(&blob, key.as_ref().and_then(|k| k.master.as_ref()))
+        .with_key_hints(&blob, key.as_ref())
         .with_source(source)
         .with_key_source(key.as_ref().map(|k| &k.source));
     report.warn_device(ui);

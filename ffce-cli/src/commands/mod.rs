@@ -58,7 +58,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             files::check_output(&a.output, &opts)?;
             refuse_shared_stdin(&a.key, env, &[("the input", &a.input)])?;
             let key = keys::require(ui, &a.key, env)?;
-            crypt::encrypt(ui, key, &a.input, &a.output, opts)
+            crypt::encrypt(ui, key, &a.input, &a.output, opts, a.force)
         }
         Command::Decrypt(a) => {
             let opts = files::OutputOptions::plaintext(a.force).not_over(&a.input);
@@ -115,10 +115,11 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
                 StoreTarget::resolve_device(&a.store, &a.device, Access::Read, env)?;
             let json = printer.format().is_json();
             let out = files::download_output(a.output.as_deref(), a.decrypt, a.force, json)?;
+            // A key given without --decrypt authenticates the blob.
             let key = if a.decrypt {
                 Some(keys::require(ui, &a.key, env)?)
             } else {
-                None
+                keys::load(ui, &a.key, env)?
             };
             let get = get::Get {
                 store,
@@ -127,6 +128,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
                 output: a.output.map(|path| (path, out)),
                 no_verify: a.no_verify,
                 key,
+                decrypt: a.decrypt,
             };
             block_on(get::run(ui, printer, get))
         }
@@ -187,7 +189,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let audit = audit::Audit {
                 store,
                 keys,
-                purpose: a.key.purpose.into(),
+                purpose: a.key.purpose(),
                 concurrency: a.concurrency as usize,
                 older_than: a.older_than,
                 list_all: a.all,
@@ -212,10 +214,11 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let json = printer.format().is_json();
             let out = files::download_output(a.output.as_deref(), a.decrypt, a.force, json)?;
             refuse_shared_stdin(&a.key, env, &[("--device-key", &a.api.device_key)])?;
+            // A key given without --decrypt authenticates the blob.
             let key = if a.decrypt {
                 Some(keys::require(ui, &a.key, env)?)
             } else {
-                None
+                keys::load(ui, &a.key, env)?
             };
             block_on(api::get(ui, printer, a, out, key))
         }

@@ -10,6 +10,10 @@
 //! file that already is a blob (exit 2 unless `--force`), a key for any purpose but
 //! `backup` (exit 2), and, when a key is given for an existing blob, a blob that does
 //! not open with it (exit 4). `restore` shares these checks ([`check_backup`]).
+//! Whenever the plaintext is in hand (sealed here, or a blob opened with the key), it
+//! must be one the controller restores (exit 4 unless `--force`), and its SHA-256 is
+//! stored as the object's plaintext digest (`etag` metadata, docs/SPEC.md §7), as the
+//! device API stores it, so the API's next GET serves it.
 
 use std::path::{Path, PathBuf};
 
@@ -21,10 +25,14 @@ use crate::files;
 use crate::keys::{self, LoadedKey};
 use crate::output::Printer;
 use crate::output::changes::Stored;
+use crate::report::{key_hint, refuse_unrestorable};
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
+use ffce_core::layout::ObjectKey;
 use ffce_core::{Key, Purpose, keys::KeyOrigin, numbers::Grouped};
-use ffce_store::{Condition, PutOptions, PutStatus};
+use ffce_store::{
+    Condition, GetOptions, PlaintextDigest, PutOptions, PutStatus, Store, StoreError, unquote_etag,
+};
 
 /// `ffce put`, resolved.
 pub struct Put {
@@ -52,8 +60,8 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
     let UploadBody {
         blob,
         plaintext_sha256,
-        ..
     } = prepare_upload(
+        ui,
         &args.file,
         args.key.as_ref(),
         args.encrypt,
@@ -70,7 +78,13 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
         sse_kms_key_id: args.sse_kms_key_id.clone(),
         condition: args.condition.clone(),
     };
-    let outcome = store.put(&target.key, Bytes::from(blob), &opts).await?;
+    let outcome = match store.put(&target.key, Bytes::from(blob), &opts).await {
+        Ok(outcome) => outcome,
+        Err(e @ StoreError::PreconditionFailed { missing: false, .. }) => {
+            return Err(if_match_hint(store.as_ref(), &target.key, &args.condition, e).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
     printer.document(&Stored {
         device: target.device.to_string(),
         key: target.key.as_string(),
@@ -84,45 +98,84 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
     })
 }
 
+/// A failed `--if-match`, with a hint when the value given is the current backup's
+/// plaintext digest (the device API's ETag) rather than its object ETag: one HEAD,
+/// only after the put was refused.
+async fn if_match_hint(
+    store: &dyn Store,
+    key: &ObjectKey,
+    condition: &Condition,
+    err: StoreError,
+) -> CliError {
+    let mut error = CliError::from(err);
+    let Condition::IfMatch(given) = condition else {
+        return error;
+    };
+    let Ok(head) = store.get_opts(key, &GetOptions::head()).await else {
+        return error;
+    };
+    let given = unquote_etag(given).to_ascii_lowercase();
+    if let Some(PlaintextDigest::Sha256(d)) = &head.plaintext_digest {
+        if hex::encode(d) == given {
+            error.message = format!(
+                "{}; that is the plaintext digest (the `etag` metadata, the device API's \
+                 ETag); --if-match takes the object ETag: {}",
+                error.message,
+                head.etag.as_deref().unwrap_or("(not known)")
+            );
+        }
+    }
+    error
+}
+
 /// How an upload command words what it does, in its refusals: "to upload it as it is",
-/// "nothing was uploaded".
+/// "nothing was uploaded", "uploading it anyway".
 pub(super) struct Verb {
     /// The verb: `upload`, `send`.
     pub present: &'static str,
     /// Its past participle: `uploaded`, `sent`.
     pub past: &'static str,
+    /// What `--force` does past a refusal: `uploading it anyway`.
+    pub anyway: &'static str,
 }
 
 /// `ffce put`'s wording.
 pub(super) const UPLOAD: Verb = Verb {
     present: "upload",
     past: "uploaded",
+    anyway: "uploading it anyway",
 };
 
 /// A backup body read, sealed if asked, and checked: what `put` and `api post` send.
 pub(super) struct UploadBody {
     /// The blob.
     pub blob: Vec<u8>,
-    /// The plaintext's SHA-256, when FILE was a plaintext sealed here.
+    /// The plaintext's SHA-256 (the plaintext digest, stored as the `etag` metadata,
+    /// docs/SPEC.md §7), whenever the plaintext was in hand: sealed here, or a blob
+    /// opened with the key given.
     pub plaintext_sha256: Option<[u8; 32]>,
-    /// True when a blob given as it is was authenticated with the key given (false
-    /// when the blob was sealed here or no key was given).
-    pub authenticated: bool,
 }
 
 /// Reads FILE as an upload's body. With `encrypt`, FILE is a plaintext, sealed with the
 /// key (refused if it already is a blob, unless `force`, or too long to seal within the
 /// upload limit). Without, FILE is a blob that must pass the cloud's upload rules and,
 /// when a key is given, open with it (a blob that does not is a backup the device
-/// cannot restore). A key for any purpose but `backup` is refused either way.
+/// cannot restore). A key for any purpose but `backup` is refused either way. Whenever
+/// the plaintext is in hand, it must be one the controller restores
+/// ([`crate::report::refuse_unrestorable`]; `force` writes it anyway, with a warning).
 pub(super) fn prepare_upload(
+    ui: &Ui,
     file: &Path,
     key: Option<&LoadedKey>,
     encrypt: bool,
     force: bool,
     verb: &Verb,
 ) -> CliResult<UploadBody> {
-    let Verb { present, past } = verb;
+    let Verb {
+        present,
+        past,
+        anyway,
+    } = verb;
     let shown = if files::is_stdio(file) {
         "stdin".to_string()
     } else {
@@ -137,24 +190,49 @@ pub(super) fn prepare_upload(
         (true, Some(key)) => &key.key,
         (_, checked_with) => {
             let blob = files::read_input_limited(file, &files::UPLOAD_BLOB)?;
-            if let Err(e) = check_backup(&blob, checked_with.map(|k| &k.key)) {
+            let refusal = |e: ffce_core::Error| {
                 let hint = match e {
                     ffce_core::Error::BadMagic { .. } => {
                         format!(" (to {present} a plaintext, seal it with --encrypt)")
                     }
-                    ffce_core::Error::AuthenticationFailed => {
-                        format!(" (checked with {})", keys::describe(checked_with))
-                    }
+                    ffce_core::Error::AuthenticationFailed => format!(
+                        " (checked with {}{})",
+                        keys::describe(checked_with),
+                        checked_with
+                            .and_then(|k| key_hint(&blob, k))
+                            .map(|h| format!("; {h}"))
+                            .unwrap_or_default()
+                    ),
                     _ => String::new(),
                 };
-                return Err(CliError::integrity(format!(
+                CliError::integrity(format!(
                     "{shown}: not an acceptable backup body: {e}{hint}; nothing was {past}"
-                )));
+                ))
+            };
+            if let Err(e) = ffce_core::upload::validate_upload(&blob) {
+                return Err(refusal(e.into()));
             }
+            let Some(k) = checked_with else {
+                return Ok(UploadBody {
+                    blob,
+                    plaintext_sha256: None,
+                });
+            };
+            let plaintext = k.key.open(&blob).map_err(refusal)?;
+            refuse_unrestorable(
+                ui,
+                &shown,
+                &plaintext,
+                &k.key,
+                force,
+                &format!("nothing was {past}"),
+                anyway,
+            )?;
+            let plaintext_sha256 = Some(Sha256::digest(&*plaintext).into());
+            drop(plaintext); // wiped now, not after the upload
             return Ok(UploadBody {
                 blob,
-                plaintext_sha256: None,
-                authenticated: checked_with.is_some(),
+                plaintext_sha256,
             });
         }
     };
@@ -176,13 +254,21 @@ pub(super) fn prepare_upload(
             Grouped(ffce_core::upload::MAX_PLAINTEXT_LEN as u64),
         )));
     }
+    refuse_unrestorable(
+        ui,
+        &shown,
+        &plaintext,
+        cipher_key,
+        force,
+        &format!("nothing was {past}"),
+        anyway,
+    )?;
     let plaintext_sha256: [u8; 32] = Sha256::digest(&plaintext[..]).into();
     // Sealed just now: needs no authentication, but must still be a valid upload.
     let blob = cipher_key.seal(&plaintext)?;
     Ok(UploadBody {
         blob,
         plaintext_sha256: Some(plaintext_sha256),
-        authenticated: false,
     })
 }
 

@@ -48,8 +48,7 @@ pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
     for path in &args.files {
         let (record, failure) = match read_input_limited(path, &files::ANY_BLOB) {
             Ok(blob) => {
-                let report = build_report(&blob, key.map(|k| &k.key))
-                    .with_master(&blob, key.and_then(|k| k.master.as_ref()));
+                let report = build_report(&blob, key.map(|k| &k.key)).with_key_hints(&blob, key);
                 let failure = report.failure();
                 (checked(path, &BlobReport::from(&report)), failure)
             }

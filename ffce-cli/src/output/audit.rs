@@ -30,6 +30,12 @@ pub enum FindingStatus {
     TooLarge,
     /// The body does not match the checksum stored with it.
     ChecksumMismatch,
+    /// Authentic, but the plaintext's SHA-256 is not the plaintext digest stored with
+    /// it (the `etag` metadata): `get --decrypt` refuses it.
+    DigestMismatch,
+    /// Authentic, but the controller will not restore the plaintext (empty, a NUL
+    /// byte, not JSON, not a Dexie export; `errors` says which).
+    ContentUnrestorable,
     /// Listed, but deleted before it could be read (not a failure).
     Gone,
     /// The read failed after the store's retries; nothing is known about the object.
@@ -48,6 +54,8 @@ impl FindingStatus {
             Status::Malformed => FindingStatus::Malformed,
             Status::TooLarge => FindingStatus::TooLarge,
             Status::ChecksumMismatch => FindingStatus::ChecksumMismatch,
+            Status::DigestMismatch => FindingStatus::DigestMismatch,
+            Status::ContentUnrestorable => FindingStatus::ContentUnrestorable,
             Status::Gone => FindingStatus::Gone,
             Status::Error => FindingStatus::ReadFailed,
         }
@@ -63,6 +71,8 @@ impl FindingStatus {
             FindingStatus::Malformed => "malformed",
             FindingStatus::TooLarge => "too_large",
             FindingStatus::ChecksumMismatch => "checksum_mismatch",
+            FindingStatus::DigestMismatch => "digest_mismatch",
+            FindingStatus::ContentUnrestorable => "content_unrestorable",
             FindingStatus::Gone => "gone",
             FindingStatus::ReadFailed => "read_failed",
         }
@@ -83,6 +93,8 @@ impl FindingStatus {
                 | FindingStatus::Malformed
                 | FindingStatus::TooLarge
                 | FindingStatus::ChecksumMismatch
+                | FindingStatus::DigestMismatch
+                | FindingStatus::ContentUnrestorable
         )
     }
 }
@@ -151,7 +163,8 @@ pub struct AuditTotals {
     pub bytes: u64,
     /// Those that passed (`authenticated`, or `structure_valid` without a key).
     pub valid: u64,
-    /// Those that failed (malformed, too large, not authentic, checksum mismatch).
+    /// Those that failed (malformed, too large, not authentic, checksum or digest
+    /// mismatch, content the controller will not restore).
     pub invalid: u64,
     /// The failed ones by their first problem's code.
     pub invalid_by_reason: BTreeMap<String, u64>,

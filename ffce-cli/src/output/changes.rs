@@ -21,37 +21,61 @@ pub struct Stored {
     pub location: String,
     /// Size of the blob in bytes.
     pub size: usize,
-    /// S3's ETag of the stored object (`null` on the local store).
+    /// The object ETag, what `--if-match` takes: S3's ETag of the stored object, the
+    /// blob's SHA-256 on the local store. Not the plaintext digest.
     pub object_etag: Option<String>,
     /// S3's version id (`null` on an unversioned bucket or the local store).
     pub version_id: Option<String>,
     /// SHA-256 of the blob in hex (sent as S3's checksum).
     pub content_sha256: String,
-    /// SHA-256 of the plaintext in hex, stored as the object's `etag` metadata; `null`
-    /// when the plaintext is not known (a blob uploaded as it is, without a key).
+    /// The plaintext digest: SHA-256 of the plaintext in hex, stored as the object's
+    /// `etag` metadata (what the device API serves as its ETag); `null` when the
+    /// plaintext is not known (a blob uploaded as it is, without a key).
     pub plaintext_digest: Option<String>,
 }
 
 impl Record for Stored {
     const KIND: &'static str = "stored";
 
+    /// Three digests, each named for what it is: the object ETag (what `--if-match`
+    /// takes; on the local store the blob's SHA-256, so that is shown once), the
+    /// blob's SHA-256, and the plaintext digest (the `etag` metadata the device API
+    /// serves as its ETag).
     fn human(&self, out: &mut Human) {
+        let mut row = |label: &str, value: &str| {
+            out.line(&format!("{label:<17}{value}"));
+        };
         if self.written {
-            out.line(&format!("stored    {}", self.location));
+            row("stored", &self.location);
         } else {
-            out.line(&format!(
-                "unchanged {}: the identical backup was already there; nothing was written",
-                self.location
-            ));
+            row(
+                "unchanged",
+                &format!(
+                    "{}: the identical backup was already there; nothing was written",
+                    self.location
+                ),
+            );
         }
-        out.line(&format!("size      {}", bytes(self.size)));
+        row("size", &bytes(self.size).to_string());
         if let Some(etag) = &self.object_etag {
-            out.line(&format!("etag      {etag}"));
+            row("object ETag", &format!("{etag} (for --if-match)"));
         }
         if let Some(v) = &self.version_id {
-            out.line(&format!("version   {v}"));
+            row("version", v);
         }
-        out.line(&format!("sha256    {}", self.content_sha256));
+        // The local store's ETag is the blob's SHA-256, and it keeps no metadata.
+        let local = self.object_etag.as_deref() == Some(self.content_sha256.as_str());
+        if !local {
+            row("blob sha256", &self.content_sha256);
+        }
+        if let Some(d) = &self.plaintext_digest {
+            let stored = if local {
+                "(the local store keeps no metadata)"
+            } else {
+                "(`etag` metadata)"
+            };
+            row("plaintext digest", &format!("{d} {stored}"));
+        }
     }
 }
 

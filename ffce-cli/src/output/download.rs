@@ -40,7 +40,8 @@ pub struct StoredObject {
     pub location: String,
     /// Size in bytes.
     pub size: usize,
-    /// S3's ETag of the stored object, without quotes (`null` elsewhere).
+    /// The object ETag: S3's ETag of the stored object, without quotes, what `ffce put
+    /// --if-match` takes (`null` elsewhere). Not the plaintext digest.
     pub object_etag: Option<String>,
     /// S3's version id (`null` on an unversioned bucket, a local store or the API).
     pub version_id: Option<String>,
@@ -50,21 +51,22 @@ pub struct StoredObject {
     /// none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum: Option<Checksum>,
-    /// The SHA-256 of the plaintext in hex as the object's metadata holds it (S3's
-    /// `etag` metadata, the device API's `ETag`); `null` when there is none.
+    /// The plaintext digest: the SHA-256 of the plaintext in hex as the object's
+    /// metadata holds it (S3's `etag` metadata, the device API's `ETag`); `null` when
+    /// there is none.
     pub plaintext_digest: Option<String>,
 }
 
 impl StoredObject {
     fn human(&self, out: &mut Human) {
         let mut row = |label: &str, value: &str| {
-            out.line(&format!("{label:<15}{value}"));
+            out.line(&format!("{label:<17}{value}"));
         };
         if let Some(v) = &self.version_id {
             row("version id", v);
         }
         if let Some(e) = &self.object_etag {
-            row("etag", e);
+            row("object ETag", &format!("{e} (for --if-match)"));
         }
         if let Some(t) = &self.last_modified {
             row("last modified", t);
@@ -73,12 +75,18 @@ impl StoredObject {
             (Some(c), digest) => {
                 row("checksum", &c.describe());
                 if let Some(d) = digest {
-                    row("plaintext sha", &format!("{d} (metadata)"));
+                    row("plaintext digest", &format!("{d} (`etag` metadata)"));
                 }
             }
             // The device API's ETag is the plaintext digest; say when it had none.
             (None, digest) => {
-                row("etag", digest.as_deref().unwrap_or("(none)"));
+                row(
+                    "plaintext digest",
+                    &match digest {
+                        Some(d) => format!("{d} (the API's ETag)"),
+                        None => "(none)".to_string(),
+                    },
+                );
             }
         }
     }
@@ -161,6 +169,10 @@ pub struct Downloaded {
     /// True when the plaintext was written (`--decrypt`): the blob authenticated and
     /// its SHA-256 matched `object.plaintext_digest` when there is one.
     pub decrypted: bool,
+    /// True when the blob authenticated with a key given (with `--decrypt`, or a key
+    /// given without it, which checks the blob written as it is) and its plaintext's
+    /// SHA-256 matched `object.plaintext_digest` when there is one; false without a key.
+    pub authenticated: bool,
     /// False with `--no-verify` for a blob that is not valid (written as stored, for
     /// analysis; the command exits 4).
     pub valid: bool,

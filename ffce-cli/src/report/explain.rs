@@ -2,9 +2,11 @@
 //! looks like (the JSON plaintext, a base64 or hex copy), and which purpose opens a
 //! blob the given key does not. Shared by the report, `decrypt` and the downloads.
 
-use ffce_core::{Error, Key, MasterSecret, Purpose, format::Lookalike, keys::KeyOrigin};
+use ffce_core::{Error, MasterSecret, Purpose, format::Lookalike, keys::KeyOrigin};
 
+use crate::env::{KEY_ENV, MASTER_KEY_ENV};
 use crate::exit::CliError;
+use crate::keys::{LoadedKey, OtherReading};
 
 /// What an input that is not a blob looks like, in words, with what to do instead.
 pub fn lookalike_message(l: Lookalike) -> &'static str {
@@ -37,9 +39,29 @@ pub fn purpose_hint(found: Purpose) -> String {
 }
 
 /// The error for a blob that `key` did not open, with what the user can do about it:
-/// for an input that is not a blob, what it looks like; for an authentication failure
-/// with a key derived from `master`, the purpose that does open it.
-pub fn open_error(e: Error, blob: &[u8], key: &Key, master: Option<&MasterSecret>) -> CliError {
+/// for an input that is not a blob, what it looks like; for an authentication failure,
+/// the key that does open it ([`key_hint`]).
+pub fn open_error(e: Error, blob: &[u8], key: &LoadedKey) -> CliError {
+    if let Some(l) = ffce_core::format::recognise(blob) {
+        return CliError::integrity(lookalike_message(l));
+    }
+    let mut err = CliError::from(e);
+    if e == Error::AuthenticationFailed {
+        if let Some(hint) = key_hint(blob, key) {
+            err.message = format!("{}; {hint}", err.message);
+        }
+    }
+    err
+}
+
+/// [`open_error`] for a key without its source (a key from a folder, a content
+/// source's): only the other purpose of `master` is tried.
+pub fn open_error_derived(
+    e: Error,
+    blob: &[u8],
+    key: &ffce_core::Key,
+    master: Option<&MasterSecret>,
+) -> CliError {
     if let Some(l) = ffce_core::format::recognise(blob) {
         return CliError::integrity(lookalike_message(l));
     }
@@ -50,6 +72,56 @@ pub fn open_error(e: Error, blob: &[u8], key: &Key, master: Option<&MasterSecret
         }
     }
     err
+}
+
+/// For a blob `key` does not open: which key does, among those the user's own bytes
+/// give. The same master secret's key for the other purpose ([`purpose_hint`]), or the
+/// key file read the other way: a master secret given as `--key-file` (or `FFCE_KEY`),
+/// or a derived key given as `--master-key-file` (or `FFCE_MASTER_KEY`). `None` when
+/// none of them opens it: then it is the wrong key.
+pub fn key_hint(blob: &[u8], key: &LoadedKey) -> Option<String> {
+    if let Some(found) = other_purpose(blob, key.key.origin(), key.master.as_ref()) {
+        return Some(purpose_hint(found));
+    }
+    let file = key
+        .source
+        .file()
+        .map(|(_, path)| path.display().to_string());
+    match &key.other_reading {
+        OtherReading::AsKey(k) if k.open(blob).is_ok() => Some(match file {
+            Some(path) => format!(
+                "this opens with the file read as an already-derived key: use --key-file \
+                 {path} instead of --master-key-file"
+            ),
+            None => format!(
+                "this opens with {MASTER_KEY_ENV} read as an already-derived key: set \
+                 {KEY_ENV} to it instead"
+            ),
+        }),
+        OtherReading::AsMaster(m) => {
+            let found = m.purpose_of(blob)?;
+            let purpose = match found {
+                Purpose::Backup => String::new(),
+                other => format!(" --purpose {other}"),
+            };
+            Some(match file {
+                Some(path) => format!(
+                    "this opens with the file read as a master secret: use \
+                     --master-key-file {path}{purpose} instead of --key-file"
+                ),
+                None => format!(
+                    "this opens with {KEY_ENV} read as a master secret: set \
+                     {MASTER_KEY_ENV} to it instead{}",
+                    if purpose.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (with{purpose})")
+                    }
+                ),
+            })
+        }
+        OtherReading::AsKey(_) => None,
+    }
 }
 
 /// The purpose, other than the one a key was derived for, whose key from the same

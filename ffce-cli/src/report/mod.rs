@@ -24,10 +24,11 @@
 //! plaintext, a base64 or hex copy of a blob, an empty file; `ffce_core::format::recognise`)
 //! is reported as what it looks like, without header fields read from it.
 
-use ffce_core::firmware::{self, RestoreProblem};
+use ffce_core::content::Unrestorable;
+use ffce_core::firmware;
 // The header's field offsets (docs/SPEC.md §1) show whichever fields a short input still has.
 use ffce_core::{
-    Error, Key, MasterSecret, Purpose,
+    Error, Key, Purpose,
     format::{HeaderFields, Lookalike, NONCE_LEN, TAG_LEN},
     keys::KeyOrigin,
     upload::UploadError,
@@ -35,13 +36,14 @@ use ffce_core::{
 use sha2::{Digest, Sha256};
 
 use crate::exit::{CliError, Failure};
+use crate::keys::LoadedKey;
 use crate::ui::Ui;
 use ffce_core::content::{self, ContentSummary};
 
 mod explain;
 
 use explain::other_purpose;
-pub use explain::{lookalike_message, open_error, purpose_hint};
+pub use explain::{key_hint, lookalike_message, open_error, open_error_derived, purpose_hint};
 
 /// One problem, with the stable code of [`ffce_core::Error::code`] and a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,15 +78,19 @@ pub struct KeyCheck {
     /// A value-free summary of the plaintext, when authenticated.
     pub content: Option<ContentSummary>,
     /// When the key did not open the blob but the same master secret's key for another
-    /// purpose does: that purpose ([`Report::with_master`]).
+    /// purpose does: that purpose ([`Report::with_key_hints`]).
     pub opens_with: Option<Purpose>,
+    /// When the key did not open the blob: which key the user's bytes give that does
+    /// ([`key_hint`]), in words.
+    pub hint: Option<String>,
 }
 
 /// What the device would do with the blob or its plaintext that the user should know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceWarning {
-    /// Machine-readable code: `nul_byte`, `not_utf8`, `not_json`, `empty_plaintext`
-    /// (from [`RestoreProblem::code`]) or `empty_blob_unchecked`.
+    /// Machine-readable code: `nul_byte`, `not_utf8`, `not_json`, `empty_plaintext`,
+    /// `not_an_object`, `not_dexie`, `no_data` (from
+    /// [`Unrestorable::code`]) or `empty_blob_unchecked`.
     pub code: &'static str,
     /// One line for people.
     pub message: String,
@@ -93,13 +99,65 @@ pub struct DeviceWarning {
 }
 
 impl DeviceWarning {
-    fn restore(p: &RestoreProblem) -> DeviceWarning {
+    fn restore(p: &Unrestorable) -> DeviceWarning {
         DeviceWarning {
             code: p.code(),
             message: format!("{p}; the device will not restore it as it is"),
             offset: p.offset(),
         }
     }
+}
+
+/// The one verdict on a plaintext opened with `key`, wherever ffce has one in hand
+/// (inspect, get, decrypt, put, encrypt, api post, restore; the audit applies the same
+/// function in ffce-store): for a backup, everything that makes the controller refuse
+/// it ([`content::restore_verdict`]: empty, a NUL byte, not UTF-8 JSON, not a Dexie
+/// export). A key derived for `configfs` opens on-device config files,
+/// which are not Dexie exports: only the firmware's reading applies to them.
+pub fn content_verdict(plaintext: &[u8], key: &Key) -> Vec<Unrestorable> {
+    if key.origin() == KeyOrigin::Derived(Purpose::ConfigFs) {
+        return firmware::restore_problems(plaintext)
+            .into_iter()
+            .map(Unrestorable::Firmware)
+            .collect();
+    }
+    content::restore_verdict(plaintext)
+}
+
+/// Where ffce writes a backup from a plaintext in hand (`put`, `encrypt`, `api post`,
+/// `restore`): a plaintext the controller would not restore ([`content_verdict`]) is
+/// refused (exit 4, naming every reason) unless `force`, which goes ahead with a
+/// warning that `-q` does not hide. `refused` ends the refusal ("nothing was
+/// uploaded"), `anyway` the warning ("uploading it anyway").
+pub fn refuse_unrestorable(
+    ui: &Ui,
+    source: &str,
+    plaintext: &[u8],
+    key: &Key,
+    force: bool,
+    refused: &str,
+    anyway: &str,
+) -> Result<(), CliError> {
+    let problems = content_verdict(plaintext, key);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let what = format!(
+        "{source}: the device will not restore this backup: {}",
+        reasons.join("; ")
+    );
+    if !force {
+        return Err(CliError::integrity(format!(
+            "{what}; {refused} (pass --force to write it anyway)"
+        )));
+    }
+    // The user overrode a safety check: say so even with -q.
+    eprintln!(
+        "{} {what}; {anyway} (--force)",
+        ui.paint(crate::output::Style::Warn, "warning:")
+    );
+    Ok(())
 }
 
 /// Everything known about one blob.
@@ -188,6 +246,7 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
             plaintext_sha256: None,
             content: None,
             opens_with: None,
+            hint: None,
         };
         if inspection.is_valid() {
             match key.open(blob) {
@@ -196,7 +255,7 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
                     check.plaintext_sha256 = Some(Sha256::digest(&*plaintext).into());
                     check.content = Some(content::summarise(&plaintext));
                     device_warnings.extend(
-                        firmware::restore_problems(&plaintext)
+                        content_verdict(&plaintext, key)
                             .iter()
                             .map(DeviceWarning::restore),
                     );
@@ -246,9 +305,10 @@ pub fn build_report(blob: &[u8], key: Option<&Key>) -> Report {
 }
 
 /// Warns on stderr about every reason the device would not restore `plaintext`
-/// (`decrypt`, `get --decrypt`); the output is still written, it is authentic.
-pub fn warn_restore_problems(ui: &Ui, source: &str, plaintext: &[u8]) {
-    for p in firmware::restore_problems(plaintext) {
+/// opened with `key` ([`content_verdict`]; `decrypt`, `get --decrypt`); the output is
+/// still written, it is authentic.
+pub fn warn_restore_problems(ui: &Ui, source: &str, plaintext: &[u8], key: &Key) {
+    for p in content_verdict(plaintext, key) {
         ui.warn(format!("{source}: {}", DeviceWarning::restore(&p).message));
     }
 }
@@ -298,11 +358,12 @@ impl Report {
         self
     }
 
-    /// With the master secret the key came from: when authentication failed, tries the
-    /// other purpose and, if it opens the blob, says so in the error and in
-    /// [`KeyCheck::opens_with`].
-    pub fn with_master(mut self, blob: &[u8], master: Option<&MasterSecret>) -> Report {
-        let Some(check) = &mut self.key else {
+    /// With the key as loaded: when authentication failed, tries the keys the user's
+    /// bytes also give ([`key_hint`]: the master secret's other purpose, the file read
+    /// as the other kind of key) and, if one opens the blob, says so in the error, in
+    /// [`KeyCheck::hint`] and (for a purpose) in [`KeyCheck::opens_with`].
+    pub fn with_key_hints(mut self, blob: &[u8], key: Option<&LoadedKey>) -> Report {
+        let (Some(check), Some(key)) = (&mut self.key, key) else {
             return self;
         };
         let Some(auth) = self
@@ -312,18 +373,16 @@ impl Report {
         else {
             return self;
         };
-        let Some(found) = other_purpose(blob, check.origin, master) else {
+        let Some(hint) = key_hint(blob, key) else {
             return self;
         };
-        check.opens_with = Some(found);
+        check.opens_with = other_purpose(blob, check.origin, key.master.as_ref());
         let used = match check.origin {
             KeyOrigin::Derived(p) => p.name(),
             KeyOrigin::Imported => "given",
         };
-        auth.message = format!(
-            "authentication failed with the {used} key; {}",
-            purpose_hint(found)
-        );
+        auth.message = format!("authentication failed with the {used} key; {hint}");
+        check.hint = Some(hint);
         self
     }
 
@@ -356,6 +415,13 @@ impl Report {
             (None, Some(p)) => format!(
                 "{source}: not a valid FFCE blob (authentication_failed); {}",
                 purpose_hint(p)
+            ),
+            (None, None) if self.key.as_ref().is_some_and(|k| k.hint.is_some()) => format!(
+                "{source}: not a valid FFCE blob (authentication_failed); {}",
+                self.key
+                    .as_ref()
+                    .and_then(|k| k.hint.as_deref())
+                    .unwrap_or("")
             ),
             (None, None) => format!(
                 "{source}: not a valid FFCE blob ({})",
@@ -399,6 +465,9 @@ mod tests {
         MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup)
     }
 
+    const EXPORT: &[u8] = br#"{"formatName":"dexie","formatVersion":1,"data":{
+        "databaseName":"FireFly-Controller","databaseVersion":1,"tables":[],"data":[]}}"#;
+
     #[test]
     fn wrong_key_is_an_error() {
         let blob = key().seal(b"x").unwrap();
@@ -425,22 +494,54 @@ mod tests {
         assert_eq!(empty.magic, None);
     }
 
+    fn loaded(flag: &'static str) -> LoadedKey {
+        let source = crate::keys::KeySource::File {
+            flag,
+            path: "k.key".into(),
+        };
+        LoadedKey::new(&[0x11; 32], source, Purpose::Backup)
+    }
+
     #[test]
     fn the_other_purpose_is_named_only_with_the_master_secret() {
         let master = MasterSecret::from_bytes([0x11; 32]);
         let blob = master.derive(Purpose::ConfigFs).seal(b"{}").unwrap();
-        let key = master.derive(Purpose::Backup);
-        let r = build_report(&blob, Some(&key)).with_master(&blob, Some(&master));
+        let key = loaded("--master-key-file");
+        let r = build_report(&blob, Some(&key.key)).with_key_hints(&blob, Some(&key));
         assert_eq!(r.key.as_ref().unwrap().opens_with, Some(Purpose::ConfigFs));
         assert!(
             r.errors[0].message.contains("use --purpose configfs"),
             "{r:?}"
         );
-        let r = build_report(&blob, Some(&key)).with_master(&blob, None);
+        let r = build_report(&blob, Some(&key.key)).with_key_hints(&blob, None);
         assert_eq!(r.key.as_ref().unwrap().opens_with, None);
-        let e = open_error(Error::AuthenticationFailed, &blob, &key, Some(&master));
+        let e = open_error(Error::AuthenticationFailed, &blob, &key);
         assert!(e.message.contains("on-device config file"), "{}", e.message);
         assert_eq!(e.failure, Failure::Integrity);
+    }
+
+    #[test]
+    fn a_key_file_read_the_other_way_is_named() {
+        let master = MasterSecret::from_bytes([0x11; 32]);
+        // A master secret given as --key-file.
+        let backup = master.derive(Purpose::Backup).seal(b"{}").unwrap();
+        let as_key = loaded("--key-file");
+        let r = build_report(&backup, Some(&as_key.key)).with_key_hints(&backup, Some(&as_key));
+        let hint = r.key.as_ref().unwrap().hint.clone().unwrap();
+        assert!(
+            hint.contains("use --master-key-file k.key instead"),
+            "{hint}"
+        );
+        assert!(r.error().unwrap().message.contains(&hint));
+        // A derived key given as --master-key-file.
+        let sealed = Key::from_bytes(&[0x11; 32]).seal(b"{}").unwrap();
+        let as_master = loaded("--master-key-file");
+        let e = open_error(Error::AuthenticationFailed, &sealed, &as_master);
+        assert!(e.message.contains("use --key-file k.key"), "{}", e.message);
+        // Neither opens it: no hint.
+        let other = Key::from_bytes(&[0x22; 32]).seal(b"{}").unwrap();
+        assert_eq!(key_hint(&other, &as_master), None);
+        assert_eq!(key_hint(&other, &as_key), None);
     }
 
     #[test]
@@ -464,8 +565,18 @@ mod tests {
         assert_eq!(r.device_warnings[0].code, "empty_blob_unchecked");
         let r = build_report(&empty, Some(&key()));
         assert_eq!(r.device_warnings[0].code, "empty_plaintext");
-        let fine = key().seal(b"[1]").unwrap();
+        let fine = key().seal(EXPORT).unwrap();
         assert_eq!(build_report(&fine, Some(&key())).device_warnings, []);
+        // JSON, but not a Dexie export: the controller's app refuses it.
+        let json = key().seal(b"[1]").unwrap();
+        assert_eq!(
+            build_report(&json, Some(&key())).device_warnings[0].code,
+            "not_an_object"
+        );
+        // A configfs file is no export: only the firmware's reading applies.
+        let configfs = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::ConfigFs);
+        let file = configfs.seal(b"[1]").unwrap();
+        assert_eq!(build_report(&file, Some(&configfs)).device_warnings, []);
         assert_eq!(build_report(&fine, None).device_warnings, []);
     }
 

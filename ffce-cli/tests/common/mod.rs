@@ -102,22 +102,20 @@ pub fn master_11(dir: &Path) -> PathBuf {
     hex_key_file(dir, "master.key", MASTER_11)
 }
 
-/// Seals `plaintext` with the backup key of [`MASTER_11`] through `ffce encrypt`, as
-/// `dir/NAME.ffce`.
+/// Seals `plaintext` with the backup key of [`MASTER_11`], as `dir/NAME.ffce`. Sealed
+/// with the library rather than `ffce encrypt`, which refuses a plaintext the device
+/// will not restore: tests plant such blobs on purpose.
 pub fn seal(dir: &Path, name: &str, plaintext: &[u8]) -> PathBuf {
-    let key = master_11(dir);
-    let input = write_file(dir, &format!("{name}.plain"), plaintext, 0o600);
+    let key = ffce_core::MasterSecret::from_bytes([0x11; 32]).derive(ffce_core::Purpose::Backup);
     let output = dir.join(format!("{name}.ffce"));
-    run([
-        "encrypt",
-        "--master-key-file",
-        s(&key),
-        s(&input),
-        "-o",
-        s(&output),
-    ])
-    .expect_code(0);
+    std::fs::write(&output, key.seal(plaintext).unwrap()).unwrap();
     output
+}
+
+/// A plaintext the controller restores: a Dexie export of its `FireFly-Controller`
+/// database (fixtures/exports/device-v1.json).
+pub fn restorable_plaintext() -> Vec<u8> {
+    std::fs::read(fixtures_dir().join("exports/device-v1.json")).unwrap()
 }
 
 /// How a process ended: by itself with a code, or by a signal.
