@@ -113,8 +113,9 @@ pub struct LoadedKey {
 
 /// The bytes of a key source read as the other kind of key.
 pub enum OtherReading {
-    /// The source held a master secret: its bytes as an already-derived key.
-    AsKey(Key),
+    /// The source held a master secret: its bytes as an already-derived key (boxed: a
+    /// key schedule is large).
+    AsKey(Box<Key>),
     /// The source held an already-derived key: its bytes as a master secret.
     AsMaster(MasterSecret),
 }
@@ -131,7 +132,7 @@ impl LoadedKey {
                 key: master.derive(purpose),
                 master: Some(master),
                 source,
-                other_reading: OtherReading::AsKey(Key::from_bytes(bytes)),
+                other_reading: OtherReading::AsKey(Box::new(Key::from_bytes(bytes))),
             }
         } else {
             LoadedKey {
