@@ -281,9 +281,13 @@ pub fn judge_header(key: ObjectKey, prefix: &[u8], total_len: u64) -> Finding {
 /// let object = ObjectKey::new(DeviceId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(), Layout::Flat);
 /// let key = MasterSecret::from_bytes([0x11; 32]).derive(Purpose::Backup);
 /// let other = MasterSecret::from_bytes([0x22; 32]).derive(Purpose::Backup);
-/// let blob = key.seal(b"{}").unwrap();
+/// let export = br#"{"formatName":"dexie","formatVersion":1,"data":{"tables":[],"data":[]}}"#;
+/// let blob = key.seal(export).unwrap();
 /// assert_eq!(judge_whole(object, &blob, &key).status, Status::Valid);
 /// assert_eq!(judge_whole(object, &blob, &other).status, Status::AuthenticationFailed);
+/// // Authentic, but JSON the controller's app will not import.
+/// let not_an_export = key.seal(b"{}").unwrap();
+/// assert_eq!(judge_whole(object, &not_an_export, &key).status, Status::ContentUnrestorable);
 /// ```
 pub fn judge_whole(object: ObjectKey, body: &[u8], key: &Key) -> Finding {
     judge_opened(object, body, None, key)
