@@ -101,6 +101,27 @@ pub enum StoreError {
         /// The server's (or the file system's) error.
         source: BoxError,
     },
+    /// The file system refused a local store's file or folder (its permissions or
+    /// owner; credentials have nothing to do with it).
+    FileAccessDenied {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error (`Permission denied (os error 13)`).
+        source: std::io::Error,
+    },
+    /// No answer from S3 at all: the connection failed (refused, no route, a name
+    /// that does not resolve, TLS).
+    Unreachable {
+        /// What was attempted, e.g. `s3://b/k`.
+        what: String,
+        /// The endpoint the request went to (`http://127.0.0.1:9`, or the region's
+        /// AWS endpoint); empty when not known.
+        endpoint: String,
+        /// The cause in a few words (`connection refused`).
+        cause: String,
+        /// The SDK's error.
+        source: BoxError,
+    },
     /// The downloaded body does not match the checksum stored with it.
     ChecksumMismatch {
         /// Where.
@@ -116,6 +137,12 @@ pub enum StoreError {
     NoVersions {
         /// The operation, e.g. `reading an older version`.
         what: &'static str,
+    },
+    /// A bucket whose versioning was never enabled: it keeps no versions and no
+    /// delete markers, so there are no deleted backups to list.
+    Unversioned {
+        /// The bucket.
+        bucket: String,
     },
     /// A local key path that is a symlink leading out of the store's root.
     UnsafePath {
@@ -235,6 +262,24 @@ impl fmt::Display for StoreError {
                     "access denied: {what} (check the credentials' IAM policy)"
                 )
             }
+            StoreError::Unreachable {
+                what,
+                endpoint,
+                cause,
+                ..
+            } => {
+                write!(f, "{what}: could not reach S3")?;
+                if !endpoint.is_empty() {
+                    write!(f, " at {endpoint}")?;
+                }
+                write!(f, " ({cause})")
+            }
+            StoreError::FileAccessDenied { path, source } => write!(
+                f,
+                "{}: {source} (check the permissions and owner of that path and of the \
+                 folders above it)",
+                path.display()
+            ),
             StoreError::ChecksumMismatch {
                 what, algorithm, ..
             } => write!(
@@ -247,6 +292,11 @@ impl fmt::Display for StoreError {
                     "{what} needs a versioned S3 bucket; this store keeps none"
                 )
             }
+            StoreError::Unversioned { bucket } => write!(
+                f,
+                "s3://{bucket} keeps no versions or delete markers (its versioning was never \
+                 enabled)"
+            ),
             StoreError::UnsafePath { path } => write!(
                 f,
                 "{} is a symlink that leads out of the store; refusing to follow it",
@@ -281,7 +331,9 @@ impl std::error::Error for StoreError {
             | StoreError::Timeout { source: s, .. }
             | StoreError::NoCredentials { source: s, .. }
             | StoreError::BadCredentials { source: s, .. }
-            | StoreError::PermissionDenied { source: s, .. } => Some(s.as_ref()),
+            | StoreError::PermissionDenied { source: s, .. }
+            | StoreError::Unreachable { source: s, .. } => Some(s.as_ref()),
+            StoreError::FileAccessDenied { source, .. } => Some(source),
             _ => None,
         }
     }

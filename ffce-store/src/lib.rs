@@ -68,8 +68,8 @@ pub use near_miss::{NearMiss, near_misses};
 pub use s3::{Activity, OperationTimedOut, S3Config, S3Store, Waiting, check_bucket_name};
 pub use store::{
     Condition, DeleteEffect, DeleteOptions, DeleteOutcome, DeletedEntry, GetOptions, ListEntry,
-    Object, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store, VersionEntry,
-    VersionedStore, format_time, parse_time, unquote_etag,
+    Object, OverwriteEffect, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store,
+    VersionEntry, VersionedStore, format_time, parse_time, unquote_etag,
 };
 pub use url::{DeviceUrl, InvalidDeviceUrl};
 

@@ -14,10 +14,16 @@
 //! - [`Condition::IfAbsent`] is exact: the final step is a no-clobber rename (`renameat2` with
 //!   `RENAME_NOREPLACE`, or link+unlink), so of two concurrent writers one fails
 //!   (unless both wrote the same bytes: then the second finds them already stored).
-//! - [`Condition::IfMatch`] is emulated: the current file's SHA-256 is compared, then the new
-//!   file is renamed over it. Between the comparison and the rename (microseconds) a
-//!   concurrent writer can slip in; the local store is single-user, S3 is the place
-//!   for real concurrency.
+//! - Every write and delete of a device holds an exclusive advisory lock on that
+//!   device's lock file (`.ffce-locks/{uuid}.lock` under the root, `flock` on Unix,
+//!   `LockFileEx` on Windows) from before the comparison until after the rename. So
+//!   [`Condition::IfMatch`] is a real compare-and-swap: of concurrent writers that read
+//!   the same ETag, exactly one wins, whether they are tasks of one process or separate
+//!   processes. Advisory locks bind only programs that take them (every ffce does), and
+//!   on a network file system (NFS, SMB) they may not be shared between machines: there
+//!   the guarantee holds only among writers on one machine. The lock files stay (a few
+//!   empty files; removing one while another writer holds it would break the lock) and
+//!   are not listed.
 //! - The ETag of a local object is the hex SHA-256 of the file.
 //! - No versions: [`Store::versioned`] is `None` and a `get` of a version refuses.
 //! - File I/O runs on tokio's blocking pool (`spawn_blocking`), never on the caller's
@@ -42,6 +48,10 @@ use crate::store::{
     PutStatus, Store, unquote_etag,
 };
 use crate::temp::{AtomicWrite, WriteStep, write_atomically};
+
+/// The folder under the root that holds the per-device lock files; not a key of the
+/// bucket's layout, so never listed.
+const LOCKS: &str = ".ffce-locks";
 
 /// A folder laid out like the bucket.
 ///
@@ -107,11 +117,30 @@ impl LocalStore {
         }
     }
 
+    /// Takes `key`'s device lock, waiting for another writer to release it. The lock
+    /// is held until the returned file is dropped (closing it releases the lock, also
+    /// when the process dies).
+    fn lock_device(&self, key: &ObjectKey) -> StoreResult<fs::File> {
+        let dir = self.root.join(LOCKS);
+        fs::create_dir_all(&dir).map_err(|e| self.io_error(&dir, e))?;
+        self.check_inside(&dir)?;
+        let path = dir.join(format!("{}.lock", key.device()));
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| self.io_error(&path, e))?;
+        // Named in full: on Rust 1.89+ `file.lock()` would be std's own method.
+        fs4::FileExt::lock(&file).map_err(|e| self.io_error(&path, e))?;
+        Ok(file)
+    }
+
     fn io_error(&self, path: &Path, e: io::Error) -> StoreError {
         match e.kind() {
-            io::ErrorKind::PermissionDenied => StoreError::PermissionDenied {
-                what: path.display().to_string(),
-                source: Box::new(e),
+            io::ErrorKind::PermissionDenied => StoreError::FileAccessDenied {
+                path: path.to_path_buf(),
+                source: e,
             },
             _ => StoreError::other(format!("{}: {e}", path.display()), e),
         }
@@ -198,6 +227,8 @@ impl LocalStore {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.root.clone());
         let ours = hex::encode(opts.content_sha256);
+        // Held across the comparison and the rename: a compare-and-swap.
+        let _lock = self.lock_device(key)?;
         let already_stored = || PutOutcome {
             etag: Some(ours.clone()),
             version_id: None,
@@ -295,6 +326,14 @@ impl LocalStore {
 
     fn delete_blocking(&self, key: &ObjectKey, dry_run: bool) -> StoreResult<DeleteOutcome> {
         let path = self.path_of(key)?;
+        // Serialised with the device's writes (a put creating the device's folder
+        // while this delete removes it would otherwise fail its rename).
+        // (A missing root has nothing to delete: no lock, and no folder made for it.)
+        let _lock = if dry_run || !self.root.is_dir() {
+            None
+        } else {
+            Some(self.lock_device(key)?)
+        };
         let existed = match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
                 return Err(StoreError::message(format!(
@@ -338,6 +377,9 @@ impl LocalStore {
         for entry in top {
             let entry = entry.map_err(|e| self.io_error(&self.root, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
+            if name == LOCKS {
+                continue;
+            }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if !is_dir {
                 out.push(file_entry(name, &entry.path()));

@@ -172,6 +172,39 @@ fn same_kms_key(found: &str, want: &str) -> bool {
 }
 
 impl S3Store {
+    /// The bucket's versioning status as S3 names it (`Enabled`, `Suspended`), `None`
+    /// for a bucket whose versioning was never enabled: one GetBucketVersioning.
+    pub(crate) async fn versioning_status(&self) -> StoreResult<Option<String>> {
+        let url = format!("s3://{}", self.bucket);
+        let status = match self
+            .client
+            .get_bucket_versioning()
+            .bucket(&self.bucket)
+            .send()
+            .within(self)
+            .await
+        {
+            Ok(r) => r.status().map(|s| s.as_str().to_owned()),
+            Err(e) => {
+                // moto (5.2) answers 200 with the root element
+                // `GetBucketVersioningResponse` instead of `VersioningConfiguration`,
+                // which the SDK refuses to parse; the status inside is the same.
+                let body = e
+                    .raw_response()
+                    .filter(|r| r.status().as_u16() == 200)
+                    .and_then(|r| r.body().bytes())
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                match body {
+                    Some(xml) => versioning_status_from_xml(&xml),
+                    None => {
+                        return Err(self.classify(e, &format!("read the versioning of {url}")));
+                    }
+                }
+            }
+        };
+        Ok(status)
+    }
+
     /// Reads the settings a conformance check compares. A missing bucket is
     /// [`StoreError::NoBucket`](crate::StoreError::NoBucket).
     pub async fn settings(&self) -> StoreResult<BucketSettings> {
@@ -206,32 +239,7 @@ impl S3Store {
             }
         };
 
-        let versioning = match self
-            .client
-            .get_bucket_versioning()
-            .bucket(&self.bucket)
-            .send()
-            .within(self)
-            .await
-        {
-            Ok(r) => r.status().map(|s| s.as_str().to_owned()),
-            Err(e) => {
-                // moto (5.2) answers 200 with the root element
-                // `GetBucketVersioningResponse` instead of `VersioningConfiguration`,
-                // which the SDK refuses to parse; the status inside is the same.
-                let body = e
-                    .raw_response()
-                    .filter(|r| r.status().as_u16() == 200)
-                    .and_then(|r| r.body().bytes())
-                    .map(|b| String::from_utf8_lossy(b).into_owned());
-                match body {
-                    Some(xml) => versioning_status_from_xml(&xml),
-                    None => {
-                        return Err(self.classify(e, &format!("read the versioning of {url}")));
-                    }
-                }
-            }
-        };
+        let versioning = self.versioning_status().await?;
 
         let default_encryption = match self
             .client

@@ -103,6 +103,16 @@ impl S3Config {
         Ok(())
     }
 
+    /// The custom endpoint configured here or by `AWS_ENDPOINT_URL_S3`, as errors name
+    /// it (`AWS_ENDPOINT_URL` and a profile's reach the SDK's config).
+    fn endpoint_named(&self) -> Option<String> {
+        self.endpoint_url.clone().or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL_S3")
+                .ok()
+                .filter(|v| !v.is_empty())
+        })
+    }
+
     /// True when a custom endpoint is configured here or by the SDK's environment
     /// variables (a profile's `endpoint_url` is not seen here; set
     /// [`endpoint_url`](Self::endpoint_url) as well if a profile points at an
@@ -247,6 +257,13 @@ impl S3Store {
         if path_style {
             conf = conf.force_path_style(true);
         }
+        let endpoint = config
+            .endpoint_named()
+            .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
+            .unwrap_or_else(|| {
+                let region = sdk_config.region().map_or("us-east-1", |r| r.as_ref());
+                format!("https://s3.{region}.amazonaws.com")
+            });
         let lister = Client::from_conf(conf.clone().http_client(listing_http_client()).build());
         let ranged = Client::from_conf(ranged_config(conf.clone()).build());
         Ok(S3Store {
@@ -256,6 +273,7 @@ impl S3Store {
             ranged,
             max_attempts: config.max_attempts.max(1),
             path_style,
+            endpoint,
             profile: config.profile.clone(),
             attempt_timeout: config.attempt_timeout,
             timeout: config.timeout,

@@ -14,6 +14,7 @@
 //! | `PreconditionFailed` or 412; 409 `ConditionalRequestConflict` | [`StoreError::PreconditionFailed`] |
 //! | 409 `OperationAborted` | [`StoreError::Conflict`] (a concurrent bucket operation) |
 //! | a timeout | [`StoreError::Timeout`] |
+//! | no connection (refused, no route, DNS, TLS) | [`StoreError::Unreachable`], with the cause |
 //! | anything else (other 409s, 400, 405, 5xx after the SDK's retries) | [`StoreError::Other`], naming status and code |
 //!
 //! Only 412 and the one 409 code that S3 documents for conditional writes are
@@ -95,7 +96,13 @@ where
                     };
                 }
                 SdkError::DispatchFailure(_) => {
-                    format!("{what}: could not reach S3 (network or endpoint problem)")
+                    // The store names its endpoint (see `S3Store::classify`).
+                    return StoreError::Unreachable {
+                        what: what.to_string(),
+                        endpoint: String::new(),
+                        cause: connect_cause(&err),
+                        source: Box::new(err),
+                    };
                 }
                 _ => match (code.as_deref(), status) {
                     (Some(c), Some(s)) => format!("{what}: S3 answered HTTP {s} {c}"),
@@ -126,6 +133,35 @@ where
             bucket: bucket.to_string(),
         },
         other => other.denied_action(action),
+    }
+}
+
+/// Why a connection failed, in a few words: the innermost I/O error's kind
+/// (`connection refused`, `network unreachable`), or the innermost error's own words
+/// when its kind says nothing (a name that does not resolve).
+fn connect_cause(err: &(dyn StdError + 'static)) -> String {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    let mut innermost = err;
+    let mut io = None;
+    while let Some(e) = next {
+        if let Some(io_err) = e.downcast_ref::<std::io::Error>() {
+            io = Some(io_err);
+        }
+        innermost = e;
+        next = e.source();
+    }
+    match io {
+        // "Connection refused (os error 111)": the words, not the number.
+        Some(e) if e.raw_os_error().is_some() => {
+            let text = e.to_string();
+            let words = text.split(" (os error").next().unwrap_or(&text);
+            let mut chars = words.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_lowercase().chain(chars).collect()
+            })
+        }
+        Some(e) => e.to_string(),
+        None => innermost.to_string(),
     }
 }
 

@@ -189,6 +189,7 @@ fn store(fake: &FakeBucket, max_attempts: u32) -> S3Store {
         ranged: Client::from_conf(conf),
         max_attempts,
         path_style: false,
+        endpoint: "http://fake".into(),
         profile: None,
         attempt_timeout: Duration::from_secs(60),
         timeout: None,

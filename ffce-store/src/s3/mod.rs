@@ -43,8 +43,8 @@ use futures_util::stream::{BoxStream, StreamExt as _};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::listing::ListPace;
 use crate::store::{
-    DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, PutOptions, PutOutcome, Store,
-    VersionedStore,
+    DeleteOptions, DeleteOutcome, GetOptions, ListEntry, Object, OverwriteEffect, PutOptions,
+    PutOutcome, Store, VersionedStore,
 };
 
 mod activity;
@@ -101,6 +101,8 @@ pub struct S3Store {
     // download cut off mid-body itself, up to the same number of attempts.
     max_attempts: u32,
     path_style: bool,
+    // Named when S3 cannot be reached: the custom endpoint, or the region's.
+    endpoint: String,
     // Named in a missing-credentials error, so the caller need not suggest a profile.
     profile: Option<String>,
     attempt_timeout: Duration,
@@ -160,9 +162,21 @@ impl S3Store {
         self.with_limit(self.with_profile(classify(err, &self.bucket, what)))
     }
 
-    /// Names the configured profile in a missing-credentials error.
+    /// Names the configured profile in a missing-credentials error, and the endpoint
+    /// when S3 could not be reached.
     fn with_profile(&self, err: StoreError) -> StoreError {
         match err {
+            StoreError::Unreachable {
+                what,
+                cause,
+                source,
+                ..
+            } => StoreError::Unreachable {
+                what,
+                endpoint: self.endpoint.clone(),
+                cause,
+                source,
+            },
             StoreError::NoCredentials {
                 profile: None,
                 source,
@@ -420,6 +434,32 @@ impl Store for S3Store {
 
     fn versioned(&self) -> Option<&dyn VersionedStore> {
         Some(self)
+    }
+
+    /// One HEAD: a latest object with a real version id stays as an older version;
+    /// one without (no versioning) or with the `null` version (versioning suspended) is
+    /// replaced for good. A 404 is nothing there (a missing bucket is then the put's
+    /// own error), so creating a device's first backup costs this one request.
+    async fn overwrite_effect(&self, key: &ObjectKey) -> StoreResult<OverwriteEffect> {
+        let url = self.url(key);
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .send()
+            .within(self)
+            .await;
+        match head {
+            Ok(h) if h.version_id().is_some_and(|v| v != "null") => {
+                Ok(OverwriteEffect::KeepsPrevious)
+            }
+            Ok(_) => Ok(OverwriteEffect::Destroys),
+            Err(e) => match self.classify(e, &url) {
+                StoreError::NotFound { .. } => Ok(OverwriteEffect::Nothing),
+                other => Err(other.denied_action(|| format!("read the metadata of {url}"))),
+            },
+        }
     }
 }
 

@@ -129,6 +129,14 @@ impl S3Store {
             }
         })
         .await?;
+        // A bucket never versioned lists no delete markers either: say why rather than
+        // "nothing deleted". Asked only when the listing is empty, and a failure to ask
+        // (a role that may not read the setting) keeps the empty answer.
+        if out.is_empty() && matches!(self.versioning_status().await, Ok(None)) {
+            return Err(StoreError::Unversioned {
+                bucket: self.bucket.clone(),
+            });
+        }
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }

@@ -48,8 +48,8 @@ mod outcomes;
 
 pub use options::{Condition, DeleteOptions, GetOptions, PutOptions};
 pub use outcomes::{
-    DeleteEffect, DeleteOutcome, DeletedEntry, ListEntry, Object, PlaintextDigest, PutOutcome,
-    PutStatus, VersionEntry,
+    DeleteEffect, DeleteOutcome, DeletedEntry, ListEntry, Object, OverwriteEffect, PlaintextDigest,
+    PutOutcome, PutStatus, VersionEntry,
 };
 
 /// The operations every backend has.
@@ -191,6 +191,19 @@ pub trait Store: fmt::Display + Send + Sync {
         let would = self.delete_opts(key, &DeleteOptions::dry_run()).await?;
         Ok(would.effect())
     }
+
+    /// What a [`put`](Self::put) of `key` would do to the object there now, without
+    /// writing: nothing there, kept as an older version, or destroyed. The default asks
+    /// [`delete_effect`](Self::delete_effect) (a put replaces what a delete removes);
+    /// the S3 store sends one HEAD. (Between this answer and a put, someone else may
+    /// change the object.)
+    async fn overwrite_effect(&self, key: &ObjectKey) -> StoreResult<OverwriteEffect> {
+        Ok(match self.delete_effect(key).await? {
+            DeleteEffect::Nothing => OverwriteEffect::Nothing,
+            DeleteEffect::AddsDeleteMarker => OverwriteEffect::KeepsPrevious,
+            DeleteEffect::Permanent => OverwriteEffect::Destroys,
+        })
+    }
 }
 
 /// The operations of a versioned bucket.
@@ -233,6 +246,9 @@ pub trait VersionedStore: Send + Sync {
 
     /// Every key in the bucket whose latest version is a delete marker (the backups
     /// someone deleted; earlier versions are kept), in key order, with the marker.
+    /// An S3 bucket whose versioning was never enabled, which can hold no delete
+    /// markers, is [`StoreError::Unversioned`](crate::StoreError::Unversioned) rather
+    /// than an empty list.
     async fn list_deleted(&self) -> StoreResult<Vec<DeletedEntry>>;
 }
 

@@ -134,6 +134,19 @@ pub enum DeleteEffect {
     Permanent,
 }
 
+/// What a put of a key would do to the object there now ([`Store::overwrite_effect`]),
+/// so that a caller can ask before a write destroys the only copy of a backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverwriteEffect {
+    /// There is no object: the put creates the first one.
+    Nothing,
+    /// The object stays as an older version (a versioned bucket).
+    KeepsPrevious,
+    /// The object would be gone for good (a store or bucket that keeps no versions,
+    /// or a suspended bucket's `null` version).
+    Destroys,
+}
+
 /// One object of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListEntry {

@@ -19,8 +19,8 @@ use ffce_core::{
 };
 use ffce_store::{
     ChecksumAlgorithm, ChecksumCheck, Condition, DeleteEffect, DeleteOptions, DeleteOutcome,
-    GetOptions, Object, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store, StoreError,
-    StoreResult, VersionId, VersionedStore,
+    GetOptions, Object, OverwriteEffect, PlaintextDigest, PutOptions, PutOutcome, PutStatus, Store,
+    StoreError, StoreResult, VersionId, VersionedStore,
 };
 
 use crate::backends::{Backend, Kind};

@@ -265,6 +265,77 @@ pub async fn conditional_put_if_match(backend: &Backend) {
     }
 }
 
+/// Compare-and-swap: writers racing with `IfMatch` of the same ETag (tasks of one
+/// process, each on its own thread of the blocking pool or its own request) have
+/// exactly one winner each round; every other one is `PreconditionFailed`, and the
+/// winner's body is the one stored. Several rounds, each from the ETag the last left.
+pub async fn if_match_has_one_winner(backend: &Backend) {
+    const WRITERS: u32 = 8;
+    const ROUNDS: u32 = 4;
+    let store = Arc::clone(&backend.store);
+    let k = key(0, Layout::Nested);
+    let first = sealed(&plaintext(0));
+    let mut etag = store
+        .put(&k, first.clone(), &PutOptions::for_body(&first))
+        .await
+        .unwrap()
+        .etag
+        .unwrap();
+    for round in 0..ROUNDS {
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (store, etag) = (Arc::clone(&store), etag.clone());
+                let body = sealed(&plaintext(1 + round * WRITERS + w));
+                tokio::spawn(async move {
+                    let opts = PutOptions {
+                        condition: Condition::IfMatch(etag),
+                        ..PutOptions::for_body(&body)
+                    };
+                    (body.clone(), store.put(&k, body, &opts).await)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.expect("task panicked") {
+                (body, Ok(put)) => {
+                    assert_eq!(put.status, PutStatus::Written);
+                    winners.push((body, put.etag.unwrap()));
+                }
+                (_, Err(StoreError::PreconditionFailed { missing: false, .. })) => {}
+                (_, Err(e)) => panic!("round {round}: {e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: exactly one winner");
+        let (body, won) = winners.pop().unwrap();
+        assert_eq!(body_of(&*store, &k).await, body, "round {round}");
+        etag = won;
+    }
+}
+
+/// `overwrite_effect` says what a put would do to the object there: nothing for a
+/// missing key; for a present one, kept as an older version on a versioned store and
+/// destroyed on the local store. It writes nothing.
+pub async fn overwrite_effect(backend: &Backend) {
+    let store = &*backend.store;
+    let k = key(0, Layout::Flat);
+    assert_eq!(
+        store.overwrite_effect(&k).await.unwrap(),
+        OverwriteEffect::Nothing
+    );
+    let blob = sealed(&plaintext(1));
+    store
+        .put(&k, blob.clone(), &PutOptions::for_body(&blob))
+        .await
+        .unwrap();
+    let expected = match backend.kind {
+        Kind::Local => OverwriteEffect::Destroys,
+        Kind::S3 | Kind::Memory => OverwriteEffect::KeepsPrevious,
+    };
+    assert_eq!(store.overwrite_effect(&k).await.unwrap(), expected);
+    assert_eq!(body_of(store, &k).await, blob, "nothing was written");
+}
+
 /// `delete_effect` (a dry run) says what a delete would do, and changes nothing:
 /// `Nothing` for a missing key; for a present one, which is still there afterwards, a
 /// delete marker on a versioned store and a permanent delete on the local store.
