@@ -24,20 +24,22 @@ key="$work/device.key"
 
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
-step "$ffce" put "$uuid" fixtures/vectors/dexie-backup.ffce
+# --yes: the local store keeps no versions, so replacing a backup (this one on a second
+# run, and the day's backups below) is confirmed rather than asked on the terminal.
+step "$ffce" put --yes "$uuid" fixtures/vectors/dexie-backup.ffce
 step "$ffce" ls
 step "$ffce" get "$uuid" -o "$work/backup.ffce"
 step "$ffce" inspect --master-key-file "$key" "$work/backup.ffce"
 
 # A day's backup of the controller (fixtures/exports.py writes these exports), then what
 # it holds: secrets show as [redacted].
-step "$ffce" put --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v1.json
+step "$ffce" put --yes --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v1.json
 step "$ffce" show --master-key-file "$key" "$uuid" --table breakers --table settings
 
 # The next day's backup replaces it (the local store keeps no versions; on a versioned
 # bucket `ffce diff $uuid` compares the latest with the version before). What changed
 # since the earlier export, rows matched by their primary key:
-step "$ffce" put --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v2.json
+step "$ffce" put --yes --encrypt --master-key-file "$key" "$uuid" fixtures/exports/device-v2.json
 step "$ffce" diff --master-key-file "$key" fixtures/exports/device-v1.json "$uuid"
 # Same or not, for a script: 0 identical, 6 different.
 step "$ffce" diff --exit-code --stat --master-key-file "$key" \

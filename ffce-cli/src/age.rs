@@ -1,6 +1,8 @@
-//! `--older-than`'s value: an age as people type it (`45s`, `90m`, `12h`, `30d`, `2w`, or
-//! several at once, `1d12h`); no month or year, whose length is not fixed. [`Cutoff`]
-//! keeps the age as typed, for messages, beside the library's cut-off.
+//! `--older-than`'s value ([`OlderThan`]): an age as people type it (`45s`, `90m`,
+//! `12h`, `30d`, `2w`, or several at once, `1d12h`; no month or year, whose length is
+//! not fixed), or a moment: a date (`2026-11-01`, before midnight UTC that day) or an
+//! RFC 3339 time (`2026-11-01T08:00:00Z`). [`Cutoff`] keeps the value, for messages,
+//! beside the library's cut-off.
 
 use std::fmt;
 use std::str::FromStr;
@@ -85,26 +87,85 @@ impl fmt::Display for Age {
     }
 }
 
-/// "Older than `age`, as of `now`": the library's cut-off and the age it came from.
+/// What `--older-than` takes: an age before now, or a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OlderThan {
+    /// Longer ago than this.
+    Age(Age),
+    /// Before this moment (a date means its first second, UTC).
+    Before(SystemTime),
+}
+
+/// Neither an age nor a date or time: both forms are named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OlderThanError(AgeError);
+
+impl fmt::Display for OlderThanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, or a date (2026-11-01: before midnight UTC that day) or an RFC 3339 time \
+             (2026-11-01T08:00:00Z)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for OlderThanError {}
+
+impl FromStr for OlderThan {
+    type Err = OlderThanError;
+
+    fn from_str(text: &str) -> Result<OlderThan, OlderThanError> {
+        match text.parse::<Age>() {
+            Ok(age) => Ok(OlderThan::Age(age)),
+            Err(not_an_age) => ffce_store::parse_time(text)
+                .map(OlderThan::Before)
+                .ok_or(OlderThanError(not_an_age)),
+        }
+    }
+}
+
+/// The age as [`Age`] shows it (`30d`), or the moment in RFC 3339 UTC.
+impl fmt::Display for OlderThan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OlderThan::Age(age) => age.fmt(f),
+            OlderThan::Before(t) => f.write_str(&ffce_store::format_time(*t)),
+        }
+    }
+}
+
+/// "Older than `age`, as of `now`": the library's cut-off and the value it came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cutoff {
-    age: Age,
+    older_than: OlderThan,
     cutoff: ffce_store::stale::Cutoff,
 }
 
 impl Cutoff {
-    /// Older than `age` as of `now` (taken once, so every device is judged against the
-    /// same moment).
-    pub fn new(age: Age, now: SystemTime) -> Cutoff {
-        Cutoff {
-            age,
-            cutoff: ffce_store::stale::Cutoff::older_than(age.0, now),
-        }
+    /// Older than `older_than` as of `now` (taken once, so every device is judged
+    /// against the same moment).
+    pub fn new(older_than: OlderThan, now: SystemTime) -> Cutoff {
+        let cutoff = match older_than {
+            OlderThan::Age(age) => ffce_store::stale::Cutoff::older_than(age.0, now),
+            OlderThan::Before(t) => ffce_store::stale::Cutoff::before(t),
+        };
+        Cutoff { older_than, cutoff }
     }
 
-    /// The age.
-    pub fn age(&self) -> Age {
-        self.age
+    /// The value given.
+    pub fn age(&self) -> OlderThan {
+        self.older_than
+    }
+
+    /// How a message says it after "last written": `more than 30d ago`, `before
+    /// 2026-11-01T00:00:00Z`.
+    pub fn phrase(&self) -> String {
+        match self.older_than {
+            OlderThan::Age(age) => format!("more than {age} ago"),
+            OlderThan::Before(_) => format!("before {}", self.older_than),
+        }
     }
 }
 
@@ -154,6 +215,34 @@ mod tests {
             let err = secs(text).unwrap_err();
             assert!(err.starts_with(why), "{text}: {err}");
             assert!(err.contains("e.g. 30d"), "{err}");
+        }
+    }
+
+    #[test]
+    fn dates_and_times_are_moments() {
+        let day = SystemTime::UNIX_EPOCH + Duration::from_secs(1_793_491_200);
+        assert_eq!(
+            "2026-11-01".parse::<OlderThan>(),
+            Ok(OlderThan::Before(day))
+        );
+        assert_eq!(
+            "2026-11-01T08:00:00Z".parse::<OlderThan>(),
+            Ok(OlderThan::Before(day + Duration::from_secs(8 * 3_600)))
+        );
+        assert_eq!(
+            "30d".parse::<OlderThan>(),
+            Ok(OlderThan::Age(Age(Duration::from_secs(2_592_000))))
+        );
+        let c = Cutoff::new("2026-11-01".parse().unwrap(), day + Duration::from_secs(9));
+        assert_eq!(c.phrase(), "before 2026-11-01T00:00:00Z");
+        assert!(c.is_stale(Some(day - Duration::from_secs(1))));
+        assert!(!c.is_stale(Some(day)));
+        for bad in ["2026-13-01", "yesterday", "2026-11"] {
+            let err = bad.parse::<OlderThan>().unwrap_err().to_string();
+            assert!(
+                err.contains("e.g. 30d") && err.contains("RFC 3339"),
+                "{err}"
+            );
         }
     }
 

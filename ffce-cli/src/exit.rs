@@ -238,7 +238,9 @@ impl From<StoreError> for CliError {
             StoreError::Other {
                 source: Some(s), ..
             } => Some(error_chain(s.as_ref())),
-            StoreError::Timeout { source, .. } => Some(error_chain(source.as_ref())),
+            StoreError::Timeout { source, .. } | StoreError::Unreachable { source, .. } => {
+                Some(error_chain(source.as_ref()))
+            }
             _ => None,
         };
         let err = match e {
@@ -286,6 +288,7 @@ impl From<StoreError> for CliError {
                 CliError::integrity(format!("{e}; nothing was written"))
             }
             StoreError::NoVersions { .. } => CliError::needs_bucket("--version-id"),
+            StoreError::Unversioned { .. } => CliError::usage(e.to_string()),
             StoreError::Config { setting, problem } => CliError::usage(match setting {
                 "region" => "no AWS region configured: pass --region, set AWS_REGION, \
                              or set a region in the AWS profile"

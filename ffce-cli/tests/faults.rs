@@ -71,9 +71,12 @@ fn ffce_at(proxy: &FaultProxy, bucket: &Bucket, args: &[&str], extra: &[&str]) -
     (run, start.elapsed())
 }
 
+/// `ffce put --yes`: with the replacement confirmed, no HEAD goes before the upload
+/// (it asks whether the bucket keeps the old backup), so the proxy's log holds the
+/// upload's attempts alone.
 fn put(proxy: &FaultProxy, bucket: &Bucket, file: &Path, extra: &[&str]) -> Run {
     let file = file.to_str().unwrap();
-    ffce_at(proxy, bucket, &["put", UUID, file], extra).0
+    ffce_at(proxy, bucket, &["put", UUID, file, "--yes"], extra).0
 }
 
 fn get(proxy: &FaultProxy, bucket: &Bucket, out: &Path, extra: &[&str]) -> Run {

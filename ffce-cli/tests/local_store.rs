@@ -265,6 +265,8 @@ fn local_conditional_writes() {
             &etag,
             DEVICE,
             s(&second.path()),
+            // The local store keeps no versions: replacing a backup is confirmed.
+            "--yes",
         ],
     )
     .expect_code(0);

@@ -36,6 +36,7 @@ mod reader_left;
 mod reports;
 mod snapshots;
 mod store_errors;
+mod store_verdicts;
 mod units_and_lookalikes;
 mod verdicts;
 mod verify;

@@ -100,6 +100,10 @@ pub struct PutArgs {
     /// FFCE blob; a plaintext the device will not restore (with a warning).
     #[arg(long)]
     pub force: bool,
+    /// Confirm, without asking, replacing a backup that the store keeps no earlier
+    /// version of (the local store, a bucket without versioning): the put destroys it.
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub format: OutputArgs,
 }
@@ -164,13 +168,16 @@ pub struct LsArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub format: OutputArgs,
-    /// List only the devices whose backup was last written more than DURATION ago
-    /// (e.g. 30d, 12h, 90m, 45s, 1d12h): devices that stopped backing up.
-    #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<crate::age::Age>,
+    /// List only the devices whose backup was last written more than AGE ago (e.g.
+    /// 30d, 12h, 90m, 45s, 1d12h), or before a date (2026-11-01: before midnight UTC
+    /// that day) or an RFC 3339 time (2026-11-01T08:00:00Z): devices that stopped
+    /// backing up.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<crate::age::OlderThan>,
     /// List the devices whose latest version is a delete marker (backups someone
     /// deleted; `ffce versions UUID` shows what is kept), with when. Needs a versioned
-    /// S3 bucket. With --older-than, those deleted more than DURATION ago.
+    /// S3 bucket. With --older-than, those deleted more than AGE ago (or before the
+    /// date or time).
     #[arg(long)]
     pub deleted: bool,
 }
@@ -243,13 +250,32 @@ pub struct AuditArgs {
     /// that device's backup is audited; a device without a file is reported as `no_key`.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
     pub key_dir: Option<PathBuf>,
-    /// List only the backups last written more than DURATION ago (e.g. 30d, 12h, 90m,
-    /// 45s, 1d12h): devices that stopped backing up. Every backup is still audited and
-    /// counted (the totals and the exit code are the whole fleet's); stale is not
-    /// invalid. With --all, every finding is listed, the stale ones marked.
-    #[arg(long, value_name = "DURATION")]
-    pub older_than: Option<crate::age::Age>,
+    /// List only the backups last written more than AGE ago (e.g. 30d, 12h, 90m, 45s,
+    /// 1d12h), or before a date (2026-11-01: before midnight UTC that day) or an RFC
+    /// 3339 time (2026-11-01T08:00:00Z): devices that stopped backing up. Every backup
+    /// is still audited and counted (the totals and the exit code are the whole
+    /// fleet's, unless --fail-on stale); stale is not invalid. With --all, every finding
+    /// is listed, the stale ones marked.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<crate::age::OlderThan>,
     /// With --older-than: list every finding, not only the stale ones.
     #[arg(long, requires = "older_than")]
     pub all: bool,
+    /// Also fail (exit 4) on these findings, comma-separated: stale (needs
+    /// --older-than), no_key (a device without a key file in --key-dir), stray (a key
+    /// that is not a backup of the layout). By default only invalid backups exit 4.
+    #[arg(long, value_name = "KINDS", value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// A finding `ffce audit --fail-on` counts as a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FailOn {
+    /// A backup last written before --older-than's cut-off.
+    Stale,
+    /// A well-formed backup whose device has no key file.
+    #[value(name = "no_key")]
+    NoKey,
+    /// A key that is not a backup of the layout.
+    Stray,
 }

@@ -38,7 +38,9 @@
 //! never as valid); otherwise 0. Integrity ranks first, as in `ffce verify`: an
 //! invalid backup that was found is a fact, and a flaky request must not hide it.
 //! Stray keys and objects deleted during the audit (`gone`) are reported but do not
-//! change the exit code. A listing that fails ends the command with that error (after
+//! change the exit code, unless `--fail-on` names them: `--fail-on stale,no_key,stray`
+//! makes those findings fail the audit with exit 4 as well (a nightly script's "is
+//! anything wrong"); `stale` needs `--older-than`. A listing that fails ends the command with that error (after
 //! the backups already listed were read; `--jsonl` has printed their lines).
 //!
 //! Requests the store had to retry (throttling, `503 SlowDown`, server errors, cut
@@ -54,7 +56,8 @@ use futures_util::StreamExt as _;
 use futures_util::stream::{self, BoxStream};
 
 use super::store_common::{list_pages, stray_record};
-use crate::age::{Age, Cutoff};
+use crate::age::{Cutoff, OlderThan};
+use crate::cli::FailOn;
 use crate::exit::{CliError, CliResult, Failure};
 use crate::keys::LoadedKey;
 use crate::output::audit::{
@@ -94,13 +97,20 @@ pub struct Audit {
     /// Requests in flight at once.
     pub concurrency: usize,
     /// `--older-than`: list only the backups older than this.
-    pub older_than: Option<Age>,
+    pub older_than: Option<OlderThan>,
     /// `--all`: with `--older-than`, list every finding.
     pub list_all: bool,
+    /// `--fail-on`: the findings that fail the audit besides invalid backups.
+    pub fail_on: Vec<FailOn>,
 }
 
 /// Runs `ffce audit`.
 pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
+    if args.fail_on.contains(&FailOn::Stale) && args.older_than.is_none() {
+        return Err(CliError::usage(
+            "--fail-on stale needs --older-than AGE: without it no backup is stale",
+        ));
+    }
     let (keys, mode, key_source) = match args.keys {
         Keys::Dir(dir) => {
             let keys = KeyDir::open(&dir, args.purpose)?;
@@ -201,7 +211,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
                 })
                 .collect(),
             stale,
-            older_than: summary.older_than.clone(),
+            older_than: cutoff.map(|c| c.phrase()),
         };
         if printer.format() == Format::Jsonl {
             if !printer.item(&record)? {
@@ -218,7 +228,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
     let strays = take_listing(&listing, totals.objects)?;
     totals.stray = strays.len() as u64;
     totals.retries = store.retries();
-    let failure = failure_of(&totals);
+    let failure = failure_of(&totals, &args.fail_on);
     let elapsed = started.elapsed().as_secs_f64();
     summary.totals = totals_record(&totals, mode, cutoff.is_some());
     summary.retries = totals.retries;
@@ -246,7 +256,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
         })?;
     }
     report_rate(ui, totals.objects, elapsed, concurrency);
-    outcome(failure, &totals, unlisted_invalid)
+    outcome(failure, &totals, unlisted_invalid, &args.fail_on)
 }
 
 /// Which findings are listed: all of them, or with `--older-than` the stale ones
@@ -373,9 +383,29 @@ fn take_listing(
     Ok(strays)
 }
 
-/// Exit code, worst first: 4 for any invalid backup, else 1 for any failed read.
-fn failure_of(totals: &Totals) -> Option<Failure> {
-    if totals.invalid > 0 {
+/// How many findings of each `--fail-on` kind there are, for those asked for.
+fn failing(totals: &Totals, fail_on: &[FailOn]) -> Vec<(FailOn, u64)> {
+    let mut kinds = fail_on.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let n = match kind {
+                FailOn::Stale => totals.stale,
+                FailOn::NoKey => totals.no_key,
+                FailOn::Stray => totals.stray,
+            };
+            (kind, n)
+        })
+        .filter(|&(_, n)| n > 0)
+        .collect()
+}
+
+/// Exit code, worst first: 4 for any invalid backup or any finding `--fail-on` names
+/// (facts found, like an invalid backup), else 1 for any failed read.
+fn failure_of(totals: &Totals, fail_on: &[FailOn]) -> Option<Failure> {
+    if totals.invalid > 0 || !failing(totals, fail_on).is_empty() {
         Some(Failure::Integrity)
     } else if totals.errors > 0 {
         Some(Failure::Other)
@@ -398,13 +428,44 @@ fn report_rate(ui: &Ui, objects: u64, elapsed: f64, concurrency: usize) {
 
 /// The command's result: the error message that goes with `failure`.
 /// `unlisted_invalid`: invalid backups that `--older-than` left out of the listing.
-fn outcome(failure: Option<Failure>, totals: &Totals, unlisted_invalid: u64) -> CliResult {
+fn outcome(
+    failure: Option<Failure>,
+    totals: &Totals,
+    unlisted_invalid: u64,
+    fail_on: &[FailOn],
+) -> CliResult {
+    let failing: Vec<String> = failing(totals, fail_on)
+        .into_iter()
+        .map(|(kind, n)| match kind {
+            FailOn::Stale => format!("{n} stale backup(s)"),
+            FailOn::NoKey => format!("{n} backup(s) without a key (no_key)"),
+            FailOn::Stray => format!("{n} stray key(s)"),
+        })
+        .collect();
     match failure {
         None => Ok(()),
+        Some(Failure::Integrity) if totals.invalid == 0 => Err(CliError::integrity(format!(
+            "--fail-on: {} among {} backup(s){}",
+            failing.join(", "),
+            totals.objects,
+            if totals.errors > 0 {
+                format!(
+                    "; {} could not be read, so the audit is also incomplete",
+                    totals.errors
+                )
+            } else {
+                String::new()
+            }
+        ))),
         Some(Failure::Integrity) => Err(CliError::integrity(format!(
-            "{} of {} backup(s) are invalid{}{}",
+            "{} of {} backup(s) are invalid{}{}{}",
             totals.invalid,
             totals.objects,
+            if failing.is_empty() {
+                String::new()
+            } else {
+                format!("; --fail-on: {}", failing.join(", "))
+            },
             if unlisted_invalid > 0 {
                 format!(
                     " ({unlisted_invalid} of them not listed: not older than --older-than; \

@@ -1,7 +1,8 @@
 //! `ffce delete`: remove a device's backup (docs/SPEC.md §5).
 //!
 //! - Plain delete is idempotent: a missing backup is success, and stderr says nothing
-//!   was there. On a versioned bucket the data stays and a delete marker is added;
+//!   was there, or on a versioned bucket whose latest version is a delete marker, that
+//!   the backup is already deleted, since when, and the `ffce restore` that undoes it. On a versioned bucket the data stays and a delete marker is added;
 //!   the output says so and prints the exact `ffce restore` command that undoes it.
 //! - `--version-id V` permanently deletes one version or delete marker (deleting the
 //!   latest delete marker is an undelete). A missing version exits 3.
@@ -16,8 +17,8 @@
 
 use super::store_common::{can_ask, confirm, key_argument, restore_command};
 use crate::exit::{CliError, CliResult};
-use crate::output::Printer;
 use crate::output::changes::{AllVersionsDeleted, Deleted, VersionDeleted, version_kind};
+use crate::output::{Printer, timestamp};
 use crate::store_choice::{DeviceTarget, StoreTarget};
 use crate::ui::Ui;
 use ffce_store::{DeleteEffect, StoreError, VersionId, VersionedStore};
@@ -94,7 +95,12 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Delete) -> CliResult {
         .filter(|_| outcome.delete_marker_added)
         .map(|v| restore_command(&args.store, &key, &location, v));
     if outcome.existed == Some(false) {
-        ui.warn(nothing_there(&location));
+        ui.warn(match store.versioned() {
+            Some(versioned) => already_deleted(versioned, &args, &location)
+                .await
+                .unwrap_or_else(|| nothing_there(&location)),
+            None => nothing_there(&location),
+        });
     }
     printer.document(&Deleted {
         device: args.target.device.to_string(),
@@ -198,6 +204,35 @@ async fn delete_all_versions(
         versioned.delete_version(key, id).await?;
     }
     printer.document(&record(&ids, markers))
+}
+
+/// On a versioned bucket, a delete that found nothing may be a second delete: when the
+/// latest version is a delete marker, says so, since when, and how to bring the newest
+/// kept version back. `None` when it is not (or the versions cannot be listed: the
+/// plain "nothing was there" then stands). One ListObjectVersions, only on this path.
+async fn already_deleted(
+    versioned: &dyn VersionedStore,
+    args: &Delete,
+    location: &str,
+) -> Option<String> {
+    let key = &args.target.key;
+    let all = versioned.list_versions(key).await.ok()?;
+    let marker = all.first().filter(|v| v.is_delete_marker)?;
+    let since = marker
+        .last_modified
+        .map_or_else(|| "an unknown time".to_string(), timestamp);
+    let kept = all.iter().find(|v| !v.is_delete_marker);
+    let undo = match kept {
+        Some(v) => format!(
+            "restore with `{}`",
+            restore_command(&args.store, key, location, v.version_id.as_str())
+        ),
+        None => "no earlier version is kept".to_string(),
+    };
+    Some(format!(
+        "{location} is already deleted (latest version is a delete marker since {since}); \
+         {undo}; nothing was deleted"
+    ))
 }
 
 fn nothing_there(location: &str) -> String {

@@ -11,7 +11,8 @@
 //!
 //! `--deleted` lists instead the devices whose latest version is a delete marker, with
 //! the marker's time and version id (`VersionedStore::list_deleted`); the local store
-//! keeps no versions, so there it is a usage error.
+//! keeps no versions, and a bucket whose versioning was never enabled no delete
+//! markers, so on either it is a usage error (exit 2) naming why, never "0 devices".
 //!
 //! `--jsonl` prints the same records one per line, each page's as soon as that page of
 //! the listing arrives (`Store::list_pages`), so the first line comes after one round
@@ -28,7 +29,7 @@ use std::time::SystemTime;
 use futures_util::StreamExt as _;
 
 use super::store_common::{list_pages, list_store, stray_explanation, stray_record};
-use crate::age::{Age, Cutoff};
+use crate::age::{Cutoff, OlderThan};
 use crate::exit::{CliError, CliResult};
 use crate::output::listing::{
     DeletedDevice, DeletedListing, DeletedStrayKey, Device, ListSummary, Listing,
@@ -37,14 +38,14 @@ use crate::output::{Format, Printer, timestamp};
 use crate::store_choice::StoreTarget;
 use crate::ui::Ui;
 use ffce_core::layout::{ListedKey, ObjectKey};
-use ffce_store::{ListEntry, ListPace, Store};
+use ffce_store::{ListEntry, ListPace, Store, StoreError};
 
 /// Runs `ffce ls`.
 pub async fn run(
     ui: &Ui,
     printer: &mut Printer,
     target: StoreTarget,
-    older_than: Option<Age>,
+    older_than: Option<OlderThan>,
     deleted_only: bool,
 ) -> CliResult {
     let store = target.open(ui).await?;
@@ -88,10 +89,7 @@ pub async fn run(
     ui.info(format!(
         "{} device(s) with a backup{} in {} ({} layout){}",
         summary.devices,
-        cutoff.map_or_else(String::new, |c| format!(
-            " last written more than {} ago",
-            c.age()
-        )),
+        cutoff.map_or_else(String::new, |c| format!(" last written {}", c.phrase())),
         summary.store,
         summary.layout,
         if summary.stray_keys == 0 {
@@ -164,7 +162,16 @@ async fn deleted(
     })?;
     let mut devices = Vec::new();
     let mut strays = Vec::new();
-    for e in versioned.list_deleted().await? {
+    let listed = versioned.list_deleted().await.map_err(|e| match e {
+        // The same refusal as the local store's, exit 2: the command asked for what
+        // this store cannot hold.
+        StoreError::Unversioned { .. } => CliError::usage(format!(
+            "ffce ls --deleted needs a versioned S3 bucket: {e}, so it cannot say what was \
+             deleted (`ffce bucket check` compares the bucket with docs/SPEC.md §5)"
+        )),
+        other => other.into(),
+    })?;
+    for e in listed {
         if cutoff.is_some_and(|c| !c.is_stale(e.deleted_at)) {
             continue;
         }

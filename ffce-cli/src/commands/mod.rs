@@ -100,6 +100,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
                 file: a.file,
                 encrypt: a.encrypt,
                 force: a.force,
+                yes: a.yes,
                 key,
                 sse_kms_key_id: a.sse_kms_key_id,
                 condition: match (a.if_match, a.if_absent) {
@@ -193,6 +194,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
                 concurrency: a.concurrency as usize,
                 older_than: a.older_than,
                 list_all: a.all,
+                fail_on: a.fail_on,
             };
             block_on(audit::run(ui, printer, audit))
         }

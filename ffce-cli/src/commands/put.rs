@@ -14,12 +14,18 @@
 //! must be one the controller restores (exit 4 unless `--force`), and its SHA-256 is
 //! stored as the object's plaintext digest (`etag` metadata, docs/SPEC.md §7), as the
 //! device API stores it, so the API's next GET serves it.
+//!
+//! A put that would destroy the only copy of a backup (over an existing one on the
+//! local store or a bucket without versioning) is asked about like a permanent delete:
+//! `yes` typed on a terminal or `--yes`, else exit 5 before anything is written. A
+//! device's first backup, a versioned bucket and `--if-absent` ask nothing.
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use super::store_common::confirm_overwrite;
 use crate::exit::{CliError, CliResult};
 use crate::files;
 use crate::keys::{self, LoadedKey};
@@ -52,6 +58,8 @@ pub struct Put {
     pub sse_kms_key_id: Option<String>,
     /// `--if-absent` / `--if-match`.
     pub condition: Condition,
+    /// `--yes`: replace a backup the store keeps no version of without asking.
+    pub yes: bool,
 }
 
 /// Runs `ffce put`.
@@ -72,6 +80,10 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Put) -> CliResult {
     let len = blob.len();
 
     let store = args.store.open_for_change(ui).await?;
+    // `--if-absent` never replaces anything.
+    if !args.yes && args.condition != Condition::IfAbsent {
+        confirm_overwrite(store.as_ref(), &target.key).await?;
+    }
     let opts = PutOptions {
         content_sha256,
         plaintext_sha256,

@@ -11,7 +11,7 @@ use crate::output::listing::StrayKey;
 use crate::output::timestamp;
 use crate::store_choice::StoreTarget;
 use ffce_core::layout::{Layout, ObjectKey, StrayReason};
-use ffce_store::{ListEntry, ListPace, Store, StoreError};
+use ffce_store::{ListEntry, ListPace, OverwriteEffect, Store, StoreError};
 
 /// How a command line names `key`, whose location is `location`: the device's UUID,
 /// or for a key not in lowercase its `s3://` URL, the only way to name that key (with
@@ -130,6 +130,42 @@ pub fn confirm(question: &str) -> CliResult<bool> {
         .read_line(&mut answer)
         .map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
     Ok(answer.trim() == "yes")
+}
+
+/// Before a put: when it would destroy the only copy of the backup at `key` (a store
+/// or bucket that keeps no versions), asks as a permanent delete asks; not confirmed,
+/// or nobody to ask, is exit 5 and nothing is written. Nothing there, or a versioned
+/// bucket that keeps the old backup as a version, asks nothing. A store that refuses
+/// the look (access denied) cannot tell: that is asked about too.
+pub async fn confirm_overwrite(store: &dyn Store, key: &ObjectKey) -> CliResult {
+    let location = store.describe(key);
+    let why = match store.overwrite_effect(key).await {
+        Ok(OverwriteEffect::Nothing | OverwriteEffect::KeepsPrevious) => return Ok(()),
+        Ok(OverwriteEffect::Destroys) if store.versioned().is_some() => {
+            "the bucket keeps no versions of it".to_string()
+        }
+        Ok(OverwriteEffect::Destroys) => "this store keeps no versions".to_string(),
+        Err(e @ StoreError::PermissionDenied { .. }) => {
+            format!("ffce could not check whether the bucket keeps a version of it ({e})")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let question = format!(
+        "Replace the backup at {location}? {why}, so the backup there now would be lost \
+         for good; it cannot be undone."
+    );
+    if confirm(&question)? {
+        return Ok(());
+    }
+    let how = if can_ask() {
+        "not confirmed"
+    } else {
+        "pass --yes to confirm (no terminal to ask on)"
+    };
+    Err(CliError::refused(format!(
+        "{location} holds a backup and {why}: this put would destroy it for good; {how}; \
+         nothing was uploaded"
+    )))
 }
 
 /// True when a person can be asked (stdin and stderr are terminals).

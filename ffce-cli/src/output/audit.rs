@@ -117,7 +117,8 @@ pub struct Finding {
     /// With `--older-than`: whether it was last written longer ago than that.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<bool>,
-    /// With `--older-than`, how long, for people.
+    /// With `--older-than`, when a stale one was last written, for people: `more than
+    /// 30d ago`, `before 2026-11-01T00:00:00Z`.
     #[serde(skip)]
     pub older_than: Option<String>,
 }
@@ -143,7 +144,7 @@ impl Record for Finding {
             .map(|p| format!("{}: {}", p.code, p.message))
             .collect();
         if let (Some(true), Some(age)) = (self.stale, &self.older_than) {
-            why.push(format!("stale: last written more than {age} ago"));
+            why.push(format!("stale: last written {age}"));
         }
         out.styled(style, &format!("{label:<21}")).line(&format!(
             "  {}  {}  {}",
@@ -208,7 +209,8 @@ pub struct AuditSummary {
     /// Requests in flight at once, at most.
     pub concurrency: usize,
     /// `--older-than`, when given: only the stale findings are listed (all of them
-    /// with `--all`); the totals count every backup.
+    /// with `--all`); the totals count every backup. An age as ffce shows it (`30d`),
+    /// or for a date or time the cut-off in RFC 3339 UTC (`2026-11-01T00:00:00Z`).
     pub older_than: Option<String>,
     /// The totals.
     pub totals: AuditTotals,

@@ -72,7 +72,8 @@ pub struct ListSummary {
     pub store: String,
     /// The layout listed (`nested`, `flat`).
     pub layout: String,
-    /// `--older-than`, when given (only older backups are listed).
+    /// `--older-than`, when given (only older backups are listed): an age (`30d`) or a
+    /// cut-off time in RFC 3339 UTC.
     pub older_than: Option<String>,
     /// True for `ffce ls --deleted`.
     pub deleted: bool,
@@ -100,7 +101,7 @@ pub struct Listing {
     pub store: String,
     /// The layout listed.
     pub layout: String,
-    /// `--older-than`, when given.
+    /// `--older-than`, when given: an age (`30d`) or a cut-off time in RFC 3339 UTC.
     pub older_than: Option<String>,
     /// The devices, by UUID.
     pub devices: Vec<Device>,
@@ -225,7 +226,8 @@ pub struct DeletedListing {
     pub store: String,
     /// The layout listed.
     pub layout: String,
-    /// `--older-than`, when given (only those deleted longer ago are listed).
+    /// `--older-than`, when given (only those deleted longer ago, or before that time,
+    /// are listed): an age (`30d`) or a cut-off time in RFC 3339 UTC.
     pub older_than: Option<String>,
     /// Always true.
     pub deleted: bool,
