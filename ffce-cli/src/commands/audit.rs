@@ -216,7 +216,12 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
         if printer.format() == Format::Jsonl {
             if !printer.item(&record)? {
                 // The verdict so far: exit 4 when an invalid backup was already read.
-                let so_far = outcome(failure_of(&totals), &totals, unlisted_invalid);
+                let so_far = outcome(
+                    failure_of(&totals, &args.fail_on),
+                    &totals,
+                    unlisted_invalid,
+                    &args.fail_on,
+                );
                 return Err(CliError::reader_left(so_far));
             }
         } else {
@@ -242,6 +247,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Audit) -> CliResult {
                     failure,
                     &totals,
                     unlisted_invalid,
+                    &args.fail_on,
                 )));
             }
         }
