@@ -178,8 +178,11 @@ fn writes_refuse_a_plaintext_the_device_will_not_restore() {
     );
     // And a good export goes through silently.
     let good = write_file(dir.path(), "good.json", &restorable_plaintext(), 0o600);
+    // `--yes`: it replaces the forced backup above, of which the local store keeps no
+    // version.
     let ok = run([
         "put",
+        "--yes",
         "--dir",
         s(&root),
         DEVICE,
