@@ -17,8 +17,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use ffce_core::device_auth::DeviceSigningKey;
+use ffce_core::layout::DeviceId;
 use ffce_core::{Key, MasterSecret, Purpose, key_material, keys::KEY_LEN, numbers::Grouped};
 use ffce_store::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
+use ffce_store::keyring::{KeyDir, KeyFileError};
 use zeroize::Zeroizing;
 
 use crate::cli::KeyArgs;
@@ -41,6 +43,13 @@ pub enum KeySource {
     },
     /// An environment variable ([`MASTER_KEY_ENV`] or [`KEY_ENV`]).
     Env(&'static str),
+    /// `--key-dir DIR`: the master secret of the device whose key opened the blob.
+    KeyDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The device whose key file it is (`DIR/{uuid}.key`).
+        device: DeviceId,
+    },
 }
 
 impl KeySource {
@@ -73,6 +82,7 @@ impl KeySource {
         match self {
             KeySource::File { flag, .. } => *flag == "--master-key-file",
             KeySource::Env(var) => *var == MASTER_KEY_ENV,
+            KeySource::KeyDir { .. } => true,
         }
     }
 
@@ -80,7 +90,7 @@ impl KeySource {
     pub fn file(&self) -> Option<(&'static str, &Path)> {
         match self {
             KeySource::File { flag, path } => Some((flag, path)),
-            KeySource::Env(_) => None,
+            KeySource::Env(_) | KeySource::KeyDir { .. } => None,
         }
     }
 }
@@ -90,6 +100,9 @@ impl fmt::Display for KeySource {
         match self {
             KeySource::File { flag, path } => write!(f, "{flag} {}", path.display()),
             KeySource::Env(var) => f.write_str(var),
+            KeySource::KeyDir { dir, device } => {
+                write!(f, "--key-dir {} (device {device}'s key)", dir.display())
+            }
         }
     }
 }
@@ -226,7 +239,148 @@ fn read_source(ui: &Ui, source: &KeySource) -> CliResult<Zeroizing<[u8; KEY_LEN]
             ));
             Ok(bytes)
         }
+        KeySource::KeyDir { dir, device } => {
+            let keys = KeyDir::open(dir, Purpose::Backup)?;
+            match keys.load_secret(*device) {
+                Ok(Some(secret)) => Ok(secret),
+                Ok(None) => Err(CliError::not_found(format!(
+                    "--key-dir {}: no key for device {device} (expected {})",
+                    dir.display(),
+                    keys.path_for(*device).display()
+                ))),
+                Err(e) => Err(key_file_error(e)),
+            }
+        }
     }
+}
+
+/// A key file of `--key-dir` that cannot be used: a usage error when it holds no key
+/// (like a bad `--master-key-file`), else an I/O error.
+fn key_file_error(e: KeyFileError) -> CliError {
+    match e {
+        e @ KeyFileError::NotAKey { .. } => CliError::usage(e.to_string()),
+        e => CliError::other(e.to_string()),
+    }
+}
+
+/// The key for loose blobs: the one the user gave (if any), or a `--key-dir` folder in
+/// which each blob's key is looked for ([`BlobKey::for_blob`]).
+pub enum BlobKey {
+    /// A key given by flag or environment, or none (boxed: a key schedule is large).
+    Given(Option<Box<LoadedKey>>),
+    /// `--key-dir DIR`, with the purpose to derive each master secret's key for.
+    FromDir(PathBuf, Purpose),
+}
+
+/// The key [`BlobKey::for_blob`] chose for one blob.
+pub enum ChosenKey<'a> {
+    /// The key given (or none).
+    Given(Option<&'a LoadedKey>),
+    /// The `--key-dir` device key that opens the blob (boxed: a key schedule is large).
+    Found(Box<LoadedKey>),
+    /// `--key-dir DIR`: no device key there (derived for this purpose) opens the blob.
+    NoneOpens(&'a Path, Purpose),
+}
+
+impl ChosenKey<'_> {
+    /// The key to report with, if any.
+    pub fn key(&self) -> Option<&LoadedKey> {
+        match self {
+            ChosenKey::Given(key) => *key,
+            ChosenKey::Found(key) => Some(key),
+            ChosenKey::NoneOpens(..) => None,
+        }
+    }
+}
+
+impl BlobKey {
+    /// Whether a key (or a folder of them) was given.
+    pub fn given(&self) -> bool {
+        !matches!(self, BlobKey::Given(None))
+    }
+
+    /// A report of `blob` with the key chosen for it: authenticated with the key
+    /// given or found, or (`--key-dir`, none opens it) authentication failed. The
+    /// key's source is named in the report when `name_given` or when it was found in
+    /// the folder (which device's key opened the blob is the answer there).
+    pub fn report(
+        &self,
+        ui: &Ui,
+        blob: &[u8],
+        name_given: bool,
+    ) -> CliResult<crate::report::Report> {
+        let chosen = self.for_blob(ui, blob)?;
+        let key = chosen.key();
+        let report =
+            crate::report::build_report(blob, key.map(|k| &k.key)).with_key_hints(blob, key);
+        Ok(match chosen {
+            ChosenKey::NoneOpens(dir, purpose) => report.with_no_key_dir_opener(dir, purpose),
+            ChosenKey::Found(key) => report.with_key_source(Some(&key.source)),
+            ChosenKey::Given(key) if name_given => report.with_key_source(key.map(|k| &k.source)),
+            ChosenKey::Given(_) => report,
+        })
+    }
+
+    /// Where the keys come from, for a summary: the key's source, or the folder.
+    pub fn source(&self) -> Option<String> {
+        match self {
+            BlobKey::Given(key) => key.as_ref().map(|k| k.source.to_string()),
+            BlobKey::FromDir(dir, _) => Some(format!("--key-dir {}", dir.display())),
+        }
+    }
+
+    /// The key for `blob`: the one given, or the device key from the folder that opens
+    /// it (one AEAD open per key file tried).
+    pub fn for_blob(&self, ui: &Ui, blob: &[u8]) -> CliResult<ChosenKey<'_>> {
+        Ok(match self {
+            BlobKey::Given(key) => ChosenKey::Given(key.as_deref()),
+            BlobKey::FromDir(dir, purpose) => match find_in_key_dir(ui, dir, *purpose, blob)? {
+                Some(key) => ChosenKey::Found(Box::new(key)),
+                None => ChosenKey::NoneOpens(dir, *purpose),
+            },
+        })
+    }
+}
+
+/// `--key-dir DIR` for one device: its master secret from `DIR/{uuid}.key`, the key
+/// derived for `purpose` (what `put` and `restore` use for the device they write).
+pub fn from_key_dir(
+    ui: &Ui,
+    dir: &Path,
+    device: DeviceId,
+    purpose: Purpose,
+) -> CliResult<LoadedKey> {
+    let source = KeySource::KeyDir {
+        dir: dir.to_path_buf(),
+        device,
+    };
+    let secret = read_source(ui, &source)?;
+    ui.detail(
+        1,
+        format!("key: derived for purpose {purpose} from {source}"),
+    );
+    Ok(LoadedKey::new(&secret, source, purpose))
+}
+
+/// `--key-dir DIR` for a loose blob: the key of the device whose master secret opens
+/// it, trying each `DIR/{uuid}.key` in turn. `Ok(None)` when none does, so the caller
+/// reports the blob as unauthenticated with its own words.
+pub fn find_in_key_dir(
+    ui: &Ui,
+    dir: &Path,
+    purpose: Purpose,
+    blob: &[u8],
+) -> CliResult<Option<LoadedKey>> {
+    let keys = KeyDir::open(dir, purpose)?;
+    let Some((device, secret)) = keys.find_opener(blob).map_err(key_file_error)? else {
+        return Ok(None);
+    };
+    let source = KeySource::KeyDir {
+        dir: dir.to_path_buf(),
+        device,
+    };
+    ui.detail(1, format!("key: {source} opens the blob"));
+    Ok(Some(LoadedKey::new(&secret, source, purpose)))
 }
 
 /// The master secret for `ffce key derive`: `--master-key-file`, else

@@ -26,6 +26,7 @@ mod fleet_listing;
 mod guards;
 mod help;
 mod inspect;
+mod key_dir;
 mod keys;
 mod local_store;
 mod outputs;

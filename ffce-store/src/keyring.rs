@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use ffce_core::key_material::{self, KeyMaterialError};
 use ffce_core::{Key, MasterSecret, Purpose, layout::DeviceId};
+use zeroize::Zeroizing;
 
 use crate::bounded::{Bounded, MAX_KEY_FILE_LEN, read_at_most};
 use crate::error::{StoreError, StoreResult};
@@ -45,6 +46,9 @@ pub enum AuditKeys {
     /// A master secret per device, read from a folder when the device is audited.
     PerDevice(KeyDir),
 }
+
+/// A device's master secret as its key file holds it, wiped on drop.
+pub type Secret = Zeroizing<[u8; 32]>;
 
 /// A folder of per-device master secrets, `DIR/{uuid}.key`.
 ///
@@ -157,6 +161,59 @@ impl KeyDir {
     /// The key for `device`, derived from its master secret; `None` when the folder
     /// has no file for it. Blocking file I/O: call it off the I/O task.
     pub fn load(&self, device: DeviceId) -> Result<Option<Key>, KeyFileError> {
+        Ok(self
+            .load_secret(device)?
+            .map(|secret| MasterSecret::from_bytes(*secret).derive(self.purpose)))
+    }
+
+    /// The devices with a key file here (`{uuid}.key`, the lowercase UUID: the name
+    /// [`path_for`](Self::path_for) gives), in UUID order. Other names are not keys of
+    /// this folder and are left out.
+    pub fn devices(&self) -> io::Result<Vec<DeviceId>> {
+        let mut devices = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".key")) else {
+                continue;
+            };
+            match DeviceId::parse(stem) {
+                Ok(device) if device.to_string() == stem => devices.push(device),
+                _ => {}
+            }
+        }
+        devices.sort_by_key(|d| d.to_string());
+        Ok(devices)
+    }
+
+    /// The device whose key opens `blob`, with that device's master secret, trying each
+    /// key file of [`devices`](Self::devices) in turn (each tried key costs one AEAD
+    /// open of the blob). `None` when no key here opens it. A key file that cannot be
+    /// used stops the search with its error: a broken file might have held the key.
+    pub fn find_opener(&self, blob: &[u8]) -> Result<Option<(DeviceId, Secret)>, KeyFileError> {
+        let devices = self.devices().map_err(|source| KeyFileError::Unreadable {
+            path: self.dir.clone(),
+            source,
+        })?;
+        for device in devices {
+            let Some(secret) = self.load_secret(device)? else {
+                continue; // removed since the folder was read
+            };
+            if MasterSecret::from_bytes(*secret)
+                .derive(self.purpose)
+                .open(blob)
+                .is_ok()
+            {
+                return Ok(Some((device, secret)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `device`'s master secret as stored, wiped on drop; `None` without a file.
+    pub fn load_secret(
+        &self,
+        device: DeviceId,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, KeyFileError> {
         let path = self.path_for(device);
         let meta = match fs::metadata(&path) {
             Ok(meta) => meta,
@@ -193,11 +250,11 @@ impl KeyDir {
             }
             Err(source) => return Err(KeyFileError::Unreadable { path, source }),
         };
-        let secret = key_material::parse_key_material(&bytes)
-            .map_err(|problem| KeyFileError::NotAKey { path, problem })?;
-        // `from_bytes` takes a copy that `MasterSecret` wipes on drop; `secret` is
-        // wiped by its `Zeroizing` owner.
-        Ok(Some(MasterSecret::from_bytes(*secret).derive(self.purpose)))
+        // Each `MasterSecret::from_bytes` of it takes a copy that it wipes on drop;
+        // this one is wiped by its `Zeroizing` owner.
+        key_material::parse_key_material(&bytes)
+            .map(Some)
+            .map_err(|problem| KeyFileError::NotAKey { path, problem })
     }
 }
 
@@ -231,6 +288,37 @@ mod tests {
             keys.path_for(device(1))
                 .ends_with("3f2504e0-4f89-41d3-9a0c-0305e82c3301.key")
         );
+    }
+
+    #[test]
+    fn the_key_that_opens_a_loose_blob_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyDir::open(dir.path(), Purpose::Backup).unwrap();
+        for n in 1..=3 {
+            fs::write(keys.path_for(device(n)), [n; 32]).unwrap();
+        }
+        // Not keys of this folder: another name, an uppercase UUID.
+        fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        fs::write(
+            dir.path().join("3F2504E0-4F89-41D3-9A0C-0305E82C33FF.key"),
+            [0xff; 32],
+        )
+        .unwrap();
+        assert_eq!(
+            keys.devices().unwrap(),
+            vec![device(1), device(2), device(3)]
+        );
+        let blob = MasterSecret::from_bytes([2; 32])
+            .derive(Purpose::Backup)
+            .seal(b"{}")
+            .unwrap();
+        let (found, secret) = keys.find_opener(&blob).unwrap().expect("device 2's key");
+        assert_eq!((found, *secret), (device(2), [2; 32]));
+        let foreign = MasterSecret::from_bytes([9; 32])
+            .derive(Purpose::Backup)
+            .seal(b"{}")
+            .unwrap();
+        assert!(keys.find_opener(&foreign).unwrap().is_none());
     }
 
     #[test]

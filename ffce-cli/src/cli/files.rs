@@ -15,6 +15,11 @@ pub struct InspectArgs {
     pub format: OutputArgs,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Folder of per-device master secrets (`{uuid}.key`, as for `ffce audit`): the
+    /// key of the device whose secret opens the blob is used, and the report names
+    /// that device.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
     /// The blob to inspect (`-` for stdin).
     pub input: PathBuf,
 }
@@ -24,6 +29,10 @@ pub struct InspectArgs {
 pub struct CryptArgs {
     #[command(flatten)]
     pub key: KeyArgs,
+    /// (decrypt) Folder of per-device master secrets (`{uuid}.key`, as for `ffce
+    /// audit`): the key of the device whose secret opens the input is used.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
     /// Input file (`-` for stdin).
     pub input: PathBuf,
     /// Output file (`-` for stdout); written atomically.
@@ -63,6 +72,10 @@ pub struct VerifyArgs {
     pub format: OutputArgs,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Folder of per-device master secrets (`{uuid}.key`, as for `ffce audit`): each
+    /// blob must open with one of them, and its record names that device.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
     /// Blobs to check.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,

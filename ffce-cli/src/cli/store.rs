@@ -85,6 +85,10 @@ pub struct PutArgs {
     pub encrypt: bool,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Folder of per-device master secrets (`{uuid}.key`, as for `ffce audit`): the
+    /// target device's key seals (`--encrypt`) or must open the blob (exit 4 if not).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["master_key_file", "key_file"])]
+    pub key_dir: Option<PathBuf>,
     /// KMS key for SSE-KMS (default: the bucket's default encryption).
     #[arg(long, value_name = "ID", value_parser = values::kms_key_id())]
     pub sse_kms_key_id: Option<String>,

@@ -16,7 +16,7 @@ use ffce_core::{
 
 use crate::exit::{CliError, CliResult};
 use crate::files::{self, OutputOptions};
-use crate::keys::LoadedKey;
+use crate::keys::{BlobKey, ChosenKey, LoadedKey};
 use crate::report::{open_error, refuse_unrestorable, warn_restore_problems};
 use crate::ui::Ui;
 use ffce_core::{Purpose, keys::KeyOrigin};
@@ -77,16 +77,38 @@ pub fn encrypt(
 /// Runs `ffce decrypt`: the output was checked and the key loaded.
 pub fn decrypt(
     ui: &Ui,
-    key: LoadedKey,
+    key: BlobKey,
     input: &Path,
     output: &Path,
     opts: OutputOptions,
 ) -> CliResult {
     let blob = files::read_input_limited(input, &files::ANY_BLOB)?;
+    let chosen = key.for_blob(ui, &blob)?;
+    let key = match &chosen {
+        ChosenKey::Given(Some(key)) => *key,
+        ChosenKey::Found(key) => key,
+        ChosenKey::Given(None) => {
+            return Err(CliError::usage(
+                "decrypt needs a key: --master-key-file, --key-file or --key-dir",
+            ));
+        }
+        ChosenKey::NoneOpens(dir, _) => {
+            let why = if ffce_core::inspect(&blob).is_valid() {
+                "no device key in it opens the input"
+            } else {
+                "the input is not a valid FFCE blob (`ffce inspect` says why)"
+            };
+            return Err(CliError::integrity(format!(
+                "cannot decrypt {} with --key-dir {}: {why}",
+                input.display(),
+                dir.display()
+            )));
+        }
+    };
     // Opened from a borrowed blob (not `open_vec`, which wipes it on failure), so that a
     // failure can still be explained: what the input looks like, or which purpose opens it.
     let plaintext = key.key.open(&blob).map_err(|e| {
-        let mut err = open_error(e, &blob, &key);
+        let mut err = open_error(e, &blob, key);
         err.message = format!("cannot decrypt {}: {}", input.display(), err.message);
         err
     })?;

@@ -8,24 +8,20 @@ use std::path::Path;
 
 use crate::exit::CliResult;
 use crate::files::{self, read_input_limited};
-use crate::keys::LoadedKey;
+use crate::keys::BlobKey;
 use crate::output::Printer;
 use crate::output::report::BlobReport;
-use crate::report::build_report;
 use crate::ui::Ui;
 
 /// Runs `ffce inspect`.
-pub fn run(ui: &Ui, printer: &mut Printer, key: Option<LoadedKey>, input: &Path) -> CliResult {
+pub fn run(ui: &Ui, printer: &mut Printer, key: BlobKey, input: &Path) -> CliResult {
     let blob = read_input_limited(input, &files::ANY_BLOB)?;
     let source = if files::is_stdio(input) {
         "stdin".to_string()
     } else {
         input.display().to_string()
     };
-    let report = build_report(&blob, key.as_ref().map(|k| &k.key))
-        .with_key_hints(&blob, key.as_ref())
-        .with_source(source)
-        .with_key_source(key.as_ref().map(|k| &k.source));
+    let report = key.report(ui, &blob, true)?.with_source(source);
     report.warn_device(ui);
     printer.document(&BlobReport::from(&report))?;
     report.error().map_or(Ok(()), Err)

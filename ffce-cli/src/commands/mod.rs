@@ -13,7 +13,7 @@
 //! only for it: the one place the command line meets async code.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{ApiCommand, Command, KeyArgs, KeyCommand};
 use crate::env::Env;
@@ -45,18 +45,39 @@ mod store_common;
 mod verify;
 mod versions;
 
+/// The key for loose blobs (`inspect`, `verify`): the one given, or with `--key-dir`
+/// the folder, searched per blob (the environment's key is then not used).
+fn loose_blob_key(
+    ui: &Ui,
+    args: &crate::cli::KeyArgs,
+    key_dir: Option<PathBuf>,
+    env: &Env,
+) -> CliResult<keys::BlobKey> {
+    Ok(match key_dir {
+        Some(dir) => keys::BlobKey::FromDir(dir, args.purpose()),
+        None => keys::BlobKey::Given(keys::load(ui, args, env)?.map(Box::new)),
+    })
+}
+
 /// Runs the command the user asked for, printing its results through `printer`.
 pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliResult {
     match command {
         Command::Inspect(a) => {
             refuse_shared_stdin(&a.key, env, &[("the input", &a.input)])?;
-            let key = keys::load(ui, &a.key, env)?;
+            let key = loose_blob_key(ui, &a.key, a.key_dir, env)?;
             inspect::run(ui, printer, key, &a.input)
         }
         Command::Encrypt(a) => {
             let opts = files::OutputOptions::blob(a.force).not_over(&a.input);
             files::check_output(&a.output, &opts)?;
             refuse_shared_stdin(&a.key, env, &[("the input", &a.input)])?;
+            if let Some(dir) = &a.key_dir {
+                return Err(CliError::usage(format!(
+                    "encrypt --key-dir: a plaintext names no device, so no key in {} is                      its key; give the device's key with --master-key-file {}/UUID.key",
+                    dir.display(),
+                    dir.display()
+                )));
+            }
             let key = keys::require(ui, &a.key, env)?;
             crypt::encrypt(ui, key, &a.input, &a.output, opts, a.force)
         }
@@ -64,7 +85,10 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let opts = files::OutputOptions::plaintext(a.force).not_over(&a.input);
             files::check_output(&a.output, &opts)?;
             refuse_shared_stdin(&a.key, env, &[("the input", &a.input)])?;
-            let key = keys::require(ui, &a.key, env)?;
+            let key = match a.key_dir {
+                Some(dir) => keys::BlobKey::FromDir(dir, a.key.purpose()),
+                None => keys::BlobKey::Given(Some(Box::new(keys::require(ui, &a.key, env)?))),
+            };
             crypt::decrypt(ui, key, &a.input, &a.output, opts)
         }
         Command::Key(KeyCommand::Derive(a)) => {
@@ -75,7 +99,7 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let inputs: Vec<(&str, &Path)> =
                 a.files.iter().map(|p| ("the input", p.as_path())).collect();
             refuse_shared_stdin(&a.key, env, &inputs)?;
-            let key = keys::load(ui, &a.key, env)?;
+            let key = loose_blob_key(ui, &a.key, a.key_dir, env)?;
             verify::run(
                 ui,
                 printer,
@@ -89,7 +113,9 @@ pub fn run(command: Command, ui: &Ui, env: &Env, printer: &mut Printer) -> CliRe
             let (store, target) =
                 StoreTarget::resolve_device(&a.store, &a.device, Access::Write, env)?;
             refuse_shared_stdin(&a.key, env, &[("the input", &a.file)])?;
-            let key = if a.encrypt {
+            let key = if let Some(dir) = &a.key_dir {
+                Some(keys::from_key_dir(ui, dir, target.device, a.key.purpose())?)
+            } else if a.encrypt {
                 Some(keys::require(ui, &a.key, env)?)
             } else {
                 keys::load(ui, &a.key, env)?

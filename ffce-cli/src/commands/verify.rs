@@ -15,17 +15,16 @@ use std::path::{Path, PathBuf};
 
 use crate::exit::{CliError, CliResult, Failure};
 use crate::files::{self, read_input_limited};
-use crate::keys::LoadedKey;
+use crate::keys::BlobKey;
 use crate::output::report::{BlobReport, BlobStatus, ProblemRecord};
 use crate::output::verify::{FileCheck, FileStatus, VerifyDocument, VerifyTotal};
 use crate::output::{Format, Printer};
-use crate::report::build_report;
 use crate::ui::Ui;
 
 /// `ffce verify`, resolved.
 pub struct Verify {
-    /// The key, when one was given.
-    pub key: Option<LoadedKey>,
+    /// The key, when one was given, or a folder of device keys.
+    pub key: BlobKey,
     /// The blobs to check.
     pub files: Vec<PathBuf>,
 }
@@ -39,8 +38,8 @@ pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
              (what --json printed before schema_version 1), use --jsonl",
         );
     }
-    let key = args.key.as_ref();
-    if key.is_none() {
+    let key = &args.key;
+    if !key.given() {
         ui.detail(1, "no key given: checking structure only, not authenticity");
     }
     let (mut ok, mut invalid, mut missing, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
@@ -48,7 +47,7 @@ pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
     for path in &args.files {
         let (record, failure) = match read_input_limited(path, &files::ANY_BLOB) {
             Ok(blob) => {
-                let report = build_report(&blob, key.map(|k| &k.key)).with_key_hints(&blob, key);
+                let report = key.report(ui, &blob, false)?;
                 let failure = report.failure();
                 (checked(path, &BlobReport::from(&report)), failure)
             }
@@ -90,8 +89,8 @@ pub fn run(ui: &Ui, printer: &mut Printer, args: Verify) -> CliResult {
         invalid,
         not_found: missing,
         unreadable,
-        authenticated: key.is_some(),
-        key_source: key.map(|k| k.source.to_string()),
+        authenticated: key.given(),
+        key_source: key.source(),
         exit_code: failure.map_or(0, Failure::code),
     };
     if printer.format() == Format::Json {

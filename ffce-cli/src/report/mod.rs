@@ -343,6 +343,34 @@ impl Report {
         self
     }
 
+    /// `--key-dir DIR` held no device key that opens the blob: a key was given (the
+    /// folder) and authentication failed, in those words. The structure's own errors,
+    /// if any, already say why no key could open it.
+    pub fn with_no_key_dir_opener(mut self, dir: &std::path::Path, purpose: Purpose) -> Report {
+        if self.key.is_some() {
+            return self;
+        }
+        self.key = Some(KeyCheck {
+            origin: KeyOrigin::Derived(purpose),
+            source: Some(format!("--key-dir {}", dir.display())),
+            authenticated: false,
+            plaintext_sha256: None,
+            content: None,
+            opens_with: None,
+            hint: None,
+        });
+        if self.structure_valid {
+            self.errors.push(Problem {
+                code: "authentication_failed",
+                message: format!(
+                    "authentication failed: no device key in --key-dir {} opens it",
+                    dir.display()
+                ),
+            });
+        }
+        self
+    }
+
     /// Sets where the blob came from (shown first in both outputs).
     pub fn with_source(mut self, source: impl Into<String>) -> Report {
         self.source = Some(source.into());
