@@ -551,6 +551,61 @@ fn get_no_verify_writes_a_broken_backup_as_stored_and_says_what_is_wrong() {
         .expect_code(0);
     assert_eq!(std::fs::read(&out).unwrap(), v.blob());
 
+    // A key given with --no-verify is used, not ignored: its verdict is reported (and
+    // is exit 4 when the blob does not authenticate), the object written as stored.
+    let right = hex_key_file(dir.path(), "right.key", &v.master_secret);
+    let wrong = hex_key_file(dir.path(), "wrong.key", &"22".repeat(32));
+    let out = dir.path().join("keyed.ffce");
+    let run = b.ffce(&[
+        "get",
+        "--no-verify",
+        "--force",
+        DEVICE,
+        "-o",
+        s(&out),
+        "--master-key-file",
+        s(&right),
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("authenticated with the key from --master-key-file"),
+        "{}",
+        run.stderr
+    );
+    let json = b.ffce(&[
+        "get",
+        "--no-verify",
+        "--force",
+        "--json",
+        DEVICE,
+        "-o",
+        s(&out),
+        "--master-key-file",
+        s(&right),
+    ]);
+    json.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["authenticated"], true, "{doc}");
+    let run = b.ffce(&[
+        "get",
+        "--no-verify",
+        "--force",
+        DEVICE,
+        "-o",
+        s(&out),
+        "--master-key-file",
+        s(&wrong),
+    ]);
+    run.expect_code(4);
+    assert!(
+        run.stderr.contains("authentication_failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("written as stored"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&out).unwrap(), v.blob(), "written as stored");
+
     // The transport checksum is still verified: a mismatch writes nothing.
     let wrong = sha256_b64(b"not the body");
     b.plant(&key, &v.path(), &["--checksum-sha256", &wrong]);

@@ -135,7 +135,7 @@ pub struct GetArgs {
     pub decrypt: bool,
     /// Write the object as stored even when it is not a valid blob, to analyse a
     /// broken backup (the download's checksum is still verified); says what is wrong
-    /// with it and exits 4.
+    /// with it (with a key, whether it authenticates) and exits 4.
     #[arg(long, requires = "output", conflicts_with = "decrypt")]
     pub no_verify: bool,
     #[command(flatten)]

@@ -68,7 +68,7 @@ pub async fn run(ui: &Ui, printer: &mut Printer, args: Get) -> CliResult {
         return download.report(ui, printer, args.key.as_ref());
     };
     if args.no_verify {
-        return write_unverified(ui, printer, download, path, *opts);
+        return write_unverified(ui, printer, download, args.key.as_ref(), path, *opts);
     }
     let checksum = download.object.checksum.clone();
     let written = download.write(ui, printer, args.key.as_ref(), args.decrypt, path, *opts)?;
@@ -116,24 +116,29 @@ fn checked_with(checksum: Option<&Checksum>) -> String {
 }
 
 /// `get --no-verify -o FILE`: the object as stored (its transport checksum was
-/// verified by the store), then every structural problem, exit 4 if there is any. A
-/// support engineer gets a broken backup out without `aws s3 cp`.
+/// verified by the store), then every structural problem and, with a key, whether it
+/// authenticates; exit 4 if anything is wrong. A support engineer gets a broken backup
+/// out without `aws s3 cp`.
 fn write_unverified(
     ui: &Ui,
     printer: &mut Printer,
     download: Download,
+    key: Option<&LoadedKey>,
     path: &std::path::Path,
     opts: OutputOptions,
 ) -> CliResult {
     let location = download.object.location.clone();
-    let report = build_report(download.body, None).judged_as_stored_backup();
+    let report = build_report(download.body, key.map(|k| &k.key))
+        .with_key_hints(download.body, key)
+        .judged_as_stored_backup();
+    let authenticated = report.key.as_ref().is_some_and(|k| k.authenticated);
     let written = crate::files::write_output(path, download.body, opts)?;
     printer.document(&Downloaded {
         device: download.device.to_string(),
         object: download.object,
         written: WrittenFile::from(&written),
         decrypted: false,
-        authenticated: false,
+        authenticated,
         valid: report.valid(),
         report: Some(BlobReport::from(&report)),
     })?;
@@ -159,8 +164,13 @@ fn write_unverified(
         }
         None => {
             ui.info(format!(
-                "wrote {} from {location} (a valid FFCE blob; not authenticated)",
-                written.describe()
+                "wrote {} from {location} (a valid FFCE blob; {})",
+                written.describe(),
+                match key {
+                    Some(k) if authenticated =>
+                        format!("authenticated with the key from {}", k.source),
+                    _ => "not authenticated".to_string(),
+                }
             ));
             Ok(())
         }
