@@ -47,27 +47,35 @@ pub fn read_at_most(reader: impl Read, max: u64, hint: usize) -> io::Result<Boun
     Ok(Bounded::Within(buf))
 }
 
-/// Reads to the end into a buffer that wipes every allocation it outgrows.
+/// At most this much of the buffer's spare room is offered to one `read`.
+const READ_WINDOW: usize = 64 * 1024;
+
+/// Reads to the end into a buffer that wipes every allocation it outgrows. Each read
+/// goes straight into the buffer's spare room, so there is no second buffer to wipe:
+/// a 65-byte key file costs a wipe of its own small buffer, not of a 64 KiB chunk.
 fn read_all(mut reader: impl Read, hint: usize) -> io::Result<Zeroizing<Vec<u8>>> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(hint));
-    let mut chunk = Zeroizing::new(vec![0u8; 64 * 1024]);
+    // One byte past the hint, so that reading a file of exactly the size announced
+    // finds its end without growing.
+    let mut buf = Zeroizing::new(Vec::with_capacity(hint.saturating_add(1).max(64)));
     loop {
-        let n = match reader.read(&mut chunk[..]) {
-            Ok(0) => return Ok(buf),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.capacity() - buf.len() < n {
-            let wanted = buf
-                .len()
-                .saturating_add(n)
-                .max(buf.capacity().saturating_mul(2));
-            let mut bigger = Zeroizing::new(Vec::with_capacity(wanted));
+        if buf.len() == buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(buf.capacity().saturating_mul(2)));
             bigger.extend_from_slice(&buf);
             buf = bigger; // the old buffer is wiped as it drops
         }
-        buf.extend_from_slice(&chunk[..n]);
+        let filled = buf.len();
+        // Within the capacity: no reallocation; the bytes past what is read are cut
+        // again below (the wipe on drop covers the whole capacity).
+        let window = (buf.capacity() - filled).min(READ_WINDOW);
+        buf.resize(filled + window, 0);
+        let read = reader.read(&mut buf[filled..]);
+        buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(0) => return Ok(buf),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -86,6 +94,37 @@ mod tests {
             read_at_most(io::repeat(0), 10, 0).unwrap(),
             Bounded::TooLong
         ));
+    }
+
+    /// A reader that hands out at most 3 bytes per call, and is interrupted before each.
+    struct Trickle<'a>(&'a [u8], bool);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.1 = !self.1;
+            if self.1 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = self.0.len().min(3).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_lose_nothing() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        for hint in [0, 999, 1000, 5000] {
+            match read_at_most(Trickle(&data, false), 1000, hint).unwrap() {
+                Bounded::Within(b) => assert_eq!(&b[..], &data[..], "hint {hint}"),
+                Bounded::TooLong => panic!("exactly the limit is within it"),
+            }
+            assert!(matches!(
+                read_at_most(Trickle(&data, false), 999, hint).unwrap(),
+                Bounded::TooLong
+            ));
+        }
     }
 
     #[test]
