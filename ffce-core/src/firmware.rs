@@ -111,6 +111,15 @@ impl fmt::Display for RestoreProblem {
 /// assert_eq!(restore_problems(b"{}\0{}"), [RestoreProblem::Nul { offset: 2, len: 5 }]);
 /// ```
 pub fn restore_problems(plaintext: &[u8]) -> Vec<RestoreProblem> {
+    let mut problems = byte_problems(plaintext);
+    if problems.is_empty() && !is_json(plaintext) {
+        problems.push(RestoreProblem::NotJson);
+    }
+    problems
+}
+
+/// [`restore_problems`] before the JSON check: empty, a NUL byte, not UTF-8.
+pub(crate) fn byte_problems(plaintext: &[u8]) -> Vec<RestoreProblem> {
     let mut problems = Vec::new();
     if plaintext.is_empty() {
         problems.push(RestoreProblem::Empty);
@@ -127,10 +136,12 @@ pub fn restore_problems(plaintext: &[u8]) -> Vec<RestoreProblem> {
             offset: e.valid_up_to(),
         });
     }
-    if problems.is_empty() && serde_json::from_slice::<IgnoredAny>(plaintext).is_err() {
-        problems.push(RestoreProblem::NotJson);
-    }
     problems
+}
+
+/// [`restore_problems`]' JSON check: one document, its syntax only.
+pub(crate) fn is_json(plaintext: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(plaintext).is_ok()
 }
 
 #[cfg(test)]

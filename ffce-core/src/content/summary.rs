@@ -251,6 +251,7 @@ macro_rules! visit_scalars_by_type {
         }
     };
 }
+pub(super) use visit_scalars_by_type;
 
 enum Top {
     Object {
