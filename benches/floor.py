@@ -28,11 +28,12 @@ ROUTE = re.compile(r"resolved route, op: (\w+)")
 BACKUP = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/backup\.ffce$")
 
 
-def run(cmd, out_path, env=None):
+def run(cmd, out_path, env=None, stdin_path=None):
     """Runs cmd with stdout to out_path; returns wall s, CPU s (user + sys), max RSS KiB, rc."""
-    with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
+    with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err, \
+            open(stdin_path or os.devnull, "rb") as stdin:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=stdin, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "user": usage.ru_utime,
@@ -88,15 +89,17 @@ def main():
     problems = []
     results = {}  # name -> list of measurements
 
-    def curl_config(server, bucket_name, key_list, parallel):
-        path = os.path.join(work, f"curl-{bucket_name}-{server['name']}-{parallel}.cfg")
+    def curl_config(server, bucket_name, key_list, parallel, whole=False):
+        kind = "whole" if whole else "ranged"
+        path = os.path.join(work, f"curl-{bucket_name}-{server['name']}-{parallel}-{kind}.cfg")
         with open(path, "w") as f:
-            # Exactly the audit's request: a SigV4-signed GET of bytes 0-36; its answer
-            # (status, Content-Range) written out, the 37 bytes dropped.
+            # Exactly the audit's request: a SigV4-signed GET of bytes 0-36 (or, for the
+            # `--key-dir` audit's floor, of the whole object); its answer (status,
+            # Content-Range) written out, the body dropped.
             f.write("parallel\nparallel-immediate\n"
                     f"parallel-max = {parallel}\n"
                     "silent\nshow-error\n"
-                    'range = "0-36"\n'
+                    + ("" if whole else 'range = "0-36"\n') +
                     f'aws-sigv4 = "aws:amz:{region}:s3"\n'
                     'user = "test:test"\n'
                     # The SDK sends (and signs) the payload's hash; s3s requires it.
@@ -107,10 +110,10 @@ def main():
                 f.write(f'url = "{server["endpoint"]}/{bucket_name}/{k}"\noutput = "/dev/null"\n')
         return path
 
-    def step(name, server, cmd, check):
+    def step(name, server, cmd, check, stdin_path=None):
         l0 = log_lines(server.get("log"))
         out = os.path.join(work, f"{name}.{len(results.get(name, []))}.out")
-        m = run(cmd, out)
+        m = run(cmd, out, stdin_path=stdin_path)
         l1 = log_lines(server.get("log"))
         m["ops"] = ops_between(server.get("log"), l0, l1)
         m["requests"] = sum(m["ops"].values())
@@ -121,13 +124,24 @@ def main():
         results.setdefault(name, []).append(m)
         return m
 
-    def check_curl(count):
+    def check_curl(count, want="206"):
         def check(out, m):
             lines = open(out).read().split("\n")[:-1]
             codes = [line.split(" ", 1)[0] for line in lines]
-            good = sum(1 for c in codes if c == "206")
+            good = sum(1 for c in codes if c == want)
             if m["rc"] != 0 or good != count:
-                return f"{good} of {count} answers were 206 (others: {sorted(set(codes) - {'206'})})"
+                return f"{good} of {count} answers were {want} (others: {sorted(set(codes) - {want})})"
+            return None
+        return check
+
+    def check_keyed_work(want):
+        # want: the planter's totals of the keyed audit (valid, no_key; the rest are
+        # refused: wrong keys).
+        def check(out, m):
+            got = open(out).read().split()
+            exp = ["objects", str(n), "valid", str(want["valid"]), "no_key", str(want["no_key"])]
+            if m["rc"] != 0 or got != exp:
+                return f"keyed_work printed {got}, not {exp}"
             return None
         return check
 
@@ -166,6 +180,10 @@ def main():
     slow = cfg["servers"][1] if len(cfg["servers"]) > 1 else None
     cfg_fast = curl_config(fast, bucket, keys, conc)
     cfg_one = curl_config(fast, one, cfg["one_keys"], conc)
+    cfg_whole = curl_config(fast, bucket, keys, conc, whole=True)
+    key_list = os.path.join(work, "keys.txt")
+    with open(key_list, "w") as f:
+        f.write("".join(k + "\n" for k in keys))
     cfg_slow = curl_config(slow, bucket, keys, conc) if slow else None
     cfg_slow_10 = curl_config(slow, bucket, keys, 10) if slow else None
 
@@ -192,6 +210,12 @@ def main():
         if cfg.get("key_dir"):
             order.append(("ffce_audit_keys", fast, ffce_audit(fast, bucket, conc)
                           + ["--key-dir", cfg["key_dir"]], check_audit(n)))
+            # The `--key-dir` audit's floor: curl's whole-object GETs, plus ffce's own
+            # per-object work on the same bytes without the network (keyed_work).
+            order.append(("curl_whole", fast, ["curl", "--config", cfg_whole], check_curl(n, "200")))
+            if cfg.get("keyed_work"):
+                order.append(("keyed_work", fast, [cfg["keyed_work"], cfg["data_root"], cfg["key_dir"]],
+                              check_keyed_work(cfg["planted"]["expected_keyed"]), key_list))
         if slow:
             order += [
                 ("delay_curl", slow, ["curl", "--config", cfg_slow], check_curl(n)),
@@ -202,8 +226,8 @@ def main():
         # Alternate which client goes first, so neither always follows the other.
         if r % 2:
             order[0], order[1] = order[1], order[0]
-        for name, server, cmd, check in order:
-            step(name, server, cmd, check)
+        for name, server, cmd, check, *stdin_path in order:
+            step(name, server, cmd, check, *stdin_path)
 
     # The peers at their own defaults, once each (they take tens of seconds), on both servers.
     peers = []
@@ -285,6 +309,9 @@ def main():
     row(f"`ffce audit --jsonl --concurrency {conc}` (lists, then the same GETs)", "ffce_audit")
     if "ffce_audit_keys" in figs:
         row("`ffce audit --jsonl --key-dir` (whole objects, per-device keys)", "ffce_audit_keys")
+        row(f"`curl --parallel-max {conc}`, whole objects (the `--key-dir` floor's GETs)", "curl_whole")
+    if "keyed_work" in figs:
+        row("`keyed_work`: key load, SHA-256, AEAD open, restore check; no network", "keyed_work")
     if "ffce_audit_base" in figs:
         row("the same audit, baseline build (`FFCE_FLOOR_BASELINE`)", "ffce_audit_base")
         row("the `--key-dir` audit, baseline build", "ffce_audit_keys_base")
@@ -327,6 +354,13 @@ def main():
         summary["keys_cpu_ratio"] = ratio("ffce_audit_keys", "curl")
         print(f"- `--key-dir` audit CPU per object: {summary['keys_cpu_ratio']:.2f}× curl's "
               "ranged GET (it reads whole 5.7 KiB objects, a key file each, and authenticates)")
+    if "keyed_work" in figs:
+        keyed_floor = figs["curl_whole"]["cpu_us_per_object"] + figs["keyed_work"]["cpu_us_per_object"]
+        summary["keys_floor_ratio"] = figs["ffce_audit_keys"]["cpu_us_per_object"] / keyed_floor
+        print(f"- `--key-dir` audit against its floor (curl's whole-object GETs + `keyed_work`): "
+              f"**{summary['keys_floor_ratio']:.2f}×** ({figs['ffce_audit_keys']['cpu_us_per_object']:.1f} vs "
+              f"{figs['curl_whole']['cpu_us_per_object']:.1f} + {figs['keyed_work']['cpu_us_per_object']:.1f} µs; "
+              "goal ≤ 1.3×)")
     if slow:
         print(f"\n#### {slow['delay_ms']} ms added to every answer (a timer in the server)\n")
         print(head)

@@ -24,9 +24,11 @@
 # URLs (`-r 0-36 --aws-sigv4 aws:amz:us-east-1:s3 --user KEY:SECRET`, every answer's
 # status and Content-Range written out and checked: all 206), ffce audit --jsonl
 # --concurrency C, ffce ls --jsonl (the listing alone), both clients on the one-device
-# bucket, ffce audit --jsonl --key-dir; on the delayed server curl and ffce at C and at
-# 10. Then `aws s3 sync` (awscli from the venv, 10 concurrent requests) and `rclone copy`
-# (4 transfers; installed with apt-get if missing) once each on both servers. CPU is each
+# bucket, ffce audit --jsonl --key-dir, and its floor: curl's whole-object GETs and
+# benches/examples/keyed_work.rs (the keyed audit's own work per object on the folder's
+# files, no network; full runs only); on the delayed server curl and ffce at C and at 10.
+# Then `aws s3 sync` (awscli from the venv, 10 concurrent requests) and `rclone copy` (4
+# transfers; installed with apt-get if missing) once each on both servers. CPU is each
 # client process's own rusage (benches/floor.py, os.wait4), peak RSS its ru_maxrss;
 # medians of the rounds. Needs cargo, python3 and curl with --aws-sigv4 (7.75 or later).
 set -euo pipefail
@@ -89,7 +91,9 @@ else
   cargo build --release --locked -p ffce-cli >&2
   cargo build --release --locked --manifest-path benches/tools/s3s-fs-indexed/Cargo.toml \
     --target-dir "$target/bench-tools/build" >&2
+  cargo build --release --locked -p ffce-benches --example keyed_work >&2
   ffce="$target/release/ffce"
+  keyed_work="$target/release/examples/keyed_work"
   s3s="$target/bench-tools/build/release/s3s-fs-indexed"
   build=release
 fi
@@ -156,6 +160,8 @@ cfg = {
     "servers": json.loads('''$servers'''), "key_dir": "$work/keys",
     "aws": "$aws" if $peers else None, "rclone": "$rclone_bin" or None,
     "ffce_baseline": "${FFCE_FLOOR_BASELINE:-}" or None,
+    "keyed_work": "${keyed_work:-}" or None, "data_root": "$state/data/$bucket",
+    "planted": json.load(open("$work/planted.json")),
 }
 if "$mode" == "short":
     # moto: the keys are the planter's (a UUID per device, nested layout).
