@@ -556,16 +556,13 @@ fn get_no_verify_writes_a_broken_backup_as_stored_and_says_what_is_wrong() {
     let right = hex_key_file(dir.path(), "right.key", &v.master_secret);
     let wrong = hex_key_file(dir.path(), "wrong.key", &"22".repeat(32));
     let out = dir.path().join("keyed.ffce");
-    let run = b.ffce(&[
-        "get",
-        "--no-verify",
-        "--force",
-        DEVICE,
-        "-o",
-        s(&out),
-        "--master-key-file",
-        s(&right),
-    ]);
+    let get_keyed = |key: &Path, extra: &[&str]| {
+        let mut args = vec!["get", "--no-verify", "--force", DEVICE, "-o", s(&out)];
+        args.extend_from_slice(extra);
+        args.extend(["--master-key-file", s(key)]);
+        b.ffce(&args)
+    };
+    let run = get_keyed(&right, &[]);
     run.expect_code(0);
     assert!(
         run.stderr
@@ -573,30 +570,11 @@ fn get_no_verify_writes_a_broken_backup_as_stored_and_says_what_is_wrong() {
         "{}",
         run.stderr
     );
-    let json = b.ffce(&[
-        "get",
-        "--no-verify",
-        "--force",
-        "--json",
-        DEVICE,
-        "-o",
-        s(&out),
-        "--master-key-file",
-        s(&right),
-    ]);
+    let json = get_keyed(&right, &["--json"]);
     json.expect_code(0);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["authenticated"], true, "{doc}");
-    let run = b.ffce(&[
-        "get",
-        "--no-verify",
-        "--force",
-        DEVICE,
-        "-o",
-        s(&out),
-        "--master-key-file",
-        s(&wrong),
-    ]);
+    let run = get_keyed(&wrong, &[]);
     run.expect_code(4);
     assert!(
         run.stderr.contains("authentication_failed"),
