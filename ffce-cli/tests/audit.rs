@@ -462,6 +462,30 @@ fn failed_requests_are_counted_and_do_not_hide_findings() {
         .filter(|e| e["path"].as_str().unwrap_or("").contains(&unreachable))
         .count();
     assert_eq!(attempts, 2, "--max-attempts 2: both attempts failed");
+    // However the attempts are made (a header read's first is sent directly, the rest
+    // by the SDK), a request is tried exactly --max-attempts times.
+    for max_attempts in ["1", "3"] {
+        proxy.plan(json!({"rules": [
+            {"fault": "status", "status": 500, "method": "GET", "path": unreachable},
+        ]}));
+        let mut cmd = ffce_aws();
+        cmd.args(["audit", "--json", "--max-attempts", max_attempts])
+            .args(["--bucket", &b.name, "--endpoint-url", &proxy.url]);
+        let run = run_cmd(&mut cmd, None);
+        run.expect_code(1);
+        let statuses: Vec<Value> = proxy
+            .log()
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap_or("").contains(&unreachable))
+            .map(|e| e["status"].clone())
+            .collect();
+        assert_eq!(
+            statuses.len().to_string(),
+            max_attempts,
+            "--max-attempts {max_attempts}: {statuses:?}"
+        );
+        assert!(statuses.iter().all(|s| s == 500), "{statuses:?}");
+    }
 
     // An invalid backup as well: integrity wins the exit code; the error still counts.
     b.plant(&nested(&uuid(9)), &vector("version-2").path(), &[]);

@@ -113,6 +113,17 @@ impl Activity {
         }
     }
 
+    /// Counts an attempt that the store sends itself, outside the SDK (a direct header
+    /// read, `direct.rs`), to `endpoint` (`scheme://host[:port]`), until the guard drops.
+    pub(crate) fn direct_attempt(&self, endpoint: &str) -> AttemptGuard {
+        if let Ok(mut state) = self.state.lock() {
+            if state.endpoint != endpoint {
+                endpoint.clone_into(&mut state.endpoint);
+            }
+        }
+        AttemptGuard::start(&self.state, 1)
+    }
+
     pub(crate) fn interceptor(&self) -> ActivityInterceptor {
         ActivityInterceptor(self.state.clone())
     }
@@ -166,7 +177,7 @@ impl Intercept for ActivityInterceptor {
 
 /// One attempt in flight; dropping it ends the attempt (see the module doc).
 #[derive(Debug)]
-struct AttemptGuard(Arc<Mutex<State>>, Instant);
+pub(crate) struct AttemptGuard(Arc<Mutex<State>>, Instant);
 
 impl Storable for AttemptGuard {
     type Storer = StoreReplace<AttemptGuard>;
@@ -203,7 +214,7 @@ impl Drop for AttemptGuard {
 }
 
 /// `scheme://host[:port]` of a request URI (no path, no query: nothing about objects).
-fn endpoint_of(uri: &str) -> String {
+pub(super) fn endpoint_of(uri: &str) -> String {
     match uri.split_once("://") {
         Some((scheme, rest)) => {
             let host = rest.split(['/', '?']).next().unwrap_or_default();

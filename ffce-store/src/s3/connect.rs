@@ -144,18 +144,25 @@ impl S3Config {
 /// an audit streaming its findings peaked at 27.0–28.0 MiB at 100,000 objects and 25.3–27.1 MiB at
 /// 10,000; on one pool, 33.2–35.1 MiB at 100,000.
 fn listing_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        default_connector(settings.cloned(), components.and_then(|c| c.sleep_impl()))
     })
+}
+
+/// A connector as the SDK's default HTTP client builds one: hyper 1, rustls with
+/// aws-lc, the proxy from the environment, the given connect timeout and sleep.
+pub(super) fn default_connector(
+    settings: Option<aws_smithy_runtime_api::client::http::HttpConnectorSettings>,
+    sleep: Option<aws_smithy_async::rt::sleep::SharedAsyncSleep>,
+) -> aws_smithy_http_client::Connector {
+    use aws_smithy_http_client::{ConnectorBuilder, proxy::ProxyConfig, tls};
+    let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::AwsLc,
+    ));
+    connector.set_connector_settings(settings);
+    connector.set_sleep_impl(sleep);
+    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+    connector.build()
 }
 
 /// The client of the ranged reads (an audit's 37-byte header reads, one per object):
@@ -266,11 +273,27 @@ impl S3Store {
             });
         let lister = Client::from_conf(conf.clone().http_client(listing_http_client()).build());
         let ranged = Client::from_conf(ranged_config(conf.clone()).build());
+        // The direct header reads hand a failed attempt to an SDK client with the
+        // attempts left, so that a request is still tried at most `max_attempts` times.
+        let credentials = sdk_config.credentials_provider();
+        let direct = credentials
+            .filter(|_| config.max_attempts > 1)
+            .map(|credentials| {
+                let rest = ranged_config(conf.clone()).retry_config(
+                    RetryConfig::standard().with_max_attempts(config.max_attempts - 1),
+                );
+                std::sync::Arc::new(super::DirectPath {
+                    reads: tokio::sync::OnceCell::new(),
+                    credentials,
+                    rest: Client::from_conf(rest.build()),
+                })
+            });
         Ok(S3Store {
             bucket: config.bucket.clone(),
             client: Client::from_conf(conf.build()),
             lister,
             ranged,
+            direct,
             max_attempts: config.max_attempts.max(1),
             path_style,
             endpoint,

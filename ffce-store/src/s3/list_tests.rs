@@ -183,6 +183,7 @@ fn store(fake: &FakeBucket, max_attempts: u32) -> S3Store {
         .interceptor(activity.interceptor())
         .build();
     S3Store {
+        direct: None,
         bucket: "bucket".into(),
         client: Client::from_conf(conf.clone()),
         lister: Client::from_conf(conf.clone()),

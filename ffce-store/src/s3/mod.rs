@@ -23,7 +23,8 @@
 //! [`S3Config`] and how the clients are built from it), `errors` (classification),
 //! `list` (the whole bucket's listing, its spans at once), `versions` (the
 //! [`VersionedStore`] operations), `ranged` (reads of part of an object: the header
-//! reads of an audit, a head), `limit` (the operation time limit, and which limit a
+//! reads of an audit, a head), `direct` (those header reads sent without the SDK's
+//! per-operation machinery), `limit` (the operation time limit, and which limit a
 //! timeout was), `activity` (what the store is waiting for), `profile` (the
 //! named-profile check); bucket-wide operations are in [`crate::bucket`].
 //!
@@ -49,6 +50,7 @@ use crate::store::{
 
 mod activity;
 mod connect;
+mod direct;
 pub(crate) mod errors;
 mod get;
 mod limit;
@@ -97,6 +99,9 @@ pub struct S3Store {
     // (see `ranged`). Set once here: a per-request config override merges the client's
     // configuration again for every request, which a fleet audit pays per object.
     pub(crate) ranged: Client,
+    // The header reads sent without the SDK's per-operation machinery (`direct.rs`);
+    // `None` with one attempt per request.
+    direct: Option<std::sync::Arc<DirectPath>>,
     // The SDK retries requests, not the reading of a response body; `get` retries a
     // download cut off mid-body itself, up to the same number of attempts.
     max_attempts: u32,
@@ -108,6 +113,36 @@ pub struct S3Store {
     attempt_timeout: Duration,
     timeout: Option<Duration>,
     activity: Activity,
+}
+
+/// The direct header reads of a store: found out on first use, and the SDK client that
+/// makes a request again, with the attempts left, when its direct attempt failed.
+struct DirectPath {
+    reads: tokio::sync::OnceCell<Option<direct::DirectReads>>,
+    /// The SDK configuration's credentials provider (the client's config does not
+    /// expose it).
+    credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    /// The ranged client with `max_attempts - 1` attempts.
+    rest: Client,
+}
+
+impl DirectPath {
+    /// The direct reads, probed once (again later only if the probe could not be
+    /// presigned, e.g. for want of credentials); `None`: the SDK serves them all.
+    async fn reads(&self, store: &S3Store) -> Option<&direct::DirectReads> {
+        self.reads
+            .get_or_try_init(|| {
+                direct::DirectReads::probe(
+                    &store.ranged,
+                    self.credentials.clone(),
+                    &store.bucket,
+                    store.attempt_timeout,
+                )
+            })
+            .await
+            .ok()?
+            .as_ref()
+    }
 }
 
 /// `s3://bucket`.

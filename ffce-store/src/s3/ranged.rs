@@ -13,6 +13,9 @@
 //!   object cannot satisfy any range: S3 answers `416 InvalidRange`, and one HEAD
 //!   request then confirms its size. A server that ignores `Range` answers `200` with
 //!   the whole body, which is used as it is.
+//! - A header read is sent directly (`direct.rs`: signed and sent without the SDK's
+//!   per-operation machinery) when the store can; whatever that attempt cannot read
+//!   goes to the SDK, which makes the request again with the attempts left.
 //! - The SDK's retries (`max_attempts`, standard mode) apply to every request. A
 //!   request that still fails is that object's result; the others go on.
 //! - The SDK's response-checksum validation is off for ranged reads (the store's
@@ -23,8 +26,11 @@
 //!   Whole reads go through the same code as a `get`, which compares the stored
 //!   SHA-256 itself.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use aws_config::retry::RetryConfig;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use bytes::Bytes;
 use ffce_core::{
@@ -32,14 +38,32 @@ use ffce_core::{
     numbers::Grouped,
 };
 
-use super::{MissingKey, S3Store, WithinLimit};
+use super::direct::Failed;
+use super::errors::HttpResponse;
+use super::{MissingKey, OperationTimedOut, S3Store, WithinLimit};
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{Object, PlaintextDigest, unquote_etag};
 
+/// What a ranged GET answered (from the SDK or from [`DirectReads`]): the headers an
+/// [`Object`] is made of, and the body.
+#[derive(Debug, Default)]
+pub(super) struct PrefixAnswer {
+    pub(super) content_range: Option<String>,
+    pub(super) content_length: Option<u64>,
+    /// As sent, quoted.
+    pub(super) etag: Option<String>,
+    pub(super) version_id: Option<String>,
+    /// The plaintext digest's user metadata, as sent.
+    pub(super) plaintext_digest: Option<String>,
+    pub(super) last_modified: Option<SystemTime>,
+    pub(super) body: Bytes,
+}
+
 impl S3Store {
     /// The first `n` bytes of `key` (or `version`) and its total size, in one ranged
-    /// GET.
+    /// GET: sent directly when the store can (`direct.rs`), by the SDK otherwise and
+    /// for whatever the direct attempt could not read. The operation limit bounds both.
     pub(super) async fn read_prefix(
         &self,
         key: &ObjectKey,
@@ -51,15 +75,55 @@ impl S3Store {
         if n == 0 {
             return self.size_only(key, version, &url, false, missing).await;
         }
-        let resp = self
-            .ranged
+        let attempts = self.read_prefix_attempts(key, version, n, missing, &url);
+        let Some(limit) = self.timeout else {
+            return attempts.await;
+        };
+        match tokio::time::timeout(limit, attempts).await {
+            Ok(result) => result,
+            Err(_) => Err(self.classify(
+                SdkError::<GetObjectError, HttpResponse>::timeout_error(OperationTimedOut {
+                    limit,
+                }),
+                &url,
+            )),
+        }
+    }
+
+    async fn read_prefix_attempts(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        n: usize,
+        missing: MissingKey,
+        url: &str,
+    ) -> StoreResult<Object> {
+        let mut client = &self.ranged;
+        if let Some(direct) = &self.direct {
+            if let Some(reads) = direct.reads(self).await {
+                match reads.read_prefix(key, version, n, &self.activity).await {
+                    Ok(answer) => return prefix_object(url, answer, n),
+                    Err(Failed::NoByteZero) => {
+                        return self.size_only(key, version, url, true, missing).await;
+                    }
+                    Err(Failed::Retryable) => {
+                        // The SDK's request is this request's second attempt: it waits
+                        // the first backoff, and counts as a retry.
+                        tokio::time::sleep(first_backoff()).await;
+                        self.activity.count_retry();
+                    }
+                    Err(Failed::ForTheSdk) => {}
+                }
+                client = &direct.rest;
+            }
+        }
+        let resp = client
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_string())
             .set_version_id(version.map(|v| v.as_str().to_owned()))
             .range(format!("bytes=0-{}", n - 1))
             .send()
-            .within(self)
             .await;
         let resp = match resp {
             Ok(r) => r,
@@ -68,33 +132,31 @@ impl S3Store {
                 let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).map(str::to_owned);
                 if status == Some(416) || code.as_deref() == Some("InvalidRange") {
                     // Only an empty object has no byte 0; HEAD says how long it is now.
-                    return self.size_only(key, version, &url, true, missing).await;
+                    return self.size_only(key, version, url, true, missing).await;
                 }
                 return Err(self
-                    .missing(self.classify(e, &url), key, version, missing)
+                    .missing(self.classify(e, url), key, version, missing)
                     .await);
             }
         };
-        let content_range = resp.content_range().map(str::to_owned);
-        let content_length = resp.content_length();
-        let mut object = Object {
-            body: Bytes::new(),
-            size: 0,
-            etag: resp.e_tag().map(unquote_etag),
-            version_id: resp.version_id().map(VersionId::from_store),
+        let mut answer = PrefixAnswer {
+            content_range: resp.content_range().map(str::to_owned),
+            content_length: resp.content_length().and_then(|l| u64::try_from(l).ok()),
+            etag: resp.e_tag().map(str::to_owned),
+            version_id: resp.version_id().map(str::to_owned),
             plaintext_digest: resp
                 .metadata()
                 .and_then(|m| m.get(PLAINTEXT_DIGEST_METADATA))
-                .map(|v| PlaintextDigest::parse(v)),
-            checksum: ChecksumCheck::PartialRead,
+                .cloned(),
             last_modified: resp
                 .last_modified()
                 .and_then(|t| SystemTime::try_from(*t).ok()),
+            body: Bytes::new(),
         };
         // The SDK's attempt timeout ends with the headers, and this client reads without
         // its stalled-stream protection (see `connect.rs`): a body that stops arriving is
         // bounded here, by the same limit as one attempt.
-        let body = match tokio::time::timeout(self.attempt_timeout, resp.body.collect()).await {
+        answer.body = match tokio::time::timeout(self.attempt_timeout, resp.body.collect()).await {
             Ok(Ok(body)) => body.into_bytes(),
             Ok(Err(e)) => {
                 return Err(StoreError::other(
@@ -110,20 +172,7 @@ impl S3Store {
                 )));
             }
         };
-        let total_len = match content_range.as_deref() {
-            Some(range) => total_from_content_range(range).ok_or_else(|| {
-                StoreError::message(format!(
-                    "{url}: S3 answered an unreadable Content-Range {range:?}"
-                ))
-            })?,
-            // No Content-Range: the server ignored the range and sent everything.
-            None => content_length
-                .and_then(|l| u64::try_from(l).ok())
-                .unwrap_or(body.len() as u64),
-        };
-        object.body = check_prefix(&url, body, n, total_len)?;
-        object.size = total_len;
-        Ok(object)
+        prefix_object(url, answer, n)
     }
 
     /// The metadata of `key` (or `version`) from one HEAD, no body.
@@ -237,6 +286,40 @@ fn object_from_head(head: &HeadObjectOutput) -> Object {
             .last_modified()
             .and_then(|t| SystemTime::try_from(*t).ok()),
     }
+}
+
+/// The object of a ranged GET's answer: its total size from `Content-Range` (or, from
+/// a server that ignored the range, the whole body's length), and its first `n` bytes.
+fn prefix_object(url: &str, answer: PrefixAnswer, n: usize) -> StoreResult<Object> {
+    let total_len = match answer.content_range.as_deref() {
+        Some(range) => total_from_content_range(range).ok_or_else(|| {
+            StoreError::message(format!(
+                "{url}: S3 answered an unreadable Content-Range {range:?}"
+            ))
+        })?,
+        // No Content-Range: the server ignored the range and sent everything.
+        None => answer.content_length.unwrap_or(answer.body.len() as u64),
+    };
+    Ok(Object {
+        body: check_prefix(url, answer.body, n, total_len)?,
+        size: total_len,
+        etag: answer.etag.as_deref().map(unquote_etag),
+        version_id: answer.version_id.as_deref().map(VersionId::from_store),
+        plaintext_digest: answer
+            .plaintext_digest
+            .as_deref()
+            .map(PlaintextDigest::parse),
+        checksum: ChecksumCheck::PartialRead,
+        last_modified: answer.last_modified,
+    })
+}
+
+/// A random wait below the SDK's first backoff (full jitter over its initial backoff,
+/// as its standard retry mode waits before a request's second attempt).
+fn first_backoff() -> Duration {
+    RetryConfig::standard()
+        .initial_backoff()
+        .mul_f64(fastrand::f64())
 }
 
 /// Keeps the first `n` bytes of `body` and checks that the server sent as many as the
