@@ -273,19 +273,22 @@ impl S3Store {
             });
         let lister = Client::from_conf(conf.clone().http_client(listing_http_client()).build());
         let ranged = Client::from_conf(ranged_config(conf.clone()).build());
-        // The direct header reads hand a failed attempt to an SDK client with the
+        // The direct reads hand a failed attempt to an SDK client with the
         // attempts left, so that a request is still tried at most `max_attempts` times.
         let credentials = sdk_config.credentials_provider();
         let direct = credentials
             .filter(|_| config.max_attempts > 1)
             .map(|credentials| {
-                let rest = ranged_config(conf.clone()).retry_config(
-                    RetryConfig::standard().with_max_attempts(config.max_attempts - 1),
-                );
+                let rest = RetryConfig::standard().with_max_attempts(config.max_attempts - 1);
                 std::sync::Arc::new(super::DirectPath {
                     reads: tokio::sync::OnceCell::new(),
                     credentials,
-                    rest: Client::from_conf(rest.build()),
+                    rest_ranged: Client::from_conf(
+                        ranged_config(conf.clone())
+                            .retry_config(rest.clone())
+                            .build(),
+                    ),
+                    rest_whole: Client::from_conf(conf.clone().retry_config(rest).build()),
                 })
             });
         Ok(S3Store {

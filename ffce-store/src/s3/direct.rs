@@ -1,10 +1,12 @@
-//! Header reads without the SDK's per-operation machinery: an audit's one ranged GET
-//! per object, signed and sent here, on the same kind of connection the SDK uses.
+//! Reads without the SDK's per-operation machinery: an audit's one GET per object (a
+//! ranged header read, or a whole object for a keyed audit and every `get`), signed
+//! and sent here, on the same kind of connection the SDK uses.
 //!
-//! Why: the work per object is small (sign one GET, read a 37-byte answer), and the
-//! SDK's machinery around each operation (its orchestrator, interceptors, endpoint
-//! rules and response deserializers) cost more than that work; the profile is in
-//! `benches/README.md`. Everything that decides *what* is sent stays the SDK's:
+//! Why: the work per object is small (sign one GET, read a 37-byte or a few-KiB
+//! answer), and the SDK's machinery around each operation (its orchestrator,
+//! interceptors, endpoint rules and response deserializers) cost more than that work;
+//! the profile is in `benches/README.md`. Everything that decides *what* is sent stays
+//! the SDK's:
 //!
 //! - **Where**: the endpoint, the addressing style and the signing region come from a
 //!   presigned GetObject that the ranged client builds once for a probe key (no request
@@ -25,8 +27,11 @@
 //!   retryable failure here (a 5xx, 408 or 429 answer, a connection error, a timeout, a
 //!   body cut off) first waits the SDK's first backoff and counts as a retry; 416 (an
 //!   empty object has no byte 0) goes to the HEAD that the SDK path uses too.
+//! - **A whole object** is asked for with its checksums (`x-amz-checksum-mode:
+//!   ENABLED`), and the store compares them with the body itself, as it does after the
+//!   SDK's download (`crate::checksum::verify`): a mismatch is the same error.
 //!
-//! Not used (the SDK path serves every ranged read): with one attempt per request
+//! Not used (the SDK serves every read): with one attempt per request
 //! (nothing would be left to hand a failure to), and when the probe's URL is not a
 //! plain SigV4 one this module can reproduce (S3 Express, multi-region access points,
 //! extra endpoint headers, a different key encoding).
@@ -52,7 +57,7 @@ use ffce_core::layout::{ObjectKey, PLAINTEXT_DIGEST_METADATA};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use super::activity::{Activity, endpoint_of};
-use super::ranged::PrefixAnswer;
+use crate::checksum::{ChecksumAlgorithm, StoredChecksum};
 use crate::error::VersionId;
 
 /// What a key's path leaves as it is: RFC 3986's unreserved characters and `/` (the
@@ -74,6 +79,32 @@ const PROBE_KEY: &str = "ffce-probe/aZ09-._~/ !\"#$%&'()*+,:;<=>?@[]^`{|}\u{e9}\
 /// Kept credentials are renewed this long before they expire, as the SDK's lazy
 /// identity cache does.
 const CREDENTIALS_BUFFER: Duration = Duration::from_secs(10);
+
+/// What a direct read asks for.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Read {
+    /// The first `n` bytes (`n` > 0) and the total size: `Range: bytes=0-{n-1}`.
+    FirstBytes(usize),
+    /// The whole object and its stored checksums.
+    Whole,
+}
+
+/// What a GET answered (a direct one, or the SDK's): the headers an
+/// [`Object`](crate::store::Object) is made of, and the body.
+#[derive(Debug, Default)]
+pub(super) struct Answer {
+    pub(super) content_range: Option<String>,
+    pub(super) content_length: Option<u64>,
+    /// As sent, quoted.
+    pub(super) etag: Option<String>,
+    pub(super) version_id: Option<String>,
+    /// The plaintext digest's user metadata, as sent.
+    pub(super) plaintext_digest: Option<String>,
+    pub(super) last_modified: Option<SystemTime>,
+    /// The checksums stored with the object (a whole read's; none for a range).
+    pub(super) checksums: Vec<StoredChecksum>,
+    pub(super) body: bytes::Bytes,
+}
 
 /// Why a direct read gave no object; the store decides what happens next.
 #[derive(Debug, PartialEq, Eq)]
@@ -176,15 +207,15 @@ impl DirectReads {
         })
     }
 
-    /// The first `n` bytes of `key` (or `version`): one signed `Range: bytes=0-{n-1}`
-    /// GET, one attempt, bounded by the attempt timeout, counted in `activity`.
-    pub(super) async fn read_prefix(
+    /// `read` of `key` (or `version`): one signed GET, one attempt, bounded by the
+    /// attempt timeout, counted in `activity`.
+    pub(super) async fn read(
         &self,
         key: &ObjectKey,
         version: Option<&VersionId>,
-        n: usize,
+        read: Read,
         activity: &Activity,
-    ) -> Result<PrefixAnswer, Failed> {
+    ) -> Result<Answer, Failed> {
         let credentials = self.credentials.get().await.ok_or(Failed::ForTheSdk)?;
         let mut url = format!(
             "{}/{}",
@@ -195,22 +226,30 @@ impl DirectReads {
             url.push_str("?versionId=");
             url.extend(utf8_percent_encode(version.as_str(), QUERY_VALUE));
         }
-        let range = format!("bytes=0-{}", n.saturating_sub(1));
+        let range;
+        let asked = match read {
+            Read::FirstBytes(n) => {
+                range = format!("bytes=0-{}", n.saturating_sub(1));
+                ("range", range.as_str())
+            }
+            Read::Whole => ("x-amz-checksum-mode", "ENABLED"),
+        };
         let request = self
-            .signed_get(credentials, &url, &range, SystemTime::now())
+            .signed_get(credentials, &url, asked, SystemTime::now())
             .ok_or(Failed::ForTheSdk)?;
         let _attempt = activity.direct_attempt(&self.endpoint);
-        tokio::time::timeout(self.attempt_timeout, self.send(request))
+        tokio::time::timeout(self.attempt_timeout, self.send(request, read))
             .await
             .unwrap_or(Err(Failed::Retryable))
     }
 
-    /// `GET url` with `Range: range`, signed at `time` as the SDK signs an S3 request.
+    /// `GET url` with the header `asked` (the range, or the checksum mode), signed at
+    /// `time` as the SDK signs an S3 request.
     fn signed_get(
         &self,
         credentials: Credentials,
         url: &str,
-        range: &str,
+        asked: (&str, &str),
         time: SystemTime,
     ) -> Option<aws_smithy_runtime_api::http::Request> {
         let identity = Identity::from(credentials);
@@ -227,7 +266,7 @@ impl DirectReads {
             .build()
             .ok()?
             .into();
-        let headers = [("host", self.host.as_str()), ("range", range)];
+        let headers = [("host", self.host.as_str()), asked];
         let signable =
             SignableRequest::new("GET", url, headers.into_iter(), SignableBody::Bytes(&[])).ok()?;
         let (instructions, _signature) = sign(signable, &params).ok()?.into_parts();
@@ -235,7 +274,7 @@ impl DirectReads {
             .method("GET")
             .uri(url)
             .header("host", &self.host)
-            .header("range", range)
+            .header(asked.0, asked.1)
             .body(SdkBody::empty())
             .ok()?;
         instructions.apply_to_request_http1x(&mut request);
@@ -245,16 +284,17 @@ impl DirectReads {
     async fn send(
         &self,
         request: aws_smithy_runtime_api::http::Request,
-    ) -> Result<PrefixAnswer, Failed> {
+        read: Read,
+    ) -> Result<Answer, Failed> {
         let response = self
             .connector
             .call(request)
             .await
             .map_err(|_| Failed::Retryable)?;
-        match response.status().as_u16() {
-            200 | 206 => {}
-            416 => return Err(Failed::NoByteZero),
-            408 | 429 | 500..=599 => return Err(Failed::Retryable),
+        match (response.status().as_u16(), read) {
+            (200, _) | (206, Read::FirstBytes(_)) => {}
+            (416, Read::FirstBytes(_)) => return Err(Failed::NoByteZero),
+            (408 | 429 | 500..=599, _) => return Err(Failed::Retryable),
             _ => return Err(Failed::ForTheSdk),
         }
         let headers = response.headers();
@@ -272,13 +312,26 @@ impl DirectReads {
                 .ok(),
             None => None,
         };
-        let mut answer = PrefixAnswer {
+        let checksums = match read {
+            Read::FirstBytes(_) => Vec::new(),
+            Read::Whole => ChecksumAlgorithm::ALL
+                .into_iter()
+                .filter_map(|algorithm| {
+                    Some(StoredChecksum {
+                        algorithm,
+                        value: text(checksum_header(algorithm))?,
+                    })
+                })
+                .collect(),
+        };
+        let mut answer = Answer {
             content_range: text("content-range"),
             content_length,
             etag: text("etag"),
             version_id: text("x-amz-version-id"),
             plaintext_digest: text(&self.digest_header),
             last_modified,
+            checksums,
             body: bytes::Bytes::new(),
         };
         answer.body = ByteStream::new(response.into_body())
@@ -287,6 +340,17 @@ impl DirectReads {
             .map_err(|_| Failed::Retryable)?
             .into_bytes();
         Ok(answer)
+    }
+}
+
+/// The response header of a stored checksum.
+fn checksum_header(algorithm: ChecksumAlgorithm) -> &'static str {
+    match algorithm {
+        ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+        ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
+        ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+        ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
+        ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
     }
 }
 
@@ -430,7 +494,7 @@ mod tests {
             .signed_get(
                 credentials,
                 "https://examplebucket.s3.amazonaws.com/test.txt",
-                "bytes=0-9",
+                ("range", "bytes=0-9"),
                 time,
             )
             .unwrap();
@@ -505,6 +569,7 @@ mod tests {
                     .bucket(&store.bucket)
                     .key(key.as_string())
                     .metadata(PLAINTEXT_DIGEST_METADATA, "ab".repeat(32))
+                    .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
                     .body(body.into())
                     .send()
                     .await
@@ -541,24 +606,53 @@ mod tests {
                 _ => panic!("{what}: direct {direct_read:?}, SDK {sdk_read:?}"),
             }
         }
+        // Whole reads too: the same object, its checksum verified the same way.
+        for (key, version) in &cases {
+            let what = format!("whole {key} {version:?}");
+            let direct_read = store
+                .get_object(key, version.as_ref(), MissingKey::AsIs)
+                .await;
+            let sdk_read = sdk_only
+                .get_object(key, version.as_ref(), MissingKey::AsIs)
+                .await;
+            match (&direct_read, &sdk_read) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+                _ => panic!("{what}: direct {direct_read:?}, SDK {sdk_read:?}"),
+            }
+        }
+        let whole = reads
+            .read(&key(1), None, Read::Whole, &store.activity)
+            .await
+            .unwrap();
+        assert_eq!(whole.body.len(), 100);
+        assert_eq!(
+            whole
+                .checksums
+                .iter()
+                .map(|c| c.algorithm)
+                .collect::<Vec<_>>(),
+            [ChecksumAlgorithm::Sha256],
+            "the stored checksum comes with a whole read"
+        );
         // Each answered on the direct path itself (none was handed to the SDK), but
         // the empty object (416, then a HEAD) and the missing key (404).
         for (key, version) in &cases[..2] {
             let answer = reads
-                .read_prefix(key, version.as_ref(), 37, &store.activity)
+                .read(key, version.as_ref(), Read::FirstBytes(37), &store.activity)
                 .await;
             assert!(answer.is_ok(), "{key}: {answer:?}");
         }
         assert_eq!(
             reads
-                .read_prefix(&key(3), None, 37, &store.activity)
+                .read(&key(3), None, Read::FirstBytes(37), &store.activity)
                 .await
                 .err(),
             Some(Failed::NoByteZero)
         );
         assert_eq!(
             reads
-                .read_prefix(&key(5), None, 37, &store.activity)
+                .read(&key(5), None, Read::FirstBytes(37), &store.activity)
                 .await
                 .err(),
             Some(Failed::ForTheSdk)

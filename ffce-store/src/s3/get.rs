@@ -1,14 +1,16 @@
-//! The S3 store's download of one object: one GetObject with the stored checksum
-//! compared by the store itself, a body cut off in transit retried, and a missing key
-//! explained when asked.
+//! The S3 store's download of one object: one GetObject (sent directly when the store
+//! can, `direct.rs`, by the SDK otherwise and for whatever that attempt could not
+//! read) with the stored checksum compared by the store itself, a body cut off in
+//! transit retried, and a missing key explained when asked.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::types::ChecksumMode;
 use ffce_core::layout::{ObjectKey, PLAINTEXT_DIGEST_METADATA};
 
+use super::direct::{Answer, Failed, Read};
 use super::errors::sdk_checksum_mismatch;
-use super::{MissingKey, S3Store, WithinLimit};
+use super::{MissingKey, S3Store};
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{Object, PlaintextDigest, unquote_etag};
@@ -24,15 +26,41 @@ impl S3Store {
     /// Downloads an object, retrying a body cut off in transit (the SDK retries only
     /// until the response headers arrive). A body that arrives whole but does not match
     /// its checksum is not retried: that is an integrity failure to report.
+    ///
+    /// The operation limit bounds the whole download, every attempt included.
     pub(super) async fn get_object(
         &self,
         key: &ObjectKey,
         version: Option<&VersionId>,
         missing: MissingKey,
     ) -> StoreResult<Object> {
+        let what = self.what(key, version);
+        self.read_within(&what, self.get_attempts(key, version, missing))
+            .await
+    }
+
+    async fn get_attempts(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        missing: MissingKey,
+    ) -> StoreResult<Object> {
         let mut attempt = 1;
+        let mut client = &self.client;
+        if let Some((direct, reads)) = self.direct_reads().await {
+            let what = self.what(key, version);
+            match reads.read(key, version, Read::Whole, &self.activity).await {
+                Ok(answer) => return whole_object(&what, answer),
+                Err(Failed::Retryable) => {
+                    attempt += 1;
+                    self.before_the_sdk_retries().await;
+                }
+                Err(Failed::ForTheSdk | Failed::NoByteZero) => {}
+            }
+            client = &direct.rest_whole;
+        }
         loop {
-            match self.get_once(key, version, missing).await {
+            match self.get_once(client, key, version, missing).await {
                 Ok(object) => return Ok(object),
                 Err(GetFailure::Interrupted(_)) if attempt < self.max_attempts => {
                     attempt += 1;
@@ -44,26 +72,30 @@ impl S3Store {
         }
     }
 
+    /// The object as errors name it: its URL, or the version of it.
+    fn what(&self, key: &ObjectKey, version: Option<&VersionId>) -> String {
+        let url = self.url(key);
+        match version {
+            Some(v) => format!("version {v} of {url}"),
+            None => url,
+        }
+    }
+
     async fn get_once(
         &self,
+        client: &aws_sdk_s3::Client,
         key: &ObjectKey,
         version: Option<&VersionId>,
         missing: MissingKey,
     ) -> Result<Object, GetFailure> {
-        let url = self.url(key);
-        let what = match version {
-            Some(v) => format!("version {v} of {url}"),
-            None => url.clone(),
-        };
-        let resp = self
-            .client
+        let what = self.what(key, version);
+        let resp = client
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_string())
             .set_version_id(version.map(|v| v.as_str().to_owned()))
             .checksum_mode(ChecksumMode::Enabled)
             .send()
-            .within(self)
             .await;
         let resp = match resp {
             Ok(r) => r,
@@ -133,6 +165,24 @@ impl S3Store {
             last_modified,
         })
     }
+}
+
+/// The object of a direct whole read's answer, its stored checksums compared with the
+/// body as after the SDK's download (a mismatch is final, never retried).
+fn whole_object(what: &str, answer: Answer) -> StoreResult<Object> {
+    let checksum = checksum::verify(&answer.body, &answer.checksums, what)?;
+    Ok(Object {
+        size: answer.body.len() as u64,
+        body: answer.body,
+        etag: answer.etag.as_deref().map(unquote_etag),
+        version_id: answer.version_id.as_deref().map(VersionId::from_store),
+        plaintext_digest: answer
+            .plaintext_digest
+            .as_deref()
+            .map(PlaintextDigest::parse),
+        checksum,
+        last_modified: answer.last_modified,
+    })
 }
 
 /// Every checksum stored with a downloaded object, in the SDK's order of preference.

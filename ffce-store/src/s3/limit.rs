@@ -11,6 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
 
 use super::S3Store;
 use super::errors::HttpResponse;
@@ -70,6 +71,28 @@ impl S3Store {
         match tokio::time::timeout(limit, next).await {
             Ok(page) => page,
             Err(_) => Some(Err(SdkError::timeout_error(OperationTimedOut { limit }))),
+        }
+    }
+
+    /// A read's attempts, direct and the SDK's (`direct.rs`), under the operation limit
+    /// as a whole: when it runs out, the error a request cut off by
+    /// [`WithinLimit::within`] gives.
+    pub(super) async fn read_within<T>(
+        &self,
+        what: &str,
+        attempts: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let Some(limit) = self.timeout else {
+            return attempts.await;
+        };
+        match tokio::time::timeout(limit, attempts).await {
+            Ok(result) => result,
+            Err(_) => Err(self.classify(
+                SdkError::<GetObjectError, HttpResponse>::timeout_error(OperationTimedOut {
+                    limit,
+                }),
+                what,
+            )),
         }
     }
 

@@ -115,15 +115,17 @@ pub struct S3Store {
     activity: Activity,
 }
 
-/// The direct header reads of a store: found out on first use, and the SDK client that
-/// makes a request again, with the attempts left, when its direct attempt failed.
+/// The direct reads of a store: found out on first use, and the SDK clients that make
+/// a request again, with the attempts left, when its direct attempt failed.
 struct DirectPath {
     reads: tokio::sync::OnceCell<Option<direct::DirectReads>>,
     /// The SDK configuration's credentials provider (the client's config does not
     /// expose it).
     credentials: aws_credential_types::provider::SharedCredentialsProvider,
     /// The ranged client with `max_attempts - 1` attempts.
-    rest: Client,
+    rest_ranged: Client,
+    /// The main client with `max_attempts - 1` attempts.
+    rest_whole: Client,
 }
 
 impl DirectPath {
@@ -183,6 +185,22 @@ impl S3Store {
 
     fn url(&self, key: &ObjectKey) -> String {
         format!("s3://{}/{}", self.bucket, key)
+    }
+
+    /// The direct reads (`direct.rs`), when this store has them.
+    async fn direct_reads(&self) -> Option<(&DirectPath, &direct::DirectReads)> {
+        let path = self.direct.as_deref()?;
+        Some((path, path.reads(self).await?))
+    }
+
+    /// What happens between a direct attempt that failed in a way worth retrying and
+    /// the SDK's request, which is then the second attempt: the SDK's first backoff
+    /// (full jitter over its initial backoff, as its standard mode waits before a
+    /// second attempt), counted as a retry.
+    async fn before_the_sdk_retries(&self) {
+        let backoff = aws_config::retry::RetryConfig::standard().initial_backoff();
+        tokio::time::sleep(backoff.mul_f64(fastrand::f64())).await;
+        self.activity.count_retry();
     }
 
     /// [`errors::classify`] for this store's bucket.

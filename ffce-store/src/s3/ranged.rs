@@ -26,11 +26,8 @@
 //!   Whole reads go through the same code as a `get`, which compares the stored
 //!   SHA-256 itself.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use aws_config::retry::RetryConfig;
-use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use bytes::Bytes;
 use ffce_core::{
@@ -38,27 +35,11 @@ use ffce_core::{
     numbers::Grouped,
 };
 
-use super::direct::Failed;
-use super::errors::HttpResponse;
-use super::{MissingKey, OperationTimedOut, S3Store, WithinLimit};
+use super::direct::{Answer, Failed, Read};
+use super::{MissingKey, S3Store, WithinLimit};
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{Object, PlaintextDigest, unquote_etag};
-
-/// What a ranged GET answered (from the SDK or from [`DirectReads`]): the headers an
-/// [`Object`] is made of, and the body.
-#[derive(Debug, Default)]
-pub(super) struct PrefixAnswer {
-    pub(super) content_range: Option<String>,
-    pub(super) content_length: Option<u64>,
-    /// As sent, quoted.
-    pub(super) etag: Option<String>,
-    pub(super) version_id: Option<String>,
-    /// The plaintext digest's user metadata, as sent.
-    pub(super) plaintext_digest: Option<String>,
-    pub(super) last_modified: Option<SystemTime>,
-    pub(super) body: Bytes,
-}
 
 impl S3Store {
     /// The first `n` bytes of `key` (or `version`) and its total size, in one ranged
@@ -75,19 +56,11 @@ impl S3Store {
         if n == 0 {
             return self.size_only(key, version, &url, false, missing).await;
         }
-        let attempts = self.read_prefix_attempts(key, version, n, missing, &url);
-        let Some(limit) = self.timeout else {
-            return attempts.await;
-        };
-        match tokio::time::timeout(limit, attempts).await {
-            Ok(result) => result,
-            Err(_) => Err(self.classify(
-                SdkError::<GetObjectError, HttpResponse>::timeout_error(OperationTimedOut {
-                    limit,
-                }),
-                &url,
-            )),
-        }
+        self.read_within(
+            &url,
+            self.read_prefix_attempts(key, version, n, missing, &url),
+        )
+        .await
     }
 
     async fn read_prefix_attempts(
@@ -99,23 +72,19 @@ impl S3Store {
         url: &str,
     ) -> StoreResult<Object> {
         let mut client = &self.ranged;
-        if let Some(direct) = &self.direct {
-            if let Some(reads) = direct.reads(self).await {
-                match reads.read_prefix(key, version, n, &self.activity).await {
-                    Ok(answer) => return prefix_object(url, answer, n),
-                    Err(Failed::NoByteZero) => {
-                        return self.size_only(key, version, url, true, missing).await;
-                    }
-                    Err(Failed::Retryable) => {
-                        // The SDK's request is this request's second attempt: it waits
-                        // the first backoff, and counts as a retry.
-                        tokio::time::sleep(first_backoff()).await;
-                        self.activity.count_retry();
-                    }
-                    Err(Failed::ForTheSdk) => {}
+        if let Some((direct, reads)) = self.direct_reads().await {
+            match reads
+                .read(key, version, Read::FirstBytes(n), &self.activity)
+                .await
+            {
+                Ok(answer) => return prefix_object(url, answer, n),
+                Err(Failed::NoByteZero) => {
+                    return self.size_only(key, version, url, true, missing).await;
                 }
-                client = &direct.rest;
+                Err(Failed::Retryable) => self.before_the_sdk_retries().await,
+                Err(Failed::ForTheSdk) => {}
             }
+            client = &direct.rest_ranged;
         }
         let resp = client
             .get_object()
@@ -139,7 +108,7 @@ impl S3Store {
                     .await);
             }
         };
-        let mut answer = PrefixAnswer {
+        let mut answer = Answer {
             content_range: resp.content_range().map(str::to_owned),
             content_length: resp.content_length().and_then(|l| u64::try_from(l).ok()),
             etag: resp.e_tag().map(str::to_owned),
@@ -151,6 +120,7 @@ impl S3Store {
             last_modified: resp
                 .last_modified()
                 .and_then(|t| SystemTime::try_from(*t).ok()),
+            checksums: Vec::new(),
             body: Bytes::new(),
         };
         // The SDK's attempt timeout ends with the headers, and this client reads without
@@ -290,7 +260,7 @@ fn object_from_head(head: &HeadObjectOutput) -> Object {
 
 /// The object of a ranged GET's answer: its total size from `Content-Range` (or, from
 /// a server that ignored the range, the whole body's length), and its first `n` bytes.
-fn prefix_object(url: &str, answer: PrefixAnswer, n: usize) -> StoreResult<Object> {
+fn prefix_object(url: &str, answer: Answer, n: usize) -> StoreResult<Object> {
     let total_len = match answer.content_range.as_deref() {
         Some(range) => total_from_content_range(range).ok_or_else(|| {
             StoreError::message(format!(
@@ -312,14 +282,6 @@ fn prefix_object(url: &str, answer: PrefixAnswer, n: usize) -> StoreResult<Objec
         checksum: ChecksumCheck::PartialRead,
         last_modified: answer.last_modified,
     })
-}
-
-/// A random wait below the SDK's first backoff (full jitter over its initial backoff,
-/// as its standard retry mode waits before a request's second attempt).
-fn first_backoff() -> Duration {
-    RetryConfig::standard()
-        .initial_backoff()
-        .mul_f64(fastrand::f64())
 }
 
 /// Keeps the first `n` bytes of `body` and checks that the server sent as many as the
