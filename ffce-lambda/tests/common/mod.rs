@@ -63,8 +63,9 @@ pub struct Api {
 pub enum Backend {
     /// `MemoryStore`, `MemoryDevices` and `MemoryNonces`.
     Memory(Arc<MemoryDevices>),
-    /// A bucket and tables on the moto server.
-    Moto(Moto),
+    /// A bucket and tables on the moto server (boxed: the clients are most of an
+    /// `Api`'s size).
+    Moto(Box<Moto>),
 }
 
 /// The moto server's bucket and tables behind an [`Api`].
@@ -151,12 +152,12 @@ pub async fn api_on_moto(tag: &str, layout: Layout) -> Api {
         app,
         store: Arc::new(store.clone()),
         layout,
-        backend: Backend::Moto(Moto {
+        backend: Backend::Moto(Box::new(Moto {
             s3: store,
             dynamo,
             table,
             nonces_table,
-        }),
+        })),
     }
 }
 

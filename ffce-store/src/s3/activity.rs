@@ -274,4 +274,18 @@ mod tests {
         assert_eq!(activity.waiting(), None);
         assert_eq!(activity.retries(), 1);
     }
+
+    /// An attempt the store sends itself is waited for like the SDK's: it names its
+    /// endpoint, counts as attempt 1 (no retry), and ends when its guard drops.
+    #[test]
+    fn a_direct_attempt_is_waited_for_like_the_sdks() {
+        let activity = Activity::new(3);
+        let attempt = activity.direct_attempt("http://127.0.0.1:9000");
+        let w = activity.waiting().unwrap();
+        assert_eq!(w.endpoint, "http://127.0.0.1:9000");
+        assert_eq!((w.attempt, w.max_attempts, w.in_flight), (1, 3, 1));
+        drop(attempt);
+        assert_eq!(activity.waiting(), None);
+        assert_eq!(activity.retries(), 0);
+    }
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::types::ChecksumMode;
 use ffce_core::layout::{ObjectKey, PLAINTEXT_DIGEST_METADATA};
 
-use super::direct::{Answer, Failed, Read};
+use super::direct::{Answer, Read};
 use super::errors::sdk_checksum_mismatch;
-use super::{MissingKey, S3Store};
+use super::{AfterDirect, MissingKey, S3Store};
 use crate::checksum::{self, ChecksumAlgorithm as Algorithm, StoredChecksum};
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{Object, PlaintextDigest, unquote_etag};
@@ -46,19 +46,17 @@ impl S3Store {
         missing: MissingKey,
     ) -> StoreResult<Object> {
         let mut attempt = 1;
-        let mut client = &self.client;
-        if let Some((direct, reads)) = self.direct_reads().await {
-            let what = self.what(key, version);
-            match reads.read(key, version, Read::Whole, &self.activity).await {
-                Ok(answer) => return whole_object(&what, answer),
-                Err(Failed::Retryable) => {
-                    attempt += 1;
-                    self.before_the_sdk_retries().await;
-                }
-                Err(Failed::ForTheSdk | Failed::NoByteZero) => {}
+        let client = match self.read_directly(key, version, Read::Whole).await {
+            AfterDirect::Answered(answer) => {
+                return whole_object(&self.what(key, version), answer);
             }
-            client = &direct.rest_whole;
-        }
+            AfterDirect::ToTheSdk { path, retried } => {
+                attempt += u32::from(retried);
+                &path.rest_whole
+            }
+            // (A whole read asks for no range, so the direct path never answers 416.)
+            AfterDirect::NotTried | AfterDirect::NoByteZero => &self.client,
+        };
         loop {
             match self.get_once(client, key, version, missing).await {
                 Ok(object) => return Ok(object),

@@ -147,6 +147,19 @@ impl DirectPath {
     }
 }
 
+/// What is left to do after [`S3Store::read_directly`].
+enum AfterDirect<'a> {
+    /// No direct attempt: the SDK's client with every attempt.
+    NotTried,
+    /// The answer (a success).
+    Answered(direct::Answer),
+    /// `416` to a range: the object is empty.
+    NoByteZero,
+    /// The SDK's clients in `path` make the request again with the attempts left;
+    /// `retried`: the direct attempt failed in a way worth retrying.
+    ToTheSdk { path: &'a DirectPath, retried: bool },
+}
+
 /// `s3://bucket`.
 impl std::fmt::Display for S3Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -187,20 +200,41 @@ impl S3Store {
         format!("s3://{}/{}", self.bucket, key)
     }
 
-    /// The direct reads (`direct.rs`), when this store has them.
-    async fn direct_reads(&self) -> Option<(&DirectPath, &direct::DirectReads)> {
-        let path = self.direct.as_deref()?;
-        Some((path, path.reads(self).await?))
-    }
-
-    /// What happens between a direct attempt that failed in a way worth retrying and
-    /// the SDK's request, which is then the second attempt: the SDK's first backoff
-    /// (full jitter over its initial backoff, as its standard mode waits before a
-    /// second attempt), counted as a retry.
-    async fn before_the_sdk_retries(&self) {
-        let backoff = aws_config::retry::RetryConfig::standard().initial_backoff();
-        tokio::time::sleep(backoff.mul_f64(fastrand::f64())).await;
-        self.activity.count_retry();
+    /// One direct attempt at `read` (`direct.rs`), when this store has the direct path,
+    /// and what is left to do after it.
+    ///
+    /// A failure worth retrying waits the SDK's first backoff (full jitter over its
+    /// initial backoff, as its standard mode waits before a second attempt) and counts
+    /// as a retry: the SDK's request is then the second attempt.
+    async fn read_directly(
+        &self,
+        key: &ObjectKey,
+        version: Option<&VersionId>,
+        read: direct::Read,
+    ) -> AfterDirect<'_> {
+        let Some(path) = self.direct.as_deref() else {
+            return AfterDirect::NotTried;
+        };
+        let Some(reads) = path.reads(self).await else {
+            return AfterDirect::NotTried;
+        };
+        match reads.read(key, version, read, &self.activity).await {
+            Ok(answer) => AfterDirect::Answered(answer),
+            Err(direct::Failed::NoByteZero) => AfterDirect::NoByteZero,
+            Err(direct::Failed::Retryable) => {
+                let backoff = aws_config::retry::RetryConfig::standard().initial_backoff();
+                tokio::time::sleep(backoff.mul_f64(fastrand::f64())).await;
+                self.activity.count_retry();
+                AfterDirect::ToTheSdk {
+                    path,
+                    retried: true,
+                }
+            }
+            Err(direct::Failed::ForTheSdk) => AfterDirect::ToTheSdk {
+                path,
+                retried: false,
+            },
+        }
     }
 
     /// [`errors::classify`] for this store's bucket.

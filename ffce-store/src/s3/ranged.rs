@@ -35,8 +35,8 @@ use ffce_core::{
     numbers::Grouped,
 };
 
-use super::direct::{Answer, Failed, Read};
-use super::{MissingKey, S3Store, WithinLimit};
+use super::direct::{Answer, Read};
+use super::{AfterDirect, MissingKey, S3Store, WithinLimit};
 use crate::checksum::ChecksumCheck;
 use crate::error::{StoreError, StoreResult, VersionId};
 use crate::store::{Object, PlaintextDigest, unquote_etag};
@@ -71,21 +71,14 @@ impl S3Store {
         missing: MissingKey,
         url: &str,
     ) -> StoreResult<Object> {
-        let mut client = &self.ranged;
-        if let Some((direct, reads)) = self.direct_reads().await {
-            match reads
-                .read(key, version, Read::FirstBytes(n), &self.activity)
-                .await
-            {
-                Ok(answer) => return prefix_object(url, answer, n),
-                Err(Failed::NoByteZero) => {
-                    return self.size_only(key, version, url, true, missing).await;
-                }
-                Err(Failed::Retryable) => self.before_the_sdk_retries().await,
-                Err(Failed::ForTheSdk) => {}
+        let client = match self.read_directly(key, version, Read::FirstBytes(n)).await {
+            AfterDirect::Answered(answer) => return prefix_object(url, answer, n),
+            AfterDirect::NoByteZero => {
+                return self.size_only(key, version, url, true, missing).await;
             }
-            client = &direct.rest_ranged;
-        }
+            AfterDirect::ToTheSdk { path, .. } => &path.rest_ranged,
+            AfterDirect::NotTried => &self.ranged,
+        };
         let resp = client
             .get_object()
             .bucket(&self.bucket)
